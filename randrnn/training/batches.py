@@ -1,0 +1,51 @@
+"""Seeded mini-batches that depend only on the data, the epoch and a seed — never on the model.
+
+Because the order is a function of (lengths, batch size, seed, epoch), every model of a study sees
+the same batches, which is what lets the engine train many models in one pass and still give each
+exactly the result it would get alone. With bucketing, strings are sorted by length (ties broken
+at random) and cut into batches, and the batch order is shuffled: a batch is padded only to its
+own longest string instead of to a random maximum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A data split as tensors: padded ASCII codes (N, T), true lengths (N,), labels (N,)."""
+
+    codes: torch.Tensor
+    lengths: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def batch(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Codes trimmed to the batch's longest string, lengths and labels of the given rows."""
+        rows = torch.as_tensor(index, dtype=torch.long)
+        lengths = self.lengths[rows]
+        return self.codes[rows, : int(lengths.max())], lengths, self.labels[rows]
+
+
+def train_batches(
+    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, bucket: bool = True
+) -> list[np.ndarray]:
+    """Row indices of each batch of one training epoch."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths))
+    if bucket:
+        order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def eval_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Row indices for evaluation: sorted by length, so padding is minimal; order is irrelevant."""
+    order = np.argsort(lengths, kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -1,0 +1,45 @@
+"""Training configuration: a small dataclass passed whole and saved beside every result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from randrnn.errors import RandRNNError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one model is trained. Defaults are the thesis' random-structure protocol (SPEC §5)."""
+
+    epochs: int = 15  # passes over the training strings
+    batch_size: int = 128  # strings per optimiser step
+    lr: float = 1e-3  # Adam learning rate
+    clip: float = 5.0  # gradient max-norm, per model
+    seed: int = 0  # batch order (shared by all models of a study) — init seeds are per model
+    bucket: bool = True  # batches of similar length: same model, much less padding to compute
+    readout: str = "last"  # "last": the last layer's units; "sinks": every node without successor
+    max_train: int | None = None  # subsample the training strings (pilot runs)
+    max_test: int | None = None  # subsample the test strings (pilot runs)
+    eval_batch_size: int = 1024  # strings per forward pass when evaluating (no gradients)
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise RandRNNError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0 or self.clip <= 0:
+            raise RandRNNError("lr and clip must be positive")
+        for name in ("max_train", "max_test"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise RandRNNError(f"{name} must be at least 1, got {value}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RandRNNError(f"unknown training option(s): {', '.join(unknown)}")
+        return cls(**data)
