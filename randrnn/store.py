@@ -1,0 +1,533 @@
+"""The study database: one SQLite file that holds a study's graphs, runs and metadata.
+
+A study is a directory (default ``./study``) holding ``study.sqlite`` and any files the study
+makes (figures, checkpoints; use ``study.path``). The database has three tables of its own:
+
+``meta``
+    ``key TEXT PRIMARY KEY, value TEXT`` (JSON). ``schema_version`` lives here.
+``graphs``
+    One row per graph: ``id`` (the generation index, or the next free id for imported graphs),
+    ``generator`` ('ws', 'ba', 'er', 'import:<file>', ...), ``params`` (JSON), ``seed``,
+    ``nodes``, ``edges``, ``graph`` (node-link JSON), ``properties`` (JSON), ``created``.
+``runs``
+    One row per (graph, cell, config hash), so each pair can land as 'done' only once:
+    ``status`` in pending/running/done/failed/interrupted, ``metrics`` (JSON), ``error``,
+    ``attempts``, ``worker``, ``started``, ``finished`` (UTC ISO strings).
+
+Other modules (pruning, engine) own their own tables: they create them with
+``study.execute_script("CREATE TABLE IF NOT EXISTS ...")`` and write through
+``with study.transaction() as conn: ...``. This module never reads or migrates those tables.
+
+Every write runs in one ``BEGIN IMMEDIATE`` transaction that is committed on success and rolled
+back on any exception, so a crash never leaves a half-written batch. The file is in WAL mode, so a
+reader (a report, a progress display) can hold its own ``Study`` on the same directory while a
+driver writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import pandas as pd
+
+from randrnn.errors import RandRNNError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+DB_NAME = "study.sqlite"
+DEFAULT_PATH = Path("study")
+SCHEMA_VERSION = 1
+STATUSES = ("pending", "running", "done", "failed", "interrupted")
+# Columns that every results table starts with, even when it is empty.
+RESULT_COLUMNS = ["graph_id", "generator", "seed", "nodes", "edges", "cell", "config_hash"]
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS graphs (
+    id INTEGER PRIMARY KEY,
+    generator TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{{}}',
+    seed INTEGER,
+    nodes INTEGER NOT NULL,
+    edges INTEGER NOT NULL,
+    graph TEXT NOT NULL,
+    properties TEXT NOT NULL DEFAULT '{{}}',
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    graph_id INTEGER NOT NULL REFERENCES graphs(id),
+    cell TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
+    metrics TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    started TEXT,
+    finished TEXT,
+    UNIQUE (graph_id, cell, config_hash)
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+"""
+
+
+def config_hash(config: dict) -> str:
+    """Identify a training config: the first 16 hex digits of sha256 of its sorted-key JSON."""
+    return hashlib.sha256(_dumps(config, canonical=True).encode()).hexdigest()[:16]
+
+
+def _now() -> str:
+    """The current UTC time as a fixed-width ISO string (sorts as text)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for numpy scalars and arrays (``np.int64`` is not a Python int)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _dumps(value: Any, canonical: bool = False) -> str:
+    """JSON text; ``canonical`` sorts keys so equal values give equal text."""
+    return json.dumps(value, sort_keys=canonical, default=_plain)
+
+
+def _graph_to_json(g: nx.Graph) -> str:
+    """Serialise a graph as node-link JSON (node order kept)."""
+    return json.dumps(nx.node_link_data(g, edges="edges"), default=_plain)
+
+
+def _graph_from_json(text: str) -> nx.Graph:
+    """Inverse of ``_graph_to_json``."""
+    return nx.node_link_graph(json.loads(text), edges="edges")
+
+
+class Study:
+    """A study directory and its open database connection (one per object).
+
+    Make one with ``Study.create(path)`` or ``Study.open(path)``; use it as a context manager
+    or call ``close()``.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        """Wrap an open connection; use ``create`` or ``open`` instead of calling this."""
+        self.path = path
+        self._conn = conn
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(cls, path: str | Path = DEFAULT_PATH, meta: dict | None = None) -> Study:
+        """Create the directory and schema, or open the study already there.
+
+        ``meta`` keys are stored with ``set_meta``; a key the study already holds with a
+        different value raises ``RandRNNError`` (a study's seed must not change under it).
+        """
+        path = Path(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RandRNNError(f"cannot create study directory '{path}': {exc.strerror}") from exc
+        study = cls(path, _connect(path / DB_NAME))
+        try:
+            study.execute_script(_SCHEMA)
+            with study.transaction():
+                version = study.get_meta("schema_version")
+                if version is None:
+                    study.set_meta("schema_version", SCHEMA_VERSION)
+                else:
+                    _check_version(path, version)
+                for key, value in (meta or {}).items():
+                    old = study.get_meta(key)
+                    if old is None:
+                        study.set_meta(key, value)
+                    elif _dumps(old, canonical=True) != _dumps(value, canonical=True):
+                        raise RandRNNError(
+                            f"study at '{path}' already has {key}={old!r} (given {value!r})"
+                        )
+        except BaseException:
+            study.close()
+            raise
+        return study
+
+    @classmethod
+    def open(cls, path: str | Path = DEFAULT_PATH) -> Study:
+        """Open an existing study; a missing directory or database raises ``RandRNNError``."""
+        path = Path(path)
+        db = path / DB_NAME
+        if not db.is_file():
+            raise RandRNNError(
+                f"no study at '{path}' (create one with: randrnn generate --study {path})"
+            )
+        study = cls(path, _connect(db))
+        try:
+            try:
+                version = study.get_meta("schema_version")
+            except sqlite3.DatabaseError as exc:
+                raise RandRNNError(f"'{db}' is not a randrnn study database ({exc})") from exc
+            if version is None:
+                raise RandRNNError(f"'{db}' is not a randrnn study database (no schema_version)")
+            _check_version(path, version)
+        except BaseException:
+            study.close()
+            raise
+        return study
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Study('{self.path}')"
+
+    # ------------------------------------------------------------------ extension hooks
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Yield the connection inside one write transaction; roll back if the block raises.
+
+        Nested use joins the outer transaction. Other modules write their own tables this way.
+        """
+        if self._conn.in_transaction:
+            yield self._conn
+            return
+        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
+        # instead of one failing when it upgrades a read lock.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.rollback()
+            raise
+        self._conn.commit()
+
+    def execute_script(self, sql: str) -> None:
+        """Run DDL (e.g. ``CREATE TABLE IF NOT EXISTS``) atomically: all of it or none.
+
+        For modules that own their own tables. Not inside ``transaction()``; no BEGIN/COMMIT
+        in ``sql``.
+        """
+        if self._conn.in_transaction:
+            raise RandRNNError("execute_script cannot run inside a transaction")
+        try:
+            self._conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n;COMMIT;")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.rollback()
+            raise
+
+    # ------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """The JSON value stored under ``key``, or ``default``."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = :key", {"key": key}).fetchone()
+        return default if row is None else json.loads(row["value"])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store ``value`` (anything JSON can hold) under ``key``, replacing an old value."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (:key, :value)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                {"key": key, "value": _dumps(value)},
+            )
+
+    # ------------------------------------------------------------------ graphs
+
+    def add_graphs(self, records: list[dict]) -> list[int]:
+        """Store graphs in one transaction and return their ids, in record order.
+
+        Record keys: ``generator``, ``graph`` (an nx graph, or node-link JSON text), and
+        optionally ``index`` (used as the id), ``params``, ``seed``, ``properties``. Records
+        without an index get the next free ids. If any id is taken (or repeated in the batch),
+        nothing is written and ``RandRNNError`` names the ids.
+        """
+        rows = [_graph_row(record) for record in records]
+        with self.transaction() as conn:
+            taken = {row["id"] for row in conn.execute("SELECT id FROM graphs")}
+            given = [row["id"] for row in rows if row["id"] is not None]
+            clashes = sorted({i for i in given if i in taken or given.count(i) > 1})
+            if clashes:
+                raise RandRNNError(f"graph ids already in the study or repeated: {clashes}")
+            next_id = max([*taken, *given], default=-1) + 1
+            for row in rows:
+                if row["id"] is None:
+                    row["id"] = next_id
+                    next_id += 1
+            conn.executemany(
+                "INSERT INTO graphs (id, generator, params, seed, nodes, edges, graph,"
+                " properties, created) VALUES (:id, :generator, :params, :seed, :nodes,"
+                " :edges, :graph, :properties, :created)",
+                rows,
+            )
+        return [row["id"] for row in rows]
+
+    def graph_count(self) -> int:
+        """Number of graphs in the study."""
+        return self._conn.execute("SELECT COUNT(*) AS n FROM graphs").fetchone()["n"]
+
+    def graph_ids(self) -> list[int]:
+        """All graph ids, ascending."""
+        return [row["id"] for row in self._conn.execute("SELECT id FROM graphs ORDER BY id")]
+
+    def graphs(self) -> list[dict]:
+        """All graphs by id: id, generator, params, seed, nodes, edges, graph (nx), properties."""
+        rows = self._conn.execute("SELECT * FROM graphs ORDER BY id").fetchall()
+        return [_graph_dict(row) for row in rows]
+
+    def graph(self, graph_id: int) -> dict:
+        """One graph as in ``graphs()``; an unknown id raises ``RandRNNError``."""
+        row = self._conn.execute("SELECT * FROM graphs WHERE id = :id", {"id": graph_id}).fetchone()
+        if row is None:
+            raise RandRNNError(f"no graph {graph_id} in study '{self.path}'")
+        return _graph_dict(row)
+
+    # ------------------------------------------------------------------ runs
+
+    def todo(self, cells: list[str], config: dict) -> list[tuple[int, str]]:
+        """(graph_id, cell) pairs with no 'done' run for this config, by graph id then cell."""
+        done = {
+            (row["graph_id"], row["cell"])
+            for row in self._conn.execute(
+                "SELECT graph_id, cell FROM runs WHERE config_hash = :hash AND status = 'done'",
+                {"hash": config_hash(config)},
+            )
+        }
+        cells = list(dict.fromkeys(cells))
+        return [(g, c) for g in self.graph_ids() for c in cells if (g, c) not in done]
+
+    def start_run(self, graph_id: int, cell: str, config: dict, worker: str | None = None) -> int:
+        """Mark the (graph, cell, config) run 'running' (attempts + 1) and return its id.
+
+        Creates the row on first start; restarts a failed, interrupted or stale running row.
+        A run that is already 'done' raises ``RandRNNError`` (its result is never reset).
+        """
+        row = {
+            "graph_id": graph_id,
+            "cell": cell,
+            "config_hash": config_hash(config),
+            "config": _dumps(config, canonical=True),
+            "worker": worker,
+            "started": _now(),
+        }
+        with self.transaction() as conn:
+            try:
+                found = conn.execute(
+                    "INSERT INTO runs (graph_id, cell, config_hash, config, status, attempts,"
+                    " worker, started) VALUES (:graph_id, :cell, :config_hash, :config,"
+                    " 'running', 1, :worker, :started)"
+                    " ON CONFLICT (graph_id, cell, config_hash) DO UPDATE SET"
+                    " status = 'running', attempts = runs.attempts + 1, worker = excluded.worker,"
+                    " started = excluded.started, finished = NULL, metrics = NULL, error = NULL"
+                    " WHERE runs.status != 'done'"
+                    " RETURNING id",
+                    row,
+                ).fetchall()
+            except sqlite3.IntegrityError as exc:
+                raise RandRNNError(f"no graph {graph_id} in study '{self.path}'") from exc
+        if not found:
+            raise RandRNNError(
+                f"run of graph {graph_id} with {cell} (config {row['config_hash']}) is already done"
+            )
+        return found[0]["id"]
+
+    def finish_run(self, run_id: int, metrics: dict) -> None:
+        """Mark a run 'done' with its metrics.
+
+        Finishing a run that is already done is a no-op if the metrics are identical and a
+        ``RandRNNError`` otherwise, so a pair is never recorded twice.
+        """
+        text = _dumps(metrics)
+        with self.transaction() as conn:
+            changed = conn.execute(
+                "UPDATE runs SET status = 'done', metrics = :metrics, error = NULL,"
+                " finished = :finished WHERE id = :id AND status != 'done'",
+                {"id": run_id, "metrics": text, "finished": _now()},
+            ).rowcount
+            if changed:
+                return
+            old = json.loads(self._run_row(run_id)["metrics"])
+            if _dumps(old, canonical=True) != _dumps(metrics, canonical=True):
+                raise RandRNNError(f"run {run_id} is already done with other metrics")
+
+    def fail_run(self, run_id: int, error: str) -> None:
+        """Mark a run 'failed' with its error text; a done run raises ``RandRNNError``."""
+        with self.transaction() as conn:
+            changed = conn.execute(
+                "UPDATE runs SET status = 'failed', error = :error, finished = :finished"
+                " WHERE id = :id AND status != 'done'",
+                {"id": run_id, "error": error, "finished": _now()},
+            ).rowcount
+            if not changed:
+                self._run_row(run_id)
+                raise RandRNNError(f"run {run_id} is already done; not marking it failed")
+
+    def mark_interrupted(self) -> int:
+        """Mark every 'running' run 'interrupted' and return how many.
+
+        Call it when a new driver starts: a run still 'running' then was cut off.
+        """
+        with self.transaction() as conn:
+            return conn.execute(
+                "UPDATE runs SET status = 'interrupted',"
+                " error = 'still running when a new driver started' WHERE status = 'running'"
+            ).rowcount
+
+    def runs(self, status: str | None = None) -> list[dict]:
+        """All runs by id (config and metrics parsed), optionally only one status."""
+        if status is None:
+            rows = self._conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
+        else:
+            _check_status(status)
+            rows = self._conn.execute(
+                "SELECT * FROM runs WHERE status = :status ORDER BY id", {"status": status}
+            ).fetchall()
+        return [_run_dict(row) for row in rows]
+
+    def run_counts(self, config: dict | None = None) -> dict[str, int]:
+        """Number of runs per status (every status present, zeros included)."""
+        sql = "SELECT status, COUNT(*) AS n FROM runs"
+        params: dict[str, Any] = {}
+        if config is not None:
+            sql += " WHERE config_hash = :hash"
+            params["hash"] = config_hash(config)
+        counts = dict.fromkeys(STATUSES, 0)
+        for row in self._conn.execute(sql + " GROUP BY status", params):
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def results(self, config_hash: str | None = None) -> pd.DataFrame:
+        """One row per (graph, cell) with a done run: the table the analysis reads.
+
+        Columns: ``RESULT_COLUMNS`` (graph_id, generator, seed, nodes, edges, cell,
+        config_hash), then ``param_<key>`` per generator parameter, then every graph property,
+        then every metric (a metric whose name is already a column gets a ``metric_`` prefix).
+        A property named ``nodes`` or ``edges`` shares the graph's column. With no
+        ``config_hash``, a pair done under several configs shows its most recently finished run.
+        """
+        where = "WHERE r.status = 'done'"
+        params: dict[str, Any] = {}
+        if config_hash is not None:
+            where += " AND r.config_hash = :hash"
+            params["hash"] = config_hash
+        rows = self._conn.execute(
+            "SELECT * FROM ("
+            " SELECT r.graph_id, r.cell, r.config_hash, r.metrics, g.generator, g.seed,"
+            " g.nodes, g.edges, g.params, g.properties, ROW_NUMBER() OVER ("
+            "  PARTITION BY r.graph_id, r.cell ORDER BY r.finished DESC, r.id DESC) AS latest"
+            f" FROM runs r JOIN graphs g ON g.id = r.graph_id {where}"
+            ") WHERE latest = 1 ORDER BY graph_id, cell",
+            params,
+        ).fetchall()
+        records = []
+        for row in rows:
+            record = {name: row[name] for name in RESULT_COLUMNS}
+            record.update({f"param_{k}": v for k, v in json.loads(row["params"]).items()})
+            record.update(json.loads(row["properties"]))
+            for key, value in json.loads(row["metrics"]).items():
+                clash = key in record and not key.startswith("metric_")
+                record[f"metric_{key}" if clash else key] = value
+            records.append(record)
+        if not records:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        return pd.DataFrame.from_records(records, columns=columns)
+
+    def _run_row(self, run_id: int) -> sqlite3.Row:
+        """The raw row of one run; an unknown id raises ``RandRNNError``."""
+        row = self._conn.execute("SELECT * FROM runs WHERE id = :id", {"id": run_id}).fetchone()
+        if row is None:
+            raise RandRNNError(f"no run {run_id} in study '{self.path}'")
+        return row
+
+
+def _connect(db: Path) -> sqlite3.Connection:
+    """Open the database in WAL mode with foreign keys on and explicit transactions."""
+    # isolation_level=None: sqlite3 opens no implicit transactions; Study.transaction does.
+    conn = sqlite3.connect(db, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise RandRNNError(f"'{db}' is not a randrnn study database ({exc})") from exc
+    return conn
+
+
+def _check_version(path: Path, version: int) -> None:
+    """Refuse a study written by a newer randrnn."""
+    if version > SCHEMA_VERSION:
+        raise RandRNNError(
+            f"study at '{path}' has schema version {version}; this randrnn reads up to "
+            f"{SCHEMA_VERSION} (upgrade randrnn)"
+        )
+
+
+def _check_status(status: str) -> None:
+    """An unknown status fails here, listing the known ones."""
+    if status not in STATUSES:
+        raise RandRNNError(f"unknown run status '{status}' (known: {', '.join(STATUSES)})")
+
+
+def _graph_row(record: dict) -> dict:
+    """A ``graphs`` table row (by column name) from an ``add_graphs`` record."""
+    graph = record["graph"]
+    text = graph if isinstance(graph, str) else _graph_to_json(graph)
+    g = _graph_from_json(text) if isinstance(graph, str) else graph
+    index = record.get("index")
+    return {
+        "id": None if index is None else int(index),
+        "generator": str(record["generator"]),
+        "params": _dumps(record.get("params") or {}),
+        "seed": None if record.get("seed") is None else int(record["seed"]),
+        "nodes": g.number_of_nodes(),
+        "edges": g.number_of_edges(),
+        "graph": text,
+        "properties": _dumps(record.get("properties") or {}),
+        "created": _now(),
+    }
+
+
+def _graph_dict(row: sqlite3.Row) -> dict:
+    """A stored graph as a dict with its JSON fields parsed."""
+    return {
+        "id": row["id"],
+        "generator": row["generator"],
+        "params": json.loads(row["params"]),
+        "seed": row["seed"],
+        "nodes": row["nodes"],
+        "edges": row["edges"],
+        "graph": _graph_from_json(row["graph"]),
+        "properties": json.loads(row["properties"]),
+        "created": row["created"],
+    }
+
+
+def _run_dict(row: sqlite3.Row) -> dict:
+    """A stored run as a dict with its JSON fields parsed."""
+    run = dict(row)
+    run["config"] = json.loads(run["config"])
+    run["metrics"] = None if run["metrics"] is None else json.loads(run["metrics"])
+    return run
