@@ -21,6 +21,7 @@ class TrainConfig:
     max_train: int | None = None  # subsample the training strings (pilot runs)
     max_test: int | None = None  # subsample the test strings (pilot runs)
     eval_batch_size: int = 1024  # strings per forward pass when evaluating (no gradients)
+    data: str = "shipped"  # which data set (a content hash for user data): part of a run's identity
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
