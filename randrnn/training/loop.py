@@ -27,7 +27,7 @@ def encode_split(df: pd.DataFrame, limit: int | None = None, seed: int = 0) -> E
     if limit is not None and limit < len(df):
         df = df.sample(n=limit, random_state=seed).sort_index()
     codes, lengths = encode(list(df["string"]))
-    labels = torch.as_tensor(df["valid"].to_numpy(dtype=np.int64))
+    labels = torch.tensor(df["valid"].to_numpy(dtype=np.int64))
     return Encoded(codes, lengths, labels)
 
 

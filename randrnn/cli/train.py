@@ -1,0 +1,175 @@
+"""Commands that fill a study: generate, import, train-all, results."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from randrnn.cli import app, console
+from randrnn.errors import RandRNNError
+from randrnn.models.cells import parse_cells
+from randrnn.pipeline import generate_into, generated_count, import_into
+from randrnn.reber import load_data
+from randrnn.store import Study
+from randrnn.training.config import TrainConfig
+from randrnn.training.runner import train_study
+
+StudyOpt = Annotated[Path, typer.Option("--study", help="Study directory (holds study.sqlite).")]
+ALL_CELLS = "gru,lstm,rnn_tanh,rnn_relu"
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'10:50' → (10, 50): an inclusive node range."""
+    try:
+        lo, hi = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise RandRNNError(f"node range must look like 10:50, got '{text}'") from None
+    return lo, hi
+
+
+def progress_bar() -> Progress:
+    """The progress display used by long commands: done/total, bar, elapsed, ETA."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+    )
+
+
+@app.command()
+def generate(
+    n: Annotated[int, typer.Option("--n", help="The study holds this many generated graphs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Study seed: every graph's seed derives from it.")] = 0,
+    generators: Annotated[str, typer.Option(help="Generators, used in turn (ws, ba, er).")] = "ws,ba",
+    nodes: Annotated[str, typer.Option(help="Node count range, inclusive, e.g. 10:50.")] = "10:50",
+    study: StudyOpt = Path("study"),
+) -> None:
+    """Generate seeded random graphs (Watts–Strogatz, Barabási–Albert) into a study."""
+    gens = tuple(g.strip() for g in generators.split(",") if g.strip())
+    node_range = parse_range(nodes)
+    with Study.create(study) as st:
+        todo = max(0, n - generated_count(st))
+        with progress_bar() as bar:
+            task = bar.add_task("graphs", total=todo, current="computing properties")
+            ids = generate_into(st, n, seed, gens, node_range, progress=lambda k: bar.advance(task, k))
+        console.print(
+            f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"
+        )
+
+
+@app.command("import")
+def import_graphs(
+    files: Annotated[list[Path], typer.Argument(help="Edge list, GraphML or node-link JSON files.")],
+    directed: Annotated[
+        bool, typer.Option(help="Read edge lists as directed (must be acyclic).")
+    ] = False,
+    study: StudyOpt = Path("study"),
+) -> None:
+    """Import graphs from files into a study (all files or none)."""
+    with Study.create(study) as st:
+        ids = import_into(st, files, directed=directed or None)
+    console.print(f"imported {len(ids)} graph(s) as id {', '.join(map(str, ids))}")
+
+
+def _data_key(data: Path | None) -> str:
+    """Identifies the data set for worker-side caching and the run config."""
+    if data is None:
+        return "shipped"
+    digest = hashlib.sha256()
+    for name in ("train.csv", "test.csv"):
+        path = data / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@app.command("train-all")
+def train_all(
+    study: StudyOpt = Path("study"),
+    cells: Annotated[str, typer.Option(help="Cell types to train, comma-separated.")] = ALL_CELLS,
+    epochs: Annotated[int, typer.Option(help="Training epochs per model.")] = 15,
+    batch_size: Annotated[int, typer.Option(help="Strings per optimiser step.")] = 128,
+    data: Annotated[
+        Path | None, typer.Option(help="Directory with train.csv and test.csv (default: shipped).")
+    ] = None,
+    max_train: Annotated[int | None, typer.Option(help="Subsample the training strings.")] = None,
+    max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
+    readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
+    seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
+    workers: Annotated[
+        int, typer.Option(help="Local worker processes (1: in this process).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
+    chunk: Annotated[int, typer.Option(help="Models trained together per task.")] = 8,
+) -> None:
+    """Train every (graph, cell) pair that has no finished run with the same settings."""
+    cell_names = parse_cells(cells)
+    train, test = load_data(data)
+    key = _data_key(data)
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, seed=seed, readout=readout,
+        max_train=max_train, max_test=max_test, data=key,
+    )
+    with Study.open(study) as st:
+        st.set_meta("data", str(data.resolve()) if data else "shipped")
+        done = failed = 0
+        with progress_bar() as bar:
+            task = bar.add_task("models", total=None, current="")
+            outcomes = train_study(
+                st, cell_names, config, train, test, workers=workers, scheduler=scheduler,
+                chunk_size=chunk, on_start=lambda n: bar.update(task, total=n),
+            )
+            for out in outcomes:
+                if out.error is None:
+                    done += 1
+                    text = f"graph {out.graph_id} {out.cell}: acc {out.metrics['test_acc']:.3f}"
+                else:
+                    failed += 1
+                    text = f"graph {out.graph_id} {out.cell}: FAILED"
+                bar.update(task, advance=1, current=text)
+        if done == failed == 0:
+            console.print("nothing left to do: every pair has a finished run with these settings")
+        else:
+            console.print(f"{done} runs finished, {failed} failed")
+        if failed:
+            for run in st.runs("failed")[:5]:
+                console.print(f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}")
+            raise typer.Exit(1)
+
+
+@app.command()
+def results(
+    study: StudyOpt = Path("study"),
+    format: Annotated[str, typer.Option("--format", help="csv or markdown.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of the screen.")] = None,
+) -> None:
+    """One row per (graph, cell): graph id, generator, cell, properties, metrics."""
+    if format not in ("csv", "markdown"):
+        raise RandRNNError(f"unknown format '{format}'; known formats: csv, markdown")
+    with Study.open(study) as st:
+        frame = st.results()
+    text = frame.to_csv(index=False) if format == "csv" else frame.to_markdown(index=False)
+    if out:
+        out.write_text(text)
+        console.print(f"{len(frame)} rows written to {out}")
+    else:
+        typer.echo(text, nl=False)
+

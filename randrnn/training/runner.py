@@ -1,0 +1,220 @@
+"""Train every pending (graph, cell) pair of a study: in-process, on local workers, or on a cluster.
+
+The driver (this module, in the process that runs ``train-all``) owns the study database. It cuts
+the pending pairs into chunks of models of one cell type, sends a bounded number of chunks to the
+workers, and writes each chunk's results in one transaction as it arrives. A run is marked
+'running' when its chunk is sent; if the driver dies, the next driver marks those runs
+'interrupted' and trains them again, so every pair lands exactly once. A chunk whose worker dies
+fails only its own runs.
+
+Workers need only the package and the data, which the driver sends along with the work; they
+never open the study. Each worker trains with one torch thread: for many small models, several
+single-threaded processes beat one process with several threads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from randrnn.errors import RandRNNError
+from randrnn.graphs.dag import to_dag
+from randrnn.graphs.io import from_json, to_json
+from randrnn.models.cells import CELLS
+from randrnn.models.graph_rnn import build_model
+from randrnn.store import Study
+from randrnn.training.config import TrainConfig
+from randrnn.training.loop import prepare_data
+
+
+@dataclass(frozen=True)
+class Job:
+    """One model to train: a plain, picklable value sent to a worker."""
+
+    graph_id: int
+    cell: str
+    graph: str  # node-link JSON
+    seed: int  # initialisation seed of the model
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one job: metrics, or the error that stopped it."""
+
+    graph_id: int
+    cell: str
+    metrics: dict[str, Any] | None
+    error: str | None = None
+
+
+def model_seed(study_seed: int, graph_id: int, cell: str) -> int:
+    """Initialisation seed of one model, derived from the study seed, graph and cell."""
+    state = np.random.SeedSequence([study_seed, graph_id, list(CELLS).index(cell)])
+    return int(state.generate_state(1)[0])
+
+
+def plan_jobs(study: Study, cells: Sequence[str], config: TrainConfig, seed: int) -> list[Job]:
+    """Jobs for every (graph, cell) pair that has no finished run with this config."""
+    pending = study.todo(list(cells), config.to_dict())
+    graphs = {g["id"]: g["graph"] for g in study.graphs()} if pending else {}
+    return [Job(gid, cell, to_json(graphs[gid]), model_seed(seed, gid, cell)) for gid, cell in pending]
+
+
+def chunk_jobs(jobs: Sequence[Job], size: int) -> list[list[Job]]:
+    """Chunks of one cell type each, models of similar size together (they pack better)."""
+    chunks: list[list[Job]] = []
+    for cell in dict.fromkeys(job.cell for job in jobs):
+        same = sorted((j for j in jobs if j.cell == cell), key=lambda j: (len(j.graph), j.graph_id))
+        chunks += [same[i : i + size] for i in range(0, len(same), size)]
+    return chunks
+
+
+_DATA_CACHE: dict[str, tuple[Any, Any]] = {}
+
+
+def train_chunk(
+    jobs: Sequence[Job], config: dict, train: pd.DataFrame, test: pd.DataFrame
+) -> list[Outcome]:
+    """Worker side: build the chunk's models and train them together with the engine."""
+    from randrnn.training.engine import train_many  # imported where the work runs
+
+    torch.set_num_threads(1)
+    cfg = TrainConfig.from_dict(config)
+    key = f"{cfg.data}:{cfg.max_train}:{cfg.max_test}:{cfg.seed}"
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()
+        _DATA_CACHE[key] = prepare_data(train, test, cfg)
+    train_data, test_data = _DATA_CACHE[key]
+    try:
+        models = [
+            build_model(to_dag(from_json(j.graph)), j.cell, seed=j.seed, readout=cfg.readout)
+            for j in jobs
+        ]
+        results = train_many(models, train_data, test_data, cfg)
+    except Exception as exc:  # noqa: BLE001 — reported per run, the driver goes on
+        return [Outcome(j.graph_id, j.cell, None, f"{type(exc).__name__}: {exc}") for j in jobs]
+    outcomes = []
+    for job, metrics in zip(jobs, results):
+        metrics = dict(metrics)
+        history = metrics.pop("history", [])
+        if history:
+            metrics["train_loss"] = history[-1]["train_loss"]
+        metrics["worker_pid"] = os.getpid()
+        outcomes.append(Outcome(job.graph_id, job.cell, metrics))
+    return outcomes
+
+
+def _record(study: Study, run_ids: dict[tuple[int, str], int], outcomes: list[Outcome]) -> None:
+    with study.transaction():
+        for out in outcomes:
+            run_id = run_ids.pop((out.graph_id, out.cell))
+            if out.error is None:
+                study.finish_run(run_id, out.metrics or {})
+            else:
+                study.fail_run(run_id, out.error)
+
+
+def train_study(
+    study: Study,
+    cells: Sequence[str],
+    config: TrainConfig,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    workers: int = 1,
+    scheduler: str | None = None,
+    chunk_size: int = 8,
+    on_start: Callable[[int], None] | None = None,
+) -> Iterator[Outcome]:
+    """Train every pending pair; yields each outcome after it is written to the study.
+
+    ``workers=1`` without a scheduler runs in this process; ``workers>1`` starts a local Dask
+    cluster of single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses an
+    existing Dask cluster. ``on_start(n)`` is told how many runs are pending before work begins.
+    """
+    if study.graph_count() == 0:
+        raise RandRNNError(f"study '{study.path}' has no graphs; run: randrnn generate --study {study.path}")
+    if workers < 1:
+        raise RandRNNError(f"--workers must be at least 1, got {workers}")
+    study.mark_interrupted()
+    seed = int(study.get_meta("seed", 0))
+    jobs = plan_jobs(study, cells, config, seed)
+    if on_start:
+        on_start(len(jobs))
+    if not jobs:
+        return
+    chunks = chunk_jobs(jobs, chunk_size)
+    cfg = config.to_dict()
+    if scheduler is None and workers == 1:
+        yield from _run_here(study, chunks, cfg, train, test)
+    else:
+        yield from _run_dask(study, chunks, cfg, train, test, workers, scheduler)
+
+
+def _start(study: Study, chunk: list[Job], cfg: dict, worker: str) -> dict[tuple[int, str], int]:
+    with study.transaction():
+        return {(j.graph_id, j.cell): study.start_run(j.graph_id, j.cell, cfg, worker) for j in chunk}
+
+
+def _run_here(study, chunks, cfg, train, test) -> Iterator[Outcome]:
+    threads = torch.get_num_threads()
+    try:
+        for chunk in chunks:
+            run_ids = _start(study, chunk, cfg, "local")
+            outcomes = train_chunk(chunk, cfg, train, test)
+            _record(study, run_ids, outcomes)
+            yield from outcomes
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_dask(study, chunks, cfg, train, test, workers, scheduler) -> Iterator[Outcome]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs="error",
+        )
+    try:
+        client = Client(cluster if cluster is not None else scheduler, timeout="30s")
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        raise RandRNNError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        data = client.scatter([train, test], broadcast=True)
+        slots = max(2, 2 * len(client.scheduler_info()["workers"]))  # work in flight, bounded
+        queue = list(chunks)
+        in_flight: dict[Any, tuple[list[Job], dict]] = {}
+        running = as_completed()
+
+        def submit() -> None:
+            chunk = queue.pop(0)
+            run_ids = _start(study, chunk, cfg, scheduler or "local-cluster")
+            future = client.submit(train_chunk, chunk, cfg, data[0], data[1], pure=False)
+            in_flight[future] = (chunk, run_ids)
+            running.add(future)
+
+        while queue and len(in_flight) < slots:
+            submit()
+        for future in running:
+            chunk, run_ids = in_flight.pop(future)
+            try:
+                outcomes = future.result()
+            except Exception as exc:  # noqa: BLE001 — e.g. the worker died: fail its runs only
+                outcomes = [Outcome(j.graph_id, j.cell, None, f"{type(exc).__name__}: {exc}") for j in chunk]
+            _record(study, run_ids, outcomes)
+            yield from outcomes
+            if queue:
+                submit()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
