@@ -1,0 +1,393 @@
+"""Can accuracy be predicted from graph properties? Regressors scored two ways (SPEC §7).
+
+``cv`` (default): repeated K-fold cross-validation of scikit-learn pipelines (MinMax scaling
+inside the pipeline, so no fold sees another's scale), reporting R² mean ± sd over the folds, MAE,
+and Spearman / Kendall between out-of-fold predictions and the truth.
+
+``thesis``: exactly the thesis' protocol, for comparison with its table: MinMax scaling fitted on
+all rows, one ``train_test_split(test_size=0.10, random_state=7)``, scikit-learn defaults, R² on
+the (about 20) test rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import RegressorMixin
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import AdaBoostRegressor, GradientBoostingRegressor, RandomForestRegressor
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import BayesianRidge
+from sklearn.metrics import mean_absolute_error, r2_score
+from sklearn.model_selection import KFold, RepeatedKFold, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from randrnn.analysis import table, thesis
+from randrnn.errors import RandRNNError
+from randrnn.graphs.properties import EXTRAS, FEATURES
+
+# name → (label, factory(seed)). scikit-learn defaults throughout, as in the thesis.
+REGRESSORS: dict[str, tuple[str, Callable[[int], RegressorMixin]]] = {
+    "bayesian_ridge": ("BayesianRidge", lambda seed: BayesianRidge()),
+    "random_forest": ("RandomForest", lambda seed: RandomForestRegressor(random_state=seed)),
+    "adaboost": ("AdaBoost", lambda seed: AdaBoostRegressor(random_state=seed)),
+    "gradient_boosting": (
+        "GradientBoosting",
+        lambda seed: GradientBoostingRegressor(random_state=seed),
+    ),
+    "dummy": ("Dummy (mean)", lambda seed: DummyRegressor()),
+}
+THESIS_REGRESSORS = ("bayesian_ridge", "random_forest", "adaboost")
+
+_SIZE = ["nodes", "edges", "source_nodes", "sink_nodes"]
+FEATURE_SETS: dict[str, list[str]] = {
+    "all": list(FEATURES),  # the thesis' 23
+    "extended": [*FEATURES, *EXTRAS],
+    "nodes-edges": _SIZE,
+    "no-nodes-edges": [f for f in FEATURES if f not in _SIZE],
+    "variances": [f for f in FEATURES if f.endswith("_var")],
+}
+PROTOCOLS = ("cv", "thesis")
+THESIS_TEST_SIZE = 0.10
+THESIS_RANDOM_STATE = 7
+
+
+def parse_regressors(text: str | Sequence[str]) -> list[str]:
+    """'all' or 'random_forest,dummy' (or a list) → validated regressor names."""
+    names = [r.strip().lower() for r in (text.split(",") if isinstance(text, str) else text)]
+    if names == ["all"]:
+        return list(REGRESSORS)
+    names = list(dict.fromkeys(r for r in names if r))
+    unknown = [r for r in names if r not in REGRESSORS]
+    if unknown or not names:
+        raise RandRNNError(
+            f"unknown regressor '{','.join(unknown)}'; known: all, {', '.join(REGRESSORS)}"
+        )
+    return names
+
+
+def make_pipeline(regressor: str, seed: int = 0, scale: bool = True) -> Pipeline:
+    """MinMax scaling then the regressor (``scale=False``: the regressor alone, in a pipeline)."""
+    if regressor not in REGRESSORS:
+        raise RandRNNError(f"unknown regressor '{regressor}'; known: {', '.join(REGRESSORS)}")
+    steps = [("scale", MinMaxScaler())] if scale else []
+    return Pipeline([*steps, ("model", REGRESSORS[regressor][1](seed))])
+
+
+def select_features(
+    df: pd.DataFrame,
+    target: str = table.DEFAULT_TARGET,
+    feature_set: str = "all",
+    features: Sequence[str] | str | None = None,
+) -> list[str]:
+    """The feature columns to use: an explicit list, else the named set's columns present."""
+    if isinstance(features, str):
+        features = [f.strip() for f in features.split(",") if f.strip()]
+    if features:
+        return table.check_features(df, features, target)
+    if feature_set not in FEATURE_SETS:
+        raise RandRNNError(f"unknown feature set '{feature_set}'; known: {', '.join(FEATURE_SETS)}")
+    present = [f for f in FEATURE_SETS[feature_set] if f in df.columns]
+    if not present and feature_set == "all":
+        present = table.default_features(df, target)
+    if not present:
+        raise RandRNNError(
+            f"{df.attrs.get('source', 'table')} has none of the '{feature_set}' features "
+            f"({', '.join(FEATURE_SETS[feature_set])}); pick columns with --features"
+        )
+    return table.check_features(df, present, target)
+
+
+def _xy(rows: pd.DataFrame, target: str, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature matrix and target of the rows with no missing value among them."""
+    data = rows[[*features, target]].dropna()
+    return data[list(features)].to_numpy(dtype=float), data[target].to_numpy(dtype=float)
+
+
+def _need_rows(n: int, need: int, why: str, cell: str, source: str, fix: str) -> None:
+    """Too few rows for a method: say how many there are, how many it needs, and what to do."""
+    if n >= need:
+        return
+    if source.startswith("study"):
+        what = f"only {n} finished {table.cell_label(cell)} runs in {source}"
+        todo = "generate more graphs and run randrnn train-all"
+    else:
+        what = f"only {n} rows" + ("" if cell == table.ALL else f" for {cell}") + f" in {source}"
+        todo = "add rows"
+    raise RandRNNError(f"{what}; {why} needs at least {need}: {todo} (or {fix})")
+
+
+def _rank_corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Spearman and Kendall between predictions and truth (NaN if either is constant)."""
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan, math.nan
+    return float(stats.spearmanr(a, b).statistic), float(stats.kendalltau(a, b).statistic)
+
+
+def cross_validate(
+    X: np.ndarray,
+    y: np.ndarray,
+    regressor: str,
+    cv: int = 10,
+    repeats: int = 5,
+    seed: int = 0,
+    X_new: np.ndarray | None = None,
+) -> dict:
+    """Repeated K-fold scores of one regressor.
+
+    Returns ``scores`` (R² of each of the cv × repeats folds), ``r2``/``r2_sd`` (their mean and
+    sample sd), ``mae`` (mean over folds), ``spearman``/``kendall`` (out-of-fold predictions vs
+    truth, averaged over repeats) and, if ``X_new`` is given, ``new`` (each fold model's
+    predictions for its rows, shape (folds, len(X_new))).
+    """
+    if cv < 2 or repeats < 1:
+        raise RandRNNError(
+            f"--cv must be at least 2 and --repeats at least 1 (got {cv}, {repeats})"
+        )
+    splitter = RepeatedKFold(n_splits=cv, n_repeats=repeats, random_state=seed)
+    scores, maes, new = [], [], []
+    oof = np.empty((repeats, len(y)))
+    for i, (train, test) in enumerate(splitter.split(X)):
+        model = make_pipeline(regressor, seed).fit(X[train], y[train])
+        pred = model.predict(X[test])
+        oof[i // cv, test] = pred
+        scores.append(r2_score(y[test], pred))
+        maes.append(mean_absolute_error(y[test], pred))
+        if X_new is not None:
+            new.append(model.predict(X_new))
+    ranks = np.array([_rank_corr(o, y) for o in oof])
+    out = {
+        "scores": scores,
+        "r2": float(np.mean(scores)),
+        "r2_sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else math.nan,
+        "mae": float(np.mean(maes)),
+        "spearman": float(np.nanmean(ranks[:, 0])) if not np.isnan(ranks[:, 0]).all() else math.nan,
+        "kendall": float(np.nanmean(ranks[:, 1])) if not np.isnan(ranks[:, 1]).all() else math.nan,
+    }
+    if X_new is not None:
+        out["new"] = np.array(new)
+    return out
+
+
+def thesis_split(X: np.ndarray, y: np.ndarray, regressor: str, seed: int = 0) -> dict:
+    """The thesis protocol: MinMax on all rows, one 90/10 split (random_state 7), R² on the test.
+
+    Returns ``r2``, ``mae``, ``spearman``, ``kendall`` on the test rows, ``n_test`` and
+    ``test_index`` (row positions of the test split).
+    """
+    scaled = MinMaxScaler().fit_transform(X)
+    index = np.arange(len(y))
+    x_tr, x_te, y_tr, y_te, _, i_te = train_test_split(
+        scaled, y, index, test_size=THESIS_TEST_SIZE, random_state=THESIS_RANDOM_STATE
+    )
+    model = make_pipeline(regressor, seed, scale=False).fit(x_tr, y_tr)
+    pred = model.predict(x_te)
+    spearman, kendall = _rank_corr(pred, y_te)
+    return {
+        "r2": float(r2_score(y_te, pred)),
+        "mae": float(mean_absolute_error(y_te, pred)),
+        "spearman": spearman,
+        "kendall": kendall,
+        "n_test": len(y_te),
+        "test_index": i_te,
+    }
+
+
+def evaluate(
+    df: pd.DataFrame,
+    target: str = table.DEFAULT_TARGET,
+    regressors: Sequence[str] | str = "all",
+    protocol: str = "cv",
+    feature_set: str = "all",
+    features: Sequence[str] | str | None = None,
+    cell: str | None = None,
+    cv: int = 10,
+    repeats: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per (cell, regressor): n, R² (mean, sd over folds), MAE, Spearman, Kendall.
+
+    Also ``thesis_r2``: the thesis' published R² for that cell, regressor and feature set (NaN
+    where it published none).
+    """
+    if protocol not in PROTOCOLS:
+        raise RandRNNError(f"unknown protocol '{protocol}'; known: {', '.join(PROTOCOLS)}")
+    regressors = parse_regressors(regressors)
+    table.check_target(df, target)
+    cols = select_features(df, target, feature_set, features)
+    set_name = "custom" if features else feature_set
+    source = df.attrs.get("source", "table")
+    records = []
+    for (cell_name, _), rows in table.groups(df, cell=cell):
+        X, y = _xy(rows, target, cols)
+        if protocol == "cv":
+            _need_rows(len(y), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv")
+        else:
+            _need_rows(
+                len(y), 20, "the thesis' 90/10 split", cell_name, source, "use --protocol cv"
+            )
+        for name in regressors:
+            if protocol == "cv":
+                res = cross_validate(X, y, name, cv, repeats, seed)
+                n_test = math.nan
+            else:
+                res = thesis_split(X, y, name, seed)
+                res["r2_sd"], n_test = math.nan, res["n_test"]
+            records.append({
+                "cell": cell_name,
+                "regressor": name,
+                "protocol": protocol,
+                "feature_set": set_name,
+                "n": len(y),
+                "n_features": len(cols),
+                "r2": res["r2"],
+                "r2_sd": res["r2_sd"],
+                "mae": res["mae"],
+                "spearman": res["spearman"],
+                "kendall": res["kendall"],
+                "n_test": n_test,
+                "thesis_r2": thesis.regression_r2(cell_name, name, set_name),
+            })  # fmt: skip
+    return pd.DataFrame.from_records(records)
+
+
+def importances(
+    df: pd.DataFrame,
+    target: str = table.DEFAULT_TARGET,
+    regressor: str = "random_forest",
+    feature_set: str = "all",
+    features: Sequence[str] | str | None = None,
+    cell: str | None = None,
+    cv: int = 5,
+    n_repeats: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Feature importances per cell, most important first.
+
+    ``impurity``: the fitted model's ``feature_importances_`` on all rows (tree models only,
+    NaN otherwise). ``permutation`` / ``permutation_sd``: drop in R² when a feature is shuffled,
+    measured on held-out folds of a K-fold split (``cv`` folds, ``n_repeats`` shuffles each).
+    """
+    (regressor,) = parse_regressors(regressor)
+    table.check_target(df, target)
+    cols = select_features(df, target, feature_set, features)
+    source = df.attrs.get("source", "table")
+    parts = []
+    for (cell_name, _), rows in table.groups(df, cell=cell):
+        X, y = _xy(rows, target, cols)
+        _need_rows(len(y), 2 * cv, f"{cv}-fold permutation importance", cell_name, source,
+                   "lower --cv")  # fmt: skip
+        full = make_pipeline(regressor, seed).fit(X, y)
+        impurity = getattr(full.named_steps["model"], "feature_importances_", None)
+        drops = []
+        for train, test in KFold(cv, shuffle=True, random_state=seed).split(X):
+            model = make_pipeline(regressor, seed).fit(X[train], y[train])
+            perm = permutation_importance(
+                model, X[test], y[test], n_repeats=n_repeats, random_state=seed, scoring="r2"
+            )
+            drops.append(perm.importances)
+        drops = np.concatenate(drops, axis=1)
+        part = pd.DataFrame({
+            "cell": cell_name,
+            "regressor": regressor,
+            "feature": cols,
+            "impurity": np.full(len(cols), np.nan) if impurity is None else impurity,
+            "permutation": drops.mean(axis=1),
+            "permutation_sd": drops.std(axis=1, ddof=1),
+            "thesis_impurity": [
+                thesis.IMPORTANCE.get(cell_name, {}).get(f, math.nan)
+                if regressor == "random_forest" else math.nan
+                for f in cols
+            ],
+        })  # fmt: skip
+        parts.append(part.sort_values("permutation", ascending=False, ignore_index=True))
+    return pd.concat(parts, ignore_index=True)
+
+
+def predict_graph(
+    df: pd.DataFrame,
+    props: Mapping[str, float],
+    target: str = table.DEFAULT_TARGET,
+    regressor: str = "random_forest",
+    feature_set: str = "all",
+    features: Sequence[str] | str | None = None,
+    cell: str | None = None,
+    cv: int = 10,
+    repeats: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Predict the target of an untrained graph (its ``props``) per cell, with the spread.
+
+    ``prediction`` comes from the model fitted on all rows; ``fold_sd``/``fold_lo``/``fold_hi``
+    are the sd and 2.5–97.5% range of the cv × repeats fold models' predictions; ``tree_sd`` the
+    sd across a forest's trees (forests only); ``cv_r2`` says how far to trust it; ``outside``
+    lists features where the graph lies outside the training range (extrapolation).
+    """
+    (regressor,) = parse_regressors(regressor)
+    table.check_target(df, target)
+    cols = select_features(df, target, feature_set, features)
+    unknown = [c for c in cols if c not in props]
+    if unknown:
+        raise RandRNNError(f"feature(s) {', '.join(unknown)} cannot be computed from a graph file")
+    x_new = np.array([[float(props[c]) for c in cols]])
+    source = df.attrs.get("source", "table")
+    records = []
+    for (cell_name, _), rows in table.groups(df, cell=cell):
+        X, y = _xy(rows, target, cols)
+        _need_rows(len(y), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv")
+        res = cross_validate(X, y, regressor, cv, repeats, seed, X_new=x_new)
+        full = make_pipeline(regressor, seed).fit(X, y)
+        model = full.named_steps["model"]
+        tree_sd = math.nan
+        if hasattr(model, "estimators_") and isinstance(model, RandomForestRegressor):
+            scaled = full.named_steps["scale"].transform(x_new)
+            tree_sd = float(np.std([t.predict(scaled)[0] for t in model.estimators_], ddof=1))
+        fold = res["new"][:, 0]
+        outside = [
+            c for j, c in enumerate(cols) if not X[:, j].min() <= x_new[0, j] <= X[:, j].max()
+        ]
+        records.append({
+            "cell": cell_name,
+            "regressor": regressor,
+            "n": len(y),
+            "prediction": float(full.predict(x_new)[0]),
+            "fold_sd": float(np.std(fold, ddof=1)),
+            "fold_lo": float(np.percentile(fold, 2.5)),
+            "fold_hi": float(np.percentile(fold, 97.5)),
+            "tree_sd": tree_sd,
+            "cv_r2": res["r2"],
+            "cv_r2_sd": res["r2_sd"],
+            "observed_mean": float(y.mean()),
+            "outside": ", ".join(outside),
+        })  # fmt: skip
+    return pd.DataFrame.from_records(records)
+
+
+def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Readable text tables of an ``evaluate`` result, one per cell: (title, frame of strings)."""
+    out = []
+    for cell_name, rows in result.groupby("cell", sort=False):
+        first = rows.iloc[0]
+        how = (
+            f"{first['protocol']} on n={first['n']}"
+            + (f", {int(first['n_test'])} test rows" if first["protocol"] == "thesis" else "")
+            + f", features: {first['feature_set']} ({first['n_features']})"
+        )
+        frame = pd.DataFrame({
+            "regressor": [REGRESSORS[r][0] for r in rows["regressor"]],
+            "R²": [
+                table.fmt(r) + ("" if math.isnan(sd) else f" ± {table.fmt(sd)}")
+                for r, sd in zip(rows["r2"], rows["r2_sd"])
+            ],
+            "MAE": [table.fmt(v, 4) for v in rows["mae"]],
+            "Spearman": [table.fmt(v) for v in rows["spearman"]],
+            "Kendall τ": [table.fmt(v) for v in rows["kendall"]],
+            "thesis R²": [table.fmt(v) for v in rows["thesis_r2"]],
+        })  # fmt: skip
+        out.append((f"{table.cell_label(str(cell_name))} ({how})", frame))
+    return out
