@@ -1,0 +1,352 @@
+"""The shared pruning protocol (SPEC §7), the same for every criterion.
+
+1. Train the base model once per (model, cell, seed, training config) and keep it in the study
+   (``checkpoints/``), with its per-epoch train and test accuracy and WAEA's statistics over its
+   last epoch. Later runs — other methods, targets, levels — reuse it.
+2. For each level p (percent of the existing weights of the target): reload the trained
+   weights, compute the mask with the criterion (one global ranking over all selected matrices,
+   or one per matrix), evaluate, retrain ``retrain_epochs`` epochs with the mask held fixed and
+   a fresh Adam, evaluating after each epoch; store the row at once.
+3. Epochs-to-regain: 0 if pruning lost at most ``tolerance`` (accuracy as a fraction: 0.01 is
+   one point), else the first retraining epoch back within it, else none.
+
+Biases, the embedding and the readout are never pruned. On a graph-structured model the
+structural masks compose with the pruning masks: only existing connections can be pruned.
+Finished levels are skipped when a study is run again, so an interrupted study resumes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from randrnn.errors import RandRNNError
+from randrnn.graphs.dag import to_dag
+from randrnn.models.cells import get_cell
+from randrnn.models.graph_rnn import GraphRNN, build_model, dense_dag
+from randrnn.pruning import results
+from randrnn.pruning.criteria import (
+    apply_pruning,
+    check_scope,
+    check_target,
+    get_criterion,
+    select_weights,
+    sparsity,
+)
+from randrnn.pruning.waea import (
+    WaeaOptions,
+    WaeaRecorder,
+    activity,
+    gate_activity,
+    matrix_masks,
+    split_state,
+)
+from randrnn.store import Study, config_hash
+from randrnn.training.batches import Encoded
+from randrnn.training.config import TrainConfig
+from randrnn.training.loop import evaluate, fit, prepare_data
+
+DEFAULT_LEVELS: tuple[float, ...] = tuple(float(p) for p in range(10, 101, 10))
+BASE_HIDDEN = (50, 50, 50)  # SPEC §5: three recurrent layers of 50 units
+DEFAULT_TOLERANCE = 0.01  # one accuracy point below the unpruned model
+
+# progress(stage, done, total): stage is "base" (epochs) or "prune" (levels)
+Progress = Callable[[str, int, int], None]
+
+
+def parse_levels(text: str) -> tuple[float, ...]:
+    """Levels in percent: ``"10:100:10"`` (start:stop:step, stop included) or ``"50,90,100"``."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0:
+                raise ValueError
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            levels = [start + i * step for i in range(max(count, 0))]
+        else:
+            levels = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise RandRNNError(f"bad levels '{text}': use start:stop:step (e.g. 10:100:10) or a "
+                           "comma list (e.g. 50,90) in percent") from exc  # fmt: skip
+    if not levels or any(not 0 < p <= 100 for p in levels):
+        raise RandRNNError(f"levels must be percentages in (0, 100], got '{text}'")
+    return tuple(sorted({results.level_key(p) for p in levels}))
+
+
+def base_config(
+    epochs: int = 50,
+    batch_size: int = 32,
+    seed: int = 0,
+    max_train: int | None = None,
+    max_test: int | None = None,
+) -> TrainConfig:
+    """SPEC §5's base-model training: batch 32, 50 epochs, otherwise the thesis defaults."""
+    return replace(TrainConfig(), epochs=epochs, batch_size=batch_size, seed=seed,
+                   max_train=max_train, max_test=max_test)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PruneSpec:
+    """One pruning experiment on one base model: criterion, target, scope and levels."""
+
+    cell: str
+    method: str = "magnitude"  # a key of CRITERIA: magnitude | waea | random
+    target: str = "both"  # i2h | h2h | both
+    scope: str = "global"  # global: one threshold over all selected matrices; layer: per matrix
+    levels: tuple[float, ...] = DEFAULT_LEVELS  # percent of the target's existing weights
+    retrain_epochs: int = 10  # retraining epochs after pruning, mask held fixed
+    tolerance: float = DEFAULT_TOLERANCE  # accuracy (fraction) allowed below the unpruned model
+    seed: int = 0  # model initialisation, batch order and the random criterion
+    graph_id: int | None = None  # a graph of the study instead of the dense base model
+    hidden: tuple[int, ...] = BASE_HIDDEN  # layer sizes of the dense base model
+    waea: WaeaOptions = field(default_factory=WaeaOptions)  # used by method="waea" only
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cell", get_cell(self.cell).name)
+        object.__setattr__(self, "method", get_criterion(self.method).name)
+        check_target(self.target)
+        check_scope(self.scope)
+        if not self.levels or any(not 0 < p <= 100 for p in self.levels):
+            raise RandRNNError("levels must be percentages in (0, 100]")
+        if self.retrain_epochs < 0 or self.tolerance < 0:
+            raise RandRNNError("retrain_epochs and tolerance must not be negative")
+
+    @property
+    def model_key(self) -> str:
+        """``dense:50,50,50`` or ``graph:<id>``: which base model the spec prunes."""
+        if self.graph_id is not None:
+            return f"graph:{self.graph_id}"
+        return "dense:" + ",".join(map(str, self.hidden))
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The criterion's options, stored (and hashed) with every result."""
+        return self.waea.to_dict() if self.method == "waea" else {}
+
+
+# --------------------------------------------------------------------------- base model
+
+
+def build_base(study: Study, spec: PruneSpec) -> GraphRNN:
+    """A freshly initialised base model: the dense SPEC §5 model, or a study graph's model."""
+    if spec.graph_id is None:
+        dag = dense_dag(list(spec.hidden))
+    else:
+        dag = to_dag(study.graph(spec.graph_id)["graph"])
+    return build_model(dag, spec.cell, seed=spec.seed)
+
+
+def _checkpoint_dir(study: Study) -> Path:
+    path = Path(study.path) / "checkpoints"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """torch.save plain tensors atomically (temp file, then os.replace)."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(tensors, tmp)
+    os.replace(tmp, path)
+
+
+def _load(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise RandRNNError(f"checkpoint '{path}' is missing; delete the study's pruning rows or "
+                           "use a new study")  # fmt: skip
+    return torch.load(path, weights_only=True)
+
+
+def _stem(spec: PruneSpec, config: TrainConfig) -> str:
+    model = re.sub(r"[^0-9A-Za-z]+", "-", spec.model_key)
+    return f"prune_{model}_{spec.cell}_s{spec.seed}_{config_hash(config.to_dict())}"
+
+
+def get_base(
+    study: Study, spec: PruneSpec, config: TrainConfig, train: Encoded, test: Encoded,
+    progress: Progress | None = None,
+) -> dict:  # fmt: skip
+    """The stored base model of ``spec`` under ``config``; trained and stored if missing."""
+    results.ensure_tables(study)
+    found = results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
+    if found is not None:
+        return found
+    model = build_base(study, spec)
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    recorder = WaeaRecorder(first_step=(config.epochs - 1) * steps_per_epoch + 1)
+    callbacks: list[Any] = [recorder]
+    if progress is not None:
+        progress("base", 0, config.epochs)
+        callbacks.append(_EpochProgress(progress, config.epochs))
+    metrics = fit(model, train, test, config, callbacks=callbacks, eval_each_epoch=True)
+    stem = _stem(spec, config)
+    folder = _checkpoint_dir(study)
+    _save(model.state_dict(), folder / f"{stem}.pt")
+    _save(recorder.state_dict(), folder / f"{stem}_waea_epoch.pt")
+    results.add_base(study, {
+        "model": spec.model_key, "cell": spec.cell, "seed": spec.seed,
+        "config": config.to_dict(), "checkpoint": f"checkpoints/{stem}.pt",
+        "waea_stats": f"checkpoints/{stem}_waea_epoch.pt", "test_acc": metrics["test_acc"],
+        "test_loss": metrics["test_loss"], "train_seconds": metrics["train_seconds"],
+        "effective_params": metrics["effective_params"], "history": metrics["history"],
+    })  # fmt: skip
+    return results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
+
+
+class _EpochProgress:
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress, self.total = progress, total
+
+    def on_epoch_end(self, epoch: int, record: dict) -> None:
+        self.progress("base", epoch, self.total)
+
+
+def load_base(study: Study, spec: PruneSpec, base: dict) -> GraphRNN:
+    """A model with the trained base weights (structural masks only), ready to prune."""
+    model = build_base(study, spec)
+    model.load_state_dict(_load(Path(study.path) / base["checkpoint"]))
+    return model
+
+
+# --------------------------------------------------------------------------- WAEA statistics
+
+
+class _WindowFull(Exception):
+    """Raised by the observation callback once the window holds enough steps."""
+
+
+class _StopAfter:
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def on_step(self, model: torch.nn.Module, step: int) -> None:
+        if step >= self.steps:
+            raise _WindowFull
+
+
+def waea_statistics(
+    study: Study, spec: PruneSpec, base: dict, config: TrainConfig, train: Encoded, test: Encoded
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(Q, I) per matrix key for the spec's WAEA window.
+
+    ``window_steps=None``: the last epoch of base training (recorded while training it).
+    ``window_steps=N``: N further training steps from the trained base weights on a copy (fresh
+    Adam, the same training config); the copy is discarded, so every criterion prunes the same
+    trained weights. Cached under ``checkpoints/`` per base and window.
+    """
+    steps = spec.waea.window_steps
+    if steps is None:
+        return split_state(_load(Path(study.path) / base["waea_stats"]))
+    path = Path(study.path) / base["checkpoint"].replace(".pt", f"_waea_{steps}.pt")
+    if not path.is_file():
+        model = load_base(study, spec, base)
+        recorder = WaeaRecorder(first_step=1, last_step=steps)
+        per_epoch = math.ceil(len(train) / config.batch_size)
+        observe = replace(config, epochs=math.ceil(steps / per_epoch))
+        try:
+            fit(model, train, test, observe, callbacks=[recorder, _StopAfter(steps)])
+        except _WindowFull:
+            pass
+        _save(recorder.state_dict(), path)
+    return split_state(_load(path))
+
+
+# --------------------------------------------------------------------------- one level
+
+
+def _random_seed(seed: int, level: float) -> int:
+    """The random criterion's seed for one level, derived from the spec seed."""
+    state = np.random.SeedSequence([seed, round(level * 1000)]).generate_state(1)
+    return int(state[0])
+
+
+def prune_level(
+    study: Study, spec: PruneSpec, base: dict, config: TrainConfig, train: Encoded,
+    test: Encoded, level: float,
+    stats: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Prune the base model at one level, evaluate, retrain, evaluate each epoch; return the row.
+
+    The row holds what `results.add_run` stores (it is not stored here).
+    """
+    start = time.perf_counter()
+    model = load_base(study, spec, base)
+    structure = matrix_masks(select_weights(model, "both"))
+    weights = select_weights(model, spec.target)
+    scores, gates = None, None
+    if spec.method == "waea":
+        if stats is None:
+            raise RandRNNError("WAEA needs statistics (waea_statistics)")
+        masks = {w.key: structure[w.key] for w in weights}
+        parts = activity(stats[0], stats[1], masks, spec.waea)
+        scores = {key: part["activity"] for key, part in parts.items()}
+        gates = gate_activity(parts, masks, spec.cell)
+    apply_pruning(weights, spec.method, level / 100.0, spec.scope, scores,
+                  seed=_random_seed(spec.seed, level))  # fmt: skip
+    pruned = evaluate(model, test, config.eval_batch_size)
+    detail = sparsity(model, structure, spec.cell)
+    accs, losses = [], []
+    if spec.retrain_epochs > 0:
+        metrics = fit(model, train, test, replace(config, epochs=spec.retrain_epochs),
+                      eval_each_epoch=True)  # fmt: skip
+        accs = [record["test_acc"] for record in metrics["history"]]
+        losses = [record["test_loss"] for record in metrics["history"]]
+    kinds = ("i2h", "h2h") if spec.target == "both" else (spec.target,)
+    total = sum(float(structure[w.key].sum()) for w in weights)
+    # sparsity over the target: pruned share of its existing connections
+    reached = sum(float(structure[w.key].sum()) * detail["matrices"][w.key] for w in weights)
+    reached = reached / total if total else 0.0
+    before = base["test_acc"]
+    return {
+        "base_id": base["id"], "method": spec.method, "options": {**spec.options},
+        "target": spec.target, "scope": spec.scope, "level": level,
+        "retrain_epochs": spec.retrain_epochs, "tolerance": spec.tolerance,
+        "acc_before": before, "acc_pruned": pruned["acc"], "loss_pruned": pruned["loss"],
+        "acc_final": accs[-1] if accs else pruned["acc"], "accs": accs, "losses": losses,
+        "epochs_to_regain": results.epochs_to_regain(before, pruned["acc"], accs, spec.tolerance),
+        "sparsity": reached, "sparsity_detail": {**detail, "kinds": list(kinds)},
+        "effective_params": model.effective_params(), "gate_activity": gates,
+        "seconds": time.perf_counter() - start,
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the whole run
+
+
+def run_pruning(
+    study: Study, spec: PruneSpec, config: TrainConfig, train_df: pd.DataFrame,
+    test_df: pd.DataFrame, progress: Progress | None = None,
+) -> list[dict]:  # fmt: skip
+    """Run the protocol for every level of ``spec`` not yet in the study; return the new rows.
+
+    ``config`` trains the base model (`base_config`); retraining uses it with
+    ``epochs=spec.retrain_epochs``.
+    """
+    if config.seed != spec.seed:
+        config = replace(config, seed=spec.seed)
+    train, test = prepare_data(train_df, test_df, config)
+    base = get_base(study, spec, config, train, test, progress)
+    done = results.done_levels(study, base["id"], spec.method, spec.options, spec.target,
+                               spec.scope, spec.retrain_epochs)  # fmt: skip
+    todo = [p for p in spec.levels if results.level_key(p) not in done]
+    stats = waea_statistics(study, spec, base, config, train, test) if (
+        spec.method == "waea" and todo) else None  # fmt: skip
+    rows = []
+    if progress is not None:
+        progress("prune", 0, len(todo))
+    for n, level in enumerate(todo, start=1):
+        row = prune_level(study, spec, base, config, train, test, level, stats)
+        row["id"] = results.add_run(study, row)
+        rows.append(row)
+        if progress is not None:
+            progress("prune", n, len(todo))
+    return rows

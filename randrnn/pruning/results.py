@@ -1,0 +1,276 @@
+"""Pruning results in the study database: two tables owned by this module, and result tables.
+
+``prune_base``
+    One trained base model per (model, cell, seed, config hash): ``model`` is
+    ``dense:50,50,50`` or ``graph:<id>``; ``checkpoint`` and ``waea_stats`` are paths relative
+    to the study directory (``checkpoints/…``, state dicts of plain tensors); ``history`` is the
+    per-epoch JSON (train_acc, train_loss, test_acc, test_loss); test accuracy and loss, seconds
+    and effective parameters of the trained model.
+``prune_runs``
+    One row per (base, method, options hash, target, scope, level, retrain epochs) — UNIQUE, so
+    an interrupted study resumes without repeating finished levels. ``level`` is the requested
+    percentage of the existing weights of the target; ``accs``/``losses`` list the test numbers
+    after each retraining epoch; ``epochs_to_regain`` is 0 if pruning cost less than the
+    tolerance, the first retraining epoch back within it, or NULL (never); ``sparsity`` is the
+    fraction actually pruned over the target, ``sparsity_detail`` per weight set, gate and
+    matrix (JSON); ``gate_activity`` the mean WAEA activity per gate (JSON, WAEA only).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+from randrnn.store import Study, config_hash
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS prune_base (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    waea_stats TEXT,
+    test_acc REAL NOT NULL,
+    test_loss REAL NOT NULL,
+    train_seconds REAL NOT NULL,
+    effective_params INTEGER NOT NULL,
+    history TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (model, cell, seed, config_hash)
+);
+CREATE TABLE IF NOT EXISTS prune_runs (
+    id INTEGER PRIMARY KEY,
+    base_id INTEGER NOT NULL REFERENCES prune_base(id),
+    method TEXT NOT NULL,
+    options_hash TEXT NOT NULL,
+    options TEXT NOT NULL,
+    target TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    level REAL NOT NULL,
+    retrain_epochs INTEGER NOT NULL,
+    tolerance REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('done')),
+    acc_before REAL NOT NULL,
+    acc_pruned REAL NOT NULL,
+    loss_pruned REAL NOT NULL,
+    acc_final REAL NOT NULL,
+    accs TEXT NOT NULL,
+    losses TEXT NOT NULL,
+    epochs_to_regain INTEGER,
+    sparsity REAL NOT NULL,
+    sparsity_detail TEXT NOT NULL,
+    effective_params INTEGER NOT NULL,
+    gate_activity TEXT,
+    seconds REAL NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (base_id, method, options_hash, target, scope, level, retrain_epochs)
+);
+"""
+
+# SPEC §7: the thesis' safe pruning levels (percent), by (cell, target).
+THESIS_SAFE: dict[tuple[str, str], int] = {
+    ("rnn_tanh", "both"): 80, ("rnn_relu", "both"): 70, ("lstm", "both"): 60, ("gru", "both"): 80,
+    ("rnn_tanh", "i2h"): 70, ("rnn_relu", "i2h"): 70, ("lstm", "i2h"): 70, ("gru", "i2h"): 80,
+    ("rnn_tanh", "h2h"): 80, ("rnn_relu", "h2h"): 70, ("lstm", "h2h"): 90, ("gru", "h2h"): 90,
+}  # fmt: skip
+
+RUN_COLUMNS = [
+    "run_id", "base_id", "model", "cell", "seed", "method", "label", "target", "scope", "level",
+    "sparsity", "sparsity_i2h", "sparsity_h2h", "acc_before", "acc_pruned", "acc_final",
+    "epochs_to_regain", "retrain_epochs", "tolerance", "effective_params", "seconds",
+    "options_hash",
+]  # fmt: skip
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def ensure_tables(study: Study) -> None:
+    """Create this module's tables if the study lacks them."""
+    study.execute_script(SCHEMA)
+
+
+def level_key(level: float) -> float:
+    """Levels are stored rounded to 1e-6 percent, so 30.000000001 and 30 are one level."""
+    return round(float(level), 6)
+
+
+def find_base(study: Study, model: str, cell: str, seed: int, config: dict) -> dict | None:
+    """The stored base model of this (model, cell, seed, config), or None."""
+    with study.transaction() as conn:
+        row = conn.execute(
+            "SELECT * FROM prune_base WHERE model = :model AND cell = :cell AND seed = :seed"
+            " AND config_hash = :hash",
+            {"model": model, "cell": cell, "seed": seed, "hash": config_hash(config)},
+        ).fetchone()
+    return None if row is None else _base_dict(row)
+
+
+def add_base(study: Study, record: dict[str, Any]) -> int:
+    """Store a trained base model and return its id."""
+    row = {
+        **record,
+        "config_hash": config_hash(record["config"]),
+        "config": json.dumps(record["config"], sort_keys=True),
+        "history": json.dumps(record["history"]),
+        "created": _now(),
+    }
+    with study.transaction() as conn:
+        return conn.execute(
+            "INSERT INTO prune_base (model, cell, seed, config_hash, config, checkpoint,"
+            " waea_stats, test_acc, test_loss, train_seconds, effective_params, history, created)"
+            " VALUES (:model, :cell, :seed, :config_hash, :config, :checkpoint, :waea_stats,"
+            " :test_acc, :test_loss, :train_seconds, :effective_params, :history, :created)",
+            row,
+        ).lastrowid
+
+
+def bases(study: Study) -> list[dict]:
+    """All base models by id, JSON fields parsed."""
+    with study.transaction() as conn:
+        rows = conn.execute("SELECT * FROM prune_base ORDER BY id").fetchall()
+    return [_base_dict(row) for row in rows]
+
+
+def done_levels(
+    study: Study, base_id: int, method: str, options: dict, target: str, scope: str,
+    retrain_epochs: int,
+) -> set[float]:  # fmt: skip
+    """Levels already finished for this experiment (what a resumed study skips)."""
+    with study.transaction() as conn:
+        rows = conn.execute(
+            "SELECT level FROM prune_runs WHERE base_id = :base AND method = :method"
+            " AND options_hash = :hash AND target = :target AND scope = :scope"
+            " AND retrain_epochs = :epochs AND status = 'done'",
+            {"base": base_id, "method": method, "hash": config_hash(options), "target": target,
+             "scope": scope, "epochs": retrain_epochs},
+        ).fetchall()  # fmt: skip
+    return {level_key(row["level"]) for row in rows}
+
+
+def add_run(study: Study, record: dict[str, Any]) -> int:
+    """Store one finished level; written by column name."""
+    row = dict(record)
+    row["options_hash"] = config_hash(row["options"])
+    row["level"] = level_key(row["level"])
+    for key in ("options", "accs", "losses", "sparsity_detail", "gate_activity"):
+        row[key] = None if row.get(key) is None else json.dumps(row[key], sort_keys=True)
+    row.setdefault("gate_activity", None)
+    row["status"] = "done"
+    row["created"] = _now()
+    columns = [
+        "base_id", "method", "options_hash", "options", "target", "scope", "level",
+        "retrain_epochs", "tolerance", "status", "acc_before", "acc_pruned", "loss_pruned",
+        "acc_final", "accs", "losses", "epochs_to_regain", "sparsity", "sparsity_detail",
+        "effective_params", "gate_activity", "seconds", "created",
+    ]  # fmt: skip
+    sql = (f"INSERT INTO prune_runs ({', '.join(columns)}) VALUES "
+           f"({', '.join(':' + c for c in columns)})")  # fmt: skip
+    with study.transaction() as conn:
+        return conn.execute(sql, {c: row[c] for c in columns}).lastrowid
+
+
+def epochs_to_regain(before: float, pruned: float, accs: list[float], tolerance: float) -> int | None:
+    """0 if ``pruned`` is within ``tolerance`` of ``before``; else the first retraining epoch
+    (1-based) whose accuracy is; None if none is. Accuracies and tolerance are fractions."""
+    floor = before - tolerance - 1e-12
+    if pruned >= floor:
+        return 0
+    return next((e for e, acc in enumerate(accs, start=1) if acc >= floor), None)
+
+
+def method_label(method: str, options: dict) -> str:
+    """A short name for plots and tables: ``magnitude``, ``random``, ``waea α=0.3``."""
+    if method != "waea":
+        return method
+    from randrnn.pruning.waea import WaeaOptions  # local: results must not need torch to import
+
+    label = f"waea α={options.get('alpha')}"
+    defaults = WaeaOptions().to_dict()
+    others = {k: v for k, v in options.items() if k != "alpha" and defaults.get(k) != v}
+    if others:
+        label += " (" + ", ".join(f"{k}={v}" for k, v in sorted(others.items())) + ")"
+    return label
+
+
+def runs(study: Study) -> list[dict]:
+    """All pruning runs joined with their base model, JSON fields parsed."""
+    if not _has_tables(study):
+        return []
+    with study.transaction() as conn:
+        rows = conn.execute(
+            "SELECT r.*, b.model, b.cell, b.seed FROM prune_runs r"
+            " JOIN prune_base b ON b.id = r.base_id ORDER BY b.id, r.method, r.options_hash,"
+            " r.target, r.scope, r.level"
+        ).fetchall()
+    out = []
+    for row in rows:
+        run = dict(row)
+        for key in ("options", "accs", "losses", "sparsity_detail", "gate_activity"):
+            run[key] = None if run[key] is None else json.loads(run[key])
+        run["label"] = method_label(run["method"], run["options"])
+        out.append(run)
+    return out
+
+
+def results_table(study: Study, tolerance: float | None = None) -> pd.DataFrame:
+    """One row per finished level (``RUN_COLUMNS``); ``tolerance`` recomputes epochs_to_regain."""
+    records = []
+    for run in runs(study):
+        record = {name: run.get(name) for name in RUN_COLUMNS}
+        record["run_id"] = run["id"]
+        record["sparsity_i2h"] = run["sparsity_detail"].get("i2h")
+        record["sparsity_h2h"] = run["sparsity_detail"].get("h2h")
+        if tolerance is not None:
+            record["tolerance"] = tolerance
+            record["epochs_to_regain"] = epochs_to_regain(
+                run["acc_before"], run["acc_pruned"], run["accs"], tolerance
+            )
+        records.append(record)
+    return pd.DataFrame.from_records(records, columns=RUN_COLUMNS)
+
+
+def safe_levels(table: pd.DataFrame) -> pd.DataFrame:
+    """Safe level per model, cell, target and method, beside the thesis' (SPEC §7).
+
+    Safe = the highest level such that it and every lower level lost at most the tolerance
+    right after pruning, before any retraining (``epochs_to_regain == 0``); 0 if even the lowest
+    level lost more.
+    """
+    columns = ["model", "cell", "target", "label", "scope", "safe_level", "thesis"]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    records = []
+    for key, group in table.groupby(["model", "cell", "target", "label", "scope"], sort=True):
+        safe = 0.0
+        for _, row in group.sort_values("level").iterrows():
+            if row["epochs_to_regain"] != 0:
+                break
+            safe = row["level"]
+        model, cell, target, label, scope = key
+        thesis = THESIS_SAFE.get((cell, target)) if model == "dense:50,50,50" else None
+        records.append(dict(zip(columns, (model, cell, target, label, scope, safe, thesis))))
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _has_tables(study: Study) -> bool:
+    with study.transaction() as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'"
+            " AND name IN ('prune_base', 'prune_runs')"
+        ).fetchone()
+    return row["n"] == 2
+
+
+def _base_dict(row: Any) -> dict:
+    base = dict(row)
+    base["config"] = json.loads(base["config"])
+    base["history"] = json.loads(base["history"])
+    return base

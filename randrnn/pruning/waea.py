@@ -1,0 +1,212 @@
+"""WAEA, the weight activity evaluation algorithm (SPEC §8), with every reading made explicit.
+
+Over a window of n optimiser steps the paper records each weight ``w`` and its gradient ``g``:
+
+    Q = mean of w over the window           I = mean of (g - mean g)² (population variance)
+    Filter(x) = exp(-(x - μ)² / (2σ²)) / √(2πσ)
+    Activity = α · Filter(Q) + (1 - α) · I           the least active weights are dropped
+
+The paper leaves open μ, σ, the window and the scale of the two terms (Filter ≈ 1 while gradient
+variances are ≈ 1e-6, so without normalisation α barely matters). `WaeaOptions` holds each
+choice with its default; the options are stored with every result. The statistics are
+accumulated online (Welford) by `WaeaRecorder`, a training-loop callback, so no step is stored.
+The recorded weight is the value after the optimiser step and the gradient is the clipped one
+the step used (the paper's Algorithm 1 records both after the update).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from randrnn.errors import RandRNNError
+from randrnn.pruning.criteria import GATES, WeightRef, select_weights
+
+FILTER_STATS = ("matrix", "global")
+CENTERS = ("mean", "zero")
+NORMALIZE = ("minmax", "none")
+
+
+@dataclass(frozen=True)
+class WaeaOptions:
+    """Every interpretation of WAEA the paper leaves open, with its default.
+
+    The drop scope (least active per matrix or over all selected matrices) is the protocol's
+    ``scope`` option (default ``global``, as the thesis' magnitude threshold), stored with it.
+    """
+
+    alpha: float = 0.3  # weight of Filter(Q); 1 - alpha weights I. The paper's best: 0.3
+    window_steps: int | None = None  # None: the last epoch of base training; N: N extra steps
+    filter_stats: str = "matrix"  # μ, σ = mean, std of Q per matrix ("global": all selected)
+    center: str = "mean"  # "mean": μ as above; "zero": μ = 0 (filter favours small weights)
+    normalize: str = "minmax"  # min-max scale Filter(Q) and I per matrix to [0, 1]; or "none"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.alpha <= 1.0:
+            raise RandRNNError(f"WAEA alpha must be in [0, 1], got {self.alpha}")
+        if self.window_steps is not None and self.window_steps < 2:
+            raise RandRNNError("WAEA window needs at least 2 steps (a variance of one is 0)")
+        for name, known in (("filter_stats", FILTER_STATS), ("center", CENTERS),
+                            ("normalize", NORMALIZE)):  # fmt: skip
+            if getattr(self, name) not in known:
+                raise RandRNNError(
+                    f"unknown WAEA {name} '{getattr(self, name)}'; known: {', '.join(known)}"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Welford:
+    """Running mean and population variance of a tensor stream (float64), one update per step."""
+
+    def __init__(self, shape: torch.Size) -> None:
+        self.n = 0
+        self.mean = torch.zeros(shape, dtype=torch.float64)
+        self.m2 = torch.zeros(shape, dtype=torch.float64)
+
+    def update(self, x: torch.Tensor) -> None:
+        x = x.detach().to(torch.float64)
+        self.n += 1
+        delta = x - self.mean
+        self.mean += delta / self.n
+        self.m2 += delta * (x - self.mean)
+
+    @property
+    def variance(self) -> torch.Tensor:
+        """Population variance (denominator n), as the paper's I."""
+        return self.m2 / max(self.n, 1)
+
+
+class WaeaRecorder:
+    """Training callback: online statistics of every recurrent weight matrix over a window.
+
+    Records the steps ``first_step .. last_step`` (1-based, inclusive; ``None`` = no end).
+    ``Q`` is the running mean of the weight, ``I`` the running variance of its gradient.
+    """
+
+    def __init__(self, first_step: int = 1, last_step: int | None = None) -> None:
+        self.first_step = first_step
+        self.last_step = last_step
+        self.weights: dict[str, Welford] = {}
+        self.grads: dict[str, Welford] = {}
+
+    def on_step(self, model: nn.Module, step: int) -> None:
+        if step < self.first_step or (self.last_step is not None and step > self.last_step):
+            return
+        for ref in select_weights(model, "both"):
+            param = ref.param()
+            if ref.key not in self.weights:
+                self.weights[ref.key] = Welford(param.shape)
+                self.grads[ref.key] = Welford(param.shape)
+            grad = param.grad if param.grad is not None else torch.zeros_like(param)
+            self.weights[ref.key].update(param)
+            self.grads[ref.key].update(grad)
+
+    @property
+    def steps(self) -> int:
+        return next(iter(self.weights.values())).n if self.weights else 0
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Plain tensors (saved with torch.save, loaded with weights_only=True)."""
+        out = {"steps": torch.tensor(self.steps)}
+        for key in self.weights:
+            out[f"{key}.Q"] = self.weights[key].mean
+            out[f"{key}.I"] = self.grads[key].variance
+        return out
+
+
+def split_state(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(Q, I) per matrix key from a `WaeaRecorder.state_dict`."""
+    q = {k[:-2]: v for k, v in state.items() if k.endswith(".Q")}
+    i = {k[:-2]: v for k, v in state.items() if k.endswith(".I")}
+    return q, i
+
+
+def gaussian_filter(q: torch.Tensor, mu: float, sigma: float) -> torch.Tensor:
+    """The paper's Filter(Q) = exp(-(Q-μ)²/(2σ²)) / √(2πσ) (its √(2πσ), not σ√(2π))."""
+    sigma = max(sigma, 1e-12)
+    return torch.exp(-((q - mu) ** 2) / (2 * sigma**2)) / math.sqrt(2 * math.pi * sigma)
+
+
+def _minmax(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Scale the kept entries of x to [0, 1] (constant → 0)."""
+    values = x[keep]
+    if values.numel() == 0:
+        return torch.zeros_like(x)
+    low, high = values.min(), values.max()
+    span = high - low
+    return torch.zeros_like(x) if span <= 0 else (x - low) / span
+
+
+def activity(
+    q: dict[str, torch.Tensor],
+    i: dict[str, torch.Tensor],
+    masks: dict[str, torch.Tensor],
+    options: WaeaOptions = WaeaOptions(),
+) -> dict[str, dict[str, torch.Tensor]]:
+    """The activity of every entry of each matrix in ``masks`` (keys as `WeightRef.key`).
+
+    ``masks`` mark the existing connections; statistics (μ, σ, min, max) use only those.
+    Returns ``{key: {"activity", "filter", "grad_var"}}`` (filter and activity after any
+    normalisation; grad_var raw).
+    """
+    keep = {key: masks[key] > 0 for key in masks}
+    if options.filter_stats == "global":
+        pooled = torch.cat([q[key][keep[key]] for key in masks])
+        shared = (float(pooled.mean()), float(pooled.std(correction=0)))
+    out = {}
+    for key in masks:
+        values = q[key][keep[key]]
+        if options.filter_stats == "global":
+            mu, sigma = shared
+        else:
+            mu, sigma = float(values.mean()), float(values.std(correction=0))
+        if options.center == "zero":
+            mu = 0.0
+        filt = gaussian_filter(q[key], mu, sigma)
+        grad_var = i[key]
+        if options.normalize == "minmax":
+            f_term, i_term = _minmax(filt, keep[key]), _minmax(grad_var, keep[key])
+        else:
+            f_term, i_term = filt, grad_var
+        score = options.alpha * f_term + (1 - options.alpha) * i_term
+        out[key] = {"activity": score.float(), "filter": f_term, "grad_var": grad_var}
+    return out
+
+
+def gate_activity(
+    parts: dict[str, dict[str, torch.Tensor]], masks: dict[str, torch.Tensor], cell: str
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean activity, filter and gradient variance per weight set and gate, over all layers.
+
+    ``{"activity": {"i2h": {"input": 0.41, ...}, "h2h": {...}}, "filter": ..., "grad_var": ...}``
+    — the numbers behind the paper's claim that LSTM input-gate weights are the least active.
+    """
+    gates = GATES.get(cell, ("hidden",))
+    sums: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for key, part in parts.items():
+        kind = key.split(".", 1)[1]
+        mask = masks[key] > 0
+        rows = mask.shape[0] // len(gates)
+        for quantity, values in part.items():
+            for g, gate in enumerate(gates):
+                block = slice(g * rows, (g + 1) * rows)
+                chosen = values[block][mask[block]].double()
+                acc = sums.setdefault(quantity, {}).setdefault(kind, {}).setdefault(gate, [0.0, 0])
+                acc[0] += float(chosen.sum())
+                acc[1] += chosen.numel()
+    return {
+        quantity: {kind: {g: (s / n if n else float("nan")) for g, (s, n) in d.items()}
+                   for kind, d in kinds.items()}
+        for quantity, kinds in sums.items()
+    }  # fmt: skip
+
+
+def matrix_masks(weights: list[WeightRef]) -> dict[str, torch.Tensor]:
+    """The current masks of some matrices by key (the connections that exist)."""
+    return {w.key: w.mask().detach().clone() for w in weights}
