@@ -119,6 +119,9 @@ def train_all(
         str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
     chunk: Annotated[int, typer.Option(help="Models trained together per task.")] = 8,
+    assign: Annotated[
+        str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
+    ] = "all",
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings."""
     cell_names = parse_cells(cells)
@@ -135,7 +138,7 @@ def train_all(
             task = bar.add_task("models", total=None, current="")
             outcomes = train_study(
                 st, cell_names, config, train, test, workers=workers, scheduler=scheduler,
-                chunk_size=chunk, on_start=lambda n: bar.update(task, total=n),
+                chunk_size=chunk, assign=assign, on_start=lambda n: bar.update(task, total=n),
             )
             for out in outcomes:
                 if out.error is None:

@@ -59,9 +59,38 @@ def model_seed(study_seed: int, graph_id: int, cell: str) -> int:
     return int(state.generate_state(1)[0])
 
 
-def plan_jobs(study: Study, cells: Sequence[str], config: TrainConfig, seed: int) -> list[Job]:
-    """Jobs for every (graph, cell) pair that has no finished run with this config."""
-    pending = study.todo(list(cells), config.to_dict())
+ASSIGNMENTS = ("all", "split")
+
+
+def assigned_cells(
+    graph_ids: Sequence[int], cells: Sequence[str], assign: str, group: int = 1
+) -> dict[int, list[str]]:
+    """Which cells each graph is trained with.
+
+    ``all``: every graph with every cell (paired: cells can be compared graph by graph).
+    ``split``: each graph with one cell, as the thesis did; graph k in id order goes to
+    ``cells[(k // group) % len(cells)]``, so with ``group`` = the number of generators used in
+    turn, every cell gets the same mix of generators.
+    """
+    if assign not in ASSIGNMENTS:
+        raise RandRNNError(f"unknown assignment '{assign}'; known: {', '.join(ASSIGNMENTS)}")
+    ordered = sorted(graph_ids)
+    if assign == "all":
+        return {gid: list(cells) for gid in ordered}
+    return {gid: [cells[(k // max(group, 1)) % len(cells)]] for k, gid in enumerate(ordered)}
+
+
+def plan_jobs(
+    study: Study, cells: Sequence[str], config: TrainConfig, seed: int, assign: str = "all"
+) -> list[Job]:
+    """Jobs for every assigned (graph, cell) pair that has no finished run with this config."""
+    wanted = assigned_cells(
+        study.graph_ids(), cells, assign, len(study.get_meta("generators", [])) or 1
+    )
+    pending = [
+        (gid, cell) for gid, cell in study.todo(list(cells), config.to_dict())
+        if cell in wanted.get(gid, ())
+    ]
     graphs = {g["id"]: g["graph"] for g in study.graphs()} if pending else {}
     return [Job(gid, cell, to_json(graphs[gid]), model_seed(seed, gid, cell)) for gid, cell in pending]
 
@@ -129,13 +158,15 @@ def train_study(
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int = 8,
+    assign: str = "all",
     on_start: Callable[[int], None] | None = None,
 ) -> Iterator[Outcome]:
     """Train every pending pair; yields each outcome after it is written to the study.
 
     ``workers=1`` without a scheduler runs in this process; ``workers>1`` starts a local Dask
     cluster of single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses an
-    existing Dask cluster. ``on_start(n)`` is told how many runs are pending before work begins.
+    existing Dask cluster. ``assign`` chooses the (graph, cell) pairs (see `assigned_cells`).
+    ``on_start(n)`` is told how many runs are pending before work begins.
     """
     if study.graph_count() == 0:
         raise RandRNNError(f"study '{study.path}' has no graphs; run: randrnn generate --study {study.path}")
@@ -143,7 +174,7 @@ def train_study(
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
     study.mark_interrupted()
     seed = int(study.get_meta("seed", 0))
-    jobs = plan_jobs(study, cells, config, seed)
+    jobs = plan_jobs(study, cells, config, seed, assign)
     if on_start:
         on_start(len(jobs))
     if not jobs:
