@@ -14,6 +14,7 @@ single-threaded processes beat one process with several threads.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -211,7 +212,7 @@ def _run_dask(study, chunks, cfg, train, test, workers, scheduler) -> Iterator[O
     if scheduler is None:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs="error",
+            silence_logs=logging.ERROR,
         )
     try:
         client = Client(cluster if cluster is not None else scheduler, timeout="30s")

@@ -1,0 +1,199 @@
+"""train-all: every (graph, cell) pair lands exactly once — in-process, on Dask, after a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from randrnn.cli import app
+from randrnn.pipeline import generate_into
+from randrnn.reber import make_dataset
+from randrnn.store import Study
+from randrnn.training.config import TrainConfig
+from randrnn.training.runner import chunk_jobs, model_seed, plan_jobs, train_study
+
+CELLS = ["gru", "rnn_tanh"]
+CONFIG = TrainConfig(epochs=1, batch_size=32, max_train=160, max_test=64)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_dataset(n=400, seed=1)
+
+
+def small_study(path: Path, n: int = 4) -> Study:
+    study = Study.create(path)
+    generate_into(study, n, seed=5, nodes=(10, 12))
+    return study
+
+
+def assert_exactly_once(study: Study, n_graphs: int, cells=CELLS) -> None:
+    runs = study.runs()
+    assert len(runs) == n_graphs * len(cells)
+    assert all(r["status"] == "done" for r in runs)
+    assert len({(r["graph_id"], r["cell"]) for r in runs}) == len(runs)
+    assert len(study.results()) == len(runs)
+
+
+def test_in_process_every_pair_once_then_nothing(tmp_path, data):
+    """In-process: every pair trains once; a second pass has nothing left to do."""
+    study = small_study(tmp_path / "s")
+    outcomes = list(train_study(study, CELLS, CONFIG, *data))
+    assert len(outcomes) == 8 and all(o.error is None for o in outcomes)
+    assert_exactly_once(study, 4)
+    assert list(train_study(study, CELLS, CONFIG, *data)) == []
+
+
+def test_interrupted_runs_are_rerun(tmp_path, data):
+    """A run left 'running' by a dead driver is marked interrupted and trained again."""
+    study = small_study(tmp_path / "s", n=2)
+    run_id = study.start_run(0, "gru", CONFIG.to_dict())  # the crashed driver's run in flight
+    outcomes = list(train_study(study, CELLS, CONFIG, *data))
+    assert (0, "gru") in {(o.graph_id, o.cell) for o in outcomes}
+    assert_exactly_once(study, 2)
+    assert next(r for r in study.runs() if r["id"] == run_id)["attempts"] == 2
+
+
+def test_changed_config_is_new_work(tmp_path, data):
+    """Runs are keyed by their config: other settings train again, the same settings do not."""
+    study = small_study(tmp_path / "s", n=2)
+    list(train_study(study, ["gru"], CONFIG, *data))
+    again = list(train_study(study, ["gru"], TrainConfig(epochs=2, batch_size=32, max_train=160,
+                                                          max_test=64), *data))
+    assert len(again) == 2
+
+
+def test_failed_chunk_fails_only_its_runs(tmp_path, data, monkeypatch):
+    """A chunk whose training raises marks its own runs failed; the others finish."""
+    import randrnn.training.engine as engine
+
+    real = engine.train_many
+
+    def flaky(models, *args, **kwargs):
+        if models[0].cell.name == "rnn_tanh":
+            raise RuntimeError("worker lost")
+        return real(models, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_many", flaky)
+    study = small_study(tmp_path / "s", n=2)
+    outcomes = list(train_study(study, CELLS, CONFIG, *data))
+    failed = {(o.graph_id, o.cell) for o in outcomes if o.error}
+    assert failed == {(0, "rnn_tanh"), (1, "rnn_tanh")}
+    assert study.run_counts()["done"] == 2
+    monkeypatch.setattr(engine, "train_many", real)
+    assert len(list(train_study(study, CELLS, CONFIG, *data))) == 2  # failed ones retried
+    assert_exactly_once(study, 2)
+
+
+def test_seeds_and_chunks_are_plain_functions(tmp_path):
+    """Model seeds derive from (study seed, graph, cell); chunks hold one cell each."""
+    assert model_seed(0, 1, "gru") == model_seed(0, 1, "gru")
+    assert len({model_seed(0, 1, "gru"), model_seed(0, 2, "gru"), model_seed(0, 1, "lstm"),
+                model_seed(1, 1, "gru")}) == 4
+    study = small_study(tmp_path / "s", n=5)
+    jobs = plan_jobs(study, CELLS, CONFIG, seed=0)
+    chunks = chunk_jobs(jobs, 2)
+    assert sum(len(c) for c in chunks) == 10
+    assert all(len({j.cell for j in c}) == 1 and len(c) <= 2 for c in chunks)
+
+
+@pytest.mark.slow
+def test_local_cluster_every_pair_once(tmp_path, data):
+    """Two local Dask worker processes: every pair lands exactly once."""
+    study = small_study(tmp_path / "s")
+    outcomes = list(train_study(study, CELLS, CONFIG, *data, workers=2, chunk_size=2))
+    assert len(outcomes) == 8 and all(o.error is None for o in outcomes)
+    assert len({o.metrics["worker_pid"] for o in outcomes}) >= 1
+    assert os.getpid() not in {o.metrics["worker_pid"] for o in outcomes}
+    assert_exactly_once(study, 4)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_separate_scheduler_and_worker(tmp_path, data):
+    """A scheduler and a worker started as separate processes on 127.0.0.1 run the study."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = [
+        subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
+                          str(port), "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL),
+    ]
+    try:
+        time.sleep(2)
+        procs.append(subprocess.Popen(
+            [str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        study = small_study(tmp_path / "s")
+        outcomes = list(train_study(study, CELLS, CONFIG, *data, scheduler=address, chunk_size=2))
+        assert len(outcomes) == 8 and all(o.error is None for o in outcomes)
+        assert_exactly_once(study, 4)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def test_unreachable_scheduler_is_one_clear_error(tmp_path):
+    """A scheduler address nobody listens on gives one error line and exit code 1."""
+    small_study(tmp_path / "s", n=1)
+    result = CliRunner().invoke(
+        app, ["train-all", "--study", str(tmp_path / "s"), "--cells", "gru", "--epochs", "1",
+              "--max-train", "50", "--max-test", "20",
+              "--scheduler", f"tcp://127.0.0.1:{_free_port()}"])
+    assert result.exit_code != 0
+    assert "scheduler" in str(result.exception) + result.output
+
+
+@pytest.mark.slow
+def test_killed_train_all_resumes_without_loss_or_repeat(tmp_path):
+    """SIGKILL in the middle of train-all, run it again: every pair done, exactly once."""
+    study_dir = tmp_path / "s"
+    small_study(study_dir, n=6).close()
+    exe = Path(sys.executable).parent / "randrnn"
+    args = [str(exe), "train-all", "--study", str(study_dir), "--cells", "gru,rnn_tanh",
+            "--epochs", "2", "--max-train", "400", "--max-test", "100", "--chunk", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    with Study.open(study_dir) as study:
+        while time.time() < deadline and study.run_counts()["done"] < 2:
+            time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with Study.open(study_dir) as study:
+        done_before = {(r["graph_id"], r["cell"]) for r in study.runs("done")}
+        assert 2 <= len(done_before) < 12
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with Study.open(study_dir) as study:
+        assert_exactly_once(study, 6)
+        attempts = {(r["graph_id"], r["cell"]): r["attempts"] for r in study.runs()}
+        assert all(attempts[pair] == 1 for pair in done_before)  # finished work never repeated
+
+
+def test_split_assignment_balances_cells_and_generators():
+    """'split' gives each graph one cell, each cell the same number of WS and BA graphs."""
+    from randrnn.training.runner import assigned_cells
+
+    cells = ["gru", "lstm", "rnn_tanh", "rnn_relu"]
+    plan = assigned_cells(list(range(16)), cells, "split", group=2)
+    assert all(len(v) == 1 for v in plan.values())
+    for cell in cells:
+        ids = [gid for gid, v in plan.items() if v == [cell]]
+        assert len(ids) == 4
+        assert sorted(i % 2 for i in ids) == [0, 0, 1, 1]  # generators alternate by index
+    assert assigned_cells([3, 1], cells, "all") == {1: cells, 3: cells}
