@@ -1,0 +1,134 @@
+"""The engine trains packed models to exactly the result each gets alone with `fit`."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from randrnn.errors import RandRNNError
+from randrnn.graphs.dag import to_dag
+from randrnn.graphs.generate import generate_graph
+from randrnn.models.cells import CELLS
+from randrnn.models.graph_rnn import build_model
+from randrnn.reber import make_dataset
+from randrnn.training.batches import Encoded
+from randrnn.training.config import TrainConfig
+from randrnn.training.engine import PackedModels, train_many
+from randrnn.training.kernels import run_kernel
+from randrnn.training.loop import encode_split, fit
+
+CONFIG = TrainConfig(epochs=1, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[Encoded, Encoded]:
+    train, test = make_dataset(n=480, seed=3, test_fraction=1 / 3)
+    return encode_split(train), encode_split(test)
+
+
+@pytest.fixture(scope="module")
+def dags() -> list:
+    """Three small graphs of different sizes and depths (WS and BA)."""
+    specs = [("ws", 0, (10, 10)), ("ba", 1, (14, 14)), ("ws", 2, (20, 20))]
+    return [to_dag(generate_graph(gen, i, 11, nodes)["graph"]) for gen, i, nodes in specs]
+
+
+def _models(dags: list, cell: str, readout: str = "last") -> list:
+    return [build_model(d, cell, seed=100 + i, readout=readout) for i, d in enumerate(dags)]
+
+
+def _max_diff(a, b) -> float:
+    return max((x - y).abs().max().item() for x, y in
+               zip(a.state_dict().values(), b.state_dict().values(), strict=True))  # fmt: skip
+
+
+@pytest.mark.parametrize("readout", ["last", "sinks"])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_same_weights_as_fit(cell: str, readout: str, data, dags) -> None:
+    """Packed training ends with fit's weights (1e-5) and test accuracy, for every cell."""
+    train, test = data
+    packed, alone = _models(dags, cell, readout), _models(dags, cell, readout)
+    assert len({m.layer_sizes for m in packed}) == 3
+    results = train_many(packed, train, test, CONFIG, pack_size=3)
+    for model, reference, metrics in zip(packed, alone, results, strict=True):
+        expected = fit(reference, train, test, CONFIG)
+        assert _max_diff(model, reference) < 1e-5
+        assert metrics["test_acc"] == expected["test_acc"]
+        assert metrics["test_loss"] == pytest.approx(expected["test_loss"], abs=1e-5)
+        assert metrics["train_acc"] == expected["train_acc"]
+        assert metrics["effective_params"] == expected["effective_params"]
+        assert set(metrics) == set(expected)
+
+
+def test_pack_size_does_not_matter(data, dags) -> None:
+    """Packs of one and of three give the same weights."""
+    train, test = data
+    one, three = _models(dags, "gru"), _models(dags, "gru")
+    train_many(one, train, test, CONFIG, pack_size=1)
+    train_many(three, train, test, CONFIG, pack_size=3)
+    assert max(_max_diff(a, b) for a, b in zip(one, three)) < 1e-5
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_padding_gets_no_gradient(cell: str, data, dags) -> None:
+    """Padding entries and masked weights of the packed tensors get exactly zero gradient."""
+    train, _ = data
+    pack = PackedModels(_models(dags, cell, "sinks"))
+    codes, lengths, labels = train.batch(torch.arange(64).numpy())
+    logits = pack.forward(codes, lengths)
+    F.cross_entropy(logits.reshape(-1, 2), labels.repeat(3)).backward()
+    real = PackedModels(_models(dags, cell, "sinks"))  # same layout; mark every real entry
+    for model in real.models:
+        for p in model.parameters():
+            p.data.fill_(1.0)
+    real = PackedModels(real.models)
+    masks = [real.embedding, *real.w_ih, *real.b_ih, *real.w_hh, *real.b_hh, real.w_out, real.b_out]
+    for param, mask in zip(pack.params, masks, strict=True):
+        assert param.grad[mask.detach() == 0].abs().sum() == 0
+    for w, m in zip(pack.w_ih, pack.mask, strict=True):
+        assert w.grad[m == 0].abs().sum() == 0
+
+
+def test_masked_weights_stay_zero(data, dags) -> None:
+    """After training, masked input weights are still exactly zero and the masks unchanged."""
+    train, test = data
+    models = _models(dags, "lstm")
+    masks = [layer.weight_ih_l0_mask.clone() for m in models for layer in m.layers]
+    train_many(models, train, test, CONFIG)
+    after = [layer for m in models for layer in m.layers]
+    for layer, mask in zip(after, masks, strict=True):
+        assert torch.equal(layer.weight_ih_l0_mask, mask)
+        assert (layer.weight_ih_l0[mask == 0] == 0).all()
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_kernel_matches_autograd(cell: str) -> None:
+    """The hand-written backward of each recurrence kernel equals autograd's (float64)."""
+    steps, g, b, h = 6, 2, 3, 4
+    gates = CELLS[cell].gates
+    gen = torch.Generator().manual_seed(0)
+    gi = torch.randn(steps, g, b, gates * h, dtype=torch.float64, generator=gen)
+    w = torch.randn(g, h, gates * h, dtype=torch.float64, generator=gen) / 2
+    bias = torch.randn(g, gates * h, dtype=torch.float64, generator=gen)
+    inputs = [t.requires_grad_() for t in (gi, w, bias)]
+    assert torch.autograd.gradcheck(lambda *a: run_kernel(cell, *a), inputs)
+
+
+def test_mixed_cells_fail(data, dags) -> None:
+    """Models of different cell types cannot share a run."""
+    train, test = data
+    models = [build_model(dags[0], "gru", seed=0), build_model(dags[1], "lstm", seed=0)]
+    with pytest.raises(RandRNNError, match="one cell type"):
+        train_many(models, train, test, CONFIG)
+
+
+def test_progress_counts_model_epochs(data, dags) -> None:
+    """progress receives model-epochs: len(models) × epochs in all."""
+    train, test = data
+    seen: list[int] = []
+    config = TrainConfig(epochs=2, batch_size=64)
+    results = train_many(_models(dags, "rnn_tanh"), train, test, config, pack_size=2,
+                         progress=seen.append)  # fmt: skip
+    assert sum(seen) == 3 * 2
+    assert all(len(r["history"]) == 2 for r in results)
