@@ -60,6 +60,27 @@ def _rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return r
 
 
+def _weighted_kendall(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Kendall tau-b of each bootstrap resample ``(x[idx[b]], y[idx[b]])``, without resampling.
+
+    A resample is a count vector w over the original pairs, so over its pairs
+    sum(sign dx · sign dy) = wᵀ S w with S = sign(dx) ∘ sign(dy) of the originals (and the same
+    for the untied-pair counts): three matrix products instead of a loop of 1000 ``kendalltau``.
+    """
+    n = len(x)
+    w = np.zeros((len(idx), n))
+    np.add.at(w, (np.arange(len(idx))[:, None], idx), 1.0)
+    sx = np.sign(x[:, None] - x[None, :])
+    sy = np.sign(y[:, None] - y[None, :])
+
+    def quad(m: np.ndarray) -> np.ndarray:
+        return ((w @ m) * w).sum(axis=1)
+
+    den = np.sqrt(quad(np.abs(sx)) * quad(np.abs(sy)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, quad(sx * sy) / den, np.nan)
+
+
 def bootstrap_ci(
     x: np.ndarray, y: np.ndarray, method: str, n_boot: int, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float]:
@@ -68,8 +89,7 @@ def bootstrap_ci(
     idx = rng.integers(0, len(x), size=(n_boot, len(x)))
     xs, ys = x[idx], y[idx]
     if method == "kendall":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.array([stats.kendalltau(a, b).statistic for a, b in zip(xs, ys)])
+        r = _weighted_kendall(x, y, idx)
     else:
         if method == "spearman":
             xs, ys = stats.rankdata(xs, axis=1), stats.rankdata(ys, axis=1)

@@ -1,0 +1,275 @@
+"""Analysis commands: `randrnn correlate`, `randrnn predict`, `randrnn report`.
+
+Each reads a study (``--study DIR``) or any results CSV (``--from FILE``, thesis layout
+accepted), calls `randrnn.analysis` and prints a rich table, Markdown or CSV.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from randrnn.analysis import correlate as corr
+from randrnn.analysis import predict as pred
+from randrnn.analysis import table
+from randrnn.cli import app, console
+from randrnn.errors import RandRNNError
+
+
+class Format(str, Enum):
+    """Output formats of the analysis commands."""
+
+    table = "table"
+    markdown = "markdown"
+    csv = "csv"
+
+
+class Protocol(str, Enum):
+    """How `predict` scores a regressor."""
+
+    cv = "cv"
+    thesis = "thesis"
+
+
+StudyOpt = Annotated[
+    Path | None, typer.Option("--study", help="Study directory (default ./study).")
+]
+FromOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--from",
+        help="Results CSV instead of a study: a target column, numeric property columns "
+        "(SPEC §6 names), optional 'cell' or 'mode' and 'generator' columns.",
+    ),
+]
+TargetOpt = Annotated[str, typer.Option(help="Column to explain (accuracy).")]
+CellOpt = Annotated[
+    str | None, typer.Option(help="Only this cell type (e.g. gru or GRU); default all.")
+]
+FeaturesOpt = Annotated[
+    str | None,
+    typer.Option(help="Comma-separated property columns to use instead of the defaults."),
+]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap / folds / models.")]
+FormatOpt = Annotated[Format, typer.Option(help="Output: rich table, Markdown or CSV.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write the output to this file instead.")
+]
+
+
+def _emit(
+    frames: list[tuple[str, pd.DataFrame]], raw: pd.DataFrame, fmt: Format, out: Path | None
+) -> None:
+    """Print (or write) titled text tables, or the raw result as CSV."""
+    if fmt is Format.csv:
+        text = raw.to_csv(index=False, float_format="%.6g")
+    elif fmt is Format.markdown:
+        text = "\n\n".join(f"### {title}\n\n{table.to_markdown(f)}" for title, f in frames) + "\n"
+    else:
+        text = None
+    if out is not None:
+        if text is None:
+            with out.open("w") as fh:
+                for title, frame in frames:
+                    fh.write(f"{title}\n{frame.to_string(index=False)}\n\n")
+        else:
+            out.write_text(text)
+        console.print(f"wrote {out}")
+    elif text is not None:
+        typer.echo(text, nl=False)
+    else:
+        for title, frame in frames:
+            console.print(_rich(title, frame))
+
+
+def _rich(title: str, frame: pd.DataFrame) -> Table:
+    """A rich table of a frame of strings; numbers right-aligned, notes dim."""
+    t = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        textual = col in ("property", "feature", "regressor", "note", "outside", "cell")
+        t.add_column(str(col), justify="left" if textual else "right",
+                     style="dim" if col in ("note", "outside") else None)  # fmt: skip
+    for row in frame.itertuples(index=False):
+        t.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    return t
+
+
+@app.command("correlate")
+def correlate(
+    study: StudyOpt = None,
+    from_: FromOpt = None,
+    target: TargetOpt = table.DEFAULT_TARGET,
+    method: Annotated[
+        str, typer.Option(help="Comma-separated: pearson, spearman, kendall.")
+    ] = "pearson,spearman,kendall",
+    cell: CellOpt = None,
+    by: Annotated[
+        str | None, typer.Option(help="Also split each cell by this column, e.g. generator.")
+    ] = None,
+    features: FeaturesOpt = None,
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the 95% intervals (0: none).")
+    ] = 1000,
+    seed: SeedOpt = 0,
+    thesis: Annotated[
+        bool, typer.Option("--thesis", help="Show the thesis' published Pearson r (SPEC §7).")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="Output: table, markdown or csv.")] = (
+        Format.table
+    ),
+    out: OutOpt = None,
+) -> None:
+    """Correlation of accuracy with each graph property, per cell type, strongest first.
+
+    Coefficients marked * have a Benjamini–Hochberg corrected p (q) below 0.05.
+    """
+    df = table.load(study, from_)
+    feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    result = corr.correlate(
+        df, target, corr.parse_methods(method), feats, cell, by, bootstrap, seed, thesis
+    )
+    _emit(corr.display(result, by), result, fmt, out)
+
+
+@app.command("predict")
+def predict(
+    study: StudyOpt = None,
+    from_: FromOpt = None,
+    target: TargetOpt = table.DEFAULT_TARGET,
+    cell: CellOpt = None,
+    regressor: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated, or 'all': {', '.join(pred.REGRESSORS)}. Default: all "
+            "(random_forest with --graph or --importance)."
+        ),
+    ] = None,
+    protocol: Annotated[
+        Protocol,
+        typer.Option(help="cv: repeated K-fold; thesis: one 90/10 split, random_state 7."),
+    ] = Protocol.cv,
+    cv: Annotated[int, typer.Option(help="Folds of the K-fold cross-validation.")] = 10,
+    repeats: Annotated[int, typer.Option(help="Repeats of the K-fold cross-validation.")] = 5,
+    feature_set: Annotated[
+        str, typer.Option(help=f"Feature set: {', '.join(pred.FEATURE_SETS)}.")
+    ] = "all",
+    features: FeaturesOpt = None,
+    importance: Annotated[
+        bool,
+        typer.Option(
+            "--importance", help="Feature importances (impurity for trees, permutation for all)."
+        ),
+    ] = False,
+    graph: Annotated[
+        Path | None,
+        typer.Option(help="Predict the accuracy of this untrained graph file (with spread)."),
+    ] = None,
+    seed: SeedOpt = 0,
+    fmt: Annotated[Format, typer.Option("--format", help="Output: table, markdown or csv.")] = (
+        Format.table
+    ),
+    out: OutOpt = None,
+) -> None:
+    """Predict accuracy from graph properties: regressors vs a Dummy baseline, R² and ranks."""
+    df = table.load(study, from_)
+    if graph is not None:
+        from randrnn.graphs.io import read_graph
+        from randrnn.graphs.properties import properties
+
+        props = properties(read_graph(graph))
+        names = pred.parse_regressors(regressor or "random_forest")
+        result = pd.concat(
+            [
+                pred.predict_graph(
+                    df, props, target, r, feature_set, features, cell, cv, repeats, seed
+                )
+                for r in names
+            ],
+            ignore_index=True,
+        )
+        _emit(_graph_frames(result, graph), result, fmt, out)
+        return
+    if importance:
+        names = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
+        if not names:
+            raise RandRNNError("--importance needs a regressor other than dummy")
+        result = pd.concat(
+            [
+                pred.importances(df, target, r, feature_set, features, cell, cv, seed=seed)
+                for r in names
+            ],
+            ignore_index=True,
+        )
+        _emit(_importance_frames(result), result, fmt, out)
+        return
+    result = pred.evaluate(
+        df, target, regressor or "all", protocol.value, feature_set, features, cell, cv,
+        repeats, seed,
+    )  # fmt: skip
+    _emit(pred.display(result), result, fmt, out)
+
+
+def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataFrame]]:
+    f = table.fmt
+    frame = pd.DataFrame({
+        "cell": [table.cell_label(c) for c in result["cell"]],
+        "regressor": [pred.REGRESSORS[r][0] for r in result["regressor"]],
+        "predicted": [f(v) for v in result["prediction"]],
+        "fold models 95%": [f"{f(lo)} – {f(hi)}" for lo, hi in zip(result["fold_lo"],
+                                                                 result["fold_hi"])],
+        "fold sd": [f(v, 4) for v in result["fold_sd"]],
+        "tree sd": [f(v, 4) for v in result["tree_sd"]],
+        "CV R²": [f"{f(r)} ± {f(sd)}" for r, sd in zip(result["cv_r2"], result["cv_r2_sd"])],
+        "n": result["n"].astype(str),
+        "observed mean": [f(v) for v in result["observed_mean"]],
+        "outside": [f"outside training range: {o}" if o else "" for o in result["outside"]],
+    })  # fmt: skip
+    return [(f"predicted accuracy of {graph}", frame)]
+
+
+def _importance_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    out = []
+    for (cell, reg), rows in result.groupby(["cell", "regressor"], sort=False):
+        frame = pd.DataFrame({
+            "feature": rows["feature"],
+            "impurity": [table.fmt(v) for v in rows["impurity"]],
+            "permutation ΔR²": [
+                f"{table.fmt(m)} ± {table.fmt(s)}"
+                for m, s in zip(rows["permutation"], rows["permutation_sd"])
+            ],
+            "thesis impurity": [table.fmt(v, 2) for v in rows["thesis_impurity"]],
+        })  # fmt: skip
+        title = f"{table.cell_label(cell)} · {pred.REGRESSORS[reg][0]} feature importance"
+        out.append((title, frame.reset_index(drop=True)))
+    return out
+
+
+@app.command("report")
+def report(
+    study: StudyOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default <study>/report).")
+    ] = None,
+    cv: Annotated[int, typer.Option(help="Folds of the prediction cross-validation.")] = 5,
+    repeats: Annotated[int, typer.Option(help="Repeats of the cross-validation.")] = 2,
+    top: Annotated[int, typer.Option(help="Strongest properties plotted per cell.")] = 3,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Reber data folder for the baselines (default: the study's)."),
+    ] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Write one self-contained HTML report (figures embedded) plus the PNGs into the study."""
+    from randrnn.analysis.report import write_report
+
+    with console.status("writing report (fitting regressors)…"):
+        path = write_report(
+            study if study is not None else Path("study"), out, cv=cv, repeats=repeats, top=top,
+            data=data, seed=seed,
+        )  # fmt: skip
+    console.print(f"wrote [bold]{path}[/] (figures beside it)")

@@ -1,0 +1,77 @@
+"""Fixtures: synthetic results tables with a known relationship, and a tiny study on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from randrnn.graphs.properties import FEATURES, properties
+from randrnn.store import Study
+
+CONFIG = {"epochs": 15, "lr": 0.001}
+
+
+def synthetic(n_per_cell: int = 60, seed: int = 0, cells=("rnn_tanh", "gru")) -> pd.DataFrame:
+    """Random features; test_acc = 0.6 + 0.005·nodes + small noise; 'layers' constant."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cell in cells:
+        for i in range(n_per_cell):
+            row = {f: float(rng.normal()) for f in FEATURES}
+            row["nodes"] = float(rng.integers(10, 51))
+            row["layers"] = 5.0
+            row["test_acc"] = 0.6 + 0.005 * row["nodes"] + float(rng.normal(0, 0.01))
+            rows.append({"graph_id": i, "generator": "ws" if i % 2 else "ba", "cell": cell} | row)
+    return pd.DataFrame(rows)
+
+
+def make_graph(i: int) -> tuple[str, nx.Graph]:
+    """Graph i: alternately Barabási–Albert and Watts–Strogatz with the thesis' parameters."""
+    n = 10 + (i * 7) % 21
+    if i % 2:
+        return "ws", nx.connected_watts_strogatz_graph(n, n // 5, 1.0, tries=10, seed=i)
+    return "ba", nx.barabasi_albert_graph(n, n // 10, seed=i)
+
+
+def make_study(path: Path, n_graphs: int = 24, cells=("rnn_tanh", "gru"), seed: int = 0) -> Path:
+    """A study with finished runs whose accuracy rises with source_nodes (plus noise)."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for i in range(n_graphs):
+        generator, g = make_graph(i)
+        records.append(
+            {"index": i, "generator": generator, "graph": g, "seed": i, "properties": properties(g)}
+        )
+    with Study.create(path, meta={"seed": seed, "data": "default"}) as study:
+        study.add_graphs(records)
+        for record in records:
+            for k, cell in enumerate(cells):
+                src = record["properties"]["source_nodes"]
+                acc = min(1.0, 0.55 + 0.04 * src + 0.05 * k + float(rng.normal(0, 0.02)))
+                run = study.start_run(record["index"], cell, CONFIG)
+                metrics = {
+                    "test_acc": acc,
+                    "test_loss": 1 - acc,
+                    "train_acc": acc,
+                    "train_seconds": 1.0,
+                    "effective_params": 100,
+                    "epochs": 15,
+                }
+                study.finish_run(run, metrics)
+    return path
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    """60 rows per cell (rnn_tanh, gru) of synthetic results."""
+    return synthetic()
+
+
+@pytest.fixture(scope="session")
+def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 24-graph study with rnn_tanh and gru runs (48 rows), shared by the tests."""
+    return make_study(tmp_path_factory.mktemp("analysis") / "study")
