@@ -202,23 +202,29 @@ def apply_pruning(
     check_scope(scope)
     if method.needs_scores and scores is None:
         raise RandRNNError(f"pruning method '{method.name}' needs importance scores")
-    extra = (lambda i: {"seed": seed + i}) if issubclass(method, RandomCriterion) else (
-        lambda i: {})  # fmt: skip
+    extra = (
+        (lambda i: {"seed": seed + i}) if issubclass(method, RandomCriterion) else (lambda i: {})
+    )
     if scope == "global":
-        importance = None if scores is None else {(w.module, w.name): scores[w.key] for w in weights}
+        importance = (
+            None if scores is None else {(w.module, w.name): scores[w.key] for w in weights}
+        )
         prune.global_unstructured(
-            [(w.module, w.name) for w in weights], method, importance_scores=importance,
-            amount=float(amount), **extra(0),
-        )  # fmt: skip
+            [(w.module, w.name) for w in weights],
+            method,
+            importance_scores=importance,
+            amount=float(amount),
+            **extra(0),
+        )
         return
     for i, w in enumerate(weights):
         importance = None if scores is None else scores[w.key]
-        method.apply(w.module, w.name, amount=float(amount), importance_scores=importance, **extra(i))
+        method.apply(
+            w.module, w.name, amount=float(amount), importance_scores=importance, **extra(i)
+        )
 
 
-def sparsity(
-    model: nn.Module, structure: dict[str, torch.Tensor], cell: str
-) -> dict[str, object]:
+def sparsity(model: nn.Module, structure: dict[str, torch.Tensor], cell: str) -> dict[str, object]:
     """Fraction of existing connections pruned: per weight set, per gate and per matrix.
 
     ``structure`` maps ``WeightRef.key`` to the structural mask before pruning (connections

@@ -76,8 +76,10 @@ def parse_levels(text: str) -> tuple[float, ...]:
         else:
             levels = [float(x) for x in text.split(",") if x.strip()]
     except ValueError as exc:
-        raise RandRNNError(f"bad levels '{text}': use start:stop:step (e.g. 10:100:10) or a "
-                           "comma list (e.g. 50,90) in percent") from exc  # fmt: skip
+        raise RandRNNError(
+            f"bad levels '{text}': use start:stop:step (e.g. 10:100:10) or a "
+            "comma list (e.g. 50,90) in percent"
+        ) from exc
     if not levels or any(not 0 < p <= 100 for p in levels):
         raise RandRNNError(f"levels must be percentages in (0, 100], got '{text}'")
     return tuple(sorted({results.level_key(p) for p in levels}))
@@ -91,8 +93,14 @@ def base_config(
     max_test: int | None = None,
 ) -> TrainConfig:
     """SPEC §5's base-model training: batch 32, 50 epochs, otherwise the thesis defaults."""
-    return replace(TrainConfig(), epochs=epochs, batch_size=batch_size, seed=seed,
-                   max_train=max_train, max_test=max_test)  # fmt: skip
+    return replace(
+        TrainConfig(),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        max_train=max_train,
+        max_test=max_test,
+    )
 
 
 @dataclass(frozen=True)
@@ -161,8 +169,9 @@ def _save(tensors: dict[str, torch.Tensor], path: Path) -> None:
 
 def _load(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
-        raise RandRNNError(f"checkpoint '{path}' is missing; delete the study's pruning rows or "
-                           "use a new study")  # fmt: skip
+        raise RandRNNError(
+            f"checkpoint '{path}' is missing; delete the study's pruning rows or use a new study"
+        )
     return torch.load(path, weights_only=True)
 
 
@@ -172,9 +181,13 @@ def _stem(spec: PruneSpec, config: TrainConfig) -> str:
 
 
 def get_base(
-    study: Study, spec: PruneSpec, config: TrainConfig, train: Encoded, test: Encoded,
+    study: Study,
+    spec: PruneSpec,
+    config: TrainConfig,
+    train: Encoded,
+    test: Encoded,
     progress: Progress | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """The stored base model of ``spec`` under ``config``; trained and stored if missing."""
     results.ensure_tables(study)
     found = results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
@@ -192,13 +205,22 @@ def get_base(
     folder = _checkpoint_dir(study)
     _save(model.state_dict(), folder / f"{stem}.pt")
     _save(recorder.state_dict(), folder / f"{stem}_waea_epoch.pt")
-    results.add_base(study, {
-        "model": spec.model_key, "cell": spec.cell, "seed": spec.seed,
-        "config": config.to_dict(), "checkpoint": f"checkpoints/{stem}.pt",
-        "waea_stats": f"checkpoints/{stem}_waea_epoch.pt", "test_acc": metrics["test_acc"],
-        "test_loss": metrics["test_loss"], "train_seconds": metrics["train_seconds"],
-        "effective_params": metrics["effective_params"], "history": metrics["history"],
-    })  # fmt: skip
+    results.add_base(
+        study,
+        {
+            "model": spec.model_key,
+            "cell": spec.cell,
+            "seed": spec.seed,
+            "config": config.to_dict(),
+            "checkpoint": f"checkpoints/{stem}.pt",
+            "waea_stats": f"checkpoints/{stem}_waea_epoch.pt",
+            "test_acc": metrics["test_acc"],
+            "test_loss": metrics["test_loss"],
+            "train_seconds": metrics["train_seconds"],
+            "effective_params": metrics["effective_params"],
+            "history": metrics["history"],
+        },
+    )
     return results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
 
 
@@ -270,10 +292,15 @@ def _random_seed(seed: int, level: float) -> int:
 
 
 def prune_level(
-    study: Study, spec: PruneSpec, base: dict, config: TrainConfig, train: Encoded,
-    test: Encoded, level: float,
+    study: Study,
+    spec: PruneSpec,
+    base: dict,
+    config: TrainConfig,
+    train: Encoded,
+    test: Encoded,
+    level: float,
     stats: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Prune the base model at one level, evaluate, retrain, evaluate each epoch; return the row.
 
     The row holds what `results.add_run` stores (it is not stored here).
@@ -290,14 +317,16 @@ def prune_level(
         parts = activity(stats[0], stats[1], masks, spec.waea)
         scores = {key: part["activity"] for key, part in parts.items()}
         gates = gate_activity(parts, masks, spec.cell)
-    apply_pruning(weights, spec.method, level / 100.0, spec.scope, scores,
-                  seed=_random_seed(spec.seed, level))  # fmt: skip
+    apply_pruning(
+        weights, spec.method, level / 100.0, spec.scope, scores, seed=_random_seed(spec.seed, level)
+    )
     pruned = evaluate(model, test, config.eval_batch_size)
     detail = sparsity(model, structure, spec.cell)
     accs, losses = [], []
     if spec.retrain_epochs > 0:
-        metrics = fit(model, train, test, replace(config, epochs=spec.retrain_epochs),
-                      eval_each_epoch=True)  # fmt: skip
+        metrics = fit(
+            model, train, test, replace(config, epochs=spec.retrain_epochs), eval_each_epoch=True
+        )
         accs = [record["test_acc"] for record in metrics["history"]]
         losses = [record["test_loss"] for record in metrics["history"]]
     kinds = ("i2h", "h2h") if spec.target == "both" else (spec.target,)
@@ -307,25 +336,40 @@ def prune_level(
     reached = reached / total if total else 0.0
     before = base["test_acc"]
     return {
-        "base_id": base["id"], "method": spec.method, "options": {**spec.options},
-        "target": spec.target, "scope": spec.scope, "level": level,
-        "retrain_epochs": spec.retrain_epochs, "tolerance": spec.tolerance,
-        "acc_before": before, "acc_pruned": pruned["acc"], "loss_pruned": pruned["loss"],
-        "acc_final": accs[-1] if accs else pruned["acc"], "accs": accs, "losses": losses,
+        "base_id": base["id"],
+        "method": spec.method,
+        "options": {**spec.options},
+        "target": spec.target,
+        "scope": spec.scope,
+        "level": level,
+        "retrain_epochs": spec.retrain_epochs,
+        "tolerance": spec.tolerance,
+        "acc_before": before,
+        "acc_pruned": pruned["acc"],
+        "loss_pruned": pruned["loss"],
+        "acc_final": accs[-1] if accs else pruned["acc"],
+        "accs": accs,
+        "losses": losses,
         "epochs_to_regain": results.epochs_to_regain(before, pruned["acc"], accs, spec.tolerance),
-        "sparsity": reached, "sparsity_detail": {**detail, "kinds": list(kinds)},
-        "effective_params": model.effective_params(), "gate_activity": gates,
+        "sparsity": reached,
+        "sparsity_detail": {**detail, "kinds": list(kinds)},
+        "effective_params": model.effective_params(),
+        "gate_activity": gates,
         "seconds": time.perf_counter() - start,
-    }  # fmt: skip
+    }
 
 
 # --------------------------------------------------------------------------- the whole run
 
 
 def run_pruning(
-    study: Study, spec: PruneSpec, config: TrainConfig, train_df: pd.DataFrame,
-    test_df: pd.DataFrame, progress: Progress | None = None,
-) -> list[dict]:  # fmt: skip
+    study: Study,
+    spec: PruneSpec,
+    config: TrainConfig,
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    progress: Progress | None = None,
+) -> list[dict]:
     """Run the protocol for every level of ``spec`` not yet in the study; return the new rows.
 
     ``config`` trains the base model (`base_config`); retraining uses it with
@@ -335,11 +379,15 @@ def run_pruning(
         config = replace(config, seed=spec.seed)
     train, test = prepare_data(train_df, test_df, config)
     base = get_base(study, spec, config, train, test, progress)
-    done = results.done_levels(study, base["id"], spec.method, spec.options, spec.target,
-                               spec.scope, spec.retrain_epochs)  # fmt: skip
+    done = results.done_levels(
+        study, base["id"], spec.method, spec.options, spec.target, spec.scope, spec.retrain_epochs
+    )
     todo = [p for p in spec.levels if results.level_key(p) not in done]
-    stats = waea_statistics(study, spec, base, config, train, test) if (
-        spec.method == "waea" and todo) else None  # fmt: skip
+    stats = (
+        waea_statistics(study, spec, base, config, train, test)
+        if (spec.method == "waea" and todo)
+        else None
+    )
     rows = []
     if progress is not None:
         progress("prune", 0, len(todo))

@@ -75,17 +75,44 @@ CREATE TABLE IF NOT EXISTS prune_runs (
 
 # SPEC §7: the thesis' safe pruning levels (percent), by (cell, target).
 THESIS_SAFE: dict[tuple[str, str], int] = {
-    ("rnn_tanh", "both"): 80, ("rnn_relu", "both"): 70, ("lstm", "both"): 60, ("gru", "both"): 80,
-    ("rnn_tanh", "i2h"): 70, ("rnn_relu", "i2h"): 70, ("lstm", "i2h"): 70, ("gru", "i2h"): 80,
-    ("rnn_tanh", "h2h"): 80, ("rnn_relu", "h2h"): 70, ("lstm", "h2h"): 90, ("gru", "h2h"): 90,
-}  # fmt: skip
+    ("rnn_tanh", "both"): 80,
+    ("rnn_relu", "both"): 70,
+    ("lstm", "both"): 60,
+    ("gru", "both"): 80,
+    ("rnn_tanh", "i2h"): 70,
+    ("rnn_relu", "i2h"): 70,
+    ("lstm", "i2h"): 70,
+    ("gru", "i2h"): 80,
+    ("rnn_tanh", "h2h"): 80,
+    ("rnn_relu", "h2h"): 70,
+    ("lstm", "h2h"): 90,
+    ("gru", "h2h"): 90,
+}
 
 RUN_COLUMNS = [
-    "run_id", "base_id", "model", "cell", "seed", "method", "label", "target", "scope", "level",
-    "sparsity", "sparsity_i2h", "sparsity_h2h", "acc_before", "acc_pruned", "acc_final",
-    "epochs_to_regain", "retrain_epochs", "tolerance", "effective_params", "seconds",
+    "run_id",
+    "base_id",
+    "model",
+    "cell",
+    "seed",
+    "method",
+    "label",
+    "target",
+    "scope",
+    "level",
+    "sparsity",
+    "sparsity_i2h",
+    "sparsity_h2h",
+    "acc_before",
+    "acc_pruned",
+    "acc_final",
+    "epochs_to_regain",
+    "retrain_epochs",
+    "tolerance",
+    "effective_params",
+    "seconds",
     "options_hash",
-]  # fmt: skip
+]
 
 
 def _now() -> str:
@@ -140,18 +167,29 @@ def bases(study: Study) -> list[dict]:
 
 
 def done_levels(
-    study: Study, base_id: int, method: str, options: dict, target: str, scope: str,
+    study: Study,
+    base_id: int,
+    method: str,
+    options: dict,
+    target: str,
+    scope: str,
     retrain_epochs: int,
-) -> set[float]:  # fmt: skip
+) -> set[float]:
     """Levels already finished for this experiment (what a resumed study skips)."""
     with study.transaction() as conn:
         rows = conn.execute(
             "SELECT level FROM prune_runs WHERE base_id = :base AND method = :method"
             " AND options_hash = :hash AND target = :target AND scope = :scope"
             " AND retrain_epochs = :epochs AND status = 'done'",
-            {"base": base_id, "method": method, "hash": config_hash(options), "target": target,
-             "scope": scope, "epochs": retrain_epochs},
-        ).fetchall()  # fmt: skip
+            {
+                "base": base_id,
+                "method": method,
+                "hash": config_hash(options),
+                "target": target,
+                "scope": scope,
+                "epochs": retrain_epochs,
+            },
+        ).fetchall()
     return {level_key(row["level"]) for row in rows}
 
 
@@ -166,18 +204,41 @@ def add_run(study: Study, record: dict[str, Any]) -> int:
     row["status"] = "done"
     row["created"] = _now()
     columns = [
-        "base_id", "method", "options_hash", "options", "target", "scope", "level",
-        "retrain_epochs", "tolerance", "status", "acc_before", "acc_pruned", "loss_pruned",
-        "acc_final", "accs", "losses", "epochs_to_regain", "sparsity", "sparsity_detail",
-        "effective_params", "gate_activity", "seconds", "created",
-    ]  # fmt: skip
-    sql = (f"INSERT INTO prune_runs ({', '.join(columns)}) VALUES "
-           f"({', '.join(':' + c for c in columns)})")  # fmt: skip
+        "base_id",
+        "method",
+        "options_hash",
+        "options",
+        "target",
+        "scope",
+        "level",
+        "retrain_epochs",
+        "tolerance",
+        "status",
+        "acc_before",
+        "acc_pruned",
+        "loss_pruned",
+        "acc_final",
+        "accs",
+        "losses",
+        "epochs_to_regain",
+        "sparsity",
+        "sparsity_detail",
+        "effective_params",
+        "gate_activity",
+        "seconds",
+        "created",
+    ]
+    sql = (
+        f"INSERT INTO prune_runs ({', '.join(columns)}) VALUES "
+        f"({', '.join(':' + c for c in columns)})"
+    )
     with study.transaction() as conn:
         return conn.execute(sql, {c: row[c] for c in columns}).lastrowid
 
 
-def epochs_to_regain(before: float, pruned: float, accs: list[float], tolerance: float) -> int | None:
+def epochs_to_regain(
+    before: float, pruned: float, accs: list[float], tolerance: float
+) -> int | None:
     """0 if ``pruned`` is within ``tolerance`` of ``before``; else the first retraining epoch
     (1-based) whose accuracy is; None if none is. Accuracies and tolerance are fractions."""
     floor = before - tolerance - 1e-12

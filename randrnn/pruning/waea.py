@@ -50,8 +50,11 @@ class WaeaOptions:
             raise RandRNNError(f"WAEA alpha must be in [0, 1], got {self.alpha}")
         if self.window_steps is not None and self.window_steps < 2:
             raise RandRNNError("WAEA window needs at least 2 steps (a variance of one is 0)")
-        for name, known in (("filter_stats", FILTER_STATS), ("center", CENTERS),
-                            ("normalize", NORMALIZE)):  # fmt: skip
+        for name, known in (
+            ("filter_stats", FILTER_STATS),
+            ("center", CENTERS),
+            ("normalize", NORMALIZE),
+        ):
             if getattr(self, name) not in known:
                 raise RandRNNError(
                     f"unknown WAEA {name} '{getattr(self, name)}'; known: {', '.join(known)}"
@@ -120,7 +123,9 @@ class WaeaRecorder:
         return out
 
 
-def split_state(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def split_state(
+    state: dict[str, torch.Tensor],
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """(Q, I) per matrix key from a `WaeaRecorder.state_dict`."""
     q = {k[:-2]: v for k, v in state.items() if k.endswith(".Q")}
     i = {k[:-2]: v for k, v in state.items() if k.endswith(".I")}
@@ -201,10 +206,12 @@ def gate_activity(
                 acc[0] += float(chosen.sum())
                 acc[1] += chosen.numel()
     return {
-        quantity: {kind: {g: (s / n if n else float("nan")) for g, (s, n) in d.items()}
-                   for kind, d in kinds.items()}
+        quantity: {
+            kind: {g: (s / n if n else float("nan")) for g, (s, n) in d.items()}
+            for kind, d in kinds.items()
+        }
         for quantity, kinds in sums.items()
-    }  # fmt: skip
+    }
 
 
 def matrix_masks(weights: list[WeightRef]) -> dict[str, torch.Tensor]:

@@ -1,0 +1,205 @@
+"""The pruning section of a study report: an HTML fragment with embedded PNG figures.
+
+Figures: base-model training curves (train and test accuracy per epoch, the thesis' base-model
+figures); accuracy right after pruning vs level, one line per method, one panel per cell and
+target; regain curves (accuracy per retraining epoch) for the levels that lost more than the
+tolerance. Tables: safe levels per cell × target × method beside the thesis' (SPEC §7), and the
+mean WAEA activity per gate (the paper's claim: LSTM input-gate weights least active, cell
+candidate most).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from randrnn.pruning import results
+from randrnn.store import Study
+
+MAX_PANELS = 24  # beyond this a figure is unreadable; later panels are left out (and said so)
+
+
+def _figure_html(fig: plt.Figure, out_dir: Path, name: str, caption: str) -> str:
+    """Save a figure as ``out_dir/name`` and return it as an embedded <figure>."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = buffer.getvalue()
+    (out_dir / name).write_bytes(data)
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>\n"
+    )
+
+
+def _grid(count: int, cols: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    cols = max(1, min(cols, count))
+    rows = (count + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat[:count]
+
+
+def base_figure(bases: list[dict]) -> plt.Figure:
+    """Train and test accuracy per epoch of each base model."""
+    bases = bases[:MAX_PANELS]
+    fig, axes = _grid(len(bases), 4)
+    for ax, base in zip(axes, bases):
+        history = pd.DataFrame(base["history"])
+        ax.plot(history["epoch"], history["train_acc"], label="train")
+        if "test_acc" in history:
+            ax.plot(history["epoch"], history["test_acc"], label="test")
+        ax.set_title(f"{base['cell']} · {base['model']} · seed {base['seed']}", fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def level_figure(table: pd.DataFrame) -> plt.Figure:
+    """Accuracy right after pruning vs level; one line per method, one panel per cell × target."""
+    panels = list(table.groupby(["model", "cell", "target"], sort=True))[:MAX_PANELS]
+    fig, axes = _grid(len(panels), 3)
+    for ax, ((model, cell, target), group) in zip(axes, panels):
+        for (label, scope), lines in group.groupby(["label", "scope"], sort=True):
+            lines = lines.sort_values("level")
+            ax.plot(lines["level"], lines["acc_pruned"], marker="o", label=f"{label} ({scope})")
+        ax.axhline(
+            group["acc_before"].iloc[0], color="grey", linestyle="--", linewidth=1, label="unpruned"
+        )
+        ax.set_title(f"{cell} · {target} · {model}", fontsize=9)
+        ax.set_xlabel("pruned % of existing weights")
+        ax.set_ylabel("test accuracy (no retraining)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def regain_figure(run_list: list[dict]) -> plt.Figure | None:
+    """Accuracy per retraining epoch (0 = right after pruning) for the levels that dropped."""
+    dropped = [r for r in run_list if r["epochs_to_regain"] != 0 and r["accs"]]
+    if not dropped:
+        return None
+    frame = pd.DataFrame(dropped)
+    panels = list(frame.groupby(["model", "cell", "target", "label", "scope"], sort=True))
+    panels = panels[:MAX_PANELS]
+    fig, axes = _grid(len(panels), 3)
+    for ax, ((model, cell, target, label, scope), group) in zip(axes, panels):
+        for _, run in group.sort_values("level").iterrows():
+            accs = [run["acc_pruned"], *run["accs"]]
+            ax.plot(range(len(accs)), accs, marker=".", label=f"{run['level']:g}%")
+        first = group.iloc[0]
+        ax.axhline(
+            first["acc_before"] - first["tolerance"],
+            color="grey",
+            linestyle="--",
+            linewidth=1,
+            label="regained",
+        )
+        ax.set_title(f"{cell} · {target} · {label} ({scope})", fontsize=9)
+        ax.set_xlabel("retraining epoch")
+        ax.set_ylabel("test accuracy")
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def gate_table(run_list: list[dict]) -> pd.DataFrame:
+    """Mean WAEA activity (normalised as run) and raw gradient variance per gate."""
+    records, seen = [], set()
+    for run in run_list:
+        gates = run.get("gate_activity")
+        key = (run["base_id"], run["options_hash"], run["target"])
+        if not gates or key in seen:
+            continue
+        seen.add(key)
+        for quantity in ("activity", "grad_var"):
+            for kind, values in gates.get(quantity, {}).items():
+                records.append(
+                    {
+                        "cell": run["cell"],
+                        "model": run["model"],
+                        "label": run["label"],
+                        "target": run["target"],
+                        "weights": kind,
+                        "quantity": quantity,
+                        **values,
+                    }
+                )
+    return pd.DataFrame.from_records(records)
+
+
+def report_section(study: Study, out_dir: str | Path) -> str | None:
+    """The pruning section as HTML (figures also written to ``out_dir``); None if no pruning."""
+    results.ensure_tables(study)
+    bases = results.bases(study)
+    if not bases:
+        return None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_list = results.runs(study)
+    table = results.results_table(study)
+    parts = [
+        "<section id='pruning'>\n<h2>Pruning</h2>\n",
+        (
+            "<p>Protocol (SPEC §7): for each level the trained base model is reloaded, pruned "
+            "(biases never), evaluated, then retrained with the mask fixed and a fresh Adam. "
+            "Levels are percentages of the existing weights of the target. A level is safe if "
+            "it and every lower level lose at most the tolerance right after pruning.</p>\n"
+        ),
+    ]
+    parts.append("<h3>Base models</h3>\n")
+    parts.append(
+        _figure_html(
+            base_figure(bases),
+            out_dir,
+            "prune_base.png",
+            "Base models: train and test accuracy per epoch",
+        )
+    )
+    if table.empty:
+        parts.append("<p>No pruning level finished yet.</p>\n</section>\n")
+        return "".join(parts)
+    parts.append("<h3>Accuracy vs pruning level</h3>\n")
+    parts.append(
+        _figure_html(
+            level_figure(table),
+            out_dir,
+            "prune_levels.png",
+            "Test accuracy right after pruning, per method",
+        )
+    )
+    regain = regain_figure(run_list)
+    if regain is not None:
+        parts.append("<h3>Regaining accuracy</h3>\n")
+        parts.append(
+            _figure_html(
+                regain,
+                out_dir,
+                "prune_regain.png",
+                "Retraining curves of the levels that lost more than the "
+                "tolerance (epoch 0: right after pruning)",
+            )
+        )
+    parts.append("<h3>Safe levels (ours beside the thesis')</h3>\n")
+    safe = results.safe_levels(table)
+    parts.append(safe.to_html(index=False, na_rep="", float_format=lambda v: f"{v:g}"))
+    parts.append("\n<p>Thesis values are for the dense 3×50 base model only.</p>\n")
+    gates = gate_table(run_list)
+    if not gates.empty:
+        parts.append("<h3>WAEA activity per gate</h3>\n")
+        parts.append(gates.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}"))
+    parts.append("\n</section>\n")
+    return "".join(parts)
