@@ -1,0 +1,150 @@
+"""`randrnn run STUDY.toml`: every stage of a study in order, resumable as a whole."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.rule import Rule
+from rich.table import Table
+
+import randrnn
+from randrnn import studyfile
+from randrnn.analysis.correlate import parse_methods
+from randrnn.analysis.predict import parse_regressors
+from randrnn.cli import app, console
+from randrnn.errors import RandRNNError
+from randrnn.graphs.generate import get_generator
+from randrnn.models.cells import get_cell, parse_cells
+from randrnn.pruning.criteria import check_scope, check_target, get_criterion
+from randrnn.reber import NEGATIVES, get_grammar
+from randrnn.store import Study
+from randrnn.studyplan import project
+
+
+def _joined(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _each(check):
+    return lambda value: [check(v.strip()) for v in _joined(value).split(",") if v.strip()]
+
+
+def _negatives(name: str) -> None:
+    if name not in NEGATIVES:
+        raise RandRNNError(f"unknown negatives '{name}'; known: {', '.join(NEGATIVES)}")
+
+
+# Values click cannot check by itself: names that live in the registries.
+VALIDATORS = {
+    ("dataset", "negatives"): _negatives,
+    ("dataset", "grammar"): get_grammar,
+    ("generate", "generators"): _each(get_generator),
+    ("train-all", "cells"): lambda v: parse_cells(_joined(v)),
+    ("correlate", "method"): lambda v: parse_methods(_joined(v)),
+    ("predict", "regressor"): lambda v: parse_regressors(_joined(v)),
+    ("prune", "cell"): get_cell,
+    ("prune", "method"): get_criterion,
+    ("prune", "target"): check_target,
+    ("prune", "scope"): check_scope,
+}
+
+
+def commands() -> dict[str, click.Command]:
+    """The click commands behind each stage (the same ones the command line runs)."""
+    group = typer.main.get_command(app)
+    return {stage: group.commands[stage] for stage in studyfile.STAGES}
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    """'train-all.epochs=3' → {'train-all.epochs': 3}; values are read as TOML, else as text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise RandRNNError(f"--set expects stage.key=value, got '{item}'")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+def _done(step: studyfile.Step) -> bool:
+    """A dataset that already exists is not made again; every other stage resumes by itself."""
+    if step.stage != "dataset":
+        return False
+    out = Path(str(step.options["out"]))
+    return (out / "train.csv").exists() and (out / "test.csv").exists()
+
+
+def _plan_table(sf: studyfile.StudyFile) -> Table:
+    table = Table("stage", "command", "work", "projected", title=f"plan of {sf.path}")
+    total = 0.0
+    for step in sf.steps:
+        work, seconds = project(step, sf)
+        total += seconds or 0.0
+        table.add_row(step.stage, "randrnn " + step.describe(), work,
+                      "" if seconds is None else _duration(seconds))
+    table.add_row("", "", "[bold]total", _duration(total))
+    return table
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Study file (TOML), e.g. studies/quick.toml.")],
+    study: Annotated[Path | None, typer.Option(help="Study directory (overrides [study] dir).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan and projected time; run nothing.")] = False,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override an option: stage.key=value.")
+    ] = None,
+    only: Annotated[str | None, typer.Option(help="Run only these stages, e.g. report.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes for train-all.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler for train-all.")] = None,
+) -> None:
+    """Run a study file: data, graphs, training, analysis, pruning, report — skipping what is done."""
+    overrides = _parse_set(set_ or [])
+    if study is not None:
+        overrides["study.dir"] = str(study)
+    if workers is not None:
+        overrides["train-all.workers"] = workers
+    if scheduler is not None:
+        overrides["train-all.scheduler"] = scheduler
+    cmds = commands()
+    sf = studyfile.load(file, cmds, overrides, VALIDATORS)
+    steps = sf.steps
+    if only:
+        wanted = [s.strip() for s in only.split(",") if s.strip()]
+        unknown = [s for s in wanted if s not in studyfile.STAGES]
+        if unknown:
+            raise RandRNNError(f"unknown stage '{unknown[0]}'; stages: {', '.join(studyfile.STAGES)}")
+        steps = [s for s in steps if s.stage in wanted]
+    if dry_run:
+        console.print(_plan_table(sf))
+        return
+    with Study.create(sf.study_dir) as st:
+        st.set_meta("study_file", str(sf.path.resolve()))
+        st.set_meta("study_file_sha256", hashlib.sha256(sf.text.encode()).hexdigest())
+        st.set_meta("study_toml", sf.text)
+        st.set_meta("randrnn_version", randrnn.__version__)
+    for number, step in enumerate(steps, start=1):
+        console.print(Rule(f"[bold]{number}/{len(steps)}  randrnn {step.describe()}"))
+        if _done(step):
+            console.print("already done")
+            continue
+        code = cmds[step.stage].main(args=step.args, prog_name="randrnn", standalone_mode=False)
+        if code:
+            raise typer.Exit(code)
+    console.print(Rule(f"[bold green]study '{sf.study_dir}' complete"))

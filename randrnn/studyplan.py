@@ -1,0 +1,97 @@
+"""What a study file's stages will do, and how long they should take (for `run --dry-run`).
+
+Training time is projected from seconds per model-epoch: the user's own last `randrnn bench`
+(saved in the user cache) if there is one, else the numbers measured on the reference machine
+(2-core AMD EPYC, no GPU; see the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from randrnn.models.cells import parse_cells
+from randrnn.reber import DEFAULT_N, DEFAULT_TEST_FRACTION
+
+if TYPE_CHECKING:
+    from randrnn.studyfile import Step, StudyFile
+
+FULL_TRAIN = round(DEFAULT_N * (1 - DEFAULT_TEST_FRACTION))  # 18,750 strings
+
+# Seconds per model-epoch, full data, batch 128, one worker process with one thread, thesis-like
+# graphs (10–50 nodes): measured with `randrnn bench --graphs 16 --epochs 1` (README, Speed).
+REFERENCE_SECONDS = {"rnn_tanh": 0.5, "rnn_relu": 0.5, "lstm": 1.0, "gru": 1.0}
+# Dense 3×50 pruning base model, batch 32, one thread: seconds per epoch on the full data.
+PRUNE_EPOCH_SECONDS = 30.0
+GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
+
+
+def bench_file() -> Path:
+    """Where `randrnn bench` keeps the user's last measurement."""
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return root / "randrnn" / "bench.json"
+
+
+def seconds_per_model_epoch() -> dict[str, float]:
+    """Per cell: the user's last bench (single worker) where known, else the reference numbers."""
+    measured = dict(REFERENCE_SECONDS)
+    try:
+        saved = json.loads(bench_file().read_text())
+        measured.update({k: float(v) for k, v in saved.get("seconds", {}).items()})
+    except (OSError, ValueError, AttributeError):
+        pass
+    return measured
+
+
+def _opt(step: Step, key: str, default: Any) -> Any:
+    for k, v in step.options.items():
+        if k.replace("-", "_") == key:
+            return v
+    return default
+
+
+def _count_graphs(sf: StudyFile) -> int:
+    n = 0
+    for step in sf.steps:
+        if step.stage == "generate":
+            n = int(_opt(step, "n", 1000))
+    return n
+
+
+def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
+    """A short description of a step's work and its projected seconds (None: negligible)."""
+    if step.stage == "dataset":
+        return f"{_opt(step, 'n', DEFAULT_N):,} strings", 2.0
+    if step.stage == "generate":
+        n = int(_opt(step, "n", 1000))
+        return f"{n:,} graphs", n * GRAPH_SECONDS
+    if step.stage == "train-all":
+        cells = parse_cells(",".join(_opt(step, "cells", ["gru", "lstm", "rnn_tanh", "rnn_relu"]))
+                            if isinstance(_opt(step, "cells", ""), list)
+                            else _opt(step, "cells", "gru,lstm,rnn_tanh,rnn_relu"))
+        graphs = _count_graphs(sf)
+        split = _opt(step, "assign", "all") == "split"
+        epochs = int(_opt(step, "epochs", 15))
+        workers = int(_opt(step, "workers", 1))
+        share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
+        speed = seconds_per_model_epoch()
+        runs = graphs if split else graphs * len(cells)
+        per_cell = graphs / len(cells) if split else graphs
+        seconds = sum(per_cell * epochs * share * speed[c] for c in cells) / workers
+        return f"{runs:,} models × {epochs} epochs on {workers} worker(s)", seconds
+    if step.stage == "prune":
+        levels = str(_opt(step, "levels", "10:100:10"))
+        if ":" in levels:
+            lo, hi, by = (float(x) for x in levels.split(":"))
+            n_levels = int((hi - lo) // by) + 1
+        else:
+            n_levels = len(levels.split(","))
+        retrain = int(_opt(step, "retrain_epochs", 10))
+        base = int(_opt(step, "base_epochs", 50))
+        share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
+        epochs = n_levels * retrain
+        return (f"{n_levels} levels × {retrain} retraining epochs (+ {base} base epochs, "
+                "once per cell and seed)", epochs * share * PRUNE_EPOCH_SECONDS)
+    return "tables" if step.stage in ("correlate", "predict") else "figures and page", None
