@@ -89,7 +89,9 @@ def test_predict_graph_on_study(study_dir: Path, tmp_path: Path) -> None:
 
 def test_too_few_study_runs_name_the_command_to_run(study_dir: Path) -> None:
     """With fewer finished runs than the folds need, the error says how many and what to run."""
-    with pytest.raises(RandRNNError, match=r"only 24 finished GRU runs.*needs at least 40.*train-all"):
+    with pytest.raises(
+        RandRNNError, match=r"only 24 finished GRU runs.*needs at least 40.*train-all"
+    ):
         _run("predict", "--study", str(study_dir), "--cell", "gru", "--cv", "20")
 
 
@@ -144,7 +146,7 @@ def test_report_has_every_section(report_page: Path) -> None:
 
 def test_report_to_another_folder(study_dir: Path, tmp_path: Path, monkeypatch) -> None:
     """write_report(out=...) writes there and returns the page's path."""
-    import randrnn.analysis.report as report
+    from randrnn.analysis import report
 
     for slow in ("_prediction_section", "_thesis_section", "_strongest_section"):
         monkeypatch.setattr(report, slow, lambda *a, **k: None)

@@ -120,7 +120,7 @@ def test_non_numeric_feature_is_one_clear_error(df: pd.DataFrame) -> None:
 def test_display_marks_significant_and_keeps_constant_rows(df: pd.DataFrame) -> None:
     """The text table stars q < 0.05 and shows the constant column with its note."""
     res = corr.correlate(df, cell="gru", bootstrap=50)
-    (title, frame), = corr.display(res)
+    ((title, frame),) = corr.display(res)
     assert title.startswith("GRU (n=60)")
     assert frame.loc[0, "pearson r"].startswith("0.") and "*" in frame.loc[0, "pearson r"]
     assert "constant" in set(frame["note"])
