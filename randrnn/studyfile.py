@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from randrnn.errors import RandRNNError
+
+# Typer ships its own copy of click, so commands and parameters are used by their attributes
+# (opts, is_flag, param_type_name, make_context) rather than by click's classes.
+Command = Any
 
 STAGES = ("dataset", "generate", "train-all", "correlate", "predict", "prune", "report")
 STUDY_KEYS = {"dir": str, "seed": int, "description": str, "data": str}
@@ -71,13 +73,13 @@ def _key(name: str) -> str:
     return name.strip().replace("-", "_")
 
 
-def _option_names(command: click.Command) -> dict[str, click.Parameter]:
+def _option_names(command: Command) -> dict[str, Any]:
     """Option key (as written in a study file) → click parameter."""
     names = {}
     for param in command.params:
         if param.name == "help":
             continue
-        if isinstance(param, click.Option):
+        if param.param_type_name == "option":
             long = [o for o in param.opts if o.startswith("--")]
             names[_key(long[0][2:] if long else param.name)] = param
         else:
@@ -85,7 +87,7 @@ def _option_names(command: click.Command) -> dict[str, click.Parameter]:
     return names
 
 
-def _to_args(stage: str, options: Mapping[str, Any], command: click.Command, where: str) -> list[str]:
+def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: str) -> list[str]:
     """Translate a section's options to the command's argv, checking keys and value shapes."""
     params = _option_names(command)
     args: list[str] = []
@@ -96,12 +98,12 @@ def _to_args(stage: str, options: Mapping[str, Any], command: click.Command, whe
                 f"{where}: unknown key '{raw_key}' in [{stage}]; allowed: {', '.join(sorted(params))}"
             )
         param = params[key]
-        if isinstance(param, click.Argument):
+        if param.param_type_name == "argument":
             items = value if isinstance(value, list) else [value]
             args += [str(v) for v in items]
             continue
         flag = [o for o in param.opts if o.startswith("--")][0]
-        if param.is_flag if isinstance(param, click.Option) else False:
+        if getattr(param, "is_flag", False):
             if not isinstance(value, bool):
                 raise RandRNNError(f"{where}: [{stage}] {raw_key} must be true or false, got {value!r}")
             if value:
@@ -117,11 +119,13 @@ def _to_args(stage: str, options: Mapping[str, Any], command: click.Command, whe
     return args
 
 
-def _check(stage: str, command: click.Command, args: list[str], where: str) -> None:
+def _check(stage: str, command: Command, args: list[str], where: str) -> None:
     """Let click parse the arguments exactly as on the command line, without running anything."""
     try:
         command.make_context(stage, list(args), resilient_parsing=False)
-    except click.ClickException as exc:
+    except Exception as exc:
+        if not hasattr(exc, "format_message"):  # not a usage error: a bug, let it show
+            raise
         raise RandRNNError(f"{where}: [{stage}] {exc.format_message()}") from None
 
 
@@ -134,7 +138,7 @@ def _expand(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def load(
     path: str | Path,
-    commands: Mapping[str, click.Command],
+    commands: Mapping[str, Command],
     overrides: Mapping[str, Any] | None = None,
     validators: Mapping[tuple[str, str], Callable[[Any], Any]] | None = None,
 ) -> StudyFile:
@@ -215,7 +219,7 @@ def _get(options: Mapping[str, Any], key: str) -> Any:
     return next(v for k, v in options.items() if _key(k) == key)
 
 
-def _shared(stage: str, options: dict[str, Any], study: dict[str, Any], command: click.Command) -> dict:
+def _shared(stage: str, options: dict[str, Any], study: dict[str, Any], command: Command) -> dict:
     """Fill in what [study] shares (study dir, seed, data) where the command takes it."""
     params = _option_names(command)
     if "study" in params and not _has(options, "study"):

@@ -7,7 +7,6 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.rule import Rule
 from rich.table import Table
@@ -54,7 +53,7 @@ VALIDATORS = {
 }
 
 
-def commands() -> dict[str, click.Command]:
+def commands() -> dict[str, studyfile.Command]:
     """The click commands behind each stage (the same ones the command line runs)."""
     group = typer.main.get_command(app)
     return {stage: group.commands[stage] for stage in studyfile.STAGES}
