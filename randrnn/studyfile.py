@@ -3,7 +3,8 @@
 Each section is a command and each key one of that command's options, spelled as on the command
 line without the dashes (``max-train`` or ``max_train``). A list value is joined with commas for
 options that take a comma-separated list (``cells = ["gru", "lstm"]``). ``[study]`` holds what the
-stages share; ``[[prune]]`` may repeat, and list values of its ``cell``, ``method``, ``target`` and
+stages share. A stage may repeat as an array of tables (``[[predict]]`` twice: both protocols),
+and in ``[[prune]]`` list values of its ``cell``, ``method``, ``target`` and
 ``alpha`` keys expand to one pruning experiment per combination. Example::
 
     [study]
@@ -180,7 +181,8 @@ def load(
             )
     study.setdefault("dir", f"{path.stem}-study")
     if "dataset" in doc and "data" not in study:  # later stages use the data set it makes
-        made = doc["dataset"].get("out") if isinstance(doc["dataset"], dict) else None
+        first = doc["dataset"][0] if isinstance(doc["dataset"], list) else doc["dataset"]
+        made = first.get("out") if isinstance(first, dict) else None
         study["data"] = str(made or Path(study["dir"]) / "data")
 
     steps: list[Step] = []
@@ -189,8 +191,6 @@ def load(
             continue
         section = doc[stage]
         entries = section if isinstance(section, list) else [section]
-        if stage != "prune" and isinstance(section, list):
-            raise RandRNNError(f"{where}: [{stage}] appears more than once (only [[prune]] may)")
         for entry in entries:
             if not isinstance(entry, dict):
                 raise RandRNNError(f"{where}: [{stage}] must be a table of options")
