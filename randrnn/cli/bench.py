@@ -1,0 +1,109 @@
+"""`randrnn bench`: seconds per model-epoch of the training engine, and what a full study costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from randrnn.cli import app, console
+from randrnn.errors import RandRNNError
+from randrnn.graphs.dag import to_dag
+from randrnn.graphs.io import read_graph
+from randrnn.models.cells import parse_cells
+from randrnn.reber import load_data
+from randrnn.training.bench import (
+    STUDY_EPOCHS,
+    STUDY_GRAPHS,
+    bench_cell,
+    describe,
+    projected_study_hours,
+    sample_dags,
+    time_generation,
+)
+from randrnn.training.config import TrainConfig
+from randrnn.training.loop import prepare_data
+
+
+def _nodes(text: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise RandRNNError(f"--nodes must look like 10:50, got {text!r}") from None
+    return lo, hi
+
+
+@app.command("bench")
+def bench(
+    cells: Annotated[
+        str, typer.Option(help="Comma-separated cell types.")
+    ] = "gru,lstm,rnn_tanh,rnn_relu",
+    graphs: Annotated[
+        int, typer.Option(help="Number of generated graphs (WS and BA alternating).")
+    ] = 8,
+    nodes: Annotated[str, typer.Option(help="Node range A:B of generated graphs.")] = "10:50",
+    epochs: Annotated[int, typer.Option(help="Epochs per model.")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes, one torch thread each.")] = 1,
+    max_train: Annotated[
+        int | None, typer.Option(help="Use only this many training strings.")
+    ] = None,
+    study: Annotated[
+        Path | None, typer.Option(help="Take the graphs from this study instead.")
+    ] = None,
+    graph: Annotated[
+        list[Path] | None, typer.Option(help="Take the graphs from files instead.")
+    ] = None,
+    pack_size: Annotated[
+        int | None, typer.Option(help="Models per engine pack (default: engine's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
+) -> None:
+    """Train a small sample of graphs with the engine on the default data and time it."""
+    if workers < 1 or graphs < 1:
+        raise RandRNNError("--workers and --graphs must be at least 1")
+    if graph:
+        dags = [to_dag(read_graph(path)) for path in graph]
+        source = f"{len(dags)} graph file(s)"
+    elif study is not None:
+        from randrnn.store import Study
+
+        with Study.open(study) as st:
+            dags = [to_dag(record["graph"]) for record in st.graphs()[:graphs]]
+        source = f"{len(dags)} graphs of study {study}"
+    else:
+        lo, hi = _nodes(nodes)
+        dags = sample_dags(graphs, seed, (lo, hi))
+        source = f"{graphs} generated graphs, {lo}–{hi} nodes, seed {seed}"
+    if not dags:
+        raise RandRNNError("no graphs to benchmark")
+    config = TrainConfig(epochs=epochs, max_train=max_train)
+    train_df, test_df = load_data()
+    train, test = prepare_data(train_df, test_df, config)
+    shape = describe(dags)
+    generate_seconds = time_generation()
+
+    table = Table(title=f"engine benchmark: {source}, {len(train)} training strings, "
+                        f"batch {config.batch_size}, {workers} worker(s) × 1 thread",
+                  title_justify="left")  # fmt: skip
+    for name, justify in [("cell", "left"), ("graphs", "right"), ("mean nodes", "right"),
+                          ("mean layers", "right"), ("s / model-epoch", "right"),
+                          ("eval s / model", "right"),
+                          ("study hours", "right")]:  # fmt: skip
+        table.add_column(name, justify=justify)
+    for cell in parse_cells(cells):
+        with console.status(f"training {len(dags)} {cell} models…"):
+            result = bench_cell(dags, cell, train, test, config, workers, pack_size)
+        # The projection scales the measured epoch time to the full training set.
+        per_epoch = result["model_epoch_seconds"] * len(train_df) / len(train)
+        hours = projected_study_hours(per_epoch, result["eval_seconds"], generate_seconds / workers)
+        table.add_row(cell, str(len(dags)), f"{shape['nodes']:.1f}", f"{shape['layers']:.1f}",
+                      f"{per_epoch:.3f}", f"{result['eval_seconds']:.2f}",
+                      f"{hours:.1f} h")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"s / model-epoch: full training set ({len(train_df)} strings), aggregate over the workers. "
+        f"study hours: generate --n {STUDY_GRAPHS} + train-all ({STUDY_EPOCHS} epochs, one cell) "
+        f"at this throughput."
+    )

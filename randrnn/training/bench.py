@@ -1,0 +1,95 @@
+"""Measure the engine: seconds per model-epoch on a sample of graphs, and what a full study costs.
+
+Workers are separate processes with one torch thread each (as `train-all` runs them); with two or
+more, every worker trains its share of the sample at the same time as the others, so the figure
+includes the contention for memory bandwidth and caches that a real run has.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import networkx as nx
+import numpy as np
+import torch
+
+from randrnn.graphs.dag import to_dag
+from randrnn.graphs.generate import generate
+from randrnn.models.graph_rnn import build_model
+from randrnn.training.batches import Encoded
+from randrnn.training.config import TrainConfig
+from randrnn.training.engine import train_many
+
+STUDY_GRAPHS = 1000  # `generate --n 1000`
+STUDY_EPOCHS = TrainConfig().epochs
+
+
+def sample_dags(n: int, seed: int = 0, nodes: tuple[int, int] = (10, 50)) -> list[nx.DiGraph]:
+    """A seeded sample of thesis-like graphs (WS and BA alternating), as DAGs."""
+    return [to_dag(record["graph"]) for record in generate(n, seed, ("ws", "ba"), nodes)]
+
+
+def time_training(
+    dags: Sequence[nx.DiGraph], cell: str, train: Encoded, test: Encoded, config: TrainConfig,
+    pack_size: int | None = None, threads: int | None = 1,
+) -> dict[str, float]:  # fmt: skip
+    """Train one model per DAG with the engine; training and evaluation seconds in all."""
+    if threads:
+        torch.set_num_threads(threads)
+    models = [build_model(dag, cell, seed=i) for i, dag in enumerate(dags)]
+    start = time.perf_counter()
+    results = train_many(models, train, test, config, pack_size=pack_size)
+    total = time.perf_counter() - start
+    train_seconds = sum(r["train_seconds"] for r in results)
+    return {"train": train_seconds, "eval": total - train_seconds}
+
+
+def bench_cell(
+    dags: Sequence[nx.DiGraph], cell: str, train: Encoded, test: Encoded, config: TrainConfig,
+    workers: int = 1, pack_size: int | None = None,
+) -> dict[str, float]:  # fmt: skip
+    """Seconds per model-epoch (aggregate over workers) and per model evaluation for one cell.
+
+    With one worker the sample is trained in this process with one thread; with more, the sample
+    is split evenly and the workers run at the same time; wall time is the slowest worker's.
+    """
+    if workers <= 1:
+        parts = [time_training(dags, cell, train, test, config, pack_size)]
+    else:
+        shares = [list(dags[i::workers]) for i in range(workers)]
+        with ProcessPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            futures = [pool.submit(time_training, share, cell, train, test, config, pack_size)
+                       for share in shares if share]  # fmt: skip
+            parts = [f.result() for f in futures]
+    train_wall = max(p["train"] for p in parts)
+    eval_wall = max(p["eval"] for p in parts)
+    return {
+        "model_epoch_seconds": train_wall / (len(dags) * config.epochs),
+        "eval_seconds": eval_wall / len(dags),
+    }
+
+
+def projected_study_hours(model_epoch_seconds: float, eval_seconds: float,
+                          generate_seconds: float) -> float:  # fmt: skip
+    """Wall hours of `generate --n 1000` + `train-all` (15 epochs) at the measured throughput."""
+    per_model = STUDY_EPOCHS * model_epoch_seconds + eval_seconds
+    return (STUDY_GRAPHS * (per_model + generate_seconds)) / 3600
+
+
+def time_generation(n: int = 20, seed: int = 0, nodes: tuple[int, int] = (10, 50)) -> float:
+    """Seconds to generate one graph (and orient it), averaged over a small sample."""
+    start = time.perf_counter()
+    sample_dags(n, seed, nodes)
+    return (time.perf_counter() - start) / n
+
+
+def describe(dags: Sequence[nx.DiGraph]) -> dict[str, float]:
+    """Mean nodes and mean layers of a sample of DAGs."""
+    from randrnn.graphs.dag import layers
+
+    return {
+        "nodes": float(np.mean([d.number_of_nodes() for d in dags])),
+        "layers": float(np.mean([len(layers(d)) for d in dags])),
+    }
