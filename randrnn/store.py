@@ -39,6 +39,7 @@ import networkx as nx
 import pandas as pd
 
 from randrnn.errors import RandRNNError
+from randrnn.graphs.io import from_json, to_json
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -105,16 +106,6 @@ def _plain(value: Any) -> Any:
 def _dumps(value: Any, canonical: bool = False) -> str:
     """JSON text; ``canonical`` sorts keys so equal values give equal text."""
     return json.dumps(value, sort_keys=canonical, default=_plain)
-
-
-def _graph_to_json(g: nx.Graph) -> str:
-    """Serialise a graph as node-link JSON (node order kept)."""
-    return json.dumps(nx.node_link_data(g, edges="edges"), default=_plain)
-
-
-def _graph_from_json(text: str) -> nx.Graph:
-    """Inverse of ``_graph_to_json``."""
-    return nx.node_link_graph(json.loads(text), edges="edges")
 
 
 class Study:
@@ -494,8 +485,8 @@ def _check_status(status: str) -> None:
 def _graph_row(record: dict) -> dict:
     """A ``graphs`` table row (by column name) from an ``add_graphs`` record."""
     graph = record["graph"]
-    text = graph if isinstance(graph, str) else _graph_to_json(graph)
-    g = _graph_from_json(text) if isinstance(graph, str) else graph
+    text = graph if isinstance(graph, str) else to_json(graph)
+    g = from_json(text) if isinstance(graph, str) else graph
     index = record.get("index")
     return {
         "id": None if index is None else int(index),
@@ -519,7 +510,7 @@ def _graph_dict(row: sqlite3.Row) -> dict:
         "seed": row["seed"],
         "nodes": row["nodes"],
         "edges": row["edges"],
-        "graph": _graph_from_json(row["graph"]),
+        "graph": from_json(row["graph"]),
         "properties": json.loads(row["properties"]),
         "created": row["created"],
     }
