@@ -23,7 +23,7 @@ CONFIG = TrainConfig(epochs=1, batch_size=32)
 
 @pytest.fixture(scope="module")
 def data() -> tuple[Encoded, Encoded]:
-    train, test = make_dataset(n=480, seed=3, test_fraction=1 / 3)
+    train, test = make_dataset(n=300, seed=3, test_fraction=1 / 3)
     return encode_split(train), encode_split(test)
 
 

@@ -70,7 +70,9 @@ def _make_layout(models: Sequence[GraphRNN]) -> _Layout:
     )
     offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(widths)[:-1]]))
     sources = tuple(
-        tuple(sorted({s for m in models if len(m.layer_sizes) > l for s in m.plan.source_layers[l]}))
+        tuple(
+            sorted({s for m in models if len(m.layer_sizes) > l for s in m.plan.source_layers[l]})
+        )
         for l in range(depth)
     )
     return _Layout(models[0].cell.gates, widths, offsets, sources)
@@ -90,8 +92,22 @@ class PackedModels:
         zeros = torch.zeros
         self.embedding = zeros(g, VOCAB, lay.widths[0])
         self.w_ih, self.mask, self.b_ih, self.w_hh, self.b_hh = [], [], [], [], []
+        # Slot l > 0 reads, for each model, only its own input columns (in its own order) out of
+        # the pack's source columns: a gather, so the projection is as wide as the widest model.
+        self.gather = [torch.zeros(g, 1, 0, dtype=torch.long)]
+        for l in range(1, len(lay.widths)):
+            where = {u: c for c, u in enumerate(lay.columns(l))}
+            rows = []
+            for model in models:
+                unit = _packed_unit(model, lay)
+                has = len(model.layer_sizes) > l
+                rows.append([where[unit[u]] for u in model.plan.layer_inputs(l)] if has else [])
+            width = max(len(r) for r in rows)
+            self.gather.append(
+                torch.tensor([r + [0] * (width - len(r)) for r in rows]).unsqueeze(1)
+            )
         for l, width in enumerate(lay.widths):
-            inputs = lay.widths[0] if l == 0 else len(lay.columns(l))
+            inputs = lay.widths[0] if l == 0 else self.gather[l].shape[2]
             self.w_ih.append(zeros(g, inputs, k * width))
             self.mask.append(zeros(g, inputs, k * width))
             self.b_ih.append(zeros(g, k * width))
@@ -111,12 +127,7 @@ class PackedModels:
         lay, size = self.layout, model.layer_sizes[l]
         width = lay.widths[l]
         rows = torch.tensor([gate * width + j for gate in range(lay.gates) for j in range(size)])
-        if l == 0:
-            cols = torch.arange(size)
-        else:
-            where = {u: c for c, u in enumerate(lay.columns(l))}
-            unit = _packed_unit(model, lay)
-            cols = torch.tensor([where[unit[u]] for u in model.plan.layer_inputs(l)])
+        cols = torch.arange(size if l == 0 else len(model.plan.layer_inputs(l)))
         return cols, rows
 
     @torch.no_grad()
@@ -174,7 +185,8 @@ class PackedModels:
                 gi = gi.view(steps, g, b, -1)
             else:
                 x = torch.cat([outs[s].transpose(0, 1) for s in lay.sources[l]], -1)
-                gi = torch.baddbmm(bias.unsqueeze(1), x.reshape(g, steps * b, -1), w_ih)
+                x = x.view(g, steps * b, -1).gather(2, self.gather[l].expand(g, steps * b, -1))
+                gi = torch.baddbmm(bias.unsqueeze(1), x, w_ih)
                 gi = gi.view(g, steps, b, -1).transpose(0, 1).contiguous()
             outs.append(run_kernel(self.cell, gi, self.w_hh[l], self.b_hh[l]))
         rows = torch.arange(b)
@@ -288,7 +300,9 @@ def train_many(
         return []
     names = {m.cell.name for m in models}
     if len(names) != 1:
-        raise RandRNNError(f"train_many needs models of one cell type, got {', '.join(sorted(names))}")
+        raise RandRNNError(
+            f"train_many needs models of one cell type, got {', '.join(sorted(names))}"
+        )
     size = pack_size or DEFAULT_PACK_SIZE
     if size < 1:
         raise RandRNNError(f"pack size must be at least 1, got {size}")

@@ -80,14 +80,14 @@ class GRUKernel(torch.autograd.Function):
         factors = factors.view(steps, g, b, 4, h)
         eye = torch.eye(h, dtype=w_hh.dtype).expand(g, h, h)
         w_t = torch.cat([w_hh.transpose(1, 2), eye], 1).contiguous()  # (G, 4H, H)
-        dgh = gi_like = torch.empty(steps, g, b, 4 * h, dtype=n.dtype)
+        dgh4 = torch.empty(steps, g, b, 4 * h, dtype=n.dtype)  # [d gh (3H), d h_{t-1} direct]
         dhs = torch.empty_like(n)
         carry = torch.zeros_like(hs[0])
         for t in range(steps - 1, -1, -1):
             torch.add(dout[t], carry, out=dhs[t])
-            torch.mul(dhs[t].unsqueeze(-2), factors[t], out=dgh[t].view(g, b, 4, h))
-            carry = torch.bmm(dgh[t], w_t)
-        dgh = gi_like[..., : 3 * h]
+            torch.mul(dhs[t].unsqueeze(-2), factors[t], out=dgh4[t].view(g, b, 4, h))
+            carry = torch.bmm(dgh4[t], w_t)
+        dgh = dgh4[..., : 3 * h]
         dw = torch.einsum("tgbi,tgbj->gij", hs[:-1], dgh)
         db = dgh.sum((0, 2))
         dgi = dgh.clone()
