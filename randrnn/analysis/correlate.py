@@ -24,6 +24,10 @@ METHODS: dict[str, Callable] = {
     "kendall": stats.kendalltau,
 }
 SYMBOLS = {"pearson": "r", "spearman": "ρ", "kendall": "τ"}
+LEGEND = (
+    "r Pearson, ρ Spearman, τ Kendall; q: p-value corrected across the properties "
+    "(Benjamini–Hochberg); * q < 0.05; 95% CI: bootstrap interval of the first method"
+)
 MIN_N = 3  # fewer pairs than this give no coefficient
 
 
@@ -190,33 +194,39 @@ def correlate(
 def _p(value: float) -> str:
     if isinstance(value, float) and math.isnan(value):
         return ""
-    return f"{value:.1e}" if value < 0.001 else f"{value:.3f}"
+    return f"{value:.0e}" if value < 0.001 else f"{value:.3f}"
 
 
 def display(result: pd.DataFrame, by: str | None = None) -> list[tuple[str, pd.DataFrame]]:
-    """Readable text tables, one per group: (title, frame of strings). ``*`` marks q < 0.05."""
-    methods = [m for m in METHODS if m in result.columns]
+    """Readable text tables, one per group: (title, frame of strings).
+
+    ``*`` marks q < 0.05; a note (e.g. constant) follows the property's name. The 95% interval is shown for the first method (the one rows are
+    sorted by); the raw result (``--format csv``) has every method's interval.
+    """
+    methods = [c for c in result.columns if c in METHODS]
     keys = ["cell"] + ([by] if by else [])
     out = []
     for key, rows in result.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         title = table.cell_label(str(key[0])) + (f" · {by} {key[1]}" if by else "")
         title += f" (n={int(rows['n'].max())})"
-        frame = pd.DataFrame({"property": rows["property"], "n": rows["n"].astype(int)})
-        for m in methods:
-            coef = [
-                table.fmt(v, 2) + ("*" if q < 0.05 else "")
-                for v, q in zip(rows[m], rows[f"{m}_q"].fillna(1.0))
-            ]
-            if f"{m}_lo" in rows:
-                coef = [
-                    f"{c} [{table.fmt(lo, 2)}, {table.fmt(hi, 2)}]" if c else ""
-                    for c, lo, hi in zip(coef, rows[f"{m}_lo"], rows[f"{m}_hi"])
+        notes = rows["note"].fillna("")
+        names = [f"{p} ({n})" if n else p for p, n in zip(rows["property"], notes)]
+        frame = pd.DataFrame({"property": names})
+        if rows["n"].nunique() > 1:  # else n is in the title only
+            frame["n"] = rows["n"].astype(int).to_numpy()
+        for i, m in enumerate(methods):
+            stars = ["*" if q < 0.05 else "" for q in rows[f"{m}_q"].fillna(1.0)]
+            frame[SYMBOLS[m]] = [table.fmt(v, 2) + s for v, s in zip(rows[m], stars)]
+            if i == 0 and f"{m}_lo" in rows:
+                frame["95% CI"] = [
+                    f"[{table.fmt(lo, 2)}, {table.fmt(hi, 2)}]" if not np.isnan(lo) else ""
+                    for lo, hi in zip(rows[f"{m}_lo"], rows[f"{m}_hi"])
                 ]
-            frame[f"{m} {SYMBOLS[m]}"] = coef
-            frame[f"{m} q"] = [_p(q) for q in rows[f"{m}_q"]]
+            frame[f"q({SYMBOLS[m]})"] = [_p(q) for q in rows[f"{m}_q"]]
             if m == "pearson" and "thesis_pearson" in rows:
                 frame["thesis r"] = [table.fmt(v, 2) for v in rows["thesis_pearson"]]
-        frame["note"] = rows["note"].fillna("")
+        if "thesis_pearson" in rows and "pearson" not in methods:
+            frame["thesis r"] = [table.fmt(v, 2) for v in rows["thesis_pearson"]]
         out.append((title, frame.reset_index(drop=True)))
     return out

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.table import Table
 
 from randrnn.analysis import correlate as corr
@@ -63,13 +64,18 @@ OutOpt = Annotated[
 
 
 def _emit(
-    frames: list[tuple[str, pd.DataFrame]], raw: pd.DataFrame, fmt: Format, out: Path | None
+    frames: list[tuple[str, pd.DataFrame]],
+    raw: pd.DataFrame,
+    fmt: Format,
+    out: Path | None,
+    legend: str = "",
 ) -> None:
-    """Print (or write) titled text tables, or the raw result as CSV."""
+    """Print (or write) titled text tables (with a legend line), or the raw result as CSV."""
     if fmt is Format.csv:
         text = raw.to_csv(index=False, float_format="%.6g")
     elif fmt is Format.markdown:
-        text = "\n\n".join(f"### {title}\n\n{table.to_markdown(f)}" for title, f in frames) + "\n"
+        text = "\n\n".join(f"### {title}\n\n{table.to_markdown(f)}" for title, f in frames)
+        text += f"\n\n{legend}\n" if legend else "\n"
     else:
         text = None
     if out is not None:
@@ -85,15 +91,25 @@ def _emit(
     else:
         for title, frame in frames:
             console.print(_rich(title, frame))
+        if legend:
+            console.print(legend, style="dim", highlight=False)
 
 
 def _rich(title: str, frame: pd.DataFrame) -> Table:
-    """A rich table of a frame of strings; numbers right-aligned, notes dim."""
-    t = Table(title=title, title_justify="left")
+    """A rich table of a frame of strings: numbers right-aligned and never cut; in a narrow
+    terminal only the name columns shrink (with an ellipsis)."""
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in frame.columns:
-        textual = col in ("property", "feature", "regressor", "note", "outside", "cell")
-        t.add_column(str(col), justify="left" if textual else "right",
-                     style="dim" if col in ("note", "outside") else None)  # fmt: skip
+        textual = col in ("property", "feature", "regressor", "note", "cell")
+        width = max([len(str(col)), *(len(str(v)) for v in frame[col])])
+        t.add_column(
+            str(col),
+            justify="left" if textual else "right",
+            style="dim" if col == "note" else None,
+            no_wrap=col not in ("property", "feature", "note"),  # only these give up width
+            overflow="ellipsis" if col in ("property", "feature") else "fold",
+            min_width=min(width, 12) if textual else width,
+        )
     for row in frame.itertuples(index=False):
         t.add_row(*("" if pd.isna(v) else str(v) for v in row))
     return t
@@ -133,7 +149,7 @@ def correlate(
     result = corr.correlate(
         df, target, corr.parse_methods(method), feats, cell, by, bootstrap, seed, thesis
     )
-    _emit(corr.display(result, by), result, fmt, out)
+    _emit(corr.display(result, by), result, fmt, out, corr.LEGEND)
 
 
 @app.command("predict")
@@ -192,7 +208,15 @@ def predict(
             ],
             ignore_index=True,
         )
-        _emit(_graph_frames(result, graph), result, fmt, out)
+        outside = sorted({f for text in result["outside"] for f in text.split(", ") if f})
+        legend = (
+            "predicted: model fitted on all rows; fold models 95%: range of the predictions of "
+            "the cv × repeats fold models; tree sd: spread across a forest's trees; CV R²: how "
+            "far to trust it."
+        )
+        if outside:
+            legend += f" The graph lies outside the training range of: {', '.join(outside)}."
+        _emit(_graph_frames(result, graph), result, fmt, out, legend)
         return
     if importance:
         names = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
@@ -227,7 +251,6 @@ def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataF
         "CV R²": [f"{f(r)} ± {f(sd)}" for r, sd in zip(result["cv_r2"], result["cv_r2_sd"])],
         "n": result["n"].astype(str),
         "observed mean": [f(v) for v in result["observed_mean"]],
-        "outside": [f"outside training range: {o}" if o else "" for o in result["outside"]],
     })  # fmt: skip
     return [(f"predicted accuracy of {graph}", frame)]
 

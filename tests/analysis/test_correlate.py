@@ -122,6 +122,6 @@ def test_display_marks_significant_and_keeps_constant_rows(df: pd.DataFrame) -> 
     res = corr.correlate(df, cell="gru", bootstrap=50)
     ((title, frame),) = corr.display(res)
     assert title.startswith("GRU (n=60)")
-    assert frame.loc[0, "pearson r"].startswith("0.") and "*" in frame.loc[0, "pearson r"]
-    assert "constant" in set(frame["note"])
+    assert frame.loc[0, "r"].startswith("0.") and frame.loc[0, "r"].endswith("*")
+    assert "layers (constant)" in set(frame["property"])
     assert "| property |" in table.to_markdown(frame)
