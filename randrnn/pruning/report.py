@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from randrnn.pruning import results
 from randrnn.store import Study
@@ -68,20 +69,30 @@ def base_figure(bases: list[dict]) -> plt.Figure:
     return fig
 
 
-def level_figure(table: pd.DataFrame) -> plt.Figure:
-    """Accuracy right after pruning vs level; one line per method, one panel per cell × target."""
+def level_figure(table: pd.DataFrame, run_list: list[dict]) -> plt.Figure:
+    """Accuracy vs level, one line per method, one panel per cell × target.
+
+    Solid: right after pruning; dotted: after the first retraining epoch.
+    """
+    runs_by_id = {run["id"]: run for run in run_list}
+    by_id = runs_by_id.__getitem__
     panels = list(table.groupby(["model", "cell", "target"], sort=True))[:MAX_PANELS]
     fig, axes = _grid(len(panels), 3)
     for ax, ((model, cell, target), group) in zip(axes, panels):
         for (label, scope), lines in group.groupby(["label", "scope"], sort=True):
             lines = lines.sort_values("level")
-            ax.plot(lines["level"], lines["acc_pruned"], marker="o", label=f"{label} ({scope})")
+            (line,) = ax.plot(
+                lines["level"], lines["acc_pruned"], marker="o", label=f"{label} ({scope})"
+            )
+            first = [run["accs"][0] if run["accs"] else None for run in lines["run_id"].map(by_id)]
+            if any(a is not None for a in first):
+                ax.plot(lines["level"], first, linestyle=":", color=line.get_color(), linewidth=1)
         ax.axhline(
             group["acc_before"].iloc[0], color="grey", linestyle="--", linewidth=1, label="unpruned"
         )
         ax.set_title(f"{cell} · {target} · {model}", fontsize=9)
         ax.set_xlabel("pruned % of existing weights")
-        ax.set_ylabel("test accuracy (no retraining)")
+        ax.set_ylabel("test accuracy (dotted: 1 retraining epoch)")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -110,6 +121,7 @@ def regain_figure(run_list: list[dict]) -> plt.Figure | None:
         )
         ax.set_title(f"{cell} · {target} · {label} ({scope})", fontsize=9)
         ax.set_xlabel("retraining epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -135,7 +147,7 @@ def gate_table(run_list: list[dict]) -> pd.DataFrame:
                         "target": run["target"],
                         "weights": kind,
                         "quantity": quantity,
-                        **values,
+                        **{f"{gate} gate": value for gate, value in values.items()},
                     }
                 )
     return pd.DataFrame.from_records(records)
@@ -175,10 +187,11 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     parts.append("<h3>Accuracy vs pruning level</h3>\n")
     parts.append(
         _figure_html(
-            level_figure(table),
+            level_figure(table, run_list),
             out_dir,
             "prune_levels.png",
-            "Test accuracy right after pruning, per method",
+            "Test accuracy right after pruning (solid) and after one retraining "
+            "epoch (dotted), per method",
         )
     )
     regain = regain_figure(run_list)
