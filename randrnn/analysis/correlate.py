@@ -191,7 +191,8 @@ def correlate(
     return pd.concat(parts, ignore_index=True)
 
 
-def _p(value: float) -> str:
+def format_p(value: float) -> str:
+    """A p-value as short text: 3 decimals, or 1 significant digit below 0.001."""
     if isinstance(value, float) and math.isnan(value):
         return ""
     return f"{value:.0e}" if value < 0.001 else f"{value:.3f}"
@@ -223,7 +224,7 @@ def display(result: pd.DataFrame, by: str | None = None) -> list[tuple[str, pd.D
                     f"[{table.fmt(lo, 2)}, {table.fmt(hi, 2)}]" if not np.isnan(lo) else ""
                     for lo, hi in zip(rows[f"{m}_lo"], rows[f"{m}_hi"])
                 ]
-            frame[f"q({SYMBOLS[m]})"] = [_p(q) for q in rows[f"{m}_q"]]
+            frame[f"q({SYMBOLS[m]})"] = [format_p(q) for q in rows[f"{m}_q"]]
             if m == "pearson" and "thesis_pearson" in rows:
                 frame["thesis r"] = [table.fmt(v, 2) for v in rows["thesis_pearson"]]
         if "thesis_pearson" in rows and "pearson" not in methods:

@@ -42,17 +42,18 @@ class Page:
     """The report being assembled: HTML sections and the figures written so far."""
 
     out_dir: Path
-    sections: list[str] = field(default_factory=list)
+    sections: list[tuple[str, str, str]] = field(default_factory=list)  # (anchor, title, html)
     figures: list[Path] = field(default_factory=list)
 
     def section(self, title: str, *parts: str) -> None:
         """Add a titled section made of HTML fragments."""
         anchor = title.lower().replace(" ", "-")
-        self.sections.append(
-            f'<section id="{anchor}"><h2>{html.escape(title)}</h2>\n'
-            + "\n".join(parts)
-            + "</section>"
-        )
+        body = f'<section id="{anchor}"><h2>{html.escape(title)}</h2>\n' + "\n".join(parts)
+        self.sections.append((anchor, title, body + "</section>"))
+
+    def raw_section(self, anchor: str, title: str, fragment: str) -> None:
+        """Add a complete section written elsewhere (it carries its own heading)."""
+        self.sections.append((anchor, title, fragment))
 
     def figure(self, fig: Figure, name: str, alt: str) -> str:
         """Save ``fig`` as ``<name>.png`` and return an <img> with the PNG embedded."""
@@ -125,6 +126,13 @@ def _provenance(page: Page, study: Study, meta: dict, df: pd.DataFrame, options:
     page.section("Provenance", _html_table(frame))
 
 
+def _cell(value: object) -> str:
+    """A table cell: floats with 3 decimals, None blank, anything else as text."""
+    if value is None:
+        return ""
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
 def _meta_text(value: object) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
@@ -139,8 +147,10 @@ def _data_section(page: Page, meta: dict, data: str | Path | None) -> dict[str, 
         return {}
     base = reber.baselines(train, test)
     stats = {"train": reber.describe(train), "test": reber.describe(test)}
-    desc = pd.DataFrame(stats).reset_index().rename(columns={"index": "statistic"})
-    desc = desc.map(lambda v: f"{v:.3f}" if isinstance(v, float) else v)
+    desc = pd.DataFrame(
+        [{"statistic": key} | {name: _cell(st[key]) for name, st in stats.items()}
+         for key in stats["train"]]
+    )  # fmt: skip
     frame = pd.DataFrame(
         {
             "trivial baseline (learned on train)": list(base),
@@ -284,6 +294,8 @@ def _heatmap_section(page: Page, df: pd.DataFrame, result: pd.DataFrame) -> None
     img = page.figure(fig, "correlation_heatmap", "Pearson r, properties × cells")
     shown = result.copy()
     shown["cell"] = shown["cell"].map(table.cell_label)
+    for col in [c for c in shown if c.endswith(("_p", "_q"))]:
+        shown[col] = [corr.format_p(v) for v in shown[col]]
     cols = [
         "cell",
         "property",
@@ -543,7 +555,9 @@ def _pruning_section(page: Page, study: Study) -> None:
         page.section("Pruning", _p("No pruning results module in this installation."))
         return
     fragment = report_section(study, page.out_dir)
-    if fragment:
+    if fragment and "<h2" in fragment:
+        page.raw_section("pruning", "Pruning", fragment)
+    elif fragment:
         page.section("Pruning", fragment)
     else:
         page.section("Pruning", _p("This study has no pruning results (run randrnn prune)."))
@@ -600,14 +614,11 @@ def write_report(
         _thesis_section(page, df, target, result, cv_res, th_res, cv, repeats, seed)
         _pruning_section(page, study)
     title = f"randrnn report: {Path(study_path).resolve().name}"
-    nav = " ".join(
-        f'<a href="#{s.split(chr(34))[1]}">{s.split("<h2>")[1].split("</h2>")[0]}</a>'
-        for s in page.sections
-    )
+    nav = " ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in page.sections)
     doc = (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
         f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<nav>{nav}</nav>\n" + "\n".join(page.sections) + "\n</body></html>\n"
+        f"<nav>{nav}</nav>\n" + "\n".join(b for _, _, b in page.sections) + "\n</body></html>\n"
     )
     path = out_dir / "report.html"
     path.write_text(doc, encoding="utf-8")
