@@ -53,6 +53,9 @@ FEATURE_SETS: dict[str, list[str]] = {
     "variances": [f for f in FEATURES if f.endswith("_var")],
 }
 PROTOCOLS = ("cv", "thesis")
+# Columns of an `evaluate` result, in order.
+RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "r2",
+                  "r2_sd", "mae", "spearman", "kendall", "n_test", "thesis_r2"]  # fmt: skip
 THESIS_TEST_SIZE = 0.10
 THESIS_RANDOM_STATE = 7
 
@@ -253,7 +256,7 @@ def evaluate(
                 "n_test": n_test,
                 "thesis_r2": thesis.regression_r2(cell_name, name, set_name),
             })  # fmt: skip
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records, columns=RESULT_COLUMNS)
 
 
 def importances(

@@ -343,7 +343,9 @@ def _prediction(
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=pred.RESULT_COLUMNS)
+    )
 
 
 def _prediction_section(

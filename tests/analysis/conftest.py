@@ -75,3 +75,9 @@ def df() -> pd.DataFrame:
 def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 24-graph study with rnn_tanh and gru runs (48 rows), shared by the tests."""
     return make_study(tmp_path_factory.mktemp("analysis") / "study")
+
+
+@pytest.fixture
+def small_study(tmp_path: Path) -> Path:
+    """A 6-graph study with GRU runs only: too small for 5-fold CV."""
+    return make_study(tmp_path / "small", n_graphs=6, cells=("gru",))

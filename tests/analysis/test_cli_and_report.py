@@ -153,3 +153,9 @@ def test_report_to_another_folder(study_dir: Path, tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(report, "_prediction", lambda *a, **k: (None, None, []))
     path = write_report(study_dir, out=tmp_path / "elsewhere")
     assert path == tmp_path / "elsewhere" / "report.html" and path.is_file()
+
+
+def test_report_on_a_study_too_small_for_cv_says_so(small_study: Path) -> None:
+    """With fewer runs than the folds need, the report is still written and says what to run."""
+    page = write_report(small_study, cv=5, repeats=1).read_text()
+    assert "only 6 finished GRU runs" in page and "train-all" in page
