@@ -106,7 +106,7 @@ def select_features(
     return table.check_features(df, present, target)
 
 
-def _xy(rows: pd.DataFrame, target: str, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def xy(rows: pd.DataFrame, target: str, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Feature matrix and target of the rows with no missing value among them."""
     data = rows[[*features, target]].dropna()
     return data[list(features)].to_numpy(dtype=float), data[target].to_numpy(dtype=float)
@@ -227,7 +227,7 @@ def evaluate(
     source = df.attrs.get("source", "table")
     records = []
     for (cell_name, _), rows in table.groups(df, cell=cell):
-        X, y = _xy(rows, target, cols)
+        X, y = xy(rows, target, cols)
         if protocol == "cv":
             _need_rows(len(y), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv")
         else:
@@ -282,7 +282,7 @@ def importances(
     source = df.attrs.get("source", "table")
     parts = []
     for (cell_name, _), rows in table.groups(df, cell=cell):
-        X, y = _xy(rows, target, cols)
+        X, y = xy(rows, target, cols)
         _need_rows(len(y), 2 * cv, f"{cv}-fold permutation importance", cell_name, source,
                    "lower --cv")  # fmt: skip
         full = make_pipeline(regressor, seed).fit(X, y)
@@ -341,7 +341,7 @@ def predict_graph(
     source = df.attrs.get("source", "table")
     records = []
     for (cell_name, _), rows in table.groups(df, cell=cell):
-        X, y = _xy(rows, target, cols)
+        X, y = xy(rows, target, cols)
         _need_rows(len(y), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv")
         res = cross_validate(X, y, regressor, cv, repeats, seed, X_new=x_new)
         full = make_pipeline(regressor, seed).fit(X, y)

@@ -516,7 +516,7 @@ def _thesis_section(
     imp = []
     for cell in cells:
         try:
-            X, y = pred._xy(df[df["cell"] == cell], target, pred.select_features(df, target))
+            X, y = pred.xy(df[df["cell"] == cell], target, pred.select_features(df, target))
             model = pred.make_pipeline("random_forest", seed).fit(X, y).named_steps["model"]
         except (RandRNNError, ValueError):
             continue
