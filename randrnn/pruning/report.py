@@ -155,8 +155,7 @@ def gate_table(run_list: list[dict]) -> pd.DataFrame:
 
 def report_section(study: Study, out_dir: str | Path) -> str | None:
     """The pruning section as HTML (figures also written to ``out_dir``); None if no pruning."""
-    results.ensure_tables(study)
-    bases = results.bases(study)
+    bases = results.bases(study)  # reading only: a report never creates tables
     if not bases:
         return None
     out_dir = Path(out_dir)

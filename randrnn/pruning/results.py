@@ -160,7 +160,9 @@ def add_base(study: Study, record: dict[str, Any]) -> int:
 
 
 def bases(study: Study) -> list[dict]:
-    """All base models by id, JSON fields parsed."""
+    """All base models by id, JSON fields parsed (none if the study never pruned)."""
+    if not has_tables(study):
+        return []
     with study.transaction() as conn:
         rows = conn.execute("SELECT * FROM prune_base ORDER BY id").fetchall()
     return [_base_dict(row) for row in rows]
@@ -263,7 +265,7 @@ def method_label(method: str, options: dict) -> str:
 
 def runs(study: Study) -> list[dict]:
     """All pruning runs joined with their base model, JSON fields parsed."""
-    if not _has_tables(study):
+    if not has_tables(study):
         return []
     with study.transaction() as conn:
         rows = conn.execute(
@@ -321,7 +323,8 @@ def safe_levels(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def _has_tables(study: Study) -> bool:
+def has_tables(study: Study) -> bool:
+    """Whether the study holds this module's tables (it has run a pruning experiment)."""
     with study.transaction() as conn:
         row = conn.execute(
             "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'"

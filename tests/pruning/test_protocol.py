@@ -12,6 +12,7 @@ from randrnn.errors import RandRNNError
 from randrnn.pruning import results
 from randrnn.pruning.criteria import apply_pruning, select_weights
 from randrnn.pruning.protocol import PruneSpec, base_config, load_base, parse_levels, run_pruning
+from randrnn.pruning.waea import WaeaOptions
 from randrnn.store import Study
 from randrnn.training.loop import fit, prepare_data
 
@@ -91,3 +92,18 @@ def test_waea_run_stores_options_and_gates(tmp_path: Path, tiny_data) -> None:
     assert run["options"]["alpha"] == 0.3 and run["options"]["normalize"] == "minmax"
     assert set(run["gate_activity"]["activity"]["i2h"]) == {"input", "forget", "cell", "output"}
     assert row["sparsity"] == pytest.approx(0.3, abs=0.005)
+
+
+def test_waea_step_window(tmp_path: Path, tiny_data) -> None:
+    """--waea-steps N observes N extra steps on a copy; the base weights pruned are unchanged."""
+    waea = WaeaOptions(window_steps=3)
+    spec = PruneSpec("gru", method="waea", levels=(50.0,), retrain_epochs=0, hidden=(6,), waea=waea)
+    with Study.create(tmp_path / "s") as study:
+        (row,) = run_pruning(study, spec, CONFIG, *tiny_data)
+        base = results.bases(study)[0]
+        stats = sorted(p.name for p in (tmp_path / "s" / "checkpoints").glob("*_waea_3.pt"))
+        steps = torch.load(tmp_path / "s" / "checkpoints" / stats[0], weights_only=True)["steps"]
+        assert int(steps) == 3
+        assert row["options"]["window_steps"] == 3
+        assert row["sparsity"] == pytest.approx(0.5, abs=0.01)
+        assert load_base(study, spec, base).effective_params() == base["effective_params"]
