@@ -373,7 +373,7 @@ def run_pruning(
     """Run the protocol for every level of ``spec`` not yet in the study; return the new rows.
 
     ``config`` trains the base model (`base_config`); retraining uses it with
-    ``epochs=spec.retrain_epochs``.
+    ``epochs=spec.retrain_epochs``. Its seed is set to ``spec.seed`` (one seed per base model).
     """
     if config.seed != spec.seed:
         config = replace(config, seed=spec.seed)
