@@ -33,7 +33,7 @@ from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
 from randrnn.training.kernels import run_kernel
 
-DEFAULT_PACK_SIZE = 32  # models per pack: amortises per-step overhead; memory grows linearly
+DEFAULT_PACK_SIZE = 16  # models per pack; measured best of 4, 16, 32 (see bench)
 
 
 @dataclass(frozen=True)
@@ -292,7 +292,7 @@ def train_many(
 
     Each model ends with the weights it would get from `fit` alone (written back into it, masks
     intact). Models are sorted by depth and size and trained in packs of `pack_size` (default
-    32). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
+    16). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
     divided by the number of models in the pack. ``progress(k)`` is called after every epoch of
     a pack with k = the pack's size, i.e. the unit is model-epochs (len(models) × epochs in all).
     """
