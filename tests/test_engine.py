@@ -15,8 +15,8 @@ from randrnn.reber import make_dataset
 from randrnn.training.batches import Encoded
 from randrnn.training.config import TrainConfig
 from randrnn.training.engine import PackedModels, train_many
-from randrnn.training.kernels import run_kernel
 from randrnn.training.loop import encode_split, fit
+from randrnn.training.wavefront import Wavefront
 
 CONFIG = TrainConfig(epochs=1, batch_size=32)
 
@@ -83,10 +83,12 @@ def test_padding_gets_no_gradient(cell: str, data, dags) -> None:
         for p in model.parameters():
             p.data.fill_(1.0)
     real = PackedModels(real.models)
-    masks = [real.embedding, *real.w_ih, *real.b_ih, *real.w_hh, *real.b_hh, real.w_out, real.b_out]
-    for param, mask in zip(pack.params, masks, strict=True):
+    for param, mask in zip(pack.params, real.params, strict=True):  # same order in both packs
         assert param.grad[mask.detach() == 0].abs().sum() == 0
-    for w, m in zip(pack.w_ih, pack.mask, strict=True):
+    masked = [(pack.w0, pack.w0_mask), (pack.w, pack.w_mask), (pack.w_out, pack.out_mask)]
+    if cell == "gru":
+        masked.append((pack.w_hh, pack.w_hh_mask))
+    for w, m in masked:
         assert w.grad[m == 0].abs().sum() == 0
 
 
@@ -103,16 +105,24 @@ def test_masked_weights_stay_zero(data, dags) -> None:
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
-def test_kernel_matches_autograd(cell: str) -> None:
-    """The hand-written backward of each recurrence kernel equals autograd's (float64)."""
-    steps, g, b, h = 6, 2, 3, 4
-    gates = CELLS[cell].gates
+def test_wavefront_backward_matches_autograd(cell: str, dags) -> None:
+    """The hand-written backward of the wavefront recurrence passes gradcheck (float64)."""
+    pack = PackedModels(_models(dags[:2], cell, "sinks"))
     gen = torch.Generator().manual_seed(0)
-    gi = torch.randn(steps, g, b, gates * h, dtype=torch.float64, generator=gen)
-    w = torch.randn(g, h, gates * h, dtype=torch.float64, generator=gen) / 2
-    bias = torch.randn(g, gates * h, dtype=torch.float64, generator=gen)
-    inputs = [t.requires_grad_() for t in (gi, w, bias)]
-    assert torch.autograd.gradcheck(lambda *a: run_kernel(cell, *a), inputs)
+    codes = torch.randint(1, 128, (3, 4), generator=gen)
+    k = pack.w.shape[2]
+    table = torch.randn(2, 128, k, dtype=torch.float64, generator=gen, requires_grad=True)
+    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen)).requires_grad_()
+    gru = pack.step.recurrent_apart
+    w_hh = (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)
+            ).requires_grad_() if gru else None
+    b_hh = torch.randn(2, k, dtype=torch.float64, generator=gen, requires_grad=True) if gru else None
+
+    def run(table, w, *rest):
+        return Wavefront.apply(pack.step, pack.layout, True, table, codes, w, *(rest or (None, None)))
+
+    inputs = (table, w, w_hh, b_hh) if gru else (table, w)
+    assert torch.autograd.gradcheck(run, inputs, nondet_tol=0.0)
 
 
 def test_mixed_cells_fail(data, dags) -> None:

@@ -1,20 +1,18 @@
 """Train many graph-RNNs together: packed into one set of tensors, each gets exactly its own result.
 
-A *pack* holds G models of one cell type. Layer l of every model goes into *layer slot* l, padded to
-the widest layer l of the pack (models sorted by depth and size first, so padding stays small).
-Unit j of a model's layer l becomes packed unit ``offset[l] + j``. A step then runs, per slot, one
-batched product for the input projection of all time steps at once (slot 0 reads the embedding;
-slot l reads the outputs of the slots it draws from) and a recurrence kernel with a hand-written
-backward (`randrnn.training.kernels`); the readout gathers every model's readout units at each
-string's true last step.
+A *pack* holds G models of one cell type, padded to the same number of units N. All layers of
+all models advance together as one wavefront recurrence (`randrnn.training.wavefront`): a step
+is one gather of each unit's inputs — (delay, unit) pairs — from the state history and one
+batched product, with a hand-written backward pass. The readout reads every model's readout
+units at each string's true last step.
 
 Why the result is the same as `loop.fit` on each model alone: every packed parameter entry belongs
-to one model or is padding; padding weights are zero, so padding units stay zero and all padding
-entries get exactly zero gradient. The loss is the sum of the models' own mean losses, so each
-model's gradient is its own; clipping uses each model's own norm; and Adam is elementwise, so one
-Adam over the packed tensors is G independent Adams. All models see the same batches
-(`train_batches` depends only on data, epoch and seed). Floating-point sums run in another order,
-so weights agree to about 1e-6, not bit for bit.
+to one model or is padding; padding weights are zero and masked, padding units are held at zero,
+so all padding entries get exactly zero gradient. The loss is the sum of the models' own mean
+losses, so each model's gradient is its own; clipping uses each model's own norm; and Adam is
+elementwise, so one Adam over the packed tensors is G independent Adams. All models see the same
+batches (`train_batches` depends only on data, epoch and seed). Floating-point sums run in
+another order, so weights agree to about 1e-6, not bit for bit.
 """
 
 from __future__ import annotations
@@ -31,138 +29,186 @@ from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
 from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
-from randrnn.training.kernels import run_kernel
+from randrnn.training.wavefront import STEPS, Wavefront
 
 DEFAULT_PACK_SIZE = 16  # models per pack; measured best of 4, 16, 32 (see bench)
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """Where each model's units sit in the packed tensors."""
+class Layout:
+    """Where every model's units and inputs sit in the packed tensors (see `wavefront`)."""
 
-    gates: int
-    widths: tuple[int, ...]  # padded width of each layer slot
-    offsets: tuple[int, ...]  # packed index of each slot's first unit
-    sources: tuple[tuple[int, ...], ...]  # for each slot, the slots any model of the pack reads
+    g: int  # models in the pack
+    n: int  # units per model, padded; unit n − 1 is always zero
+    depth: int  # layers of the deepest model
+    max_delay: int  # largest layer distance of an edge (rows of zero past kept in the states)
+    delay: torch.Tensor  # (G, 1, P) delay of each input pair
+    unit: torch.Tensor  # (G, 1, P) unit of each input pair
+    active: list[torch.Tensor]  # per step s < depth, then for all later steps: (G, 1, N) 0/1
+    read_layer: torch.Tensor  # (G, 1, R) layer of each readout unit
+    read_unit: torch.Tensor  # (G, 1, R) each readout unit
 
-    @property
-    def units(self) -> int:
-        return sum(self.widths)
+    def steps(self, length: int) -> int:
+        """Wavefront steps for strings of this padded length."""
+        return length + self.depth - 1
 
-    def columns(self, slot: int) -> list[int]:
-        """Packed unit of each input column of a slot > 0 (its source slots, concatenated)."""
-        return [self.offsets[s] + j for s in self.sources[slot] for j in range(self.widths[s])]
+    def _offset(self, b: int, row: torch.Tensor, unit: torch.Tensor) -> torch.Tensor:
+        """Flat offsets into states (rows, G, B, N) of (row, model, string, unit)."""
+        model = torch.arange(self.g).view(-1, 1, 1) * (b * self.n)
+        string = torch.arange(b).view(1, -1, 1) * self.n
+        return row * (self.g * b * self.n) + model + string + unit
+
+    def pair_index(self, b: int) -> torch.Tensor:
+        """(G, B, P) offsets of every input pair at step 0 (add s·G·B·N for step s)."""
+        return self._offset(b, self.max_delay - self.delay, self.unit)
+
+    def readout_index(self, lengths: torch.Tensor) -> torch.Tensor:
+        """(G, B, R) offsets of each readout unit at each string's true last step."""
+        b = lengths.shape[0]
+        row = self.max_delay - 1 + lengths.view(1, b, 1) + self.read_layer
+        return self._offset(b, row, self.read_unit)
 
 
-def _packed_unit(model: GraphRNN, layout: _Layout) -> list[int]:
-    """Packed index of each global unit of a model."""
-    out = []
-    for layer, size in enumerate(model.layer_sizes):
-        out.extend(layout.offsets[layer] + j for j in range(size))
-    return out
+@dataclass(frozen=True)
+class _Wiring:
+    """One model's units and input pairs."""
+
+    layer_of: list[int]  # layer of each global unit
+    offsets: list[int]  # global index of each layer's first unit
+    pairs: dict[tuple[int, int], int]  # (delay, unit) → pair index; (1, j) is pair j
 
 
-def _make_layout(models: Sequence[GraphRNN]) -> _Layout:
+def _wiring(model: GraphRNN, recurrence_in_pairs: bool) -> _Wiring:
+    """Units and input pairs of a model. With ``recurrence_in_pairs`` (RNN, LSTM) the delay-1
+    pair of every unit comes first (pair j is unit j): it carries the layer's own recurrence."""
+    plan = model.plan
+    layer_of = [l for l, size in enumerate(plan.layer_sizes) for _ in range(size)]
+    pairs = {(1, j): j for j in range(len(layer_of))} if recurrence_in_pairs else {}
+    for l in range(1, len(plan.layer_sizes)):
+        used = _ih(model.layers[l])[1].any(0).tolist()  # input columns with any weight left
+        for col, unit in enumerate(plan.layer_inputs(l)):
+            if used[col]:
+                pairs.setdefault((l - layer_of[unit], unit), len(pairs))
+    return _Wiring(layer_of, plan.offsets, pairs)
+
+
+def _ih(layer) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input weights and their mask (structure, and pruning if any)."""
+    return layer.weight_ih_l0_orig, layer.weight_ih_l0_mask
+
+
+def _hh(layer) -> tuple[torch.Tensor, torch.Tensor]:
+    """Recurrent weights and their mask (all ones unless pruned)."""
+    if hasattr(layer, "weight_hh_l0_orig"):
+        return layer.weight_hh_l0_orig, layer.weight_hh_l0_mask
+    return layer.weight_hh_l0, torch.ones_like(layer.weight_hh_l0)
+
+
+def _make_layout(models: Sequence[GraphRNN], wirings: Sequence[_Wiring]) -> Layout:
+    g = len(models)
+    n = -(-(max(len(w.layer_of) for w in wirings) + 1) // 8) * 8  # whole SIMD vectors
+    zero = n - 1
     depth = max(len(m.layer_sizes) for m in models)
-    widths = tuple(
-        max((m.layer_sizes[l] for m in models if len(m.layer_sizes) > l), default=0)
-        for l in range(depth)
-    )
-    offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(widths)[:-1]]))
-    sources = tuple(
-        tuple(
-            sorted({s for m in models if len(m.layer_sizes) > l for s in m.plan.source_layers[l]})
-        )
-        for l in range(depth)
-    )
-    return _Layout(models[0].cell.gates, widths, offsets, sources)
+    width = max(1, max(len(w.pairs) for w in wirings))
+    reads = max(len(m.plan.readout_units) for m in models)
+    delay, unit = torch.ones(g, 1, width, dtype=torch.long), torch.full((g, 1, width), zero)
+    read_layer = torch.zeros(g, 1, reads, dtype=torch.long)
+    read_unit = torch.full((g, 1, reads), zero)
+    layer = torch.full((g, n), depth + 1)  # padding units never start
+    for m, (model, wiring) in enumerate(zip(models, wirings)):
+        for (d, j), p in wiring.pairs.items():
+            delay[m, 0, p], unit[m, 0, p] = d, j
+        for r, u in enumerate(model.plan.readout_units):
+            read_layer[m, 0, r], read_unit[m, 0, r] = wiring.layer_of[u], u
+        layer[m, : len(wiring.layer_of)] = torch.tensor(wiring.layer_of)
+    active = [(layer <= s).float().unsqueeze(1) for s in range(depth + 1)]
+    return Layout(g, n, depth, int(delay.max()), delay, unit, active, read_layer, read_unit)
 
 
 class PackedModels:
-    """G models of one cell type as packed tensors (see the module docstring); load, run, store."""
+    """G models of one cell type as packed tensors for the wavefront; load, run, store."""
 
     def __init__(self, models: Sequence[GraphRNN]):
         names = {m.cell.name for m in models}
         if len(names) != 1:
             raise RandRNNError(f"train_many needs models of one cell type, got {sorted(names)}")
         self.models = list(models)
-        self.cell = models[0].cell.name
-        self.layout = lay = _make_layout(models)
-        g, k = len(models), lay.gates
+        self.step = STEPS[models[0].cell.name]
+        self.wirings = [_wiring(m, not self.step.recurrent_apart) for m in models]
+        self.layout = lay = _make_layout(models, self.wirings)
+        g, n, k = lay.g, lay.n, models[0].cell.gates * lay.n
+        width = lay.unit.shape[2]
+        e0 = max(m.layer_sizes[0] for m in models)
         zeros = torch.zeros
-        self.embedding = zeros(g, VOCAB, lay.widths[0])
-        self.w_ih, self.mask, self.b_ih, self.w_hh, self.b_hh = [], [], [], [], []
-        # Slot l > 0 reads, for each model, only its own input columns (in its own order) out of
-        # the pack's source columns: a gather, so the projection is as wide as the widest model.
-        self.gather = [torch.zeros(g, 1, 0, dtype=torch.long)]
-        for l in range(1, len(lay.widths)):
-            where = {u: c for c, u in enumerate(lay.columns(l))}
-            rows = []
-            for model in models:
-                unit = _packed_unit(model, lay)
-                has = len(model.layer_sizes) > l
-                rows.append([where[unit[u]] for u in model.plan.layer_inputs(l)] if has else [])
-            width = max(len(r) for r in rows)
-            self.gather.append(
-                torch.tensor([r + [0] * (width - len(r)) for r in rows]).unsqueeze(1)
-            )
-        for l, width in enumerate(lay.widths):
-            inputs = lay.widths[0] if l == 0 else self.gather[l].shape[2]
-            self.w_ih.append(zeros(g, inputs, k * width))
-            self.mask.append(zeros(g, inputs, k * width))
-            self.b_ih.append(zeros(g, k * width))
-            self.w_hh.append(zeros(g, width, k * width))
-            self.b_hh.append(zeros(g, k * width))
-        self.w_out = zeros(g, lay.units, 2)
-        self.out_mask = zeros(g, lay.units, 2)  # the readout reads only each model's readout units
-        self.b_out = zeros(g, 2)
+        self.embedding = zeros(g, VOCAB, e0)
+        self.w0, self.w0_mask = zeros(g, e0, k), zeros(g, e0, k)
+        self.w, self.w_mask = zeros(g, width, k), zeros(g, width, k)
+        self.gru = self.step.recurrent_apart
+        hh_rows = n if self.gru else 0
+        self.w_hh, self.w_hh_mask = zeros(g, hh_rows, k), zeros(g, hh_rows, k)
+        self.b_ih, self.b_hh = zeros(g, k), zeros(g, k)
+        reads = lay.read_unit.shape[2]
+        self.w_out, self.out_mask, self.b_out = zeros(g, reads, 2), zeros(g, reads, 2), zeros(g, 2)
         self._copy(to_pack=True)
-        self.params = [self.embedding, *self.w_ih, *self.b_ih, *self.w_hh, *self.b_hh,
-                       self.w_out, self.b_out]  # fmt: skip
+        self.params = [self.embedding, self.w0, self.w, self.b_ih, self.b_hh, self.w_out,
+                       self.b_out] + ([self.w_hh] if self.gru else [])  # fmt: skip
         for p in self.params:
             p.requires_grad_(True)
 
-    def _index(self, m: int, model: GraphRNN, l: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(packed input column of each input column, packed gate row of each gate row)."""
-        lay, size = self.layout, model.layer_sizes[l]
-        width = lay.widths[l]
-        rows = torch.tensor([gate * width + j for gate in range(lay.gates) for j in range(size)])
-        cols = torch.arange(size if l == 0 else len(model.plan.layer_inputs(l)))
-        return cols, rows
+    def _places(self, m: int, model: GraphRNN, wiring: _Wiring) -> list[tuple]:
+        """Where each model tensor goes: (packed, packed mask or None, index into them,
+        the model's tensor (a view, transposed to packed orientation), rows of it or None,
+        the model's mask in the same orientation or None)."""
+        n, gates = self.layout.n, model.cell.gates
+        out: list[tuple] = [(self.embedding[m], None, (slice(None), slice(0, model.layer_sizes[0])),
+                             model.embedding.weight, None, None)]  # fmt: skip
+        for l, layer in enumerate(model.layers):
+            size, first = model.layer_sizes[l], wiring.offsets[l]
+            cols = torch.tensor([gate * n + first + r for gate in range(gates) for r in range(size)])
+            ih, ih_mask = _ih(layer)
+            if l == 0:
+                rows = torch.arange(ih.shape[1])
+                out.append((self.w0[m], self.w0_mask[m], (rows[:, None], cols[None, :]),
+                            ih.t(), None, ih_mask.t()))  # fmt: skip
+            else:
+                keys = [(l - wiring.layer_of[u], u) for u in model.plan.layer_inputs(l)]
+                have = torch.tensor([c for c, key in enumerate(keys) if key in wiring.pairs],
+                                    dtype=torch.long)  # fmt: skip
+                rows = torch.tensor([wiring.pairs[keys[c]] for c in have.tolist()],
+                                    dtype=torch.long)  # fmt: skip
+                out.append((self.w[m], self.w_mask[m], (rows[:, None], cols[None, :]),
+                            ih.t(), have, ih_mask.t()))  # fmt: skip
+            hh, hh_mask = _hh(layer)
+            own = torch.arange(first, first + size)  # delay-1 pair j is pair j; GRU rows too
+            target = (self.w_hh, self.w_hh_mask) if self.gru else (self.w, self.w_mask)
+            out.append((target[0][m], target[1][m], (own[:, None], cols[None, :]),
+                        hh.t(), None, hh_mask.t()))  # fmt: skip
+            out.append((self.b_ih[m], None, cols, layer.bias_ih_l0, None, None))
+            out.append((self.b_hh[m], None, cols, layer.bias_hh_l0, None, None))
+        weight = model.readout.weight.t()
+        out.append((self.w_out[m], self.out_mask[m], slice(0, weight.shape[0]), weight, None,
+                    torch.ones_like(weight)))  # fmt: skip
+        out.append((self.b_out[m], None, slice(None), model.readout.bias, None, None))
+        return out
 
     @torch.no_grad()
     def _copy(self, to_pack: bool) -> None:
         """Copy every model's weights into the packed tensors, or the packed weights back."""
-        for m, model in enumerate(self.models):
-            unit = _packed_unit(model, self.layout)
-            readout = torch.tensor([unit[u] for u in model.plan.readout_units])
-            # (packed tensor of this model, index into it, the model's tensor transposed)
-            places = [
-                (self.embedding[m], (slice(None), slice(0, model.layer_sizes[0])),
-                 model.embedding.weight),
-                (self.w_out[m], readout, model.readout.weight.t()),
-                (self.b_out[m], slice(None), model.readout.bias),
-            ]  # fmt: skip
-            for l, layer in enumerate(model.layers):
-                cols, rows = self._index(m, model, l)
-                units = torch.arange(model.layer_sizes[l])[:, None]
+        for m, (model, wiring) in enumerate(zip(self.models, self.wirings)):
+            for packed, mask, index, own, rows, own_mask in self._places(m, model, wiring):
                 if to_pack:
-                    self.out_mask[m][readout] = 1.0
-                    self.mask[l][m][cols[:, None], rows[None, :]] = layer.weight_ih_l0_mask.t()
-                places += [
-                    (self.w_ih[l][m], (cols[:, None], rows[None, :]), layer.weight_ih_l0_orig.t()),
-                    (self.w_hh[l][m], (units, rows[None, :]), layer.weight_hh_l0.t()),
-                    (self.b_ih[l][m], rows, layer.bias_ih_l0),
-                    (self.b_hh[l][m], rows, layer.bias_hh_l0),
-                ]
-            for packed, index, own in places:
-                if to_pack:
-                    packed[index] = own
-                else:
+                    packed[index] = own if rows is None else own[rows]
+                    if mask is not None:
+                        mask[index] = own_mask if rows is None else own_mask[rows]
+                elif rows is None:
                     own.copy_(packed[index])
+                else:
+                    own[rows] = packed[index]
             if not to_pack:
-                for layer in model.layers:  # what the pruning hook computes on the next forward
+                for layer in model.layers:  # what the pruning hooks compute on the next forward
                     layer.weight_ih_l0 = layer.weight_ih_l0_orig * layer.weight_ih_l0_mask
+                    if hasattr(layer, "weight_hh_l0_orig"):
+                        layer.weight_hh_l0 = layer.weight_hh_l0_orig * layer.weight_hh_l0_mask
 
     def store(self) -> None:
         """Write the packed (trained) weights back into the models; masks stay as they are."""
@@ -170,30 +216,16 @@ class PackedModels:
 
     def forward(self, codes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits (G, B, 2) of every model for padded codes (B, T)."""
-        lay, g = self.layout, len(self.models)
-        b, steps = codes.shape
-        fold = self.cell != "gru"  # GRU keeps b_hh inside the recurrence (r gates its n part)
-        outs = []
-        for l in range(len(lay.widths)):
-            w_ih = self.w_ih[l] * self.mask[l]
-            bias = self.b_ih[l] + self.b_hh[l] if fold else self.b_ih[l]
-            if l == 0:
-                # Embedding then projection = projection of the embedding table, then a lookup.
-                table = torch.baddbmm(bias.unsqueeze(1), self.embedding, w_ih)  # (G, VOCAB, K)
-                index = codes.t().unsqueeze(1) + VOCAB * torch.arange(g).view(1, g, 1)
-                gi = table.reshape(g * VOCAB, -1).index_select(0, index.reshape(-1))
-                gi = gi.view(steps, g, b, -1)
-            else:
-                x = torch.cat([outs[s].transpose(0, 1) for s in lay.sources[l]], -1)
-                x = x.view(g, steps * b, -1).gather(2, self.gather[l].expand(g, steps * b, -1))
-                gi = torch.baddbmm(bias.unsqueeze(1), x, w_ih)
-                gi = gi.view(g, steps, b, -1).transpose(0, 1).contiguous()
-            outs.append(run_kernel(self.cell, gi, self.w_hh[l], self.b_hh[l]))
-        rows = torch.arange(b)
-        last = lengths - 1
-        features = torch.cat([o[last, :, rows] for o in outs], -1)  # (B, G, units)
-        w_out = self.w_out * self.out_mask
-        return torch.baddbmm(self.b_out.unsqueeze(1), features.transpose(0, 1), w_out)
+        lay = self.layout
+        g, b = lay.g, codes.shape[0]
+        bias = self.b_ih if self.gru else self.b_ih + self.b_hh
+        table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
+        w_hh = self.w_hh * self.w_hh_mask if self.gru else None
+        b_hh = self.b_hh if self.gru else None
+        states = Wavefront.apply(self.step, lay, torch.is_grad_enabled(), table, codes,
+                                 self.w * self.w_mask, w_hh, b_hh)  # fmt: skip
+        features = torch.take(states, lay.readout_index(lengths))
+        return torch.baddbmm(self.b_out.unsqueeze(1), features, self.w_out * self.out_mask)
 
 
 def _losses(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:

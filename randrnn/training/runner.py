@@ -32,6 +32,7 @@ from randrnn.models.graph_rnn import build_model
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import prepare_data
+from randrnn.training.process import worker_setup
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def train_chunk(
     """Worker side: build the chunk's models and train them together with the engine."""
     from randrnn.training.engine import train_many  # imported where the work runs
 
-    torch.set_num_threads(1)
+    worker_setup()
     cfg = TrainConfig.from_dict(config)
     key = f"{cfg.data}:{cfg.max_train}:{cfg.max_test}:{cfg.seed}"
     if key not in _DATA_CACHE:
