@@ -217,7 +217,6 @@ class PackedModels:
     def forward(self, codes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits (G, B, 2) of every model for padded codes (B, T)."""
         lay = self.layout
-        g, b = lay.g, codes.shape[0]
         bias = self.b_ih if self.gru else self.b_ih + self.b_hh
         table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
         w_hh = self.w_hh * self.w_hh_mask if self.gru else None

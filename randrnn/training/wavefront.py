@@ -127,7 +127,7 @@ class Wavefront(torch.autograd.Function):
     """States (D + S, G, B, N) of all units at all steps; the D leading rows are the zero past."""
 
     @staticmethod
-    def forward(ctx, step, layout, keep, table, codes, w, w_hh, b_hh):  # noqa: D417
+    def forward(ctx, step, layout, keep, table, codes, w, w_hh, b_hh):
         g, n, depth, dd = layout.g, layout.n, layout.depth, layout.max_delay
         b, steps = codes.shape[0], layout.steps(codes.shape[1])
         gates, k = step.gates, table.shape[-1]
@@ -164,11 +164,11 @@ class Wavefront(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_states):
-        table, w, w_hh, b_hh, states, inputs, acts, extra, rows = ctx.saved_tensors
+        table, w, w_hh, _, states, inputs, acts, extra, rows = ctx.saved_tensors
         step, layout = ctx.step, ctx.layout
         g, n, depth, dd = layout.g, layout.n, layout.depth, layout.max_delay
         steps, b = acts.shape[0], acts.shape[3]
-        gates, k = step.gates, table.shape[-1]
+        k = table.shape[-1]
         index = layout.pair_index(b).view(-1)
         stride = g * b * n
         acc = grad_states.clone()
