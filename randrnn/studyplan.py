@@ -34,6 +34,21 @@ def bench_file() -> Path:
     return root / "randrnn" / "bench.json"
 
 
+def save_measurement(seconds: dict[str, float], workers: int) -> None:
+    """Keep a benchmark's seconds per model-epoch per worker for later projections."""
+    path = bench_file()
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        saved = {}
+    saved.setdefault("seconds", {}).update(seconds)
+    saved["workers"] = workers
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(saved, indent=1))
+    tmp.replace(path)
+
+
 def seconds_per_model_epoch() -> dict[str, float]:
     """Per cell: the user's last bench (single worker) where known, else the reference numbers."""
     measured = dict(REFERENCE_SECONDS)

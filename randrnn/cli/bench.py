@@ -14,6 +14,7 @@ from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import read_graph
 from randrnn.models.cells import parse_cells
 from randrnn.reber import load_data
+from randrnn.studyplan import save_measurement
 from randrnn.training.bench import (
     STUDY_EPOCHS,
     STUDY_GRAPHS,
@@ -59,6 +60,10 @@ def bench(
         int | None, typer.Option(help="Models per engine pack (default: engine's).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
+    population: Annotated[
+        int, typer.Option(help="Pick the sample as packs of a study of this many graphs "
+                               "(sorted by size, as train-all packs them); 0: the first N.")
+    ] = 1000,
 ) -> None:
     """Train a small sample of graphs with the engine on the default data and time it."""
     if workers < 1 or graphs < 1:
@@ -74,8 +79,10 @@ def bench(
         source = f"{len(dags)} graphs of study {study}"
     else:
         lo, hi = _nodes(nodes)
-        dags = sample_dags(graphs, seed, (lo, hi))
+        dags = sample_dags(graphs, seed, (lo, hi), population)
         source = f"{graphs} generated graphs, {lo}–{hi} nodes, seed {seed}"
+        if population > graphs:
+            source += f", packed as in a study of {population}"
     if not dags:
         raise RandRNNError("no graphs to benchmark")
     config = TrainConfig(epochs=epochs, max_train=max_train)
@@ -92,16 +99,19 @@ def bench(
                           ("eval s / model", "right"),
                           ("study hours", "right")]:  # fmt: skip
         table.add_column(name, justify=justify)
+    measured: dict[str, float] = {}
     for cell in parse_cells(cells):
         with console.status(f"training {len(dags)} {cell} models…"):
             result = bench_cell(dags, cell, train, test, config, workers, pack_size)
         # The projection scales the measured epoch time to the full training set.
         per_epoch = result["model_epoch_seconds"] * len(train_df) / len(train)
         hours = projected_study_hours(per_epoch, result["eval_seconds"], generate_seconds / workers)
+        measured[cell] = per_epoch * workers  # one worker's share, for run --dry-run
         table.add_row(cell, str(len(dags)), f"{shape['nodes']:.1f}", f"{shape['layers']:.1f}",
                       f"{per_epoch:.3f}", f"{result['eval_seconds']:.2f}",
                       f"{hours:.1f} h")  # fmt: skip
     console.print(table)
+    save_measurement(measured, workers)
     console.print(
         f"s / model-epoch: full training set ({len(train_df)} strings), aggregate over the workers. "
         f"study hours: generate --n {STUDY_GRAPHS} + train-all ({STUDY_EPOCHS} epochs, one cell) "

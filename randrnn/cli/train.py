@@ -118,7 +118,7 @@ def train_all(
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
-    chunk: Annotated[int, typer.Option(help="Models trained together per task.")] = 8,
+    chunk: Annotated[int, typer.Option(help="Models per task (trained in packs of 8).")] = 16,
     assign: Annotated[
         str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
     ] = "all",

@@ -13,22 +13,36 @@ from concurrent.futures import ProcessPoolExecutor
 
 import networkx as nx
 import numpy as np
-import torch
 
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.generate import generate
 from randrnn.models.graph_rnn import build_model
 from randrnn.training.batches import Encoded
 from randrnn.training.config import TrainConfig
-from randrnn.training.engine import train_many
+from randrnn.training.engine import DEFAULT_PACK_SIZE, train_many
+from randrnn.training.process import worker_setup
 
 STUDY_GRAPHS = 1000  # `generate --n 1000`
 STUDY_EPOCHS = TrainConfig().epochs
 
 
-def sample_dags(n: int, seed: int = 0, nodes: tuple[int, int] = (10, 50)) -> list[nx.DiGraph]:
-    """A seeded sample of thesis-like graphs (WS and BA alternating), as DAGs."""
-    return [to_dag(record["graph"]) for record in generate(n, seed, ("ws", "ba"), nodes)]
+def sample_dags(
+    n: int, seed: int = 0, nodes: tuple[int, int] = (10, 50), population: int | None = None
+) -> list[nx.DiGraph]:
+    """A seeded sample of thesis-like graphs (WS and BA alternating), as DAGs.
+
+    With ``population``, the sample is taken the way a study of that many graphs is trained:
+    the population sorted by size, then runs of neighbours (one engine pack each) at evenly
+    spaced sizes — so packs are as homogeneous as they are in a real study.
+    """
+    if not population or population <= n:
+        return [to_dag(record["graph"]) for record in generate(n, seed, ("ws", "ba"), nodes)]
+    graphs = sorted((r["graph"] for r in generate(population, seed, ("ws", "ba"), nodes)),
+                    key=lambda g: (g.number_of_nodes(), g.number_of_edges()))  # fmt: skip
+    run = min(DEFAULT_PACK_SIZE, n)
+    starts = np.linspace(0, population - run, max(1, n // run)).astype(int)
+    picked = [g for start in starts for g in graphs[start : start + run]][:n]
+    return [to_dag(g) for g in picked]
 
 
 def time_training(
@@ -37,7 +51,7 @@ def time_training(
 ) -> dict[str, float]:  # fmt: skip
     """Train one model per DAG with the engine; training and evaluation seconds in all."""
     if threads:
-        torch.set_num_threads(threads)
+        worker_setup(threads)
     models = [build_model(dag, cell, seed=i) for i, dag in enumerate(dags)]
     start = time.perf_counter()
     results = train_many(models, train, test, config, pack_size=pack_size)
@@ -59,7 +73,7 @@ def bench_cell(
         parts = [time_training(dags, cell, train, test, config, pack_size)]
     else:
         shares = [list(dags[i::workers]) for i in range(workers)]
-        with ProcessPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        with ProcessPoolExecutor(workers, initializer=worker_setup, initargs=(1,)) as pool:
             futures = [pool.submit(time_training, share, cell, train, test, config, pack_size)
                        for share in shares if share]  # fmt: skip
             parts = [f.result() for f in futures]

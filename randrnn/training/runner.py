@@ -43,6 +43,7 @@ class Job:
     cell: str
     graph: str  # node-link JSON
     seed: int  # initialisation seed of the model
+    nodes: int = 0  # for packing models of similar size together
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,29 @@ def plan_jobs(
         study.graph_ids(), cells, assign, len(study.get_meta("generators", [])) or 1
     )
     pending = [
-        (gid, cell) for gid, cell in study.todo(list(cells), config.to_dict())
+        (gid, cell)
+        for gid, cell in study.todo(list(cells), config.to_dict())
         if cell in wanted.get(gid, ())
     ]
     graphs = {g["id"]: g["graph"] for g in study.graphs()} if pending else {}
-    return [Job(gid, cell, to_json(graphs[gid]), model_seed(seed, gid, cell)) for gid, cell in pending]
+    return [
+        Job(
+            gid,
+            cell,
+            to_json(graphs[gid]),
+            model_seed(seed, gid, cell),
+            graphs[gid].number_of_nodes(),
+        )
+        for gid, cell in pending
+    ]
 
 
 def chunk_jobs(jobs: Sequence[Job], size: int) -> list[list[Job]]:
     """Chunks of one cell type each, models of similar size together (they pack better)."""
     chunks: list[list[Job]] = []
     for cell in dict.fromkeys(job.cell for job in jobs):
-        same = sorted((j for j in jobs if j.cell == cell), key=lambda j: (len(j.graph), j.graph_id))
+        same = sorted((j for j in jobs if j.cell == cell),
+                      key=lambda j: (j.nodes, len(j.graph), j.graph_id))  # fmt: skip
         chunks += [same[i : i + size] for i in range(0, len(same), size)]
     return chunks
 
@@ -171,7 +183,9 @@ def train_study(
     ``on_start(n)`` is told how many runs are pending before work begins.
     """
     if study.graph_count() == 0:
-        raise RandRNNError(f"study '{study.path}' has no graphs; run: randrnn generate --study {study.path}")
+        raise RandRNNError(
+            f"study '{study.path}' has no graphs; run: randrnn generate --study {study.path}"
+        )
     if workers < 1:
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
     study.mark_interrupted()
@@ -191,7 +205,9 @@ def train_study(
 
 def _start(study: Study, chunk: list[Job], cfg: dict, worker: str) -> dict[tuple[int, str], int]:
     with study.transaction():
-        return {(j.graph_id, j.cell): study.start_run(j.graph_id, j.cell, cfg, worker) for j in chunk}
+        return {
+            (j.graph_id, j.cell): study.start_run(j.graph_id, j.cell, cfg, worker) for j in chunk
+        }
 
 
 def _run_here(study, chunks, cfg, train, test) -> Iterator[Outcome]:
@@ -212,7 +228,10 @@ def _run_dask(study, chunks, cfg, train, test, workers, scheduler) -> Iterator[O
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
             silence_logs=logging.ERROR,
         )
     try:
@@ -242,7 +261,9 @@ def _run_dask(study, chunks, cfg, train, test, workers, scheduler) -> Iterator[O
             try:
                 outcomes = future.result()
             except Exception as exc:  # noqa: BLE001 — e.g. the worker died: fail its runs only
-                outcomes = [Outcome(j.graph_id, j.cell, None, f"{type(exc).__name__}: {exc}") for j in chunk]
+                outcomes = [
+                    Outcome(j.graph_id, j.cell, None, f"{type(exc).__name__}: {exc}") for j in chunk
+                ]
             _record(study, run_ids, outcomes)
             yield from outcomes
             if queue:
