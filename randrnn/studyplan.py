@@ -23,8 +23,9 @@ FULL_TRAIN = round(DEFAULT_N * (1 - DEFAULT_TEST_FRACTION))  # 18,750 strings
 # Seconds per model-epoch, full data, batch 128, one worker process with one thread, thesis-like
 # graphs (10–50 nodes): measured with `randrnn bench --graphs 16 --epochs 1` (README, Speed).
 REFERENCE_SECONDS = {"rnn_tanh": 0.5, "rnn_relu": 0.5, "lstm": 1.0, "gru": 1.0}
-# Dense 3×50 pruning base model, batch 32, one thread: seconds per epoch on the full data.
-PRUNE_EPOCH_SECONDS = 30.0
+# Dense 3×50 pruning base model, batch 32, one thread: seconds per epoch on the full data
+# (measured on the reference machine: 586 steps of `loop.fit`).
+PRUNE_EPOCH_SECONDS = {"rnn_tanh": 5.1, "rnn_relu": 5.1, "lstm": 7.2, "gru": 11.5}
 GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
 
 
@@ -105,8 +106,13 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
             n_levels = len(levels.split(","))
         retrain = int(_opt(step, "retrain_epochs", 10))
         base = int(_opt(step, "base_epochs", 50))
+        cell = str(_opt(step, "cell", "lstm"))
         share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
-        epochs = n_levels * retrain
-        return (f"{n_levels} levels × {retrain} retraining epochs (+ {base} base epochs, "
-                "once per cell and seed)", epochs * share * PRUNE_EPOCH_SECONDS)
+        # The base model is trained once per cell and seed, by the first experiment that needs it.
+        first = next(s for s in sf.steps if s.stage == "prune" and _opt(s, "cell", "lstm") == cell)
+        epochs = n_levels * retrain + (base if first is step else 0)
+        work = f"{n_levels} levels × {retrain} retraining epochs"
+        if first is step:
+            work += f" + {base} base epochs"
+        return work, epochs * share * PRUNE_EPOCH_SECONDS.get(cell, max(PRUNE_EPOCH_SECONDS.values()))
     return "tables" if step.stage in ("correlate", "predict") else "figures and page", None
