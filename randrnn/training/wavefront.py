@@ -43,6 +43,13 @@ def _columns(x: Tensor) -> Tensor:
     return x.permute(1, 2, 0, 3).reshape(g, b, count * n)
 
 
+def _gated_derivative(act: Tensor) -> Tensor:
+    """Sigmoid derivatives for every gate, tanh's for gate 2 (LSTM cell candidate, GRU new)."""
+    der = act * (1 - act)
+    der[2] = 1 - act[2] * act[2]
+    return der
+
+
 class RnnStep:
     """h = f(a): one gate."""
 
@@ -66,11 +73,7 @@ class LstmStep:
     gates = 4
     recurrent_apart = False
 
-    @staticmethod
-    def derivative(act: Tensor) -> Tensor:
-        der = act * (1 - act)
-        der[2] = 1 - act[2] * act[2]
-        return der
+    derivative = staticmethod(_gated_derivative)
 
     def forward(self, pre, h_prev, c, active, w_hh, b_hh):
         act = pre.sigmoid()
@@ -91,11 +94,7 @@ class GruStep:
     gates = 3
     recurrent_apart = True
 
-    @staticmethod
-    def derivative(act: Tensor) -> Tensor:
-        der = act * (1 - act)
-        der[2] = 1 - act[2] * act[2]
-        return der
+    derivative = staticmethod(_gated_derivative)
 
     def forward(self, pre, h_prev, c, active, w_hh, b_hh):
         ah = _gates(torch.baddbmm(b_hh.unsqueeze(1), h_prev, w_hh), 3)
