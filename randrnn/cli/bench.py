@@ -43,12 +43,13 @@ def bench(
     ] = "gru,lstm,rnn_tanh,rnn_relu",
     graphs: Annotated[
         int, typer.Option(help="Number of generated graphs (WS and BA alternating).")
-    ] = 8,
+    ] = 16,
     nodes: Annotated[str, typer.Option(help="Node range A:B of generated graphs.")] = "10:50",
     epochs: Annotated[int, typer.Option(help="Epochs per model.")] = 1,
     workers: Annotated[int, typer.Option(help="Worker processes, one torch thread each.")] = 1,
     max_train: Annotated[
-        int | None, typer.Option(help="Use only this many training strings.")
+        int | None, typer.Option(help="Use only this many training strings (fixed costs then "
+                                      "weigh more in the scaled figure).")
     ] = None,
     study: Annotated[
         Path | None, typer.Option(help="Take the graphs from this study instead.")

@@ -72,7 +72,9 @@ def bench_cell(
     if workers <= 1:
         parts = [time_training(dags, cell, train, test, config, pack_size)]
     else:
-        shares = [list(dags[i::workers]) for i in range(workers)]
+        # Contiguous shares: neighbours in size stay together, as train-all's chunks do.
+        cut = np.linspace(0, len(dags), workers + 1).astype(int)
+        shares = [list(dags[cut[i] : cut[i + 1]]) for i in range(workers)]
         with ProcessPoolExecutor(workers, initializer=worker_setup, initargs=(1,)) as pool:
             futures = [pool.submit(time_training, share, cell, train, test, config, pack_size)
                        for share in shares if share]  # fmt: skip
