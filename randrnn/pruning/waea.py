@@ -28,7 +28,7 @@ from randrnn.pruning.criteria import GATES, WeightRef, select_weights
 
 FILTER_STATS = ("matrix", "global")
 CENTERS = ("mean", "zero")
-NORMALIZE = ("minmax", "none")
+NORMALIZE = ("minmax", "rank", "none")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class WaeaOptions:
     window_steps: int | None = None  # None: the last epoch of base training; N: N extra steps
     filter_stats: str = "matrix"  # μ, σ = mean, std of Q per matrix ("global": all selected)
     center: str = "mean"  # "mean": μ as above; "zero": μ = 0 (filter favours small weights)
-    normalize: str = "minmax"  # min-max scale Filter(Q) and I per matrix to [0, 1]; or "none"
+    # min-max scale Filter(Q) and I per matrix to [0, 1]; "rank": their ranks scaled to [0, 1]
+    # (robust to the heavy skew of gradient variances, which min-max leaves near 0); or "none"
+    normalize: str = "minmax"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
@@ -148,6 +150,21 @@ def _minmax(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     return torch.zeros_like(x) if span <= 0 else (x - low) / span
 
 
+def _rank(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Replace the kept entries of x by their rank scaled to [0, 1] (ties in index order)."""
+    out = torch.zeros_like(x)
+    values = x[keep]
+    if values.numel() < 2:
+        return out
+    ranks = torch.empty_like(values)
+    ranks[values.argsort(stable=True)] = torch.arange(values.numel(), dtype=x.dtype)
+    out[keep] = ranks / (values.numel() - 1)
+    return out
+
+
+SCALERS = {"minmax": _minmax, "rank": _rank}
+
+
 def activity(
     q: dict[str, torch.Tensor],
     i: dict[str, torch.Tensor],
@@ -175,8 +192,9 @@ def activity(
             mu = 0.0
         filt = gaussian_filter(q[key], mu, sigma)
         grad_var = i[key]
-        if options.normalize == "minmax":
-            f_term, i_term = _minmax(filt, keep[key]), _minmax(grad_var, keep[key])
+        scale = SCALERS.get(options.normalize)
+        if scale is not None:
+            f_term, i_term = scale(filt, keep[key]), scale(grad_var, keep[key])
         else:
             f_term, i_term = filt, grad_var
         score = options.alpha * f_term + (1 - options.alpha) * i_term
