@@ -141,7 +141,7 @@ def prune_command(
         str, typer.Option(help="WAEA: filter centre: mean of Q, or zero.")
     ] = "mean",
     waea_normalize: Annotated[
-        str, typer.Option(help="WAEA: scale Filter(Q) and I per matrix: minmax or none.")
+        str, typer.Option(help="WAEA: scale Filter(Q) and I per matrix: minmax, rank or none.")
     ] = "minmax",
     hidden: Annotated[
         str, typer.Option(hidden=True, help="Layer sizes of the dense base model.")

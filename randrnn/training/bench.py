@@ -66,24 +66,24 @@ def bench_cell(
 ) -> dict[str, float]:  # fmt: skip
     """Seconds per model-epoch (aggregate over workers) and per model evaluation for one cell.
 
-    With one worker the sample is trained in this process with one thread; with more, the sample
-    is split evenly and the workers run at the same time; wall time is the slowest worker's.
+    With one worker the sample is trained in this process with one thread. With W workers, every
+    worker trains the whole sample at the same time, and the aggregate is the wall time over
+    W × models × epochs: the throughput of W busy processes (train-all keeps them busy with a
+    queue of chunks), free of how evenly a small sample happens to split.
     """
     if workers <= 1:
         parts = [time_training(dags, cell, train, test, config, pack_size)]
     else:
-        # Contiguous shares: neighbours in size stay together, as train-all's chunks do.
-        cut = np.linspace(0, len(dags), workers + 1).astype(int)
-        shares = [list(dags[cut[i] : cut[i + 1]]) for i in range(workers)]
         with ProcessPoolExecutor(workers, initializer=worker_setup, initargs=(1,)) as pool:
-            futures = [pool.submit(time_training, share, cell, train, test, config, pack_size)
-                       for share in shares if share]  # fmt: skip
+            futures = [pool.submit(time_training, list(dags), cell, train, test, config,
+                                   pack_size) for _ in range(workers)]  # fmt: skip
             parts = [f.result() for f in futures]
     train_wall = max(p["train"] for p in parts)
     eval_wall = max(p["eval"] for p in parts)
+    models = len(dags) * len(parts)
     return {
-        "model_epoch_seconds": train_wall / (len(dags) * config.epochs),
-        "eval_seconds": eval_wall / len(dags),
+        "model_epoch_seconds": train_wall / (models * config.epochs),
+        "eval_seconds": eval_wall / models,
     }
 
 
