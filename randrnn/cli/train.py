@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +41,19 @@ def parse_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+@contextmanager
+def study_for_writing(path: Path) -> Iterator[Study]:
+    """Open or create a study; a study this command created is removed again if it fails."""
+    existed = path.exists()
+    try:
+        with Study.create(path) as st:
+            yield st
+    except BaseException:
+        if not existed and path.exists():
+            shutil.rmtree(path)
+        raise
+
+
 def progress_bar() -> Progress:
     """The progress display used by long commands: done/total, bar, elapsed, ETA."""
     return Progress(
@@ -63,7 +79,7 @@ def generate(
     """Generate seeded random graphs (Watts–Strogatz, Barabási–Albert) into a study."""
     gens = tuple(g.strip() for g in generators.split(",") if g.strip())
     node_range = parse_range(nodes)
-    with Study.create(study) as st:
+    with study_for_writing(study) as st:
         todo = max(0, n - generated_count(st))
         with progress_bar() as bar:
             task = bar.add_task("graphs", total=todo, current="computing properties")
@@ -82,7 +98,7 @@ def import_graphs(
     study: StudyOpt = Path("study"),
 ) -> None:
     """Import graphs from files into a study (all files or none)."""
-    with Study.create(study) as st:
+    with study_for_writing(study) as st:
         ids = import_into(st, files, directed=directed or None)
     console.print(f"imported {len(ids)} graph(s) as id {', '.join(map(str, ids))}")
 

@@ -197,3 +197,16 @@ def test_split_assignment_balances_cells_and_generators():
         assert len(ids) == 4
         assert sorted(i % 2 for i in ids) == [0, 0, 1, 1]  # generators alternate by index
     assert assigned_cells([3, 1], cells, "all") == {1: cells, 3: cells}
+
+
+def test_failed_generate_leaves_no_new_study(tmp_path):
+    """A generate that fails on bad input creates nothing; an existing study is kept."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["generate", "--n", "0", "--study", str(tmp_path / "new")])
+    assert result.exit_code != 0 and not (tmp_path / "new").exists()
+    small_study(tmp_path / "old", n=1).close()
+    result = runner.invoke(app, ["generate", "--n", "3", "--generators", "xx", "--study",
+                                 str(tmp_path / "old")])
+    assert result.exit_code != 0
+    with Study.open(tmp_path / "old") as study:
+        assert study.graph_count() == 1
