@@ -27,11 +27,12 @@ that parses it on the command line.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from randrnn.errors import RandRNNError
 
@@ -103,10 +104,12 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
             items = value if isinstance(value, list) else [value]
             args += [str(v) for v in items]
             continue
-        flag = [o for o in param.opts if o.startswith("--")][0]
+        flag = next(o for o in param.opts if o.startswith("--"))
         if getattr(param, "is_flag", False):
             if not isinstance(value, bool):
-                raise RandRNNError(f"{where}: [{stage}] {raw_key} must be true or false, got {value!r}")
+                raise RandRNNError(
+                    f"{where}: [{stage}] {raw_key} must be true or false, got {value!r}"
+                )
             if value:
                 args.append(flag)
             elif param.secondary_opts:
@@ -115,7 +118,9 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)
         if isinstance(value, (dict, bool)):
-            raise RandRNNError(f"{where}: [{stage}] {raw_key} has the wrong kind of value: {value!r}")
+            raise RandRNNError(
+                f"{where}: [{stage}] {raw_key} has the wrong kind of value: {value!r}"
+            )
         args += [flag, str(value)]
     return args
 

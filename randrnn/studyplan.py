@@ -85,9 +85,11 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         n = int(_opt(step, "n", 1000))
         return f"{n:,} graphs", n * GRAPH_SECONDS
     if step.stage == "train-all":
-        cells = parse_cells(",".join(_opt(step, "cells", ["gru", "lstm", "rnn_tanh", "rnn_relu"]))
-                            if isinstance(_opt(step, "cells", ""), list)
-                            else _opt(step, "cells", "gru,lstm,rnn_tanh,rnn_relu"))
+        cells = parse_cells(
+            ",".join(_opt(step, "cells", ["gru", "lstm", "rnn_tanh", "rnn_relu"]))
+            if isinstance(_opt(step, "cells", ""), list)
+            else _opt(step, "cells", "gru,lstm,rnn_tanh,rnn_relu")
+        )
         graphs = _count_graphs(sf)
         split = _opt(step, "assign", "all") == "split"
         epochs = int(_opt(step, "epochs", 15))
@@ -115,5 +117,7 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         work = f"{n_levels} levels × {retrain} retraining epochs"
         if first is step:
             work += f" + {base} base epochs"
-        return work, epochs * share * PRUNE_EPOCH_SECONDS.get(cell, max(PRUNE_EPOCH_SECONDS.values()))
+        return work, epochs * share * PRUNE_EPOCH_SECONDS.get(
+            cell, max(PRUNE_EPOCH_SECONDS.values())
+        )
     return "tables" if step.stage in ("correlate", "predict") else "figures and page", None

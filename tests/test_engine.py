@@ -114,12 +114,19 @@ def test_wavefront_backward_matches_autograd(cell: str, dags) -> None:
     table = torch.randn(2, 128, k, dtype=torch.float64, generator=gen, requires_grad=True)
     w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen)).requires_grad_()
     gru = pack.step.recurrent_apart
-    w_hh = (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)
-            ).requires_grad_() if gru else None
-    b_hh = torch.randn(2, k, dtype=torch.float64, generator=gen, requires_grad=True) if gru else None
+    w_hh = (
+        (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)).requires_grad_()
+        if gru
+        else None
+    )
+    b_hh = (
+        torch.randn(2, k, dtype=torch.float64, generator=gen, requires_grad=True) if gru else None
+    )
 
     def run(table, w, *rest):
-        return Wavefront.apply(pack.step, pack.layout, True, table, codes, w, *(rest or (None, None)))
+        return Wavefront.apply(
+            pack.step, pack.layout, True, table, codes, w, *(rest or (None, None))
+        )
 
     inputs = (table, w, w_hh, b_hh) if gru else (table, w)
     assert torch.autograd.gradcheck(run, inputs, nondet_tol=0.0)

@@ -46,7 +46,9 @@ def test_every_command_option_has_a_key():
 def test_typo_in_key_names_key_and_allowed(tmp_path):
     """A misspelt key is one error naming the key, its section and the allowed keys."""
     path = write(tmp_path, "[train-all]\nepoch = 3\n")
-    with pytest.raises(RandRNNError, match=r"unknown key 'epoch' in \[train-all\]; allowed: .*epochs"):
+    with pytest.raises(
+        RandRNNError, match=r"unknown key 'epoch' in \[train-all\]; allowed: .*epochs"
+    ):
         load(path)
 
 
@@ -56,7 +58,9 @@ def test_wrong_value_names_key_and_allowed_values(tmp_path):
     with pytest.raises(RandRNNError, match=r"\[correlate\].*format.*markdown"):
         load(path)
     path = write(tmp_path, '[train-all]\ncells = ["gru", "transformer"]\n')
-    with pytest.raises(RandRNNError, match=r"\[train-all\] cells: unknown cell 'transformer'; known"):
+    with pytest.raises(
+        RandRNNError, match=r"\[train-all\] cells: unknown cell 'transformer'; known"
+    ):
         load(path)
     path = write(tmp_path, '[generate]\nn = "many"\n')
     with pytest.raises(RandRNNError, match=r"\[generate\] Invalid value for '--n'"):
@@ -73,17 +77,23 @@ def test_unknown_section_and_bad_toml(tmp_path):
 
 def test_prune_lists_expand_to_experiments(tmp_path):
     """[[prune]] list values of cell, method and target expand to one step per combination."""
-    path = write(tmp_path, '[[prune]]\ncell = ["gru", "lstm"]\ntarget = ["i2h", "h2h", "both"]\n'
-                 'levels = "10:100:10"\n')
+    path = write(
+        tmp_path,
+        '[[prune]]\ncell = ["gru", "lstm"]\ntarget = ["i2h", "h2h", "both"]\n'
+        'levels = "10:100:10"\n',
+    )
     steps = load(path).steps
     assert len(steps) == 6
     assert {(s.options["cell"], s.options["target"]) for s in steps} == {
-        (c, t) for c in ("gru", "lstm") for t in ("i2h", "h2h", "both")}
+        (c, t) for c in ("gru", "lstm") for t in ("i2h", "h2h", "both")
+    }
 
 
 def test_study_settings_are_shared_and_overridable(tmp_path):
     """[study] dir and seed reach every stage that takes them; overrides replace file values."""
-    path = write(tmp_path, '[study]\ndir = "A"\nseed = 4\n[generate]\nn = 5\n[train-all]\nepochs = 3\n')
+    path = write(
+        tmp_path, '[study]\ndir = "A"\nseed = 4\n[generate]\nn = 5\n[train-all]\nepochs = 3\n'
+    )
     sf = load(path, **{"study.dir": "B", "train-all.epochs": 1})
     gen, train = sf.steps
     assert gen.args[-4:] == ["--study", "B", "--seed", "4"]
@@ -92,16 +102,19 @@ def test_study_settings_are_shared_and_overridable(tmp_path):
 
 def test_dataset_stage_feeds_later_stages(tmp_path):
     """A [dataset] stage's output directory becomes the data of training and report."""
-    path = write(tmp_path, '[study]\ndir = "S"\n[dataset]\nn = 400\nnegatives = "hard"\n'
-                 '[train-all]\nepochs = 1\n')
+    path = write(
+        tmp_path,
+        '[study]\ndir = "S"\n[dataset]\nn = 400\nnegatives = "hard"\n[train-all]\nepochs = 1\n',
+    )
     sf = load(path)
     assert sf.steps[1].options["data"] == str(Path("S") / "data")
 
 
 def test_run_dry_run_prints_plan_and_writes_nothing(tmp_path):
     """--dry-run prints each stage and a projected total, and creates no study."""
-    result = CliRunner().invoke(app, ["run", str(STUDIES / "quick.toml"), "--study",
-                                      str(tmp_path / "S"), "--dry-run"])
+    result = CliRunner().invoke(
+        app, ["run", str(STUDIES / "quick.toml"), "--study", str(tmp_path / "S"), "--dry-run"]
+    )
     assert result.exit_code == 0, result.output
     assert "train-all" in result.output and "total" in result.output
     assert not (tmp_path / "S").exists()
@@ -109,11 +122,14 @@ def test_run_dry_run_prints_plan_and_writes_nothing(tmp_path):
 
 def test_run_small_study_end_to_end_and_resume(tmp_path):
     """run executes the stages, records provenance, and a second run finds the work done."""
-    path = write(tmp_path, f'[study]\ndir = "{tmp_path / "S"}"\nseed = 1\n'
-                 '[dataset]\nn = 600\nnegatives = "hard"\n'
-                 '[generate]\nn = 4\nnodes = "10:12"\n'
-                 '[train-all]\ncells = ["rnn_tanh"]\nepochs = 1\nbatch-size = 64\n'
-                 '[correlate]\nbootstrap = 20\n')
+    path = write(
+        tmp_path,
+        f'[study]\ndir = "{tmp_path / "S"}"\nseed = 1\n'
+        '[dataset]\nn = 600\nnegatives = "hard"\n'
+        '[generate]\nn = 4\nnodes = "10:12"\n'
+        '[train-all]\ncells = ["rnn_tanh"]\nepochs = 1\nbatch-size = 64\n'
+        "[correlate]\nbootstrap = 20\n",
+    )
     runner = CliRunner()
     first = runner.invoke(app, ["run", str(path)])
     assert first.exit_code == 0, first.output

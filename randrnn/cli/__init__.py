@@ -24,7 +24,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 # Command modules register themselves on `app` when imported.
-from randrnn.cli import commands as _commands  # noqa: E402,F401
+from randrnn.cli import commands as _commands  # noqa: F401
 
 
 def main() -> None:
@@ -35,5 +35,7 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]: finished work is saved; run the command again to resume")
+        err_console.print(
+            "[yellow]interrupted[/]: finished work is saved; run the command again to resume"
+        )
         sys.exit(130)

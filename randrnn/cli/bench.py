@@ -48,8 +48,11 @@ def bench(
     epochs: Annotated[int, typer.Option(help="Epochs per model.")] = 1,
     workers: Annotated[int, typer.Option(help="Worker processes, one torch thread each.")] = 1,
     max_train: Annotated[
-        int | None, typer.Option(help="Use only this many training strings (fixed costs then "
-                                      "weigh more in the scaled figure).")
+        int | None,
+        typer.Option(
+            help="Use only this many training strings (fixed costs then "
+            "weigh more in the scaled figure)."
+        ),
     ] = None,
     study: Annotated[
         Path | None, typer.Option(help="Take the graphs from this study instead.")
@@ -62,8 +65,11 @@ def bench(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
     population: Annotated[
-        int, typer.Option(help="Pick the sample as packs of a study of this many graphs "
-                               "(sorted by size, as train-all packs them); 0: the first N.")
+        int,
+        typer.Option(
+            help="Pick the sample as packs of a study of this many graphs "
+            "(sorted by size, as train-all packs them); 0: the first N."
+        ),
     ] = 1000,
 ) -> None:
     """Train a small sample of graphs with the engine on the default data and time it."""

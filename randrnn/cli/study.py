@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomllib
 import typer
 from rich.rule import Rule
 from rich.table import Table
@@ -87,8 +87,12 @@ def _plan_table(sf: studyfile.StudyFile) -> Table:
     for step in sf.steps:
         work, seconds = project(step, sf)
         total += seconds or 0.0
-        table.add_row(step.stage, "randrnn " + step.describe(), work,
-                      "" if seconds is None else _duration(seconds))
+        table.add_row(
+            step.stage,
+            "randrnn " + step.describe(),
+            work,
+            "" if seconds is None else _duration(seconds),
+        )
     table.add_row("", "", "[bold]total", _duration(total))
     return table
 
@@ -104,8 +108,12 @@ def _duration(seconds: float) -> str:
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="Study file (TOML), e.g. studies/quick.toml.")],
-    study: Annotated[Path | None, typer.Option(help="Study directory (overrides [study] dir).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="Print the plan and projected time; run nothing.")] = False,
+    study: Annotated[
+        Path | None, typer.Option(help="Study directory (overrides [study] dir).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the plan and projected time; run nothing.")
+    ] = False,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override an option: stage.key=value.")
     ] = None,
@@ -128,7 +136,9 @@ def run(
         wanted = [s.strip() for s in only.split(",") if s.strip()]
         unknown = [s for s in wanted if s not in studyfile.STAGES]
         if unknown:
-            raise RandRNNError(f"unknown stage '{unknown[0]}'; stages: {', '.join(studyfile.STAGES)}")
+            raise RandRNNError(
+                f"unknown stage '{unknown[0]}'; stages: {', '.join(studyfile.STAGES)}"
+            )
         steps = [s for s in steps if s.stage in wanted]
     if dry_run:
         console.print(_plan_table(sf))

@@ -70,9 +70,13 @@ def progress_bar() -> Progress:
 
 @app.command()
 def generate(
-    n: Annotated[int, typer.Option("--n", help="The study holds this many generated graphs.")] = 1000,
+    n: Annotated[
+        int, typer.Option("--n", help="The study holds this many generated graphs.")
+    ] = 1000,
     seed: Annotated[int, typer.Option(help="Study seed: every graph's seed derives from it.")] = 0,
-    generators: Annotated[str, typer.Option(help="Generators, used in turn (ws, ba, er).")] = "ws,ba",
+    generators: Annotated[
+        str, typer.Option(help="Generators, used in turn (ws, ba, er).")
+    ] = "ws,ba",
     nodes: Annotated[str, typer.Option(help="Node count range, inclusive, e.g. 10:50.")] = "10:50",
     study: StudyOpt = Path("study"),
 ) -> None:
@@ -83,7 +87,9 @@ def generate(
         todo = max(0, n - generated_count(st))
         with progress_bar() as bar:
             task = bar.add_task("graphs", total=todo, current="computing properties")
-            ids = generate_into(st, n, seed, gens, node_range, progress=lambda k: bar.advance(task, k))
+            ids = generate_into(
+                st, n, seed, gens, node_range, progress=lambda k: bar.advance(task, k)
+            )
         console.print(
             f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"
         )
@@ -91,7 +97,9 @@ def generate(
 
 @app.command("import")
 def import_graphs(
-    files: Annotated[list[Path], typer.Argument(help="Edge list, GraphML or node-link JSON files.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Edge list, GraphML or node-link JSON files.")
+    ],
     directed: Annotated[
         bool, typer.Option(help="Read edge lists as directed (must be acyclic).")
     ] = False,
@@ -128,9 +136,7 @@ def train_all(
     max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
     readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
     seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
-    workers: Annotated[
-        int, typer.Option(help="Local worker processes (1: in this process).")
-    ] = 1,
+    workers: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
@@ -144,8 +150,13 @@ def train_all(
     train, test = load_data(data)
     key = _data_key(data)
     config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, seed=seed, readout=readout,
-        max_train=max_train, max_test=max_test, data=key,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        readout=readout,
+        max_train=max_train,
+        max_test=max_test,
+        data=key,
     )
     with Study.open(study) as st:
         st.set_meta("data", str(data.resolve()) if data else "shipped")
@@ -153,8 +164,16 @@ def train_all(
         with progress_bar() as bar:
             task = bar.add_task("models", total=None, current="")
             outcomes = train_study(
-                st, cell_names, config, train, test, workers=workers, scheduler=scheduler,
-                chunk_size=chunk, assign=assign, on_start=lambda n: bar.update(task, total=n),
+                st,
+                cell_names,
+                config,
+                train,
+                test,
+                workers=workers,
+                scheduler=scheduler,
+                chunk_size=chunk,
+                assign=assign,
+                on_start=lambda n: bar.update(task, total=n),
             )
             for out in outcomes:
                 if out.error is None:
@@ -170,7 +189,9 @@ def train_all(
             console.print(f"{done} runs finished, {failed} failed")
         if failed:
             for run in st.runs("failed")[:5]:
-                console.print(f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}")
+                console.print(
+                    f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}"
+                )
             raise typer.Exit(1)
 
 
@@ -178,7 +199,9 @@ def train_all(
 def results(
     study: StudyOpt = Path("study"),
     format: Annotated[str, typer.Option("--format", help="csv or markdown.")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write to this file instead of the screen.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of the screen.")
+    ] = None,
 ) -> None:
     """One row per (graph, cell): graph id, generator, cell, properties, metrics."""
     if format not in ("csv", "markdown"):
@@ -191,4 +214,3 @@ def results(
         console.print(f"{len(frame)} rows written to {out}")
     else:
         typer.echo(text, nl=False)
-

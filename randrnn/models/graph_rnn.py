@@ -58,7 +58,9 @@ class Plan:
         """Global unit indices whose outputs, concatenated, form the input of a layer > 0."""
         offsets = self.offsets
         return [
-            offsets[src] + i for src in self.source_layers[layer] for i in range(self.layer_sizes[src])
+            offsets[src] + i
+            for src in self.source_layers[layer]
+            for i in range(self.layer_sizes[src])
         ]
 
 
@@ -94,8 +96,9 @@ def plan_model(dag: nx.DiGraph, readout: str = "last") -> Plan:
         readout_units = tuple(range(offsets[-1], total))
     else:
         readout_units = tuple(unit_of[v] for v in units if dag.out_degree(v) == 0)
-    return Plan(units, tuple(len(g) for g in groups), tuple(source_layers), tuple(masks),
-                readout_units)
+    return Plan(
+        units, tuple(len(g) for g in groups), tuple(source_layers), tuple(masks), readout_units
+    )
 
 
 class GraphRNN(nn.Module):
@@ -157,9 +160,7 @@ class GraphRNN(nn.Module):
         return total
 
 
-def build_model(
-    dag: nx.DiGraph, cell: str | Cell, *, seed: int, readout: str = "last"
-) -> GraphRNN:
+def build_model(dag: nx.DiGraph, cell: str | Cell, *, seed: int, readout: str = "last") -> GraphRNN:
     """Build the sparse recurrent model of a DAG with seeded PyTorch-default initialisation.
 
     The global random state is left untouched: initialisation draws from a forked generator.

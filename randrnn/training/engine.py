@@ -164,7 +164,9 @@ class PackedModels:
                              model.embedding.weight, None, None)]  # fmt: skip
         for l, layer in enumerate(model.layers):
             size, first = model.layer_sizes[l], wiring.offsets[l]
-            cols = torch.tensor([gate * n + first + r for gate in range(gates) for r in range(size)])
+            cols = torch.tensor(
+                [gate * n + first + r for gate in range(gates) for r in range(size)]
+            )
             ih, ih_mask = _ih(layer)
             if l == 0:
                 rows = torch.arange(ih.shape[1])

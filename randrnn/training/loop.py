@@ -91,8 +91,11 @@ def fit(
                     callback.on_step(model, step)
             correct += int((logits.detach().argmax(1) == labels).sum())
             loss_sum += loss.item() * len(index)
-        record = {"epoch": epoch + 1, "train_acc": correct / len(train),
-                  "train_loss": loss_sum / len(train)}
+        record = {
+            "epoch": epoch + 1,
+            "train_acc": correct / len(train),
+            "train_loss": loss_sum / len(train),
+        }
         if eval_each_epoch:
             result = evaluate(model, test, config.eval_batch_size)
             record.update(test_acc=result["acc"], test_loss=result["loss"])

@@ -156,8 +156,17 @@ class Wavefront(torch.autograd.Function):
                 if extra is not None:
                     extra[s] = saved
         if keep:
-            ctx.save_for_backward(table, w, w_hh, b_hh, states, inputs, acts,
-                                  extra if extra is not None else table.new_empty(0), rows)
+            ctx.save_for_backward(
+                table,
+                w,
+                w_hh,
+                b_hh,
+                states,
+                inputs,
+                acts,
+                extra if extra is not None else table.new_empty(0),
+                rows,
+            )
             ctx.step, ctx.layout = step, layout
         return states
 

@@ -12,9 +12,22 @@ from randrnn.training.bench import sample_dags
 def test_bench_prints_and_saves_measurement(tmp_path, monkeypatch):
     """A tiny bench prints a row per cell and stores seconds per model-epoch for projections."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    result = CliRunner().invoke(app, ["bench", "--graphs", "2", "--cells", "rnn_tanh",
-                                      "--nodes", "10:12", "--max-train", "200",
-                                      "--population", "0"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--graphs",
+            "2",
+            "--cells",
+            "rnn_tanh",
+            "--nodes",
+            "10:12",
+            "--max-train",
+            "200",
+            "--population",
+            "0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "rnn_tanh" in result.output
     saved = json.loads((tmp_path / "randrnn" / "bench.json").read_text())

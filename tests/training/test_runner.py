@@ -66,14 +66,17 @@ def test_changed_config_is_new_work(tmp_path, data):
     """Runs are keyed by their config: other settings train again, the same settings do not."""
     study = small_study(tmp_path / "s", n=2)
     list(train_study(study, ["gru"], CONFIG, *data))
-    again = list(train_study(study, ["gru"], TrainConfig(epochs=2, batch_size=32, max_train=160,
-                                                          max_test=64), *data))
+    again = list(
+        train_study(
+            study, ["gru"], TrainConfig(epochs=2, batch_size=32, max_train=160, max_test=64), *data
+        )
+    )
     assert len(again) == 2
 
 
 def test_failed_chunk_fails_only_its_runs(tmp_path, data, monkeypatch):
     """A chunk whose training raises marks its own runs failed; the others finish."""
-    import randrnn.training.engine as engine
+    from randrnn.training import engine
 
     real = engine.train_many
 
@@ -96,8 +99,17 @@ def test_failed_chunk_fails_only_its_runs(tmp_path, data, monkeypatch):
 def test_seeds_and_chunks_are_plain_functions(tmp_path):
     """Model seeds derive from (study seed, graph, cell); chunks hold one cell each."""
     assert model_seed(0, 1, "gru") == model_seed(0, 1, "gru")
-    assert len({model_seed(0, 1, "gru"), model_seed(0, 2, "gru"), model_seed(0, 1, "lstm"),
-                model_seed(1, 1, "gru")}) == 4
+    assert (
+        len(
+            {
+                model_seed(0, 1, "gru"),
+                model_seed(0, 2, "gru"),
+                model_seed(0, 1, "lstm"),
+                model_seed(1, 1, "gru"),
+            }
+        )
+        == 4
+    )
     study = small_study(tmp_path / "s", n=5)
     jobs = plan_jobs(study, CELLS, CONFIG, seed=0)
     chunks = chunk_jobs(jobs, 2)
@@ -130,15 +142,31 @@ def test_separate_scheduler_and_worker(tmp_path, data):
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs = [
-        subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
-                          str(port), "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         time.sleep(2)
-        procs.append(subprocess.Popen(
-            [str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         study = small_study(tmp_path / "s")
         outcomes = list(train_study(study, CELLS, CONFIG, *data, scheduler=address, chunk_size=2))
         assert len(outcomes) == 8 and all(o.error is None for o in outcomes)
@@ -153,9 +181,23 @@ def test_unreachable_scheduler_is_one_clear_error(tmp_path):
     """A scheduler address nobody listens on gives one error line and exit code 1."""
     small_study(tmp_path / "s", n=1)
     result = CliRunner().invoke(
-        app, ["train-all", "--study", str(tmp_path / "s"), "--cells", "gru", "--epochs", "1",
-              "--max-train", "50", "--max-test", "20",
-              "--scheduler", f"tcp://127.0.0.1:{_free_port()}"])
+        app,
+        [
+            "train-all",
+            "--study",
+            str(tmp_path / "s"),
+            "--cells",
+            "gru",
+            "--epochs",
+            "1",
+            "--max-train",
+            "50",
+            "--max-test",
+            "20",
+            "--scheduler",
+            f"tcp://127.0.0.1:{_free_port()}",
+        ],
+    )
     assert result.exit_code != 0
     assert "scheduler" in str(result.exception) + result.output
 
@@ -166,8 +208,22 @@ def test_killed_train_all_resumes_without_loss_or_repeat(tmp_path):
     study_dir = tmp_path / "s"
     small_study(study_dir, n=6).close()
     exe = Path(sys.executable).parent / "randrnn"
-    args = [str(exe), "train-all", "--study", str(study_dir), "--cells", "gru,rnn_tanh",
-            "--epochs", "2", "--max-train", "400", "--max-test", "100", "--chunk", "1"]
+    args = [
+        str(exe),
+        "train-all",
+        "--study",
+        str(study_dir),
+        "--cells",
+        "gru,rnn_tanh",
+        "--epochs",
+        "2",
+        "--max-train",
+        "400",
+        "--max-test",
+        "100",
+        "--chunk",
+        "1",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     with Study.open(study_dir) as study:
@@ -205,8 +261,9 @@ def test_failed_generate_leaves_no_new_study(tmp_path):
     result = runner.invoke(app, ["generate", "--n", "0", "--study", str(tmp_path / "new")])
     assert result.exit_code != 0 and not (tmp_path / "new").exists()
     small_study(tmp_path / "old", n=1).close()
-    result = runner.invoke(app, ["generate", "--n", "3", "--generators", "xx", "--study",
-                                 str(tmp_path / "old")])
+    result = runner.invoke(
+        app, ["generate", "--n", "3", "--generators", "xx", "--study", str(tmp_path / "old")]
+    )
     assert result.exit_code != 0
     with Study.open(tmp_path / "old") as study:
         assert study.graph_count() == 1
