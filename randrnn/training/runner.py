@@ -108,13 +108,21 @@ def plan_jobs(
     ]
 
 
-def chunk_jobs(jobs: Sequence[Job], size: int) -> list[list[Job]]:
-    """Chunks of one cell type each, models of similar size together (they pack better)."""
+def chunk_jobs(jobs: Sequence[Job], size: int, workers: int = 1) -> list[list[Job]]:
+    """Chunks of one cell type each, models of similar size together (they pack better).
+
+    With several workers, chunks are small enough that every worker gets at least four, and the
+    largest come first, so that no worker is left with a long tail.
+    """
+    if workers > 1:
+        size = max(1, min(size, -(-len(jobs) // (4 * workers))))
     chunks: list[list[Job]] = []
     for cell in dict.fromkeys(job.cell for job in jobs):
         same = sorted((j for j in jobs if j.cell == cell),
                       key=lambda j: (j.nodes, len(j.graph), j.graph_id))  # fmt: skip
         chunks += [same[i : i + size] for i in range(0, len(same), size)]
+    if workers > 1:
+        chunks.sort(key=lambda chunk: -sum(j.nodes**3 for j in chunk))  # cost grows ~ n³
     return chunks
 
 
@@ -195,7 +203,7 @@ def train_study(
         on_start(len(jobs))
     if not jobs:
         return
-    chunks = chunk_jobs(jobs, chunk_size)
+    chunks = chunk_jobs(jobs, chunk_size, 1 if scheduler is None and workers == 1 else workers)
     cfg = config.to_dict()
     if scheduler is None and workers == 1:
         yield from _run_here(study, chunks, cfg, train, test)

@@ -267,3 +267,14 @@ def test_failed_generate_leaves_no_new_study(tmp_path):
     assert result.exit_code != 0
     with Study.open(tmp_path / "old") as study:
         assert study.graph_count() == 1
+
+
+def test_chunks_balance_several_workers(tmp_path):
+    """With several workers every worker gets at least four chunks, largest graphs first."""
+    study = small_study(tmp_path / "s", n=10)
+    jobs = plan_jobs(study, ["gru"], CONFIG, seed=0)
+    chunks = chunk_jobs(jobs, 16, workers=2)
+    assert sum(len(c) for c in chunks) == 10 and len(chunks) >= 5
+    costs = [sum(j.nodes**3 for j in c) for c in chunks]
+    assert costs == sorted(costs, reverse=True)
+    assert len(chunk_jobs(jobs, 16)) == 1  # one process: one pack-friendly chunk
