@@ -591,13 +591,13 @@ def write_report(
     """Write ``report.html`` and the figures to ``out`` (default ``<study>/report``); return it."""
     with Study.open(study_path) as study:
         raw = study.results()
-        if raw.empty:
+        pruned = _has_pruning(study)
+        if raw.empty and not pruned:
             raise RandRNNError(
-                f"study '{study_path}' has no finished runs; run: randrnn train-all --study "
-                f"{study_path}"
+                f"study '{study_path}' has no finished runs and no pruning results; run: "
+                f"randrnn train-all --study {study_path} (or randrnn prune --study {study_path})"
             )
-        df = table.normalise(raw, source=f"study '{study_path}'")
-        table.check_target(df, target)
+        df = table.normalise(raw, source=f"study '{study_path}'") if not raw.empty else raw
         out_dir = Path(out) if out is not None else study.path / "report"
         out_dir.mkdir(parents=True, exist_ok=True)
         page = Page(out_dir)
@@ -605,6 +605,10 @@ def write_report(
         options = {"target": target, "cv": cv, "repeats": repeats, "top": top, "seed": seed}
         _provenance(page, study, meta, df, options)
         base = _data_section(page, meta, data)
+        if raw.empty:  # a pruning-only study: the structure sections have nothing to show
+            _pruning_section(page, study)
+            return _write_page(page, study_path, out_dir)
+        table.check_target(df, target)
         _accuracy_section(page, df, target, base)
         # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
         props = [f for f in table.default_features(df, target) if not f.startswith("params_")]
@@ -615,6 +619,19 @@ def write_report(
         _prediction_section(page, cv_res, th_res, notes, cv, repeats)
         _thesis_section(page, df, target, result, cv_res, th_res, cv, repeats, seed)
         _pruning_section(page, study)
+    return _write_page(page, study_path, out_dir)
+
+
+def _has_pruning(study: Study) -> bool:
+    """Whether the study holds pruning results (the pruning module may be absent)."""
+    try:
+        from randrnn.pruning.results import has_results
+    except ImportError:
+        return False
+    return has_results(study)
+
+
+def _write_page(page: Page, study_path: str | Path, out_dir: Path) -> Path:
     title = f"randrnn report: {Path(study_path).resolve().name}"
     nav = " ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in page.sections)
     doc = (

@@ -333,6 +333,11 @@ def has_tables(study: Study) -> bool:
     return row["n"] == 2
 
 
+def has_results(study: Study) -> bool:
+    """Whether the study holds any pruning result (a trained base model, pruned levels)."""
+    return has_tables(study) and bool(bases(study))
+
+
 def _base_dict(row: Any) -> dict:
     base = dict(row)
     base["config"] = json.loads(base["config"])

@@ -159,3 +159,20 @@ def test_report_on_a_study_too_small_for_cv_says_so(small_study: Path) -> None:
     """With fewer runs than the folds need, the report is still written and says what to run."""
     page = write_report(small_study, cv=5, repeats=1).read_text()
     assert "only 6 finished GRU runs" in page and "train-all" in page
+
+
+def test_report_on_a_pruning_only_study(tmp_path):
+    """A study with pruning results but no train-all runs still gets a report (pruning part)."""
+    from randrnn.cli import app as cli_app
+
+    study = tmp_path / "P"
+    result = CliRunner().invoke(cli_app, [
+        "prune", "--study", str(study), "--cell", "rnn_tanh", "--levels", "50",
+        "--base-epochs", "1", "--retrain-epochs", "1", "--max-train", "200", "--max-test", "80",
+        "--hidden", "8,8",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli_app, ["report", "--study", str(study)])
+    assert result.exit_code == 0, result.output
+    page = (study / "report" / "report.html").read_text()
+    assert "Pruning" in page and "Provenance" in page
