@@ -31,7 +31,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ from randrnn.errors import RandRNNError
 from randrnn.graphs.io import from_json, to_json
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
 DB_NAME = "study.sqlite"
 DEFAULT_PATH = Path("study")
@@ -92,7 +92,7 @@ def config_hash(config: dict) -> str:
 
 def _now() -> str:
     """The current UTC time as a fixed-width ISO string (sorts as text)."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _plain(value: Any) -> Any:

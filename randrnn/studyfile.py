@@ -27,12 +27,11 @@ that parses it on the command line.
 from __future__ import annotations
 
 import itertools
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from randrnn.errors import RandRNNError
 

@@ -17,7 +17,7 @@ import math
 import platform
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +113,7 @@ def _provenance(page: Page, study: Study, meta: dict, df: pd.DataFrame, options:
     versions = " · ".join(map(str, libs))
     rows = [
         ("randrnn version", randrnn.__version__),
-        ("report date (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
+        ("report date (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
         ("study", str(study.path.resolve())),
         ("graphs", str(study.graph_count())),
         ("runs by status", ", ".join(f"{k} {v}" for k, v in counts.items())),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-import tomllib
 import typer
 from rich.rule import Rule
 from rich.table import Table
