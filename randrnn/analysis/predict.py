@@ -55,7 +55,8 @@ FEATURE_SETS: dict[str, list[str]] = {
 PROTOCOLS = ("cv", "thesis")
 # Columns of an `evaluate` result, in order.
 RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "r2",
-                  "r2_sd", "mae", "spearman", "kendall", "n_test", "thesis_r2"]  # fmt: skip
+                  "r2_sd", "r2_pooled", "mae", "spearman", "kendall", "n_test",
+                  "thesis_r2"]  # fmt: skip
 THESIS_TEST_SIZE = 0.10
 THESIS_RANDOM_STATE = 7
 
@@ -144,8 +145,10 @@ def cross_validate(
     """Repeated K-fold scores of one regressor.
 
     Returns ``scores`` (R² of each of the cv × repeats folds), ``r2``/``r2_sd`` (their mean and
-    sample sd), ``mae`` (mean over folds), ``spearman``/``kendall`` (out-of-fold predictions vs
-    truth, averaged over repeats) and, if ``X_new`` is given, ``new`` (each fold model's
+    sample sd), ``r2_pooled`` (R² of all out-of-fold predictions of a repeat at once, averaged
+    over repeats: stays meaningful when a small fold's targets are nearly constant, where a
+    fold's own R² explodes), ``mae`` (mean over folds), ``spearman``/``kendall`` (out-of-fold
+    predictions vs truth, averaged over repeats) and, if ``X_new`` is given, ``new`` (each fold model's
     predictions for its rows, shape (folds, len(X_new))).
     """
     if cv < 2 or repeats < 1:
@@ -168,6 +171,7 @@ def cross_validate(
         "scores": scores,
         "r2": float(np.mean(scores)),
         "r2_sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else math.nan,
+        "r2_pooled": float(np.mean([r2_score(y, o) for o in oof])),
         "mae": float(np.mean(maes)),
         "spearman": float(np.nanmean(ranks[:, 0])) if not np.isnan(ranks[:, 0]).all() else math.nan,
         "kendall": float(np.nanmean(ranks[:, 1])) if not np.isnan(ranks[:, 1]).all() else math.nan,
@@ -241,6 +245,7 @@ def evaluate(
             else:
                 res = thesis_split(X, y, name, seed)
                 res["r2_sd"], n_test = math.nan, res["n_test"]
+                res["r2_pooled"] = res["r2"]  # one split: nothing to pool
             records.append({
                 "cell": cell_name,
                 "regressor": name,
@@ -250,6 +255,7 @@ def evaluate(
                 "n_features": len(cols),
                 "r2": res["r2"],
                 "r2_sd": res["r2_sd"],
+                "r2_pooled": res["r2_pooled"],
                 "mae": res["mae"],
                 "spearman": res["spearman"],
                 "kendall": res["kendall"],
@@ -387,6 +393,7 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
                 table.fmt(r) + ("" if math.isnan(sd) else f" ± {table.fmt(sd)}")
                 for r, sd in zip(rows["r2"], rows["r2_sd"])
             ],
+            "pooled R²": [table.fmt(v) for v in rows["r2_pooled"]],
             "MAE": [table.fmt(v, 4) for v in rows["mae"]],
             "Spearman": [table.fmt(v) for v in rows["spearman"]],
             "Kendall τ": [table.fmt(v) for v in rows["kendall"]],

@@ -122,3 +122,16 @@ def test_predict_graph_gives_prediction_with_spread(df: pd.DataFrame) -> None:
     assert gru["prediction"] == pytest.approx(0.6 + 0.005 * 30, abs=0.02)
     assert gru["fold_lo"] <= gru["prediction"] + 0.02 and gru["fold_sd"] >= 0
     assert gru["tree_sd"] > 0 and gru["outside"] == ""
+
+
+def test_pooled_r2_stays_sane_when_folds_are_nearly_constant():
+    """Pooled out-of-fold R² stays near 0 for a Dummy on near-constant targets; fold R² explodes."""
+    from randrnn.analysis.predict import cross_validate
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.full(30, 0.5)
+    y[:3] += rng.normal(scale=0.01, size=3)  # most folds see (almost) no variance at all
+    res = cross_validate(X, y, "dummy", cv=10, repeats=2, seed=0)
+    assert res["r2_pooled"] <= 0.0 and res["r2_pooled"] > -1.0
+    assert res["r2"] < res["r2_pooled"]
