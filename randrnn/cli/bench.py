@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from randrnn.cli import app, console
+from randrnn.cli.train import parse_range
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import read_graph
@@ -26,14 +27,6 @@ from randrnn.training.bench import (
 )
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import prepare_data
-
-
-def _nodes(text: str) -> tuple[int, int]:
-    try:
-        lo, hi = (int(x) for x in text.split(":"))
-    except ValueError:
-        raise RandRNNError(f"--nodes must look like 10:50, got {text!r}") from None
-    return lo, hi
 
 
 @app.command("bench")
@@ -85,7 +78,7 @@ def bench(
             dags = [to_dag(record["graph"]) for record in st.graphs()[:graphs]]
         source = f"{len(dags)} graphs of study {study}"
     else:
-        lo, hi = _nodes(nodes)
+        lo, hi = parse_range(nodes)
         dags = sample_dags(graphs, seed, (lo, hi), population)
         source = f"{graphs} generated graphs, {lo}–{hi} nodes, seed {seed}"
         if population > graphs:

@@ -29,6 +29,7 @@ from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import from_json, to_json
 from randrnn.models.cells import CELLS
 from randrnn.models.graph_rnn import build_model
+from randrnn.pipeline import study_seed
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import prepare_data
@@ -197,7 +198,7 @@ def train_study(
     if workers < 1:
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
     study.mark_interrupted()
-    seed = int(study.get_meta("seed", 0))
+    seed = study_seed(study)
     jobs = plan_jobs(study, cells, config, seed, assign)
     if on_start:
         on_start(len(jobs))

@@ -166,18 +166,19 @@ class Wavefront(torch.autograd.Function):
                 acts,
                 extra if extra is not None else table.new_empty(0),
                 rows,
+                index,
             )
             ctx.step, ctx.layout = step, layout
         return states
 
     @staticmethod
     def backward(ctx, grad_states):
-        table, w, w_hh, _, states, inputs, acts, extra, rows = ctx.saved_tensors
+        table, w, w_hh, _, states, inputs, acts, extra, rows, index = ctx.saved_tensors
         step, layout = ctx.step, ctx.layout
         g, n, depth, dd = layout.g, layout.n, layout.depth, layout.max_delay
         steps, b = acts.shape[0], acts.shape[3]
         k = table.shape[-1]
-        index = layout.pair_index(b).view(-1)
+        index = index.view(-1)
         stride = g * b * n
         acc = grad_states.clone()
         flat = acc.view(-1)
