@@ -14,8 +14,9 @@ from randrnn.models.graph_rnn import build_model
 from randrnn.reber import make_dataset
 from randrnn.training.batches import Encoded
 from randrnn.training.config import TrainConfig
-from randrnn.training.engine import PackedModels, train_many
+from randrnn.training.engine import ENGINES, PackedModels, train_many
 from randrnn.training.loop import encode_split, fit
+from randrnn.training.native import NativeRecurrence
 from randrnn.training.wavefront import Wavefront
 
 CONFIG = TrainConfig(epochs=1, batch_size=32)
@@ -104,18 +105,22 @@ def test_masked_weights_stay_zero(data, dags) -> None:
         assert (layer.weight_ih_l0[mask == 0] == 0).all()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("cell", list(CELLS))
-def test_wavefront_backward_matches_autograd(cell: str, dags) -> None:
-    """The hand-written backward of the wavefront recurrence passes gradcheck (float64)."""
-    pack = PackedModels(_models(dags[:2], cell, "sinks"))
+def test_recurrence_backward_matches_autograd(cell: str, engine: str, dags) -> None:
+    """The hand-written backward of each engine's recurrence passes gradcheck (float64)."""
+    pack = PackedModels(_models(dags[:2], cell, "sinks"), engine=engine)
     gen = torch.Generator().manual_seed(0)
-    codes = torch.randint(1, 128, (3, 4), generator=gen)
-    k = pack.w.shape[2]
-    table = torch.randn(2, 128, k, dtype=torch.float64, generator=gen, requires_grad=True)
-    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen)).requires_grad_()
+    codes = torch.randint(0, 6, (3, 4), generator=gen)  # six codes: the rest of the table
+    k = pack.w.shape[2]  # gets zero gradient, and numerical gradients need one run per entry
+    table = torch.randn(2, 6, k, dtype=torch.float64, generator=gen, requires_grad=True)
+    mask = pack.w_mask.double()  # only real weights: the native engine reads only those
+    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen) * mask)
+    w.requires_grad_()
     gru = pack.step.recurrent_apart
     w_hh = (
-        (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)).requires_grad_()
+        (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)
+         * pack.w_hh_mask.double()).requires_grad_()  # fmt: skip
         if gru
         else None
     )
@@ -123,13 +128,47 @@ def test_wavefront_backward_matches_autograd(cell: str, dags) -> None:
         torch.randn(2, k, dtype=torch.float64, generator=gen, requires_grad=True) if gru else None
     )
 
-    def run(table, w, *rest):
-        return Wavefront.apply(
-            pack.step, pack.layout, True, table, codes, w, *(rest or (None, None))
-        )
+    def run(table, w, w_hh=None, b_hh=None):
+        table = torch.cat([table, table.new_zeros(2, 122, k)], dim=1)
+        w = w * mask  # gradients only where the masks (the graph) have weights
+        if w_hh is not None:
+            w_hh = w_hh * pack.w_hh_mask.double()
+        if engine == "native":
+            return NativeRecurrence.apply(pack.plan, table, codes, w, w_hh, b_hh)
+        return Wavefront.apply(pack.step, pack.layout, True, table, codes, w, w_hh, b_hh)
 
     inputs = (table, w, w_hh, b_hh) if gru else (table, w)
     assert torch.autograd.gradcheck(run, inputs, nondet_tol=0.0)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_engines_agree(cell: str, data, dags) -> None:
+    """Native and wavefront give the same logits and gradients on a real batch."""
+    train, _ = data
+    codes, lengths, labels = train.batch(torch.arange(64).numpy())
+    out = {}
+    for engine in ENGINES:
+        pack = PackedModels(_models(dags, cell, "sinks"), engine=engine)
+        logits = pack.forward(codes, lengths)
+        F.cross_entropy(logits.reshape(-1, 2), labels.repeat(3)).backward()
+        out[engine] = [logits.detach()] + [p.grad for p in pack.params]
+    for a, b in zip(out["native"], out["wavefront"], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "gru"])
+def test_native_edges_are_the_graph(cell: str, dags) -> None:
+    """One native edge per DAG edge (same step) and per pair of units within a layer (previous
+    step): the model is exactly the graph."""
+    models = _models(dags, cell)
+    plan = PackedModels(models, engine="native").plan
+    ptr = plan.ptr.long()
+    for m, (model, dag) in enumerate(zip(models, dags, strict=True)):
+        edges = slice(int(ptr[m, 0]), int(ptr[m, -1]))
+        toff = plan.toff[edges]
+        assert int((toff == 0).sum()) == dag.number_of_edges()
+        assert int((toff == 1).sum()) == sum(k * k for k in model.layer_sizes)
+        assert int(plan.units[m]) == dag.number_of_nodes()
 
 
 def test_mixed_cells_fail(data, dags) -> None:

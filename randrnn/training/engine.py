@@ -17,6 +17,7 @@ another order, so weights agree to about 1e-6, not bit for bit.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,10 +29,24 @@ from torch.nn import functional as F
 from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
 from randrnn.training.batches import Encoded, eval_batches, train_batches
+from randrnn.training import native
 from randrnn.training.config import TrainConfig
 from randrnn.training.wavefront import STEPS, Wavefront
 
 DEFAULT_PACK_SIZE = 8  # models per pack: 4, 8, 16 measured within 10%, 8 best (README)
+ENGINES = ("native", "wavefront")
+
+
+def default_engine() -> str:
+    """``RANDRNN_ENGINE`` if set; else native where it builds, the wavefront elsewhere."""
+    chosen = os.environ.get("RANDRNN_ENGINE", "").strip().lower()
+    if chosen:
+        if chosen not in ENGINES:
+            raise RandRNNError(
+                f"unknown engine '{chosen}' in RANDRNN_ENGINE; known engines: {', '.join(ENGINES)}"
+            )
+        return chosen
+    return "native" if native.available() else "wavefront"
 
 
 @dataclass(frozen=True)
@@ -128,7 +143,7 @@ def _make_layout(models: Sequence[GraphRNN], wirings: Sequence[_Wiring]) -> Layo
 class PackedModels:
     """G models of one cell type as packed tensors for the wavefront; load, run, store."""
 
-    def __init__(self, models: Sequence[GraphRNN]):
+    def __init__(self, models: Sequence[GraphRNN], engine: str | None = None):
         names = {m.cell.name for m in models}
         if len(names) != 1:
             raise RandRNNError(f"train_many needs models of one cell type, got {sorted(names)}")
@@ -154,6 +169,48 @@ class PackedModels:
                        self.b_out] + ([self.w_hh] if self.gru else [])  # fmt: skip
         for p in self.params:
             p.requires_grad_(True)
+        self.engine = engine or default_engine()
+        if self.engine not in ENGINES:
+            raise RandRNNError(f"unknown engine '{self.engine}'; known: {', '.join(ENGINES)}")
+        self.plan = self._native_plan() if self.engine == "native" else None
+
+    def _native_plan(self) -> native.NativePlan:
+        """Edge lists of the pack for the native recurrence, read off the masks (so pruned
+        connections are gone too): edge (model, target unit i, pair p) for every pair with a
+        weight to i in any gate, and for GRU every recurrent weight w_hh[j → i]."""
+        lay, gates = self.layout, self.step.gates
+        g, n = lay.g, lay.n
+        k, width = gates * n, lay.unit.shape[2]
+        layer = torch.full((g, n), -1, dtype=torch.long)
+        for m, wiring in enumerate(self.wirings):
+            layer[m, : len(wiring.layer_of)] = torch.tensor(wiring.layer_of)
+        edges = self.w_mask.view(g, width, gates, n).ne(0).any(2).nonzero()  # (m, p, i)
+        m, p, i = edges.unbind(1)
+        delay, unit = lay.delay[m, 0, p], lay.unit[m, 0, p]
+        toff = delay - (layer[m, i] - layer[m, unit])
+        woff = (m * width + p) * k + i
+        if self.gru:
+            rec = self.w_hh_mask.view(g, n, gates, n).ne(0).any(2).nonzero()  # (m, j, i)
+            m = torch.cat([m, rec[:, 0]])
+            i = torch.cat([i, rec[:, 2]])
+            unit = torch.cat([unit, rec[:, 1]])
+            toff = torch.cat([toff, torch.ones(len(rec), dtype=torch.long)])
+            woff = torch.cat([woff, (rec[:, 0] * n + rec[:, 1]) * k + rec[:, 2]])
+        if not bool(((toff == 0) | (toff == 1)).all()):
+            raise RandRNNError("internal: an edge reaches further back than one step")
+        order = torch.argsort(m * n + i, stable=True)
+        counts = torch.bincount((m * n + i)[order], minlength=g * n).view(g, n)
+        ends = counts.reshape(-1).cumsum(0).view(g, n)  # global: edges of all models in a row
+        ptr = torch.cat([ends[:, :1] - counts[:, :1], ends], dim=1)
+        units = [len(w.layer_of) for w in self.wirings]
+        first = [model.layer_sizes[0] for model in self.models]
+        int32 = torch.int32
+        return native.NativePlan(
+            cell=native.CELL_CODES[self.models[0].cell.name], g=g, n=n, gates=gates,
+            ptr=ptr.to(int32), src=unit[order].to(int32), toff=toff[order].to(int32),
+            woff=woff[order].contiguous(), units=torch.tensor(units, dtype=int32),
+            first=torch.tensor(first, dtype=int32),
+        )  # fmt: skip
 
     def _places(self, m: int, model: GraphRNN, wiring: _Wiring) -> list[tuple]:
         """Where each model tensor goes: (packed, packed mask or None, index into them,
@@ -223,9 +280,15 @@ class PackedModels:
         table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
         w_hh = self.w_hh * self.w_hh_mask if self.gru else None
         b_hh = self.b_hh if self.gru else None
-        states = Wavefront.apply(self.step, lay, torch.is_grad_enabled(), table, codes,
-                                 self.w * self.w_mask, w_hh, b_hh)  # fmt: skip
-        features = torch.take(states, lay.readout_index(lengths))
+        w = self.w * self.w_mask
+        if self.plan is not None:
+            h = native.NativeRecurrence.apply(self.plan, table, codes, w, w_hh, b_hh)
+            features = torch.take(h, self.plan.readout_index(codes.shape[1], lengths,
+                                                              lay.read_unit))  # fmt: skip
+        else:
+            states = Wavefront.apply(self.step, lay, torch.is_grad_enabled(), table, codes, w,
+                                     w_hh, b_hh)  # fmt: skip
+            features = torch.take(states, lay.readout_index(lengths))
         return torch.baddbmm(self.b_out.unsqueeze(1), features, self.w_out * self.out_mask)
 
 

@@ -1,0 +1,184 @@
+"""The native recurrence: `native.cpp` compiled on first use, called with raw tensor pointers.
+
+A pack of G models, padded to N units, runs time step by time step and unit by unit in
+topological order, one edge at a time: each edge and gate is one multiply-add over the batch
+(`native.cpp`). Nothing is spent on padding pairs, inactive units or warm-up steps, which is
+where the wavefront's dense products went (`randrnn.training.wavefront`).
+
+The library is built with the system C++ compiler (``g++ -O3 -march=native``) into
+``~/.cache/randrnn/native/<hash>/`` — the hash covers the source, the flags, the compiler and
+the CPU — atomically, so concurrent workers build it at most once each and never load half a
+file. Without a compiler the engine falls back to the wavefront (`available()` says which).
+
+Tensors, for G models padded to N units, batch B, T steps (see `NativePlan` for the edges):
+  table (G, 128, K)         K = gates·N, gate-major columns: layer-0 inputs of each code + bias
+  w (G, P, K), w_hh (G, N, K), b_hh (G, K)   as in the wavefront (w_hh, b_hh: GRU only)
+  h (G, T, N, B)            every unit's output at every step; the readout reads from it
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import torch
+
+Tensor = torch.Tensor
+
+SOURCE = Path(__file__).with_name("native.cpp")
+FLAGS = ["-O3", "-march=native", "-std=c++17", "-fPIC", "-shared", "-fno-math-errno",
+         "-fno-trapping-math", "-fassociative-math", "-fno-signed-zeros"]  # fmt: skip
+CELL_CODES = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "gru": 3}
+_SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
+
+
+class NativeUnavailable(RuntimeError):
+    """The native library could not be built here (no compiler, or it failed)."""
+
+
+def _compiler() -> str:
+    found = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
+    if not found:
+        raise NativeUnavailable("no C++ compiler (g++ or c++) on PATH")
+    return found
+
+
+def _cpu() -> str:
+    """What -march=native depends on: the CPU's model and flags (Linux), else the platform."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    keep = [line for line in text.splitlines() if line.startswith(("model name", "flags"))]
+    return "\n".join(sorted(set(keep)))
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("RANDRNN_CACHE") or Path.home() / ".cache" / "randrnn"
+    return Path(root) / "native"
+
+
+@cache
+def library() -> ctypes.CDLL:
+    """Build (once per source, compiler and CPU) and load the native library."""
+    compiler = _compiler()
+    try:
+        version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
+                                 check=True).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise NativeUnavailable(f"{compiler} does not run: {err}") from err
+    key = hashlib.sha256(
+        "\0".join([SOURCE.read_text(), " ".join(FLAGS), version, _cpu()]).encode()
+    ).hexdigest()[:16]
+    target = cache_dir() / key / "librandrnn.so"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        os.close(fd)
+        try:
+            done = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", partial],
+                                  capture_output=True, text=True)  # fmt: skip
+            if done.returncode != 0:
+                raise NativeUnavailable(f"compiling {SOURCE.name} failed: {done.stderr.strip()}")
+            os.replace(partial, target)  # atomic: other processes see all of it or nothing
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+    lib = ctypes.CDLL(str(target))
+    for suffix in _SUFFIX.values():
+        getattr(lib, f"randrnn_forward_{suffix}").restype = None
+        getattr(lib, f"randrnn_backward_{suffix}").restype = None
+    return lib
+
+
+def available() -> bool:
+    """True if the native library builds and loads on this machine."""
+    try:
+        library()
+    except (NativeUnavailable, OSError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class NativePlan:
+    """The edges of a pack: for model m and unit i, edges ptr[m, i] … ptr[m, i + 1] − 1.
+
+    Edge q reads unit src[q] at step t − toff[q] (0: an earlier layer at the same step; 1: the
+    unit's own layer at the previous step) with the gate-0 weight at flat offset woff[q] of w
+    (of w_hh for GRU recurrence); gate k's weight is k·N entries further.
+    """
+
+    cell: int
+    g: int
+    n: int
+    gates: int
+    ptr: Tensor  # (G, N + 1) int32
+    src: Tensor  # (E,) int32
+    toff: Tensor  # (E,) int32
+    woff: Tensor  # (E,) int64
+    units: Tensor  # (G,) int32 real units per model
+    first: Tensor  # (G,) int32 layer-0 units per model
+
+    def readout_index(self, t: int, lengths: Tensor, read_unit: Tensor) -> Tensor:
+        """(G, B, R) offsets into h (G, T, N, B) of each readout unit at each true last step."""
+        b = lengths.shape[0]
+        model = torch.arange(self.g).view(-1, 1, 1) * (t * self.n * b)
+        step = (lengths.view(1, b, 1) - 1) * (self.n * b)
+        return model + step + read_unit * b + torch.arange(b).view(1, b, 1)
+
+
+def _ptr(x: Tensor | None) -> ctypes.c_void_p:
+    return ctypes.c_void_p(x.data_ptr() if x is not None and x.numel() else 0)
+
+
+def _plan_args(plan: NativePlan) -> list[ctypes.c_void_p]:
+    return [_ptr(x) for x in (plan.ptr, plan.src, plan.toff, plan.woff, plan.units, plan.first)]
+
+
+class NativeRecurrence(torch.autograd.Function):
+    """h (G, T, N, B) of a pack from the table, the codes and the weights (see module docs)."""
+
+    @staticmethod
+    def forward(ctx, plan: NativePlan, table, codes, w, w_hh, b_hh):
+        lib = library()
+        g, n = plan.g, plan.n
+        b, t = codes.shape
+        dtype = table.dtype
+        table, codes, w = table.contiguous(), codes.contiguous(), w.contiguous()
+        if w_hh is not None:
+            w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
+        shape = torch.tensor([g, n, w.shape[1], b, t, plan.cell, plan.gates], dtype=torch.int64)
+        h = table.new_zeros(g, t, n, b)
+        act = table.new_empty(g, t, plan.gates, n, b)
+        extra = table.new_empty(g, t, n, b) if plan.gates > 1 else None
+        getattr(lib, f"randrnn_forward_{_SUFFIX[dtype]}")(
+            _ptr(shape), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w), _ptr(w_hh),
+            _ptr(b_hh), _ptr(h), _ptr(act), _ptr(extra),
+        )  # fmt: skip
+        ctx.plan = plan
+        ctx.save_for_backward(shape, codes, w, w_hh, h, act, extra)
+        return h
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        shape, codes, w, w_hh, h, act, extra = ctx.saved_tensors
+        plan = ctx.plan
+        dh = grad_h.contiguous().clone()  # accumulated into by the kernel
+        g_table = w.new_zeros(plan.g, 128, plan.gates * plan.n)
+        g_w = torch.zeros_like(w)
+        g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
+        g_b_hh = w.new_zeros(plan.g, plan.gates * plan.n) if w_hh is not None else None
+        getattr(library(), f"randrnn_backward_{_SUFFIX[w.dtype]}")(
+            _ptr(shape), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh), _ptr(h), _ptr(act),
+            _ptr(extra), _ptr(dh), _ptr(g_table), _ptr(g_w), _ptr(g_w_hh), _ptr(g_b_hh),
+        )  # fmt: skip
+        return None, g_table, None, g_w, g_w_hh, g_b_hh
