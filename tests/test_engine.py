@@ -114,13 +114,11 @@ def test_recurrence_backward_matches_autograd(cell: str, engine: str, dags) -> N
     codes = torch.randint(0, 6, (3, 4), generator=gen)  # six codes: the rest of the table
     k = pack.w.shape[2]  # gets zero gradient, and numerical gradients need one run per entry
     table = torch.randn(2, 6, k, dtype=torch.float64, generator=gen, requires_grad=True)
-    mask = pack.w_mask.double()  # only real weights: the native engine reads only those
-    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen) * mask)
-    w.requires_grad_()
+    mask = pack.w_mask.double()
+    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen)).requires_grad_()
     gru = pack.step.recurrent_apart
     w_hh = (
-        (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)
-         * pack.w_hh_mask.double()).requires_grad_()  # fmt: skip
+        (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)).requires_grad_()
         if gru
         else None
     )
@@ -130,7 +128,7 @@ def test_recurrence_backward_matches_autograd(cell: str, engine: str, dags) -> N
 
     def run(table, w, w_hh=None, b_hh=None):
         table = torch.cat([table, table.new_zeros(2, 122, k)], dim=1)
-        w = w * mask  # gradients only where the masks (the graph) have weights
+        w = w * mask  # only the graph's weights: the native engine reads no others
         if w_hh is not None:
             w_hh = w_hh * pack.w_hh_mask.double()
         if engine == "native":

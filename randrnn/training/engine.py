@@ -28,8 +28,8 @@ from torch.nn import functional as F
 
 from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
-from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training import native
+from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
 from randrnn.training.wavefront import STEPS, Wavefront
 

@@ -85,7 +85,7 @@ def library() -> ctypes.CDLL:
         os.close(fd)
         try:
             done = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", partial],
-                                  capture_output=True, text=True)  # fmt: skip
+                                  capture_output=True, text=True, check=False)  # fmt: skip
             if done.returncode != 0:
                 raise NativeUnavailable(f"compiling {SOURCE.name} failed: {done.stderr.strip()}")
             os.replace(partial, target)  # atomic: other processes see all of it or nothing
