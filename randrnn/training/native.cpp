@@ -17,9 +17,12 @@ namespace {
 
 enum Cell { RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, GRU = 3 };
 
+#define INLINE inline __attribute__((always_inline))  // inlined, the loops vectorize
+#define NOINLINE __attribute__((noinline))
+
 // exp for float that the compiler vectorizes (Cephes' polynomial after range reduction; ~2 ulp).
-inline float exp_approx(float x) {
-    x = std::fmin(std::fmax(x, -87.0f), 88.0f);
+INLINE float exp_approx(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);  // not fmin/fmax: they block vectorizing
     float n = std::floor(x * 1.44269504088896341f + 0.5f);
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -35,16 +38,178 @@ inline float exp_approx(float x) {
     return p * scale;
 }
 
-inline double exp_approx(double x) { return std::exp(x); }
+INLINE double exp_approx(double x) { return std::exp(x); }
 
-template <typename T> inline T sigmoid(T x) { return T(1) / (T(1) + exp_approx(-x)); }
+template <typename T> INLINE T sigmoid(T x) { return T(1) / (T(1) + exp_approx(-x)); }
 
-template <typename T> inline T tanh_approx(T x) {
+template <typename T> INLINE T tanh_approx(T x) {
     return T(1) - T(2) / (exp_approx(T(2) * x) + T(1));
 }
 
-inline double tanh_exact(double x) { return std::tanh(x); }
-inline float tanh_exact(float x) { return tanh_approx(x); }
+INLINE double tanh_exact(double x) { return std::tanh(x); }
+INLINE float tanh_exact(float x) { return tanh_approx(x); }
+
+// Elementwise work of one unit over the batch. Separate functions, so that restrict holds and
+// every loop vectorizes (in the middle of the loops below, GCC gives up on the alias checks).
+#define R __restrict__
+
+template <typename T>
+NOINLINE void rnn_forward(int cell, const T* R a0, T* R a, T* R h, int64_t B) {
+    if (cell == RNN_TANH)
+        for (int64_t b = 0; b < B; ++b) a[b] = h[b] = tanh_exact(a0[b]);
+    else
+        for (int64_t b = 0; b < B; ++b) a[b] = h[b] = a0[b] > T(0) ? a0[b] : T(0);
+}
+
+template <typename T>
+NOINLINE void lstm_forward(const T* R a0, const T* R a1, const T* R a2, const T* R a3,
+                           const T* R cp, T* R ig, T* R fg, T* R gg, T* R og, T* R c, T* R h,
+                           int64_t B) {
+    for (int64_t b = 0; b < B; ++b) {
+        const T iv = sigmoid(a0[b]), fv = sigmoid(a1[b]), gv = tanh_exact(a2[b]);
+        const T ov = sigmoid(a3[b]), cv = fv * cp[b] + iv * gv;
+        ig[b] = iv;
+        fg[b] = fv;
+        gg[b] = gv;
+        og[b] = ov;
+        c[b] = cv;
+        h[b] = ov * tanh_exact(cv);
+    }
+}
+
+template <typename T>
+NOINLINE void gru_forward(const T* R a0, const T* R a1, const T* R a2, const T* R an,
+                          const T* R hp, T* R rg, T* R zg, T* R ng, T* R x, T* R h, int64_t B) {
+    for (int64_t b = 0; b < B; ++b) {
+        const T rv = sigmoid(a0[b]), zv = sigmoid(a1[b]);
+        const T nv = tanh_exact(a2[b] + rv * an[b]);
+        rg[b] = rv;
+        zg[b] = zv;
+        ng[b] = nv;
+        x[b] = an[b];
+        h[b] = nv + zv * (hp[b] - nv);
+    }
+}
+
+template <typename T>
+NOINLINE void rnn_backward(int cell, const T* R a, const T* R dh, T* R d0, int64_t B) {
+    if (cell == RNN_TANH)
+        for (int64_t b = 0; b < B; ++b) d0[b] = dh[b] * (T(1) - a[b] * a[b]);
+    else
+        for (int64_t b = 0; b < B; ++b) d0[b] = a[b] > T(0) ? dh[b] : T(0);
+}
+
+// dcn: in, the cell gradient from step t + 1; out, the one for step t − 1.
+template <typename T>
+NOINLINE void lstm_backward(const T* R ig, const T* R fg, const T* R gg, const T* R og,
+                            const T* R c, const T* R cp, const T* R dh, T* R dcn, T* R d0,
+                            T* R d1, T* R d2, T* R d3, int64_t B) {
+    for (int64_t b = 0; b < B; ++b) {
+        const T tc = tanh_exact(c[b]);
+        const T dc = dcn[b] + dh[b] * og[b] * (T(1) - tc * tc);
+        d0[b] = dc * gg[b] * ig[b] * (T(1) - ig[b]);
+        d1[b] = dc * cp[b] * fg[b] * (T(1) - fg[b]);
+        d2[b] = dc * ig[b] * (T(1) - gg[b] * gg[b]);
+        d3[b] = dh[b] * tc * og[b] * (T(1) - og[b]);
+        dcn[b] = dc * fg[b];
+    }
+}
+
+// One edge, forward: gate k's pre-activation gets w[k·N] · (the source unit's output).
+template <typename T>
+NOINLINE void edge_forward(int gates, const T* w, int64_t n, const T* R hs, T* R a0, T* R a1,
+                           T* R a2, T* R a3, int64_t B) {
+    const T w0 = w[0];
+    if (gates == 1) {
+        for (int64_t b = 0; b < B; ++b) a0[b] += w0 * hs[b];
+        return;
+    }
+    const T w1 = w[n], w2 = w[2 * n];
+    if (gates == 3) {
+        for (int64_t b = 0; b < B; ++b) {
+            a0[b] += w0 * hs[b];
+            a1[b] += w1 * hs[b];
+            a2[b] += w2 * hs[b];
+        }
+        return;
+    }
+    const T w3 = w[3 * n];
+    for (int64_t b = 0; b < B; ++b) {
+        a0[b] += w0 * hs[b];
+        a1[b] += w1 * hs[b];
+        a2[b] += w2 * hs[b];
+        a3[b] += w3 * hs[b];
+    }
+}
+
+// One edge, backward: weight gradients (batch sums) and the source unit's output gradient.
+template <typename T>
+NOINLINE void edge_backward(int gates, const T* w, T* gw, int64_t n, const T* R hs, T* R ds,
+                            const T* R d0, const T* R d1, const T* R d2, const T* R d3,
+                            int64_t B) {
+    const T w0 = w[0];
+    if (gates == 1) {
+        T s0 = 0;
+        for (int64_t b = 0; b < B; ++b) {
+            s0 += d0[b] * hs[b];
+            ds[b] += w0 * d0[b];
+        }
+        gw[0] += s0;
+        return;
+    }
+    const T w1 = w[n], w2 = w[2 * n];
+    if (gates == 3) {
+        T s0 = 0, s1 = 0, s2 = 0;
+        for (int64_t b = 0; b < B; ++b) {
+            s0 += d0[b] * hs[b];
+            s1 += d1[b] * hs[b];
+            s2 += d2[b] * hs[b];
+            ds[b] += w0 * d0[b] + w1 * d1[b] + w2 * d2[b];
+        }
+        gw[0] += s0;
+        gw[n] += s1;
+        gw[2 * n] += s2;
+        return;
+    }
+    const T w3 = w[3 * n];
+    T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        s0 += d0[b] * hs[b];
+        s1 += d1[b] * hs[b];
+        s2 += d2[b] * hs[b];
+        s3 += d3[b] * hs[b];
+        ds[b] += w0 * d0[b] + w1 * d1[b] + w2 * d2[b] + w3 * d3[b];
+    }
+    gw[0] += s0;
+    gw[n] += s1;
+    gw[2 * n] += s2;
+    gw[3 * n] += s3;
+}
+
+// dan: gradient of the new gate's recurrent part; dhp (may alias nothing else): own unit, t − 1.
+template <typename T>
+NOINLINE void gru_backward(const T* R rg, const T* R zg, const T* R ng, const T* R x,
+                           const T* R hp, const T* R dh, T* R dhp, T* R d0, T* R d1, T* R d2,
+                           T* R dan, T* R sums, int64_t B) {
+    T sr = 0, sz = 0, sn = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        const T dn = dh[b] * (T(1) - zg[b]) * (T(1) - ng[b] * ng[b]);
+        const T dr = dn * x[b] * rg[b] * (T(1) - rg[b]);
+        const T dz = dh[b] * (hp[b] - ng[b]) * zg[b] * (T(1) - zg[b]);
+        const T da = dn * rg[b];
+        d0[b] = dr;
+        d1[b] = dz;
+        d2[b] = dn;
+        dan[b] = da;
+        dhp[b] += dh[b] * zg[b];
+        sr += dr;
+        sz += dz;
+        sn += da;
+    }
+    sums[0] += sr;
+    sums[1] += sz;
+    sums[2] += sn;
+}
 
 struct Shape {
     int64_t g, n, p, b, t, cell, gates;
@@ -70,9 +235,10 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
     const T* tab = table + m * 128 * K;
     const T* bh = gru ? b_hh + m * K : nullptr;
     const int32_t* ptr = e.ptr + m * (N + 1);
-    std::vector<T> buf(4 * B + B);
+    std::vector<T> buf(6 * B, T(0));
     T* acc[4] = {buf.data(), buf.data() + B, buf.data() + 2 * B, buf.data() + 3 * B};
     T* an = buf.data() + 4 * B;  // GRU: recurrent part of the new gate
+    const T* zero = buf.data() + 5 * B;  // the initial state
     for (int64_t t = 0; t < s.t; ++t) {
         T* ht = h + t * N * B;
         T* at = act + t * G * N * B;
@@ -99,86 +265,25 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
             for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
                 const int64_t tt = t - e.toff[q];
                 if (tt < 0) continue;  // the initial state is zero
-                const T* __restrict__ hs = h + (tt * N + e.src[q]) * B;
-                if (gru && e.toff[q]) {
-                    const T* wq = w_hh + e.woff[q];
-                    const T w0 = wq[0], w1 = wq[N], w2 = wq[2 * N];
-                    T* __restrict__ a0 = acc[0];
-                    T* __restrict__ a1 = acc[1];
-                    for (int64_t b = 0; b < B; ++b) {
-                        a0[b] += w0 * hs[b];
-                        a1[b] += w1 * hs[b];
-                        an[b] += w2 * hs[b];
-                    }
-                } else if (G == 1) {
-                    const T w0 = w[e.woff[q]];
-                    T* __restrict__ a0 = acc[0];
-                    for (int64_t b = 0; b < B; ++b) a0[b] += w0 * hs[b];
-                } else if (G == 3) {
-                    const T* wq = w + e.woff[q];
-                    const T w0 = wq[0], w1 = wq[N], w2 = wq[2 * N];
-                    T* __restrict__ a0 = acc[0];
-                    T* __restrict__ a1 = acc[1];
-                    T* __restrict__ a2 = acc[2];
-                    for (int64_t b = 0; b < B; ++b) {
-                        a0[b] += w0 * hs[b];
-                        a1[b] += w1 * hs[b];
-                        a2[b] += w2 * hs[b];
-                    }
-                } else {
-                    const T* wq = w + e.woff[q];
-                    const T w0 = wq[0], w1 = wq[N], w2 = wq[2 * N], w3 = wq[3 * N];
-                    T* __restrict__ a0 = acc[0];
-                    T* __restrict__ a1 = acc[1];
-                    T* __restrict__ a2 = acc[2];
-                    T* __restrict__ a3 = acc[3];
-                    for (int64_t b = 0; b < B; ++b) {
-                        a0[b] += w0 * hs[b];
-                        a1[b] += w1 * hs[b];
-                        a2[b] += w2 * hs[b];
-                        a3[b] += w3 * hs[b];
-                    }
-                }
-            }
-            T* __restrict__ hi = ht + i * B;
-            if (s.cell == RNN_TANH || s.cell == RNN_RELU) {
-                T* __restrict__ a = at + i * B;
-                const T* a0 = acc[0];
-                if (s.cell == RNN_TANH)
-                    for (int64_t b = 0; b < B; ++b) a[b] = tanh_exact(a0[b]);
+                const T* hs = h + (tt * N + e.src[q]) * B;
+                if (gru && e.toff[q])  // GRU recurrence: the new gate's part goes to `an`
+                    edge_forward<T>(3, w_hh + e.woff[q], N, hs, acc[0], acc[1], an, nullptr, B);
                 else
-                    for (int64_t b = 0; b < B; ++b) a[b] = a0[b] > T(0) ? a0[b] : T(0);
-                for (int64_t b = 0; b < B; ++b) hi[b] = a[b];
+                    edge_forward<T>(G, w + e.woff[q], N, hs, acc[0], acc[1], acc[2], acc[3], B);
+            }
+            T* hi = ht + i * B;
+            T* ai = at + i * B;  // gate k of unit i: ai + k·N·B
+            const int64_t nb = N * B;
+            if (s.cell == RNN_TANH || s.cell == RNN_RELU) {
+                rnn_forward<T>(s.cell, acc[0], ai, hi, B);
             } else if (lstm) {
-                T* __restrict__ ig = at + i * B;
-                T* __restrict__ fg = at + (N + i) * B;
-                T* __restrict__ gg = at + (2 * N + i) * B;
-                T* __restrict__ og = at + (3 * N + i) * B;
-                T* __restrict__ c = xt + i * B;
-                const T* cp = t > 0 ? xt - N * B + i * B : nullptr;
-                for (int64_t b = 0; b < B; ++b) {
-                    ig[b] = sigmoid(acc[0][b]);
-                    fg[b] = sigmoid(acc[1][b]);
-                    gg[b] = tanh_exact(acc[2][b]);
-                    og[b] = sigmoid(acc[3][b]);
-                    const T prev = cp ? cp[b] : T(0);
-                    c[b] = fg[b] * prev + ig[b] * gg[b];
-                    hi[b] = og[b] * tanh_exact(c[b]);
-                }
+                const T* cp = t > 0 ? xt - nb + i * B : zero;
+                lstm_forward<T>(acc[0], acc[1], acc[2], acc[3], cp, ai, ai + nb, ai + 2 * nb,
+                                ai + 3 * nb, xt + i * B, hi, B);
             } else {
-                T* __restrict__ rg = at + i * B;
-                T* __restrict__ zg = at + (N + i) * B;
-                T* __restrict__ ng = at + (2 * N + i) * B;
-                T* __restrict__ x = xt + i * B;
-                const T* hp = t > 0 ? ht - N * B + i * B : nullptr;
-                for (int64_t b = 0; b < B; ++b) {
-                    rg[b] = sigmoid(acc[0][b]);
-                    zg[b] = sigmoid(acc[1][b]);
-                    x[b] = an[b];
-                    ng[b] = tanh_exact(acc[2][b] + rg[b] * an[b]);
-                    const T prev = hp ? hp[b] : T(0);
-                    hi[b] = ng[b] + zg[b] * (prev - ng[b]);
-                }
+                const T* hp = t > 0 ? ht - nb + i * B : zero;
+                gru_forward<T>(acc[0], acc[1], acc[2], an, hp, ai, ai + nb, ai + 2 * nb,
+                               xt + i * B, hi, B);
             }
         }
     }
@@ -193,9 +298,11 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
     T* gtab = g_table + m * 128 * K;
     T* gbh = gru ? g_b_hh + m * K : nullptr;
     const int32_t* ptr = e.ptr + m * (N + 1);
-    std::vector<T> buf(4 * B + B, T(0));
+    std::vector<T> buf(6 * B, T(0));
     T* d[4] = {buf.data(), buf.data() + B, buf.data() + 2 * B, buf.data() + 3 * B};
     T* dan = buf.data() + 4 * B;
+    const T* zero = buf.data() + 5 * B;
+    std::vector<T> sink(B);  // GRU: the own-unit gradient of step −1, dropped
     std::vector<T> dc_next(lstm ? N * B : 0, T(0));  // LSTM: cell gradient from step t + 1
     for (int64_t t = s.t - 1; t >= 0; --t) {
         T* dht = dh_all + t * N * B;
@@ -203,57 +310,24 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
         const T* ht = h + t * N * B;
         const T* xt = extra ? extra + t * N * B : nullptr;
         for (int64_t i = e.units[m] - 1; i >= 0; --i) {
-            const T* __restrict__ dh = dht + i * B;
-            if (s.cell == RNN_TANH) {
-                const T* a = at + i * B;
-                for (int64_t b = 0; b < B; ++b) d[0][b] = dh[b] * (T(1) - a[b] * a[b]);
-            } else if (s.cell == RNN_RELU) {
-                const T* a = at + i * B;
-                for (int64_t b = 0; b < B; ++b) d[0][b] = a[b] > T(0) ? dh[b] : T(0);
+            const T* dh = dht + i * B;
+            const T* ai = at + i * B;  // gate k of unit i: ai + k·N·B
+            const int64_t nb = N * B;
+            if (s.cell == RNN_TANH || s.cell == RNN_RELU) {
+                rnn_backward<T>(s.cell, ai, dh, d[0], B);
             } else if (lstm) {
-                const T* ig = at + i * B;
-                const T* fg = at + (N + i) * B;
-                const T* gg = at + (2 * N + i) * B;
-                const T* og = at + (3 * N + i) * B;
-                const T* c = xt + i * B;
-                const T* cp = t > 0 ? xt - N * B + i * B : nullptr;
-                T* __restrict__ dcn = dc_next.data() + i * B;
-                for (int64_t b = 0; b < B; ++b) {
-                    const T tc = tanh_exact(c[b]);
-                    const T dc = dcn[b] + dh[b] * og[b] * (T(1) - tc * tc);
-                    const T prev = cp ? cp[b] : T(0);
-                    d[0][b] = dc * gg[b] * ig[b] * (T(1) - ig[b]);
-                    d[1][b] = dc * prev * fg[b] * (T(1) - fg[b]);
-                    d[2][b] = dc * ig[b] * (T(1) - gg[b] * gg[b]);
-                    d[3][b] = dh[b] * tc * og[b] * (T(1) - og[b]);
-                    dcn[b] = dc * fg[b];
-                }
+                const T* cp = t > 0 ? xt - nb + i * B : zero;
+                lstm_backward<T>(ai, ai + nb, ai + 2 * nb, ai + 3 * nb, xt + i * B, cp, dh,
+                                 dc_next.data() + i * B, d[0], d[1], d[2], d[3], B);
             } else {
-                const T* rg = at + i * B;
-                const T* zg = at + (N + i) * B;
-                const T* ng = at + (2 * N + i) * B;
-                const T* x = xt + i * B;
-                const T* hp = t > 0 ? ht - N * B + i * B : nullptr;
-                T* dhp = t > 0 ? dht - N * B + i * B : nullptr;
-                for (int64_t b = 0; b < B; ++b) {
-                    const T dn = dh[b] * (T(1) - zg[b]) * (T(1) - ng[b] * ng[b]);
-                    const T prev = hp ? hp[b] : T(0);
-                    d[2][b] = dn;
-                    dan[b] = dn * rg[b];
-                    d[1][b] = dh[b] * (prev - ng[b]) * zg[b] * (T(1) - zg[b]);
-                    d[0][b] = dn * x[b] * rg[b] * (T(1) - rg[b]);
-                }
-                if (dhp)
-                    for (int64_t b = 0; b < B; ++b) dhp[b] += dh[b] * zg[b];
-                T sr = 0, sz = 0, sn = 0;
-                for (int64_t b = 0; b < B; ++b) {
-                    sr += d[0][b];
-                    sz += d[1][b];
-                    sn += dan[b];
-                }
-                gbh[i] += sr;
-                gbh[N + i] += sz;
-                gbh[2 * N + i] += sn;
+                const T* hp = t > 0 ? ht - nb + i * B : zero;
+                T* dhp = t > 0 ? dht - nb + i * B : sink.data();  // nothing before step 0
+                T sums[3] = {0, 0, 0};
+                gru_backward<T>(ai, ai + nb, ai + 2 * nb, xt + i * B, hp, dh, dhp, d[0], d[1],
+                                d[2], dan, sums, B);
+                gbh[i] += sums[0];
+                gbh[N + i] += sums[1];
+                gbh[2 * N + i] += sums[2];
             }
             if (i < e.first[m]) {
                 for (int64_t k = 0; k < G; ++k)
@@ -269,55 +343,14 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
             for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
                 const int64_t tt = t - e.toff[q];
                 if (tt < 0) continue;
-                const T* __restrict__ hs = h + (tt * N + e.src[q]) * B;
-                T* __restrict__ ds = dh_all + (tt * N + e.src[q]) * B;
-                const bool apart = gru && e.toff[q];
-                const T* wq = (apart ? w_hh : w) + e.woff[q];
-                T* gq = (apart ? g_w_hh : g_w) + e.woff[q];
-                const T* g2 = apart ? dan : d[2];
-                if (G == 1) {
-                    const T w0 = wq[0];
-                    const T* __restrict__ d0 = d[0];
-                    T s0 = 0;
-                    for (int64_t b = 0; b < B; ++b) {
-                        s0 += d0[b] * hs[b];
-                        ds[b] += w0 * d0[b];
-                    }
-                    gq[0] += s0;
-                } else if (G == 3) {
-                    const T w0 = wq[0], w1 = wq[N], w2 = wq[2 * N];
-                    const T* __restrict__ d0 = d[0];
-                    const T* __restrict__ d1 = d[1];
-                    const T* __restrict__ d2 = g2;
-                    T s0 = 0, s1 = 0, s2 = 0;
-                    for (int64_t b = 0; b < B; ++b) {
-                        s0 += d0[b] * hs[b];
-                        s1 += d1[b] * hs[b];
-                        s2 += d2[b] * hs[b];
-                        ds[b] += w0 * d0[b] + w1 * d1[b] + w2 * d2[b];
-                    }
-                    gq[0] += s0;
-                    gq[N] += s1;
-                    gq[2 * N] += s2;
-                } else {
-                    const T w0 = wq[0], w1 = wq[N], w2 = wq[2 * N], w3 = wq[3 * N];
-                    const T* __restrict__ d0 = d[0];
-                    const T* __restrict__ d1 = d[1];
-                    const T* __restrict__ d2 = d[2];
-                    const T* __restrict__ d3 = d[3];
-                    T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                    for (int64_t b = 0; b < B; ++b) {
-                        s0 += d0[b] * hs[b];
-                        s1 += d1[b] * hs[b];
-                        s2 += d2[b] * hs[b];
-                        s3 += d3[b] * hs[b];
-                        ds[b] += w0 * d0[b] + w1 * d1[b] + w2 * d2[b] + w3 * d3[b];
-                    }
-                    gq[0] += s0;
-                    gq[N] += s1;
-                    gq[2 * N] += s2;
-                    gq[3 * N] += s3;
-                }
+                const T* hs = h + (tt * N + e.src[q]) * B;
+                T* ds = dh_all + (tt * N + e.src[q]) * B;
+                if (gru && e.toff[q])
+                    edge_backward<T>(3, w_hh + e.woff[q], g_w_hh + e.woff[q], N, hs, ds, d[0],
+                                     d[1], dan, nullptr, B);
+                else
+                    edge_backward<T>(G, w + e.woff[q], g_w + e.woff[q], N, hs, ds, d[0], d[1],
+                                     d[2], d[3], B);
             }
         }
     }
