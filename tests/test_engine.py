@@ -132,7 +132,7 @@ def test_recurrence_backward_matches_autograd(cell: str, engine: str, dags) -> N
         if w_hh is not None:
             w_hh = w_hh * pack.w_hh_mask.double()
         if engine == "native":
-            return NativeRecurrence.apply(pack.plan, table, codes, w, w_hh, b_hh)
+            return NativeRecurrence.apply(pack.plan, None, table, codes, w, w_hh, b_hh)
         return Wavefront.apply(pack.step, pack.layout, True, table, codes, w, w_hh, b_hh)
 
     inputs = (table, w, w_hh, b_hh) if gru else (table, w)

@@ -26,6 +26,7 @@ from randrnn.training.bench import (
     time_generation,
 )
 from randrnn.training.config import TrainConfig
+from randrnn.training.engine import ENGINES, default_engine
 from randrnn.training.loop import prepare_data
 
 
@@ -57,6 +58,13 @@ def bench(
         int | None, typer.Option(help="Models per engine pack (default: engine's).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Training engine: native or wavefront (default: native where a C++ "
+            "compiler builds it, else wavefront)."
+        ),
+    ] = None,
     population: Annotated[
         int,
         typer.Option(
@@ -68,6 +76,9 @@ def bench(
     """Train a small sample of graphs with the engine on the default data and time it."""
     if workers < 1 or graphs < 1:
         raise RandRNNError("--workers and --graphs must be at least 1")
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise RandRNNError(f"unknown engine '{engine}'; known engines: {', '.join(ENGINES)}")
     if graph:
         dags = [to_dag(read_graph(path)) for path in graph]
         source = f"{len(dags)} graph file(s)"
@@ -92,7 +103,8 @@ def bench(
     generate_seconds = time_generation()
 
     table = Table(title=f"engine benchmark: {source}, {len(train)} training strings, "
-                        f"batch {config.batch_size}, {workers} worker(s) × 1 thread",
+                        f"batch {config.batch_size}, {workers} worker(s) × 1 thread, "
+                        f"{engine} engine",
                   title_justify="left")  # fmt: skip
     for name, justify in [("cell", "left"), ("graphs", "right"), ("mean nodes", "right"),
                           ("mean layers", "right"), ("s / model-epoch", "right"),
@@ -102,7 +114,7 @@ def bench(
     measured: dict[str, float] = {}
     for cell in parse_cells(cells):
         with console.status(f"training {len(dags)} {cell} models…"):
-            result = bench_cell(dags, cell, train, test, config, workers, pack_size)
+            result = bench_cell(dags, cell, train, test, config, workers, pack_size, engine)
         # The projection scales the measured epoch time to the full training set.
         per_epoch = result["model_epoch_seconds"] * len(train_df) / len(train)
         hours = projected_study_hours(per_epoch, result["eval_seconds"], generate_seconds / workers)

@@ -47,14 +47,14 @@ def sample_dags(
 
 def time_training(
     dags: Sequence[nx.DiGraph], cell: str, train: Encoded, test: Encoded, config: TrainConfig,
-    pack_size: int | None = None, threads: int | None = 1,
+    pack_size: int | None = None, threads: int | None = 1, engine: str | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """Train one model per DAG with the engine; training and evaluation seconds in all."""
     if threads:
         worker_setup(threads)
     models = [build_model(dag, cell, seed=i) for i, dag in enumerate(dags)]
     start = time.perf_counter()
-    results = train_many(models, train, test, config, pack_size=pack_size)
+    results = train_many(models, train, test, config, pack_size=pack_size, engine=engine)
     total = time.perf_counter() - start
     train_seconds = sum(r["train_seconds"] for r in results)
     return {"train": train_seconds, "eval": total - train_seconds}
@@ -62,7 +62,7 @@ def time_training(
 
 def bench_cell(
     dags: Sequence[nx.DiGraph], cell: str, train: Encoded, test: Encoded, config: TrainConfig,
-    workers: int = 1, pack_size: int | None = None,
+    workers: int = 1, pack_size: int | None = None, engine: str | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """Seconds per model-epoch (aggregate over workers) and per model evaluation for one cell.
 
@@ -72,11 +72,11 @@ def bench_cell(
     queue of chunks), free of how evenly a small sample happens to split.
     """
     if workers <= 1:
-        parts = [time_training(dags, cell, train, test, config, pack_size)]
+        parts = [time_training(dags, cell, train, test, config, pack_size, engine=engine)]
     else:
         with ProcessPoolExecutor(workers, initializer=worker_setup, initargs=(1,)) as pool:
             futures = [pool.submit(time_training, list(dags), cell, train, test, config,
-                                   pack_size) for _ in range(workers)]  # fmt: skip
+                                   pack_size, 1, engine) for _ in range(workers)]  # fmt: skip
             parts = [f.result() for f in futures]
     train_wall = max(p["train"] for p in parts)
     eval_wall = max(p["eval"] for p in parts)

@@ -282,9 +282,9 @@ class PackedModels:
         b_hh = self.b_hh if self.gru else None
         w = self.w * self.w_mask
         if self.plan is not None:
-            h = native.NativeRecurrence.apply(self.plan, table, codes, w, w_hh, b_hh)
-            features = torch.take(h, self.plan.readout_index(codes.shape[1], lengths,
-                                                              lay.read_unit))  # fmt: skip
+            index = self.plan.readout_index(codes.shape[1], lengths, lay.read_unit)
+            features = native.NativeRecurrence.apply(self.plan, index, table, codes, w, w_hh,
+                                                     b_hh)  # fmt: skip
         else:
             states = Wavefront.apply(self.step, lay, torch.is_grad_enabled(), table, codes, w,
                                      w_hh, b_hh)  # fmt: skip
@@ -328,9 +328,10 @@ def _train_pack(
     test: Encoded,
     config: TrainConfig,
     progress: Callable[[int], None] | None,
+    engine: str | None = None,
 ) -> list[dict]:
     start = time.perf_counter()
-    pack = PackedModels(models)
+    pack = PackedModels(models, engine)
     optimizer = torch.optim.Adam(pack.params, lr=config.lr)
     lengths = train.lengths.numpy()
     g = len(models)
@@ -383,12 +384,13 @@ def train_many(
     config: TrainConfig,
     pack_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    engine: str | None = None,
 ) -> list[dict]:
     """Train models of one cell type together; return each one's `loop.fit` metrics, in order.
 
     Each model ends with the weights it would get from `fit` alone (written back into it, masks
     intact). Models are sorted by depth and size and trained in packs of `pack_size` (default
-    16). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
+    `DEFAULT_PACK_SIZE`), by `engine` (default: `default_engine()`). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
     divided by the number of models in the pack. ``progress(k)`` is called after every epoch of
     a pack with k = the pack's size, i.e. the unit is model-epochs (len(models) × epochs in all).
     """
@@ -406,7 +408,7 @@ def train_many(
     results: list[dict | None] = [None] * len(models)
     for first in range(0, len(order), size):
         chosen = order[first : first + size]
-        for i, metrics in zip(chosen, _train_pack([models[i] for i in chosen], train, test,
-                                                  config, progress)):  # fmt: skip
+        pack = [models[i] for i in chosen]
+        for i, metrics in zip(chosen, _train_pack(pack, train, test, config, progress, engine)):
             results[i] = metrics
     return results  # type: ignore[return-value]

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -286,6 +287,7 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
                                xt + i * B, hi, B);
             }
         }
+        std::fill(ht + e.units[m] * B, ht + N * B, T(0));  // padding units: always zero
     }
 }
 

@@ -145,10 +145,15 @@ def _plan_args(plan: NativePlan) -> list[ctypes.c_void_p]:
 
 
 class NativeRecurrence(torch.autograd.Function):
-    """h (G, T, N, B) of a pack from the table, the codes and the weights (see module docs)."""
+    """h (G, T, N, B) of a pack from the table, the codes and the weights (see module docs).
+
+    Given the readout's offsets into h, it returns just those: the gradient of h is then built
+    once in backward, where the kernel accumulates into it anyway.
+    """
 
     @staticmethod
-    def forward(ctx, plan: NativePlan, table, codes, w, w_hh, b_hh):
+    def forward(ctx, plan: NativePlan, index, table, codes, w, w_hh, b_hh):
+        """h (G, T, N, B), or with ``index`` (flat offsets into h) only those entries."""
         lib = library()
         g, n = plan.g, plan.n
         b, t = codes.shape
@@ -157,22 +162,26 @@ class NativeRecurrence(torch.autograd.Function):
         if w_hh is not None:
             w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
         shape = torch.tensor([g, n, w.shape[1], b, t, plan.cell, plan.gates], dtype=torch.int64)
-        h = table.new_zeros(g, t, n, b)
+        h = table.new_empty(g, t, n, b)  # the kernel writes all of it, padding units as zeros
         act = table.new_empty(g, t, plan.gates, n, b)
         extra = table.new_empty(g, t, n, b) if plan.gates > 1 else None
         getattr(lib, f"randrnn_forward_{_SUFFIX[dtype]}")(
             _ptr(shape), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w), _ptr(w_hh),
             _ptr(b_hh), _ptr(h), _ptr(act), _ptr(extra),
         )  # fmt: skip
-        ctx.plan = plan
-        ctx.save_for_backward(shape, codes, w, w_hh, h, act, extra)
-        return h
+        ctx.plan, ctx.has_index = plan, index is not None
+        ctx.save_for_backward(shape, codes, w, w_hh, h, act, extra, index)
+        return h if index is None else torch.take(h, index)
 
     @staticmethod
     def backward(ctx, grad_h):
-        shape, codes, w, w_hh, h, act, extra = ctx.saved_tensors
+        shape, codes, w, w_hh, h, act, extra, index = ctx.saved_tensors
         plan = ctx.plan
-        dh = grad_h.contiguous().clone()  # accumulated into by the kernel
+        if ctx.has_index:  # the kernel accumulates into dh
+            dh = torch.zeros_like(h)
+            dh.view(-1).index_add_(0, index.reshape(-1), grad_h.reshape(-1))
+        else:
+            dh = grad_h.contiguous().clone()
         g_table = w.new_zeros(plan.g, 128, plan.gates * plan.n)
         g_w = torch.zeros_like(w)
         g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
@@ -181,4 +190,4 @@ class NativeRecurrence(torch.autograd.Function):
             _ptr(shape), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh), _ptr(h), _ptr(act),
             _ptr(extra), _ptr(dh), _ptr(g_table), _ptr(g_w), _ptr(g_w_hh), _ptr(g_b_hh),
         )  # fmt: skip
-        return None, g_table, None, g_w, g_w_hh, g_b_hh
+        return None, None, g_table, None, g_w, g_w_hh, g_b_hh
