@@ -25,6 +25,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -99,11 +100,14 @@ def library() -> ctypes.CDLL:
     return lib
 
 
+@cache
 def available() -> bool:
-    """True if the native library builds and loads on this machine."""
+    """True if the native library builds and loads here; if not, says why once (a warning)."""
     try:
         library()
-    except (NativeUnavailable, OSError):
+    except (NativeUnavailable, OSError) as err:
+        warnings.warn(f"native engine unavailable ({err}); training with the wavefront engine "
+                      "(slower)", RuntimeWarning, stacklevel=2)  # fmt: skip
         return False
     return True
 
