@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 FULL_TRAIN = round(DEFAULT_N * (1 - DEFAULT_TEST_FRACTION))  # 18,750 strings
 
 # Seconds per model-epoch, full data, batch 128, one worker process with one thread, thesis-like
-# graphs (10–50 nodes): measured with `randrnn bench` (README, Speed). Two workers were measured
-# at 1.8–2× this throughput, so dividing by the workers is close.
-REFERENCE_SECONDS = {"rnn_tanh": 1.3, "rnn_relu": 1.5, "lstm": 3.4, "gru": 3.7}
+# graphs (10–50 nodes), native engine: measured with `randrnn bench --epochs 2` (README, Speed).
+# Two workers were measured at 1.2–1.9× this throughput, so dividing by the workers is close.
+REFERENCE_SECONDS = {"rnn_tanh": 0.13, "rnn_relu": 0.11, "lstm": 0.29, "gru": 0.28}
 # Dense 3×50 pruning base model, batch 32, one thread: seconds per epoch on the full data
 # (measured on the reference machine: 586 steps of `loop.fit`).
 PRUNE_EPOCH_SECONDS = {"rnn_tanh": 5.1, "rnn_relu": 5.1, "lstm": 7.2, "gru": 11.5}
