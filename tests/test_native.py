@@ -57,3 +57,15 @@ def test_engine_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("RANDRNN_ENGINE", "turbo")
     with pytest.raises(RandRNNError, match="unknown engine 'turbo'.*native, wavefront"):
         engine.default_engine()
+
+
+def test_a_compile_error_is_one_line(fresh, monkeypatch, tmp_path) -> None:
+    """A source that does not compile: the error names the file and the compiler's error line."""
+    broken = tmp_path / "native.cpp"
+    broken.write_text("this is not C++;\n")
+    monkeypatch.setattr(native, "SOURCE", broken)
+    with pytest.raises(
+        native.NativeUnavailable, match=r"compiling native.cpp with .* failed: .*error"
+    ):
+        native.library()
+    assert not list(fresh.rglob("*.so"))

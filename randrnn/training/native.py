@@ -67,6 +67,29 @@ def cache_dir() -> Path:
     return Path(root) / "native"
 
 
+def _build(compiler: str, target: Path) -> None:
+    """Compile into a temporary file beside the target, then rename it into place (atomic:
+    other processes see all of it or nothing). Compilers that refuse ``-march=native`` (some
+    ARM toolchains) get a second try without it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    portable = [f for f in FLAGS if not f.startswith("-march")]
+    fd, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        for flags in (FLAGS, portable):
+            done = subprocess.run([compiler, *flags, str(SOURCE), "-o", partial],
+                                  capture_output=True, text=True, check=False)  # fmt: skip
+            if done.returncode == 0:
+                os.replace(partial, target)
+                return
+        lines = done.stderr.strip().splitlines()
+        first = next((x for x in lines if "error" in x), lines[0] if lines else "no message")
+        raise NativeUnavailable(f"compiling {SOURCE.name} with {compiler} failed: {first}")
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
 @cache
 def library() -> ctypes.CDLL:
     """Build (once per source, compiler and CPU) and load the native library."""
@@ -81,18 +104,7 @@ def library() -> ctypes.CDLL:
     ).hexdigest()[:16]
     target = cache_dir() / key / "librandrnn.so"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
-        os.close(fd)
-        try:
-            done = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", partial],
-                                  capture_output=True, text=True, check=False)  # fmt: skip
-            if done.returncode != 0:
-                raise NativeUnavailable(f"compiling {SOURCE.name} failed: {done.stderr.strip()}")
-            os.replace(partial, target)  # atomic: other processes see all of it or nothing
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        _build(compiler, target)
     lib = ctypes.CDLL(str(target))
     for suffix in _SUFFIX.values():
         getattr(lib, f"randrnn_forward_{suffix}").restype = None
@@ -162,7 +174,10 @@ class NativeRecurrence(torch.autograd.Function):
         g, n = plan.g, plan.n
         b, t = codes.shape
         dtype = table.dtype
-        table, codes, w = table.contiguous(), codes.contiguous(), w.contiguous()
+        table, w = table.contiguous(), w.contiguous()
+        codes = codes.to(torch.int64).contiguous()
+        if codes.numel() and not 0 <= int(codes.min()) <= int(codes.max()) < 128:
+            raise ValueError("character codes must be ASCII (0–127)")  # the table has 128 rows
         if w_hh is not None:
             w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
         shape = torch.tensor([g, n, w.shape[1], b, t, plan.cell, plan.gates], dtype=torch.int64)
