@@ -186,3 +186,16 @@ def test_progress_counts_model_epochs(data, dags) -> None:
                          progress=seen.append)  # fmt: skip
     assert sum(seen) == 3 * 2
     assert all(len(r["history"]) == 2 for r in results)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_native_without_gradients_keeps_two_steps(cell: str, data, dags) -> None:
+    """Evaluation keeps only a ring of two steps of gates, and gives the training pass' logits."""
+    train, _ = data
+    codes, lengths, _ = train.batch(torch.arange(40).numpy())
+    pack = PackedModels(_models(dags, cell, "sinks"), engine="native")
+    with torch.no_grad():
+        evaluated = pack.forward(codes, lengths)
+    trained = pack.forward(codes, lengths)
+    assert codes.shape[1] > 2
+    assert torch.equal(evaluated, trained.detach())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from randrnn.errors import RandRNNError
@@ -69,3 +71,14 @@ def test_a_compile_error_is_one_line(fresh, monkeypatch, tmp_path) -> None:
     ):
         native.library()
     assert not list(fresh.rglob("*.so"))
+
+
+def test_the_cached_library_is_readable_by_others(fresh) -> None:
+    """A cache shared between users works for all of them: the library is not private."""
+    before = os.umask(0o022)  # the usual umask; the file follows it, as g++'s own output would
+    try:
+        native.library()
+    finally:
+        os.umask(before)
+    (built,) = (fresh / "native").glob("*/librandrnn.so")
+    assert built.stat().st_mode & 0o055 == 0o055  # read and execute for group and others

@@ -43,8 +43,20 @@ INLINE double exp_approx(double x) { return std::exp(x); }
 
 template <typename T> INLINE T sigmoid(T x) { return T(1) / (T(1) + exp_approx(-x)); }
 
-template <typename T> INLINE T tanh_approx(T x) {
-    return T(1) - T(2) / (exp_approx(T(2) * x) + T(1));
+// tanh for float: an odd polynomial near 0 (Cephes' tanhf: relative accuracy where the result
+// is small), 1 − 2/(e^{2|x|} + 1) with the sign further out. Both computed, one chosen: the
+// loop stays branch-free and vectorizes.
+INLINE float tanh_approx(float x) {
+    const float ax = x < 0.0f ? -x : x;
+    const float z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    const float near = x + x * z * p;
+    const float far = 1.0f - 2.0f / (exp_approx(2.0f * ax) + 1.0f);
+    return ax < 0.625f ? near : (x < 0.0f ? -far : far);
 }
 
 INLINE double tanh_exact(double x) { return std::tanh(x); }
@@ -261,6 +273,8 @@ NOINLINE void gru_backward(const T* R rg, const T* R zg, const T* R ng, const T*
 
 struct Shape {
     int64_t g, n, p, b, t, cell, gates;
+    int64_t kept;  // steps of act/extra stored: t (for backward), or 2 (a ring: forward only)
+    int64_t slot(int64_t step) const { return kept == t ? step : step % 2; }
 };
 
 // Edge lists of one pack: per model, per unit i, edges [ptr[i], ptr[i + 1]) into src (source
@@ -291,8 +305,9 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
     std::vector<T> in_w((N * N + N) * G), rec_w((N * N + N) * G);
     for (int64_t t = 0; t < s.t; ++t) {
         T* ht = h + t * N * B;
-        T* at = act + t * G * N * B;
-        T* xt = extra ? extra + t * N * B : nullptr;
+        T* at = act + s.slot(t) * G * N * B;
+        T* xt = extra ? extra + s.slot(t) * N * B : nullptr;
+        const T* xp = extra && t > 0 ? extra + s.slot(t - 1) * N * B : nullptr;  // step t − 1
         for (int64_t i = 0; i < e.units[m]; ++i) {
             if (i < e.first[m]) {
                 for (int64_t k = 0; k < G; ++k)
@@ -339,7 +354,7 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
             if (s.cell == RNN_TANH || s.cell == RNN_RELU) {
                 rnn_forward<T>(s.cell, acc[0], ai, hi, B);
             } else if (lstm) {
-                const T* cp = t > 0 ? xt - nb + i * B : zero;
+                const T* cp = xp ? xp + i * B : zero;
                 lstm_forward<T>(acc[0], acc[1], acc[2], acc[3], cp, ai, ai + nb, ai + 2 * nb,
                                 ai + 3 * nb, xt + i * B, hi, B);
             } else {
@@ -424,12 +439,12 @@ void forward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src, c
                  const int64_t* woff, const int32_t* units, const int32_t* first, const T* table,
                  const int64_t* codes, const T* w, const T* w_hh, const T* b_hh, T* h, T* act,
                  T* extra) {
-    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]};
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7]};
     const Edges e{ptr, src, toff, woff, units, first};
-    const int64_t per = s.t * s.n * s.b;
+    const int64_t per = s.t * s.n * s.b, kept = s.kept * s.n * s.b;
     for (int64_t m = 0; m < s.g; ++m)
-        forward_model(s, e, m, table, codes, w, w_hh, b_hh, h + m * per, act + m * per * s.gates,
-                      extra ? extra + m * per : nullptr);
+        forward_model(s, e, m, table, codes, w, w_hh, b_hh, h + m * per, act + m * kept * s.gates,
+                      extra ? extra + m * kept : nullptr);
 }
 
 template <typename T>
@@ -438,9 +453,9 @@ void backward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src,
                   const int32_t* first, const int64_t* codes, const T* w, const T* w_hh,
                   const T* h, const T* act, const T* extra, T* dh, T* g_table, T* g_w, T* g_w_hh,
                   T* g_b_hh) {
-    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]};
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7]};
     const Edges e{ptr, src, toff, woff, units, first};
-    const int64_t per = s.t * s.n * s.b;
+    const int64_t per = s.t * s.n * s.b;  // backward needs every step kept (kept == t)
     for (int64_t m = 0; m < s.g; ++m)
         backward_model(s, e, m, codes, w, w_hh, h + m * per, act + m * per * s.gates,
                        extra ? extra + m * per : nullptr, dh + m * per, g_table, g_w, g_w_hh,
@@ -449,9 +464,9 @@ void backward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src,
 
 }  // namespace
 
-// shape = (G, N, P, B, T, cell, gates). Tensors: table (G, 128, K), codes (B, T), w (G, P, K),
-// w_hh (G, N, K) and b_hh (G, K) for GRU (else unused), h (G, T, N, B), act (G, T, gates, N, B),
-// extra (G, T, N, B): LSTM cell state, GRU recurrent part of the new gate, unused for RNN.
+// shape = (G, N, P, B, T, cell, gates, kept). Tensors: table (G, 128, K), codes (B, T),
+// w (G, P, K), w_hh (G, N, K) and b_hh (G, K) for GRU (else unused), h (G, T, N, B),
+// act (G, kept, gates, N, B), extra (G, kept, N, B): LSTM cell state, GRU recurrent part of the new gate, unused for RNN.
 #define RANDRNN_EXPORT(T, SUFFIX)                                                                \
     extern "C" void randrnn_forward_##SUFFIX(                                                   \
         const int64_t* shape, const int32_t* ptr, const int32_t* src, const int32_t* toff,      \

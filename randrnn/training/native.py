@@ -31,6 +31,7 @@ from functools import cache
 from pathlib import Path
 
 import torch
+from torch.autograd.function import once_differentiable
 
 Tensor = torch.Tensor
 
@@ -58,8 +59,9 @@ def _cpu() -> str:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return platform.processor() or platform.machine()
-    keep = [line for line in text.splitlines() if line.startswith(("model name", "flags"))]
-    return "\n".join(sorted(set(keep)))
+    fields = ("model name", "flags", "Features", "CPU implementer", "CPU part")  # x86, ARM
+    keep = [line for line in text.splitlines() if line.startswith(fields)]
+    return "\n".join([platform.machine(), *sorted(set(keep))])
 
 
 def cache_dir() -> Path:
@@ -80,6 +82,9 @@ def _build(compiler: str, target: Path) -> None:
             done = subprocess.run([compiler, *flags, str(SOURCE), "-o", partial],
                                   capture_output=True, text=True, check=False)  # fmt: skip
             if done.returncode == 0:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(partial, 0o755 & ~umask)  # mkstemp made it private; others may share
                 os.replace(partial, target)
                 return
         lines = done.stderr.strip().splitlines()
@@ -180,10 +185,17 @@ class NativeRecurrence(torch.autograd.Function):
             raise ValueError("character codes must be ASCII (0–127)")  # the table has 128 rows
         if w_hh is not None:
             w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
-        shape = torch.tensor([g, n, w.shape[1], b, t, plan.cell, plan.gates], dtype=torch.int64)
+        if any(x is not None and x.dtype != dtype for x in (w, w_hh, b_hh)):
+            raise TypeError("table and weights must have one dtype")
+        if dtype not in _SUFFIX:
+            raise TypeError(f"the native engine runs float32 and float64, not {dtype}")
+        # Gates (and LSTM cells / GRU recurrent parts) of every step are kept for backward;
+        # without gradients, a ring of two steps is enough.
+        kept = t if any(ctx.needs_input_grad) else 2
+        shape = torch.tensor([g, n, w.shape[1], b, t, plan.cell, plan.gates, kept])
         h = table.new_empty(g, t, n, b)  # the kernel writes all of it, padding units as zeros
-        act = table.new_empty(g, t, plan.gates, n, b)
-        extra = table.new_empty(g, t, n, b) if plan.gates > 1 else None
+        act = table.new_empty(g, kept, plan.gates, n, b)
+        extra = table.new_empty(g, kept, n, b) if plan.gates > 1 else None
         getattr(lib, f"randrnn_forward_{_SUFFIX[dtype]}")(
             _ptr(shape), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w), _ptr(w_hh),
             _ptr(b_hh), _ptr(h), _ptr(act), _ptr(extra),
@@ -193,6 +205,7 @@ class NativeRecurrence(torch.autograd.Function):
         return h if index is None else torch.take(h, index)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_h):
         shape, codes, w, w_hh, h, act, extra, index = ctx.saved_tensors
         plan = ctx.plan

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from torch.autograd.function import once_differentiable
 
 Tensor = torch.Tensor
 
@@ -172,6 +173,7 @@ class Wavefront(torch.autograd.Function):
         return states
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_states):
         table, w, w_hh, _, states, inputs, acts, extra, rows, index = ctx.saved_tensors
         step, layout = ctx.step, ctx.layout
