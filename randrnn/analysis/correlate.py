@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from randrnn.analysis import table, thesis
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, parse_names
 
 METHODS: dict[str, Callable] = {
     "pearson": stats.pearsonr,
@@ -33,14 +33,7 @@ MIN_N = 3  # fewer pairs than this give no coefficient
 
 def parse_methods(text: str | Sequence[str]) -> list[str]:
     """'pearson,kendall' (or a list) → validated method names, in the given order."""
-    names = [m.strip().lower() for m in (text.split(",") if isinstance(text, str) else text)]
-    names = list(dict.fromkeys(m for m in names if m))
-    unknown = [m for m in names if m not in METHODS]
-    if unknown or not names:
-        raise RandRNNError(
-            f"unknown method '{','.join(unknown)}'; known methods: {', '.join(METHODS)}"
-        )
-    return names
+    return parse_names(text, METHODS, "method")
 
 
 def bh(pvalues: Sequence[float]) -> np.ndarray:

@@ -28,7 +28,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from randrnn.analysis import table, thesis
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name, parse_names
 from randrnn.graphs.properties import EXTRAS, FEATURES
 
 # name → (label, factory(seed)). scikit-learn defaults throughout, as in the thesis.
@@ -63,22 +63,12 @@ THESIS_RANDOM_STATE = 7
 
 def parse_regressors(text: str | Sequence[str]) -> list[str]:
     """'all' or 'random_forest,dummy' (or a list) → validated regressor names."""
-    names = [r.strip().lower() for r in (text.split(",") if isinstance(text, str) else text)]
-    if names == ["all"]:
-        return list(REGRESSORS)
-    names = list(dict.fromkeys(r for r in names if r))
-    unknown = [r for r in names if r not in REGRESSORS]
-    if unknown or not names:
-        raise RandRNNError(
-            f"unknown regressor '{','.join(unknown)}'; known: all, {', '.join(REGRESSORS)}"
-        )
-    return names
+    return parse_names(text, REGRESSORS, "regressor", everything="all")
 
 
 def make_pipeline(regressor: str, seed: int = 0, scale: bool = True) -> Pipeline:
     """MinMax scaling then the regressor (``scale=False``: the regressor alone, in a pipeline)."""
-    if regressor not in REGRESSORS:
-        raise RandRNNError(f"unknown regressor '{regressor}'; known: {', '.join(REGRESSORS)}")
+    check_name("regressor", regressor, REGRESSORS)
     steps = [("scale", MinMaxScaler())] if scale else []
     return Pipeline([*steps, ("model", REGRESSORS[regressor][1](seed))])
 
@@ -94,8 +84,7 @@ def select_features(
         features = [f.strip() for f in features.split(",") if f.strip()]
     if features:
         return table.check_features(df, features, target)
-    if feature_set not in FEATURE_SETS:
-        raise RandRNNError(f"unknown feature set '{feature_set}'; known: {', '.join(FEATURE_SETS)}")
+    check_name("feature set", feature_set, FEATURE_SETS)
     present = [f for f in FEATURE_SETS[feature_set] if f in df.columns]
     if not present and feature_set == "all":
         present = table.default_features(df, target)
@@ -222,8 +211,7 @@ def evaluate(
     Also ``thesis_r2``: the thesis' published R² for that cell, regressor and feature set (NaN
     where it published none).
     """
-    if protocol not in PROTOCOLS:
-        raise RandRNNError(f"unknown protocol '{protocol}'; known: {', '.join(PROTOCOLS)}")
+    check_name("protocol", protocol, PROTOCOLS)
     regressors = parse_regressors(regressors)
     table.check_target(df, target)
     cols = select_features(df, target, feature_set, features)

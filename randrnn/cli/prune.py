@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from randrnn.cli import app, console
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name, parse_names
 from randrnn.models.cells import parse_cells
 from randrnn.pruning.criteria import CRITERIA, SCOPES, TARGETS
 from randrnn.pruning.protocol import (
@@ -27,15 +27,6 @@ from randrnn.reber import load_data
 from randrnn.store import Study
 
 FORMATS = ("table", "csv", "markdown")
-
-
-def _names(text: str, known: dict | tuple, what: str) -> list[str]:
-    """A comma list of names, each checked against the known ones."""
-    names = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise RandRNNError(f"unknown {what} '{text}'; known: {', '.join(known)}")
-    return list(dict.fromkeys(names))
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -149,17 +140,15 @@ def prune_command(
 ) -> None:
     """Prune a trained model at each level, retrain, and store the results in the study."""
     cells = parse_cells(cell)
-    methods = _names(method, CRITERIA, "method")
-    targets = _names(target, TARGETS, "target")
-    if scope not in SCOPES:
-        raise RandRNNError(f"unknown scope '{scope}'; known: {', '.join(SCOPES)}")
+    methods = parse_names(method, CRITERIA, "method")
+    targets = parse_names(target, TARGETS, "target")
+    check_name("scope", scope, SCOPES)
     for value, known in (
         (waea_filter, FILTER_STATS),
         (waea_center, CENTERS),
         (waea_normalize, NORMALIZE),
     ):
-        if value not in known:
-            raise RandRNNError(f"unknown WAEA option '{value}'; known: {', '.join(known)}")
+        check_name("WAEA option", value, known)
     waea = WaeaOptions(
         alpha=alpha,
         window_steps=waea_steps,

@@ -16,7 +16,7 @@ from randrnn import studyfile
 from randrnn.analysis.correlate import parse_methods
 from randrnn.analysis.predict import parse_regressors
 from randrnn.cli import app, console
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.graphs.generate import get_generator
 from randrnn.models.cells import get_cell, parse_cells
 from randrnn.pruning.criteria import check_scope, check_target, get_criterion
@@ -34,8 +34,7 @@ def _each(check):
 
 
 def _negatives(name: str) -> None:
-    if name not in NEGATIVES:
-        raise RandRNNError(f"unknown negatives '{name}'; known: {', '.join(NEGATIVES)}")
+    check_name("negatives", name, NEGATIVES)
 
 
 # Values click cannot check by itself: names that live in the registries.

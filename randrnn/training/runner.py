@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import from_json, to_json
 from randrnn.models.cells import CELLS
@@ -76,8 +76,7 @@ def assigned_cells(
     ``cells[(k // group) % len(cells)]``, so with ``group`` = the number of generators used in
     turn, every cell gets the same mix of generators.
     """
-    if assign not in ASSIGNMENTS:
-        raise RandRNNError(f"unknown assignment '{assign}'; known: {', '.join(ASSIGNMENTS)}")
+    check_name("assignment", assign, ASSIGNMENTS)
     ordered = sorted(graph_ids)
     if assign == "all":
         return {gid: list(cells) for gid in ordered}
