@@ -39,7 +39,7 @@ def test_without_a_compiler_the_wavefront_trains(fresh, monkeypatch) -> None:
     monkeypatch.setenv("CXX", str(fresh / "no-such-compiler"))
     monkeypatch.delenv("RANDRNN_ENGINE", raising=False)
     with pytest.warns(RuntimeWarning, match="native engine unavailable"):
-        assert engine.default_engine() == "wavefront"
+        assert engine.resolve_engine() == "wavefront"
     with pytest.raises(native.NativeUnavailable, match="does not run"):
         native.library()
     assert not list(fresh.rglob("*.so"))
@@ -55,10 +55,10 @@ def test_a_failing_build_leaves_nothing(fresh, monkeypatch) -> None:
 
 def test_engine_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("RANDRNN_ENGINE", "wavefront")
-    assert engine.default_engine() == "wavefront"
+    assert engine.resolve_engine() == "wavefront"
     monkeypatch.setenv("RANDRNN_ENGINE", "turbo")
     with pytest.raises(RandRNNError, match="unknown engine 'turbo'.*native, wavefront"):
-        engine.default_engine()
+        engine.resolve_engine()
 
 
 def test_a_compile_error_is_one_line(fresh, monkeypatch, tmp_path) -> None:

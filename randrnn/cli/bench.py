@@ -26,7 +26,7 @@ from randrnn.training.bench import (
     time_generation,
 )
 from randrnn.training.config import TrainConfig
-from randrnn.training.engine import ENGINES, default_engine
+from randrnn.training.engine import resolve_engine
 from randrnn.training.loop import prepare_data
 
 
@@ -76,9 +76,7 @@ def bench(
     """Train a small sample of graphs with the engine on the default data and time it."""
     if workers < 1 or graphs < 1:
         raise RandRNNError("--workers and --graphs must be at least 1")
-    engine = engine or default_engine()
-    if engine not in ENGINES:
-        raise RandRNNError(f"unknown engine '{engine}'; known engines: {', '.join(ENGINES)}")
+    engine = resolve_engine(engine)
     if graph:
         dags = [to_dag(read_graph(path)) for path in graph]
         source = f"{len(dags)} graph file(s)"

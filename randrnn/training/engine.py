@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
 from randrnn.training import native
 from randrnn.training.batches import Encoded, eval_batches, train_batches
@@ -43,16 +43,13 @@ DEFAULT_PACK_SIZE = 8  # models per pack: 4, 8, 16 measured within 10%, 8 best (
 ENGINES = ("native", "wavefront")
 
 
-def default_engine() -> str:
-    """``RANDRNN_ENGINE`` if set; else native where it builds, the wavefront elsewhere."""
-    chosen = os.environ.get("RANDRNN_ENGINE", "").strip().lower()
-    if chosen:
-        if chosen not in ENGINES:
-            raise RandRNNError(
-                f"unknown engine '{chosen}' in RANDRNN_ENGINE; known engines: {', '.join(ENGINES)}"
-            )
-        return chosen
-    return "native" if native.available() else "wavefront"
+def resolve_engine(name: str | None = None) -> str:
+    """The engine to train with: ``name``, else ``RANDRNN_ENGINE`` if set, else native where it
+    builds and the wavefront elsewhere; an unknown name is an error."""
+    chosen = name or os.environ.get("RANDRNN_ENGINE", "").strip().lower()
+    if not chosen:
+        return "native" if native.available() else "wavefront"
+    return check_name("engine", chosen, ENGINES)
 
 
 @dataclass(frozen=True)
@@ -65,6 +62,7 @@ class Layout:
     max_delay: int  # largest layer distance of an edge (rows of zero past kept in the states)
     delay: torch.Tensor  # (G, 1, P) delay of each input pair
     unit: torch.Tensor  # (G, 1, P) unit of each input pair
+    layer: torch.Tensor  # (G, N) layer of each unit; padding units: depth + 1 (never start)
     active: list[torch.Tensor]  # per step s < depth, then for all later steps: (G, 1, N) 0/1
     read_layer: torch.Tensor  # (G, 1, R) layer of each readout unit
     read_unit: torch.Tensor  # (G, 1, R) each readout unit
@@ -143,7 +141,8 @@ def _make_layout(models: Sequence[GraphRNN], wirings: Sequence[_Wiring]) -> Layo
             read_layer[m, 0, r], read_unit[m, 0, r] = wiring.layer_of[u], u
         layer[m, : len(wiring.layer_of)] = torch.tensor(wiring.layer_of)
     active = [(layer <= s).float().unsqueeze(1) for s in range(depth + 1)]
-    return Layout(g, n, depth, int(delay.max()), delay, unit, active, read_layer, read_unit)
+    return Layout(g, n, depth, int(delay.max()), delay, unit, layer, active, read_layer,
+                  read_unit)  # fmt: skip
 
 
 class PackedModels:
@@ -175,9 +174,7 @@ class PackedModels:
                        self.b_out] + ([self.w_hh] if self.gru else [])  # fmt: skip
         for p in self.params:
             p.requires_grad_(True)
-        self.engine = engine or default_engine()
-        if self.engine not in ENGINES:
-            raise RandRNNError(f"unknown engine '{self.engine}'; known: {', '.join(ENGINES)}")
+        self.engine = resolve_engine(engine)
         self.plan = self._native_plan() if self.engine == "native" else None
 
     def _native_plan(self) -> native.NativePlan:
@@ -187,9 +184,7 @@ class PackedModels:
         lay, gates = self.layout, self.step.gates
         g, n = lay.g, lay.n
         k, width = gates * n, lay.unit.shape[2]
-        layer = torch.full((g, n), -1, dtype=torch.long)
-        for m, wiring in enumerate(self.wirings):
-            layer[m, : len(wiring.layer_of)] = torch.tensor(wiring.layer_of)
+        layer = lay.layer
         edges = self.w_mask.view(g, width, gates, n).ne(0).any(2).nonzero()  # (m, p, i)
         m, p, i = edges.unbind(1)
         delay, unit = lay.delay[m, 0, p], lay.unit[m, 0, p]
@@ -405,7 +400,7 @@ def train_many(
 
     Each model ends with the weights it would get from `fit` alone (written back into it, masks
     intact). Models are sorted by depth and size and trained in packs of `pack_size` (default
-    `DEFAULT_PACK_SIZE`), by `engine` (default: `default_engine()`). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
+    `DEFAULT_PACK_SIZE`), by `engine` (default: `resolve_engine()`). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
     divided by the number of models in the pack. ``progress(k)`` is called after every epoch of
     a pack with k = the pack's size, i.e. the unit is model-epochs (len(models) × epochs in all).
     """

@@ -128,33 +128,6 @@ NOINLINE void lstm_backward(const T* R ig, const T* R fg, const T* R gg, const T
     }
 }
 
-// One edge, forward: gate k's pre-activation gets w[k·N] · (the source unit's output).
-template <typename T>
-NOINLINE void edge_forward(int gates, const T* w, int64_t n, const T* R hs, T* R a0, T* R a1,
-                           T* R a2, T* R a3, int64_t B) {
-    const T w0 = w[0];
-    if (gates == 1) {
-        for (int64_t b = 0; b < B; ++b) a0[b] += w0 * hs[b];
-        return;
-    }
-    const T w1 = w[n], w2 = w[2 * n];
-    if (gates == 3) {
-        for (int64_t b = 0; b < B; ++b) {
-            a0[b] += w0 * hs[b];
-            a1[b] += w1 * hs[b];
-            a2[b] += w2 * hs[b];
-        }
-        return;
-    }
-    const T w3 = w[3 * n];
-    for (int64_t b = 0; b < B; ++b) {
-        a0[b] += w0 * hs[b];
-        a1[b] += w1 * hs[b];
-        a2[b] += w2 * hs[b];
-        a3[b] += w3 * hs[b];
-    }
-}
-
 // Batch blocks as GCC/Clang vector types (AVX: 8 floats; narrower machines split them).
 template <typename T> struct Vec {
     typedef T type __attribute__((vector_size(32)));
@@ -272,7 +245,7 @@ NOINLINE void gru_backward(const T* R rg, const T* R zg, const T* R ng, const T*
 }
 
 struct Shape {
-    int64_t g, n, p, b, t, cell, gates;
+    int64_t g, n, b, t, cell, gates;
     int64_t kept;  // steps of act/extra stored: t (for backward), or 2 (a ring: forward only)
     int64_t slot(int64_t step) const { return kept == t ? step : step % 2; }
 };
@@ -439,7 +412,7 @@ void forward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src, c
                  const int64_t* woff, const int32_t* units, const int32_t* first, const T* table,
                  const int64_t* codes, const T* w, const T* w_hh, const T* b_hh, T* h, T* act,
                  T* extra) {
-    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7]};
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]};
     const Edges e{ptr, src, toff, woff, units, first};
     const int64_t per = s.t * s.n * s.b, kept = s.kept * s.n * s.b;
     for (int64_t m = 0; m < s.g; ++m)
@@ -453,7 +426,7 @@ void backward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src,
                   const int32_t* first, const int64_t* codes, const T* w, const T* w_hh,
                   const T* h, const T* act, const T* extra, T* dh, T* g_table, T* g_w, T* g_w_hh,
                   T* g_b_hh) {
-    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7]};
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]};
     const Edges e{ptr, src, toff, woff, units, first};
     const int64_t per = s.t * s.n * s.b;  // backward needs every step kept (kept == t)
     for (int64_t m = 0; m < s.g; ++m)
@@ -464,7 +437,7 @@ void backward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src,
 
 }  // namespace
 
-// shape = (G, N, P, B, T, cell, gates, kept). Tensors: table (G, 128, K), codes (B, T),
+// shape = (G, N, B, T, cell, gates, kept). Tensors: table (G, 128, K), codes (B, T),
 // w (G, P, K), w_hh (G, N, K) and b_hh (G, K) for GRU (else unused), h (G, T, N, B),
 // act (G, kept, gates, N, B), extra (G, kept, N, B): LSTM cell state, GRU recurrent part of the new gate, unused for RNN.
 #define RANDRNN_EXPORT(T, SUFFIX)                                                                \

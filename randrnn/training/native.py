@@ -192,7 +192,7 @@ class NativeRecurrence(torch.autograd.Function):
         # Gates (and LSTM cells / GRU recurrent parts) of every step are kept for backward;
         # without gradients, a ring of two steps is enough.
         kept = t if any(ctx.needs_input_grad) else 2
-        shape = torch.tensor([g, n, w.shape[1], b, t, plan.cell, plan.gates, kept])
+        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, kept])
         h = table.new_empty(g, t, n, b)  # the kernel writes all of it, padding units as zeros
         act = table.new_empty(g, kept, plan.gates, n, b)
         extra = table.new_empty(g, kept, n, b) if plan.gates > 1 else None
