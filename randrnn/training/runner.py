@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,6 @@ import torch
 from randrnn.errors import RandRNNError, check_name
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import from_json, to_json
-from randrnn.models.cells import CELLS
 from randrnn.models.graph_rnn import build_model
 from randrnn.pipeline import study_seed
 from randrnn.store import Study
@@ -57,9 +57,15 @@ class Outcome:
     error: str | None = None
 
 
-def model_seed(study_seed: int, graph_id: int, cell: str) -> int:
-    """Initialisation seed of one model, derived from the study seed, graph and cell."""
-    state = np.random.SeedSequence([study_seed, graph_id, list(CELLS).index(cell)])
+def name_key(name: str) -> int:
+    """A stable integer for a name (its CRC-32): seeds follow names, never registry positions."""
+    return zlib.crc32(name.encode())
+
+
+def model_seed(study_seed: int, graph_id: int, cell: str, replicate: int = 0) -> int:
+    """Initialisation seed of one model, derived from the study seed, graph, cell *name* and
+    replicate, so reordering or extending the cell registry changes no seed."""
+    state = np.random.SeedSequence([study_seed, graph_id, name_key(cell), replicate])
     return int(state.generate_state(1)[0])
 
 

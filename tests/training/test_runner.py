@@ -96,6 +96,17 @@ def test_failed_chunk_fails_only_its_runs(tmp_path, data, monkeypatch):
     assert_exactly_once(study, 2)
 
 
+def test_model_seed_follows_the_cell_name_not_its_registry_position(monkeypatch):
+    """Reordering the cell registry changes no seed; each replicate gets its own seed."""
+    from randrnn.models import cells
+
+    before = {c: model_seed(3, 7, c) for c in CELLS}
+    monkeypatch.setattr(cells, "CELLS", dict(reversed(list(cells.CELLS.items()))))
+    assert {c: model_seed(3, 7, c) for c in CELLS} == before
+    assert len({model_seed(3, 7, "gru", r) for r in range(5)}) == 5
+    assert model_seed(3, 7, "gru", 0) == model_seed(3, 7, "gru")
+
+
 def test_seeds_and_chunks_are_plain_functions(tmp_path):
     """Model seeds derive from (study seed, graph, cell); chunks hold one cell each."""
     assert model_seed(0, 1, "gru") == model_seed(0, 1, "gru")
