@@ -10,9 +10,13 @@ makes (figures, checkpoints; use ``study.path``). The database has three tables 
     ``generator`` ('ws', 'ba', 'er', 'import:<file>', ...), ``params`` (JSON), ``seed``,
     ``nodes``, ``edges``, ``graph`` (node-link JSON), ``properties`` (JSON), ``created``.
 ``runs``
-    One row per (graph, cell, config hash), so each pair can land as 'done' only once:
-    ``status`` in pending/running/done/failed/interrupted, ``metrics`` (JSON), ``error``,
-    ``attempts``, ``worker``, ``started``, ``finished`` (UTC ISO strings).
+    One row per (graph, cell, config hash, replicate), so each model can land as 'done' only
+    once: ``replicate`` (0, 1, ...: seed replicates of one pair under one config), ``status`` in
+    pending/running/done/failed/interrupted, ``metrics`` (JSON), ``error``, ``attempts``,
+    ``worker``, ``started``, ``finished`` (UTC ISO strings).
+
+Schema versions: 1 had no ``replicate`` column; opening such a study rebuilds ``runs`` with
+every old run as replicate 0, in one transaction (``_migrate``).
 
 Other modules (pruning, engine) own their own tables: they create them with
 ``study.execute_script("CREATE TABLE IF NOT EXISTS ...")`` and write through
@@ -45,10 +49,34 @@ if TYPE_CHECKING:
 
 DB_NAME = "study.sqlite"
 DEFAULT_PATH = Path("study")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("pending", "running", "done", "failed", "interrupted")
 # Columns that every results table starts with, even when it is empty.
-RESULT_COLUMNS = ["graph_id", "generator", "seed", "nodes", "edges", "cell", "config_hash"]
+RESULT_COLUMNS = [
+    "graph_id", "generator", "seed", "nodes", "edges", "cell", "config_hash", "replicate",
+]  # fmt: skip
+
+
+def _runs_table(name: str) -> str:
+    """DDL of the runs table (a parameter, because the migration builds it under a new name)."""
+    return f"""
+CREATE TABLE IF NOT EXISTS {name} (
+    id INTEGER PRIMARY KEY,
+    graph_id INTEGER NOT NULL REFERENCES graphs(id),
+    cell TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    replicate INTEGER NOT NULL DEFAULT 0 CHECK (replicate >= 0),
+    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
+    metrics TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    started TEXT,
+    finished TEXT,
+    UNIQUE (graph_id, cell, config_hash, replicate)
+);"""
+
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -66,21 +94,7 @@ CREATE TABLE IF NOT EXISTS graphs (
     properties TEXT NOT NULL DEFAULT '{{}}',
     created TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    graph_id INTEGER NOT NULL REFERENCES graphs(id),
-    cell TEXT NOT NULL,
-    config_hash TEXT NOT NULL,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
-    metrics TEXT,
-    error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    worker TEXT,
-    started TEXT,
-    finished TEXT,
-    UNIQUE (graph_id, cell, config_hash)
-);
+{_runs_table("runs")}
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
 """
 
@@ -136,6 +150,7 @@ class Study:
         study = cls(path, _connect(path / DB_NAME))
         try:
             study.execute_script(_SCHEMA)
+            study._upgrade()
             with study.transaction():
                 version = study.get_meta("schema_version")
                 if version is None:
@@ -173,10 +188,36 @@ class Study:
             if version is None:
                 raise RandRNNError(f"'{db}' is not a randrnn study database (no schema_version)")
             _check_version(path, version)
+            study._upgrade()
         except BaseException:
             study.close()
             raise
         return study
+
+    def _upgrade(self) -> None:
+        """Bring a study written by an older randrnn to ``SCHEMA_VERSION``, all steps in one
+        transaction (a failure leaves the old schema untouched)."""
+        version = self.get_meta("schema_version")
+        if version is None or version >= SCHEMA_VERSION:
+            return
+        # Rebuilding a table drops it; foreign keys are switched off for that (a no-op inside a
+        # transaction, so here) and every reference is checked before the commit.
+        self._conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self.transaction() as conn:
+                version = self.get_meta("schema_version")  # another process may have upgraded
+                while version < SCHEMA_VERSION:
+                    _MIGRATIONS[version](conn)
+                    version += 1
+                    self.set_meta("schema_version", version)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RandRNNError(
+                        f"cannot upgrade study at '{self.path}': {len(broken)} rows refer to "
+                        f"missing rows (first in table {broken[0][0]})"
+                    )
+        finally:
+            self._conn.execute("PRAGMA foreign_keys = ON")
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
@@ -295,20 +336,37 @@ class Study:
 
     # ------------------------------------------------------------------ runs
 
-    def todo(self, cells: list[str], config: dict) -> list[tuple[int, str]]:
-        """(graph_id, cell) pairs with no 'done' run for this config, by graph id then cell."""
+    def todo(
+        self, cells: list[str], config: dict, replicates: int = 1
+    ) -> list[tuple[int, str, int]]:
+        """(graph_id, cell, replicate) of every model with no 'done' run for this config, for
+        replicates 0 .. ``replicates`` − 1, by graph id, then cell, then replicate."""
         done = {
-            (row["graph_id"], row["cell"])
+            (row["graph_id"], row["cell"], row["replicate"])
             for row in self._conn.execute(
-                "SELECT graph_id, cell FROM runs WHERE config_hash = :hash AND status = 'done'",
+                "SELECT graph_id, cell, replicate FROM runs"
+                " WHERE config_hash = :hash AND status = 'done'",
                 {"hash": config_hash(config)},
             )
         }
         cells = list(dict.fromkeys(cells))
-        return [(g, c) for g in self.graph_ids() for c in cells if (g, c) not in done]
+        return [
+            (g, c, r)
+            for g in self.graph_ids()
+            for c in cells
+            for r in range(replicates)
+            if (g, c, r) not in done
+        ]
 
-    def start_run(self, graph_id: int, cell: str, config: dict, worker: str | None = None) -> int:
-        """Mark the (graph, cell, config) run 'running' (attempts + 1) and return its id.
+    def start_run(
+        self,
+        graph_id: int,
+        cell: str,
+        config: dict,
+        worker: str | None = None,
+        replicate: int = 0,
+    ) -> int:
+        """Mark the (graph, cell, config, replicate) run 'running' (attempts + 1); return its id.
 
         Creates the row on first start; restarts a failed, interrupted or stale running row.
         A run that is already 'done' raises ``RandRNNError`` (its result is never reset).
@@ -318,16 +376,19 @@ class Study:
             "cell": cell,
             "config_hash": config_hash(config),
             "config": _dumps(config, canonical=True),
+            "replicate": int(replicate),
             "worker": worker,
             "started": _now(),
         }
+        if row["replicate"] < 0:
+            raise RandRNNError(f"replicate must be 0 or more, got {replicate}")
         with self.transaction() as conn:
             try:
                 found = conn.execute(
-                    "INSERT INTO runs (graph_id, cell, config_hash, config, status, attempts,"
-                    " worker, started) VALUES (:graph_id, :cell, :config_hash, :config,"
-                    " 'running', 1, :worker, :started)"
-                    " ON CONFLICT (graph_id, cell, config_hash) DO UPDATE SET"
+                    "INSERT INTO runs (graph_id, cell, config_hash, config, replicate, status,"
+                    " attempts, worker, started) VALUES (:graph_id, :cell, :config_hash, :config,"
+                    " :replicate, 'running', 1, :worker, :started)"
+                    " ON CONFLICT (graph_id, cell, config_hash, replicate) DO UPDATE SET"
                     " status = 'running', attempts = runs.attempts + 1, worker = excluded.worker,"
                     " started = excluded.started, finished = NULL, metrics = NULL, error = NULL"
                     " WHERE runs.status != 'done'"
@@ -338,7 +399,8 @@ class Study:
                 raise RandRNNError(f"no graph {graph_id} in study '{self.path}'") from exc
         if not found:
             raise RandRNNError(
-                f"run of graph {graph_id} with {cell} (config {row['config_hash']}) is already done"
+                f"run of graph {graph_id} with {cell} (config {row['config_hash']}, replicate "
+                f"{row['replicate']}) is already done"
             )
         return found[0]["id"]
 
@@ -407,14 +469,26 @@ class Study:
             counts[row["status"]] = row["n"]
         return counts
 
+    def configs(self) -> list[dict]:
+        """One entry per (config, cell) with done runs, by config hash then cell: ``config_hash``,
+        ``config`` (dict), ``cell``, ``runs`` (done), ``graphs``, ``replicates`` (distinct)."""
+        rows = self._conn.execute(
+            "SELECT config_hash, MIN(config) AS config, cell, COUNT(*) AS runs,"
+            " COUNT(DISTINCT graph_id) AS graphs, COUNT(DISTINCT replicate) AS replicates"
+            " FROM runs WHERE status = 'done' GROUP BY config_hash, cell"
+            " ORDER BY config_hash, cell"
+        ).fetchall()
+        return [{**dict(row), "config": json.loads(row["config"])} for row in rows]
+
     def results(self, config_hash: str | None = None) -> pd.DataFrame:
-        """One row per (graph, cell) with a done run: the table the analysis reads.
+        """One row per done run (graph, cell, config, replicate), optionally of one config.
 
         Columns: ``RESULT_COLUMNS`` (graph_id, generator, seed, nodes, edges, cell,
-        config_hash), then ``param_<key>`` per generator parameter, then every graph property,
-        then every metric (a metric whose name is already a column gets a ``metric_`` prefix).
-        A property named ``nodes`` or ``edges`` shares the graph's column. With no
-        ``config_hash``, a pair done under several configs shows its most recently finished run.
+        config_hash, replicate), then ``param_<key>`` per generator parameter, then every graph
+        property, then every metric (a metric whose name is already a column gets a ``metric_``
+        prefix). A property named ``nodes`` or ``edges`` shares the graph's column. Rows of
+        several configs are all listed: choosing one config per cell and averaging replicates
+        is the analysis' job (`randrnn.analysis.table.load_study`).
         """
         where = "WHERE r.status = 'done'"
         params: dict[str, Any] = {}
@@ -422,12 +496,10 @@ class Study:
             where += " AND r.config_hash = :hash"
             params["hash"] = config_hash
         rows = self._conn.execute(
-            "SELECT * FROM ("
-            " SELECT r.graph_id, r.cell, r.config_hash, r.metrics, g.generator, g.seed,"
-            " g.nodes, g.edges, g.params, g.properties, ROW_NUMBER() OVER ("
-            "  PARTITION BY r.graph_id, r.cell ORDER BY r.finished DESC, r.id DESC) AS latest"
+            "SELECT r.graph_id, r.cell, r.config_hash, r.replicate, r.metrics, g.generator,"
+            " g.seed, g.nodes, g.edges, g.params, g.properties"
             f" FROM runs r JOIN graphs g ON g.id = r.graph_id {where}"
-            ") WHERE latest = 1 ORDER BY graph_id, cell",
+            " ORDER BY r.graph_id, r.cell, r.config_hash, r.replicate",
             params,
         ).fetchall()
         records = []
@@ -442,7 +514,12 @@ class Study:
         if not records:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         columns = list(dict.fromkeys(key for record in records for key in record))
-        return pd.DataFrame.from_records(records, columns=columns)
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        for column in columns:  # integers stay integers where some rows lack a value
+            values = [record.get(column) for record in records]
+            if frame[column].dtype.kind == "f" and _integers(values):
+                frame[column] = pd.array(values, dtype="Int64")
+        return frame
 
     def _run_row(self, run_id: int) -> sqlite3.Row:
         """The raw row of one run; an unknown id raises ``RandRNNError``."""
@@ -464,6 +541,31 @@ def _connect(db: Path) -> sqlite3.Connection:
         conn.close()
         raise RandRNNError(f"'{db}' is not a randrnn study database ({exc})") from exc
     return conn
+
+
+def _add_replicate(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: runs gain ``replicate`` (old runs are replicate 0) and the unique key
+    becomes (graph, cell, config hash, replicate). SQLite cannot change a UNIQUE constraint in
+    place, so the table is rebuilt and renamed (inside the caller's transaction)."""
+    columns = (
+        "id, graph_id, cell, config_hash, config, status, metrics, error, attempts, worker,"
+        " started, finished"
+    )
+    conn.execute(_runs_table("runs_v2"))
+    conn.execute(f"INSERT INTO runs_v2 ({columns}, replicate) SELECT {columns}, 0 FROM runs")
+    conn.execute("DROP TABLE runs")
+    conn.execute("ALTER TABLE runs_v2 RENAME TO runs")
+    conn.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs (status)")
+
+
+# Schema version → the step that upgrades a study from it to the next version.
+_MIGRATIONS = {1: _add_replicate}
+
+
+def _integers(values: list) -> bool:
+    """Whether every value that is there is an int (bools are not)."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
 
 
 def _check_version(path: Path, version: int) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from randrnn import store
 from randrnn.errors import RandRNNError
-from randrnn.store import RESULT_COLUMNS, STATUSES, Study, config_hash
+from randrnn.store import RESULT_COLUMNS, SCHEMA_VERSION, STATUSES, Study, config_hash
 
 CONFIG = {"epochs": 15, "lr": 0.001, "batch_size": 128}
 METRICS = {"test_acc": 0.9, "test_loss": 0.3}
@@ -38,9 +39,11 @@ def study(tmp_path: Path) -> Iterator[Study]:
         yield s
 
 
-def finish(study: Study, graph_id: int, cell: str, config: dict = CONFIG, **metrics) -> int:
+def finish(
+    study: Study, graph_id: int, cell: str, config: dict = CONFIG, replicate: int = 0, **metrics
+) -> int:
     """Start and finish one run; return its id."""
-    run_id = study.start_run(graph_id, cell, config)
+    run_id = study.start_run(graph_id, cell, config, replicate=replicate)
     study.finish_run(run_id, {**METRICS, **metrics})
     return run_id
 
@@ -53,7 +56,7 @@ def test_create_open_round_trip(tmp_path: Path) -> None:
         assert (path / "study.sqlite").is_file()
     with Study.open(path) as s:
         assert s.get_meta("seed") == 7
-        assert s.get_meta("schema_version") == 1
+        assert s.get_meta("schema_version") == SCHEMA_VERSION == 2
         assert s.get_meta("missing", "x") == "x"
         assert s._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -117,13 +120,41 @@ def test_todo_excludes_done_includes_failed_and_interrupted(study: Study) -> Non
     study.start_run(2, "gru", CONFIG)
     study.mark_interrupted()
     assert study.todo(["lstm", "gru"], CONFIG) == [
-        (0, "lstm"),
-        (1, "lstm"),
-        (1, "gru"),
-        (2, "lstm"),
-        (2, "gru"),
+        (0, "lstm", 0),
+        (1, "lstm", 0),
+        (1, "gru", 0),
+        (2, "lstm", 0),
+        (2, "gru", 0),
     ]
-    assert (0, "gru") in study.todo(["gru"], {**CONFIG, "epochs": 1})
+    assert (0, "gru", 0) in study.todo(["gru"], {**CONFIG, "epochs": 1})
+
+
+def test_todo_lists_each_missing_replicate(study: Study) -> None:
+    """With K replicates, todo lists exactly the (graph, cell, r < K) without a done run."""
+    finish(study, 0, "gru", replicate=0)
+    finish(study, 1, "gru", replicate=2)
+    finish(study, 2, "gru", replicate=1)
+    expected = [(g, "gru", r) for g in range(3) for r in range(3)]
+    expected = [t for t in expected if t not in {(0, "gru", 0), (1, "gru", 2), (2, "gru", 1)}]
+    assert study.todo(["gru"], CONFIG, replicates=3) == expected
+    assert study.todo(["gru"], CONFIG) == [(1, "gru", 0), (2, "gru", 0)]  # K = 1: r = 0 only
+
+
+def test_replicates_are_separate_runs_each_done_once(study: Study) -> None:
+    """Replicates of one pair are separate rows; each can be done once, never twice."""
+    first = finish(study, 0, "gru", replicate=0, test_acc=0.8)
+    second = finish(study, 0, "gru", replicate=1, test_acc=0.6)
+    assert first != second
+    for replicate in (0, 1):
+        with pytest.raises(RandRNNError, match=f"replicate {replicate}\\) is already done"):
+            study.start_run(0, "gru", CONFIG, replicate=replicate)
+    with pytest.raises(RandRNNError, match="replicate must be 0 or more"):
+        study.start_run(0, "gru", CONFIG, replicate=-1)
+    runs = study.runs("done")
+    assert sorted((r["replicate"], r["metrics"]["test_acc"]) for r in runs) == [(0, 0.8), (1, 0.6)]
+    df = study.results()
+    assert df["replicate"].tolist() == [0, 1] and df["replicate"].dtype == "int64"
+    assert df["test_acc"].tolist() == [0.8, 0.6]
 
 
 def test_finish_twice_is_exactly_once(study: Study) -> None:
@@ -209,13 +240,47 @@ def test_results_metric_named_like_a_column_is_prefixed(study: Study) -> None:
     assert df.loc[0, "density"] > 0
 
 
-def test_results_latest_config_wins(study: Study) -> None:
-    """Without a hash, a pair done under two configs shows the most recently finished run."""
+def test_results_lists_every_config_none_hidden(study: Study) -> None:
+    """Without a hash, a pair done under two configs shows both runs; a hash selects one."""
     finish(study, 0, "gru", test_acc=0.5)
     finish(study, 0, "gru", {"epochs": 1}, test_acc=0.7)
     df = study.results()
-    assert len(df) == 1 and df.loc[0, "test_acc"] == 0.7
-    assert study.results(config_hash(CONFIG)).loc[0, "test_acc"] == 0.5
+    by_hash = dict(zip(df["config_hash"], df["test_acc"]))
+    assert by_hash == {config_hash(CONFIG): 0.5, config_hash({"epochs": 1}): 0.7}
+    assert study.results(config_hash(CONFIG))["test_acc"].tolist() == [0.5]
+
+
+def test_configs_counts_done_runs_per_config_and_cell(study: Study) -> None:
+    """configs() counts done runs, graphs and distinct replicates per (config, cell)."""
+    other = {**CONFIG, "epochs": 5}
+    for g in (0, 1, 2):
+        finish(study, g, "gru", replicate=0)
+        finish(study, g, "gru", replicate=1)
+    finish(study, 0, "gru", other)
+    finish(study, 1, "lstm", other)
+    study.fail_run(study.start_run(2, "lstm", other), "boom")  # not done: not counted
+    got = {(c["config_hash"], c["cell"]): c for c in study.configs()}
+    assert set(got) == {
+        (config_hash(CONFIG), "gru"),
+        (config_hash(other), "gru"),
+        (config_hash(other), "lstm"),
+    }
+    gru = got[(config_hash(CONFIG), "gru")]
+    assert (gru["runs"], gru["graphs"], gru["replicates"], gru["config"]) == (6, 3, 2, CONFIG)
+    assert [got[(config_hash(other), c)]["runs"] for c in ("gru", "lstm")] == [1, 1]
+
+
+def test_results_keep_integer_columns_integer(study: Study) -> None:
+    """A column of ints stays ints (nullable) where some rows lack a value; floats stay floats."""
+    [gid] = study.add_graphs([{"generator": "import:x", "graph": nx.path_graph(4)}])  # seed None
+    finish(study, 0, "gru", effective_params=40)
+    finish(study, gid, "gru", effective_params=12)
+    df = study.results()
+    assert df["seed"].dtype == "Int64" and df["seed"].tolist()[0] == 106
+    assert df["seed"].isna().tolist() == [False, True]
+    assert df["param_n"].dtype == "Int64"  # the imported graph has no generator parameters
+    assert df["effective_params"].dtype == "int64" and df["test_acc"].dtype == "float64"
+    assert df.to_csv(index=False).splitlines()[1].split(",")[2] == "106"
 
 
 def test_results_empty(tmp_path: Path) -> None:
@@ -258,7 +323,7 @@ def test_execute_script_is_all_or_nothing(study: Study) -> None:
 def test_driver_and_reader_on_one_directory(study: Study) -> None:
     """A second Study on the same directory sees committed writes, and both can write."""
     with Study.open(study.path) as reader:
-        assert reader.todo(["gru"], CONFIG) == [(0, "gru"), (1, "gru"), (2, "gru")]
+        assert reader.todo(["gru"], CONFIG) == [(0, "gru", 0), (1, "gru", 0), (2, "gru", 0)]
         run_id = study.start_run(0, "gru", CONFIG)
         assert reader.run_counts()["running"] == 1
         study.finish_run(run_id, METRICS)
@@ -271,10 +336,11 @@ def test_concurrent_workers_write_safely(study: Study) -> None:
     """Threads with their own Study objects finish disjoint pairs without losing a write."""
     pairs = study.todo(["rnn", "gru", "lstm", "relu"], CONFIG)
 
-    def work(mine: list[tuple[int, str]], name: str) -> None:
+    def work(mine: list[tuple[int, str, int]], name: str) -> None:
         with Study.open(study.path) as s:
-            for graph_id, cell in mine:
-                s.finish_run(s.start_run(graph_id, cell, CONFIG, worker=name), METRICS)
+            for graph_id, cell, replicate in mine:
+                run_id = s.start_run(graph_id, cell, CONFIG, worker=name, replicate=replicate)
+                s.finish_run(run_id, METRICS)
 
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(work, pairs[i::3], f"w{i}") for i in range(3)]
@@ -282,3 +348,122 @@ def test_concurrent_workers_write_safely(study: Study) -> None:
         future.result()  # re-raises a worker's error here
     assert study.run_counts()["done"] == len(pairs) == 12
     assert study.todo(["rnn", "gru", "lstm", "relu"], CONFIG) == []
+
+
+# ---------------------------------------------------------------------------- migration
+
+# The schema-1 tables exactly as randrnn wrote them before runs had replicates.
+OLD_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE graphs (
+    id INTEGER PRIMARY KEY,
+    generator TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    seed INTEGER,
+    nodes INTEGER NOT NULL,
+    edges INTEGER NOT NULL,
+    graph TEXT NOT NULL,
+    properties TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    graph_id INTEGER NOT NULL REFERENCES graphs(id),
+    cell TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed', 'interrupted')),
+    metrics TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    started TEXT,
+    finished TEXT,
+    UNIQUE (graph_id, cell, config_hash)
+);
+CREATE INDEX runs_status ON runs (status);
+CREATE TABLE prune_note (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id));
+"""
+
+
+def old_study(path: Path) -> list[tuple]:
+    """A schema-1 study written with the old DDL: 2 graphs, 3 runs; returns the runs' rows."""
+    import json
+
+    path.mkdir()
+    conn = sqlite3.connect(path / "study.sqlite")
+    conn.executescript(OLD_SCHEMA)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('seed', '4')")
+    for gid in (0, 1):
+        text = json.dumps(nx.node_link_data(nx.path_graph(3 + gid), edges="links"))
+        conn.execute(
+            "INSERT INTO graphs (id, generator, params, seed, nodes, edges, graph, properties,"
+            " created) VALUES (?, 'ws', '{\"k\": 2}', ?, ?, ?, ?, '{\"density\": 0.5}', 't0')",
+            (gid, 10 + gid, 3 + gid, 2 + gid, text),
+        )
+    cfg = json.dumps(CONFIG, sort_keys=True)
+    rows = [
+        (1, 0, "gru", config_hash(CONFIG), cfg, "done", '{"test_acc": 0.75}', None, 1, "w", "a", "b"),
+        (2, 1, "gru", config_hash(CONFIG), cfg, "failed", None, "oom", 2, "w", "c", "d"),
+        (3, 1, "lstm", config_hash(CONFIG), cfg, "done", '{"test_acc": 0.5}', None, 1, "w", "e", "f"),
+    ]  # fmt: skip
+    conn.executemany(f"INSERT INTO runs VALUES ({', '.join('?' * 12)})", rows)
+    conn.execute("INSERT INTO prune_note VALUES (1, 3)")
+    conn.commit()
+    conn.close()
+    return rows
+
+
+RUN_FIELDS = (
+    "id", "graph_id", "cell", "config_hash", "config", "status", "metrics", "error", "attempts",
+    "worker", "started", "finished",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["open", "create"])
+def test_old_schema_study_is_migrated_on_open(tmp_path: Path, how: str) -> None:
+    """A schema-1 study opens as schema 2: every run kept as replicate 0, keyed by replicate."""
+    rows = old_study(tmp_path / "old")
+    with getattr(Study, how)(tmp_path / "old") as s:
+        assert s.get_meta("schema_version") == 2
+        raw = s._conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
+        assert [tuple(r[f] for f in RUN_FIELDS) for r in raw] == rows
+        assert [r["replicate"] for r in raw] == [0, 0, 0]
+        # the unique key now includes the replicate: replicate 1 of a done pair is new work
+        assert s.todo(["gru", "lstm"], CONFIG, replicates=2) == [
+            (0, "gru", 1), (0, "lstm", 0), (0, "lstm", 1), (1, "gru", 0), (1, "gru", 1),
+            (1, "lstm", 1),
+        ]  # fmt: skip
+        with pytest.raises(RandRNNError, match="already done"):
+            s.start_run(0, "gru", CONFIG)
+        assert s.start_run(1, "gru", CONFIG) == 2  # the failed old row is restarted, not copied
+        finish(s, 0, "gru", replicate=1, test_acc=0.25)
+        df = s.results()
+        assert list(zip(df["graph_id"], df["cell"], df["replicate"], df["test_acc"])) == [
+            (0, "gru", 0, 0.75), (0, "gru", 1, 0.25), (1, "lstm", 0, 0.5),
+        ]  # fmt: skip
+        assert s._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert s._conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        indexes = {r["name"] for r in s._conn.execute("PRAGMA index_list(runs)")}
+        assert "runs_status" in indexes
+    with Study.open(tmp_path / "old") as s:  # a second open finds nothing to do
+        assert s.get_meta("schema_version") == 2 and len(s.runs()) == 4
+
+
+def test_failed_migration_leaves_the_old_schema(tmp_path: Path, monkeypatch) -> None:
+    """A migration that fails half-way rolls back: the study is schema 1 with its runs intact."""
+    rows = old_study(tmp_path / "old")
+
+    def half(conn: sqlite3.Connection) -> None:
+        store._add_replicate(conn)
+        raise sqlite3.OperationalError("disk went away")
+
+    monkeypatch.setattr(store, "_MIGRATIONS", {1: half})
+    with pytest.raises(sqlite3.OperationalError, match="disk went away"):
+        Study.open(tmp_path / "old")
+    conn = sqlite3.connect(tmp_path / "old" / "study.sqlite")
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    assert conn.execute("SELECT * FROM runs ORDER BY id").fetchall() == rows
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "runs_v2" not in tables
+    conn.close()

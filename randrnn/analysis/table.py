@@ -5,12 +5,22 @@ columns and, optionally, a cell column (``cell``, or ``mode`` as in the thesis' 
 ``generator`` column. Cell names are mapped to registry names (``RNN_Tanh`` → ``rnn_tanh``);
 names the registry does not know are kept as given. Without a cell column every row is one group,
 ``all``.
+
+One configuration per cell: a study may hold runs of one pair under several training configs
+(epochs, data, batching). The analysis never mixes them: each cell uses its only config, or the
+one chosen with ``config`` (a hash or a unique prefix of one), and otherwise `select_config`
+stops with one line listing the configs and their run counts. A table with a ``config_hash``
+column (a study, or a CSV written by ``randrnn results``) is checked the same way.
+
+Seed replicates: a study's runs are per replicate. By default the table has one row per
+(graph, cell): the metrics averaged over its replicates and an integer ``replicates`` column
+(`per_graph`); ``per_run=True`` keeps one row per run, with its ``replicate``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,21 +38,155 @@ NOT_FEATURES = frozenset(
     {
         "graph_id", "id", "index", "seed", "config_hash", "generator", "cell", "mode", "name",
         "file", "test_acc", "test_loss", "train_acc", "train_loss", "train_seconds",
-        "effective_params", "epochs", "accuracy", "acc", "loss",
+        "effective_params", "epochs", "accuracy", "acc", "loss", "replicate", "replicates",
+        "worker_pid",
     }
 )  # fmt: skip
 PROPERTIES = [*FEATURES, *EXTRAS]
+# Columns of one run that mean nothing once replicates are averaged.
+PER_RUN_ONLY = ("replicate", "worker_pid")
+HASH_SHOWN = 8  # hex digits of a config hash shown in messages (any unique prefix is accepted)
 
 
-def load_study(path: str | Path) -> pd.DataFrame:
-    """The finished runs of the study at ``path`` (``Study.results()``), cells normalised."""
+def load_study(
+    path: str | Path, *, config: str | None = None, per_run: bool = False
+) -> pd.DataFrame:
+    """The finished runs of the study at ``path``, one config per cell, cells normalised.
+
+    ``config``: a config hash (or a unique prefix) to use; without it every cell must have runs
+    under one config only. Default: one row per (graph, cell) with the metrics averaged over
+    replicates and an integer ``replicates`` column; ``per_run``: one row per run.
+    """
     with Study.open(path) as study:
         df = study.results()
+        described = {c["config_hash"]: c["config"] for c in study.configs()}
     if df.empty:
         raise RandRNNError(
             f"study '{path}' has no finished runs; run: randrnn train-all --study {path}"
         )
-    return normalise(df, source=f"study '{path}'")
+    df = select_config(normalise(df, source=f"study '{path}'"), config, described)
+    return df if per_run else per_graph(df)
+
+
+def select_config(
+    df: pd.DataFrame, config: str | None = None, described: Mapping[str, dict] | None = None
+) -> pd.DataFrame:
+    """The rows of one config per cell: all rows of ``config`` (a hash or unique prefix), or,
+    without it, the table itself if no cell has runs under two configs; otherwise one error
+    line listing that cell's configs (with the settings that differ, from ``described``: hash →
+    config dict) and their run counts. A table without a ``config_hash`` column is one config."""
+    source = df.attrs.get("source", "table")
+    if "config_hash" not in df.columns:
+        if config is not None:
+            raise RandRNNError(f"--config {config}: {source} has no config_hash column")
+        return df
+    hashes = df["config_hash"].astype(str)
+    if config is not None:
+        chosen = resolve_config(config, hashes.unique())
+        kept = df[hashes == chosen].reset_index(drop=True)
+        kept.attrs.update(df.attrs)
+        return kept
+    cells = df["cell"] if "cell" in df.columns else pd.Series(ALL, index=df.index)
+    for cell in sorted(set(cells), key=_cell_order):
+        counts = hashes[cells == cell].value_counts()
+        if len(counts) > 1:
+            ordered = sorted(counts.index, key=lambda h: (-counts[h], h))
+            settings = differing([(described or {}).get(h, {}) for h in ordered])
+            listed = ", ".join(
+                f"{h[:HASH_SHOWN]} ({'; '.join([*filter(None, [text]), f'{counts[h]} runs'])})"
+                for h, text in zip(ordered, settings)
+            )
+            raise RandRNNError(
+                f"cell {cell} has runs under {len(counts)} configs: {listed}; "
+                "choose one with --config"
+            )
+    return df
+
+
+def resolve_config(text: str, hashes: Sequence[str]) -> str:
+    """The one hash of ``hashes`` that starts with ``text`` (case-insensitive), else one error."""
+    wanted = text.strip().lower()
+    found = sorted({h for h in hashes if wanted and h.startswith(wanted)})
+    shown = ", ".join(sorted(h[:HASH_SHOWN] for h in set(hashes)))
+    if not found:
+        raise RandRNNError(
+            f"unknown config '{text}'; configs with finished runs: {shown or 'none'} "
+            "(list them with: randrnn results --configs)"
+        )
+    if len(found) > 1:
+        raise RandRNNError(
+            f"config '{text}' matches {len(found)} configs ({', '.join(found)}); give more digits"
+        )
+    return found[0]
+
+
+def differing(configs: Sequence[Mapping[str, object]]) -> list[str]:
+    """For each config, 'key=value, ...' of the settings that differ between ``configs``
+    (a setting one config lacks shows as '-')."""
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    varied = [k for k in keys if len({repr(c.get(k, "-")) for c in configs}) > 1]
+    return [", ".join(f"{k}={c.get(k, '-')}" for k in varied) for c in configs]
+
+
+def per_graph(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (graph, cell, config): numeric columns that vary between replicates (the
+    metrics) averaged, every other column as it is, and an integer ``replicates`` column in
+    place of ``replicate``. A table without a ``replicate`` column has one run per graph."""
+    if "replicate" not in df.columns or "graph_id" not in df.columns:
+        out = df.copy()
+        if "replicates" not in out.columns:
+            out["replicates"] = 1
+        return out
+    keys = [c for c in ("graph_id", "cell", "config_hash") if c in df.columns]
+    body = df.drop(columns=[c for c in PER_RUN_ONLY if c in df.columns])
+    grouped = body.groupby(keys, sort=False, dropna=False)
+    rest = [c for c in body.columns if c not in keys]
+    varies = grouped[rest].nunique(dropna=False).max() > 1 if rest else pd.Series(dtype=bool)
+    numeric = {c for c in rest if pd.api.types.is_numeric_dtype(body[c])}
+    how = {c: "mean" if varies[c] and c in numeric else "first" for c in rest}
+    out = grouped.agg(how) if how else grouped.size().to_frame("replicates")
+    out["replicates"] = grouped.size()
+    out = out.reset_index()
+    where = list(df.columns).index("replicate")
+    columns = [c for c in df.columns if c in out.columns and c != "replicates"]
+    columns.insert(min(where, len(columns)), "replicates")
+    out = out[columns]
+    out.attrs.update(df.attrs)
+    return out
+
+
+def results_table(path: str | Path, config: str | None = None) -> pd.DataFrame:
+    """Every finished run of the study, optionally of one config (a hash or unique prefix)."""
+    with Study.open(path) as study:
+        df = study.results()
+    if config is not None:
+        chosen = resolve_config(config, [] if df.empty else df["config_hash"].unique())
+        df = df[df["config_hash"] == chosen].reset_index(drop=True)
+    return df
+
+
+def config_table(path: str | Path) -> pd.DataFrame:
+    """The study's configs with finished runs: one row per (config, cell) with the settings
+    that differ between configs (``epochs`` always), runs, graphs and replicates."""
+    with Study.open(path) as study:
+        configs = study.configs()
+    columns = ["config_hash", "cell", "runs", "graphs", "replicates"]
+    if not configs:
+        return pd.DataFrame(columns=columns)
+    by_hash = {c["config_hash"]: c["config"] for c in configs}
+    keys = list(dict.fromkeys(k for c in by_hash.values() for k in c))
+    varied = [
+        k for k in keys if k == "epochs" or len({repr(c.get(k, "-")) for c in by_hash.values()}) > 1
+    ]
+    rows = [
+        {
+            "config_hash": c["config_hash"],
+            **{k: c["config"].get(k, "-") for k in varied},
+            **{k: c[k] for k in columns[1:]},
+        }
+        for c in configs
+    ]
+    return pd.DataFrame(rows, columns=["config_hash", *varied, *columns[1:]])
 
 
 def load_csv(path: str | Path) -> pd.DataFrame:
@@ -51,7 +195,7 @@ def load_csv(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise RandRNNError(f"{path}: no such file")
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype={"config_hash": str})  # a hash may look like a number
     except (ValueError, OSError) as exc:  # pandas' parser errors are ValueErrors
         raise RandRNNError(f"{path}: cannot read as CSV ({exc})") from exc
     df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed:")]]
@@ -60,13 +204,23 @@ def load_csv(path: str | Path) -> pd.DataFrame:
     return normalise(df, source=str(path))
 
 
-def load(study: str | Path | None = None, csv: str | Path | None = None) -> pd.DataFrame:
-    """The table from ``csv`` if given, else from the study (default ``./study``)."""
+def load(
+    study: str | Path | None = None,
+    csv: str | Path | None = None,
+    *,
+    config: str | None = None,
+    per_run: bool = False,
+) -> pd.DataFrame:
+    """The table from ``csv`` if given, else from the study (default ``./study``), one config
+    per cell (`select_config`); per (graph, cell) unless ``per_run`` (see `load_study`). A CSV
+    with ``config_hash`` or ``replicate`` columns (``randrnn results``) is treated like a study;
+    any other CSV already has one run per graph."""
     if study is not None and csv is not None:
         raise RandRNNError("give either --study or --from, not both")
     if csv is not None:
-        return load_csv(csv)
-    return load_study(study if study is not None else "study")
+        df = select_config(load_csv(csv), config)
+        return df if per_run else per_graph(df)
+    return load_study(study if study is not None else "study", config=config, per_run=per_run)
 
 
 def normalise(df: pd.DataFrame, source: str = "table") -> pd.DataFrame:

@@ -19,6 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from randrnn.analysis.table import config_table, results_table
 from randrnn.cli import app, console
 from randrnn.errors import RandRNNError
 from randrnn.models.cells import parse_cells
@@ -144,6 +145,13 @@ def train_all(
     assign: Annotated[
         str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
     ] = "all",
+    replicates: Annotated[
+        int,
+        typer.Option(
+            help="Train each pair this many times, each replicate with its own initialisation"
+            " and batch order (replicate 0 is the single run); for the noise ceiling."
+        ),
+    ] = 1,
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings."""
     cell_names = parse_cells(cells)
@@ -174,14 +182,18 @@ def train_all(
                 chunk_size=chunk,
                 assign=assign,
                 on_start=lambda n: bar.update(task, total=n),
+                replicates=replicates,
             )
             for out in outcomes:
+                name = f"graph {out.graph_id} {out.cell}" + (
+                    f" r{out.replicate}" if replicates > 1 else ""
+                )
                 if out.error is None:
                     done += 1
-                    text = f"graph {out.graph_id} {out.cell}: acc {out.metrics['test_acc']:.3f}"
+                    text = f"{name}: acc {out.metrics['test_acc']:.3f}"
                 else:
                     failed += 1
-                    text = f"graph {out.graph_id} {out.cell}: FAILED"
+                    text = f"{name}: FAILED"
                 bar.update(task, advance=1, current=text)
         if done == failed == 0:
             console.print("nothing left to do: every pair has a finished run with these settings")
@@ -202,12 +214,24 @@ def results(
     out: Annotated[
         Path | None, typer.Option(help="Write to this file instead of the screen.")
     ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Only the runs of this config (a hash or unique prefix).")
+    ] = None,
+    configs: Annotated[
+        bool,
+        typer.Option(
+            "--configs", help="List the study's configs (settings that differ, cells, runs)."
+        ),
+    ] = False,
 ) -> None:
-    """One row per (graph, cell): graph id, generator, cell, properties, metrics."""
+    """One row per finished run (graph, cell, config, replicate): graph id, generator, cell,
+    config hash, replicate, properties, metrics.
+
+    train_seconds is the model's share of its pack's wall time (models train packed together).
+    """
     if format not in ("csv", "markdown"):
         raise RandRNNError(f"unknown format '{format}'; known formats: csv, markdown")
-    with Study.open(study) as st:
-        frame = st.results()
+    frame = config_table(study) if configs else results_table(study, config=config)
     text = frame.to_csv(index=False) if format == "csv" else frame.to_markdown(index=False)
     if out:
         out.write_text(text)

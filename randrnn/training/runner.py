@@ -1,11 +1,16 @@
 """Train every pending (graph, cell) pair of a study: in-process, on local workers, or on a cluster.
 
 The driver (this module, in the process that runs ``train-all``) owns the study database. It cuts
-the pending pairs into chunks of models of one cell type, sends a bounded number of chunks to the
-workers, and writes each chunk's results in one transaction as it arrives. A run is marked
-'running' when its chunk is sent; if the driver dies, the next driver marks those runs
-'interrupted' and trains them again, so every pair lands exactly once. A chunk whose worker dies
-fails only its own runs.
+the pending models into chunks of one cell type and one replicate, sends a bounded number of
+chunks to the workers, and writes each chunk's results in one transaction as it arrives. A run is
+marked 'running' when its chunk is sent; if the driver dies, the next driver marks those runs
+'interrupted' and trains them again, so every (graph, cell, replicate) lands exactly once. A chunk
+whose worker dies fails only its own runs.
+
+Seed replicates: replicate r of a pair is the same graph and cell trained with its own
+initialisation (`model_seed`) and its own batch order (`batch_seed`). All models of one replicate
+share the batch order, which is why a chunk holds one replicate: the engine packs models that see
+the same batches. Replicate 0 uses the config's own seed, so it is exactly the single run.
 
 Workers need only the package and the data, which the driver sends along with the work; they
 never open the study. Each worker trains with one torch thread: for many small models, several
@@ -18,7 +23,7 @@ import logging
 import os
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +50,7 @@ class Job:
     graph: str  # node-link JSON
     seed: int  # initialisation seed of the model
     nodes: int = 0  # for packing models of similar size together
+    replicate: int = 0  # seed replicate: picks the batch order (`batch_seed`) with ``seed``
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Outcome:
     cell: str
     metrics: dict[str, Any] | None
     error: str | None = None
+    replicate: int = 0
 
 
 def name_key(name: str) -> int:
@@ -67,6 +74,14 @@ def model_seed(study_seed: int, graph_id: int, cell: str, replicate: int = 0) ->
     replicate, so reordering or extending the cell registry changes no seed."""
     state = np.random.SeedSequence([study_seed, graph_id, name_key(cell), replicate])
     return int(state.generate_state(1)[0])
+
+
+def batch_seed(config_seed: int, replicate: int) -> int:
+    """Batch-order seed of one replicate: the config's seed for replicate 0 (the single run),
+    otherwise derived from (config seed, replicate). Shared by all models of the replicate."""
+    if replicate == 0:
+        return config_seed
+    return int(np.random.SeedSequence([config_seed, replicate]).generate_state(1)[0])
 
 
 ASSIGNMENTS = ("all", "split")
@@ -89,16 +104,31 @@ def assigned_cells(
     return {gid: [cells[(k // max(group, 1)) % len(cells)]] for k, gid in enumerate(ordered)}
 
 
+def check_replicates(replicates: int) -> int:
+    """``replicates`` if it is at least 1, else the one-line error of ``--replicates``."""
+    if replicates < 1:
+        raise RandRNNError(f"--replicates must be at least 1, got {replicates}")
+    return replicates
+
+
 def plan_jobs(
-    study: Study, cells: Sequence[str], config: TrainConfig, seed: int, assign: str = "all"
+    study: Study,
+    cells: Sequence[str],
+    config: TrainConfig,
+    seed: int,
+    assign: str = "all",
+    replicates: int = 1,
 ) -> list[Job]:
-    """Jobs for every assigned (graph, cell) pair that has no finished run with this config."""
+    """Jobs for every assigned (graph, cell) pair and replicate 0 .. ``replicates`` − 1 that has
+    no finished run with this config."""
     wanted = assigned_cells(
         study.graph_ids(), cells, assign, len(study.get_meta("generators", [])) or 1
     )
     pending = [
-        (gid, cell)
-        for gid, cell in study.todo(list(cells), config.to_dict())
+        (gid, cell, rep)
+        for gid, cell, rep in study.todo(
+            list(cells), config.to_dict(), check_replicates(replicates)
+        )
         if cell in wanted.get(gid, ())
     ]
     graphs = {g["id"]: g["graph"] for g in study.graphs()} if pending else {}
@@ -107,15 +137,17 @@ def plan_jobs(
             gid,
             cell,
             to_json(graphs[gid]),
-            model_seed(seed, gid, cell),
+            model_seed(seed, gid, cell, rep),
             graphs[gid].number_of_nodes(),
+            rep,
         )
-        for gid, cell in pending
+        for gid, cell, rep in pending
     ]
 
 
 def chunk_jobs(jobs: Sequence[Job], size: int, workers: int = 1) -> list[list[Job]]:
-    """Chunks of one cell type each, models of similar size together (they pack better).
+    """Chunks of one cell type and one replicate each (the models of a chunk share batches),
+    models of similar size together (they pack better).
 
     With several workers, chunks are small enough that every worker gets at least four, and the
     largest come first, so that no worker is left with a long tail.
@@ -123,8 +155,8 @@ def chunk_jobs(jobs: Sequence[Job], size: int, workers: int = 1) -> list[list[Jo
     if workers > 1:
         size = max(1, min(size, -(-len(jobs) // (4 * workers))))
     chunks: list[list[Job]] = []
-    for cell in dict.fromkeys(job.cell for job in jobs):
-        same = sorted((j for j in jobs if j.cell == cell),
+    for cell, rep in dict.fromkeys((job.cell, job.replicate) for job in jobs):
+        same = sorted((j for j in jobs if (j.cell, j.replicate) == (cell, rep)),
                       key=lambda j: (j.nodes, len(j.graph), j.graph_id))  # fmt: skip
         chunks += [same[i : i + size] for i in range(0, len(same), size)]
     if workers > 1:
@@ -138,9 +170,15 @@ _DATA_CACHE: dict[str, tuple[Any, Any]] = {}
 def train_chunk(
     jobs: Sequence[Job], config: dict, train: pd.DataFrame, test: pd.DataFrame
 ) -> list[Outcome]:
-    """Worker side: build the chunk's models and train them together with the engine."""
+    """Worker side: build the chunk's models and train them together with the engine.
+
+    The data subsample follows the config's seed; the batch order follows the chunk's replicate.
+    """
     from randrnn.training.engine import train_many  # imported where the work runs
 
+    replicates = {j.replicate for j in jobs}
+    if len(replicates) > 1:  # a programming error: chunk_jobs never mixes replicates
+        raise ValueError(f"a chunk must hold one replicate, got {sorted(replicates)}")
     worker_setup()
     cfg = TrainConfig.from_dict(config)
     key = f"{cfg.data}:{cfg.max_train}:{cfg.max_test}:{cfg.seed}"
@@ -148,14 +186,15 @@ def train_chunk(
         _DATA_CACHE.clear()
         _DATA_CACHE[key] = prepare_data(train, test, cfg)
     train_data, test_data = _DATA_CACHE[key]
+    batches = replace(cfg, seed=batch_seed(cfg.seed, replicates.pop() if replicates else 0))
     try:
         models = [
             build_model(to_dag(from_json(j.graph)), j.cell, seed=j.seed, readout=cfg.readout)
             for j in jobs
         ]
-        results = train_many(models, train_data, test_data, cfg)
+        results = train_many(models, train_data, test_data, batches)
     except Exception as exc:  # noqa: BLE001 — reported per run, the driver goes on
-        return [Outcome(j.graph_id, j.cell, None, f"{type(exc).__name__}: {exc}") for j in jobs]
+        return [_failed(j, exc) for j in jobs]
     outcomes = []
     for job, metrics in zip(jobs, results):
         metrics = dict(metrics)
@@ -163,14 +202,21 @@ def train_chunk(
         if history:
             metrics["train_loss"] = history[-1]["train_loss"]
         metrics["worker_pid"] = os.getpid()
-        outcomes.append(Outcome(job.graph_id, job.cell, metrics))
+        outcomes.append(Outcome(job.graph_id, job.cell, metrics, replicate=job.replicate))
     return outcomes
 
 
-def _record(study: Study, run_ids: dict[tuple[int, str], int], outcomes: list[Outcome]) -> None:
+def _failed(job: Job, exc: BaseException) -> Outcome:
+    return Outcome(job.graph_id, job.cell, None, f"{type(exc).__name__}: {exc}", job.replicate)
+
+
+RunIds = dict[tuple[int, str, int], int]  # (graph, cell, replicate) → run id
+
+
+def _record(study: Study, run_ids: RunIds, outcomes: list[Outcome]) -> None:
     with study.transaction():
         for out in outcomes:
-            run_id = run_ids.pop((out.graph_id, out.cell))
+            run_id = run_ids.pop((out.graph_id, out.cell, out.replicate))
             if out.error is None:
                 study.finish_run(run_id, out.metrics or {})
             else:
@@ -188,12 +234,14 @@ def train_study(
     chunk_size: int = 8,
     assign: str = "all",
     on_start: Callable[[int], None] | None = None,
+    replicates: int = 1,
 ) -> Iterator[Outcome]:
-    """Train every pending pair; yields each outcome after it is written to the study.
+    """Train every pending model; yields each outcome after it is written to the study.
 
     ``workers=1`` without a scheduler runs in this process; ``workers>1`` starts a local Dask
     cluster of single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses an
-    existing Dask cluster. ``assign`` chooses the (graph, cell) pairs (see `assigned_cells`).
+    existing Dask cluster. ``assign`` chooses the (graph, cell) pairs (see `assigned_cells`);
+    each pair is trained ``replicates`` times (replicates 0 .. K − 1, see the module docstring).
     ``on_start(n)`` is told how many runs are pending before work begins.
     """
     if study.graph_count() == 0:
@@ -202,9 +250,10 @@ def train_study(
         )
     if workers < 1:
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
+    check_replicates(replicates)
     study.mark_interrupted()
     seed = study_seed(study)
-    jobs = plan_jobs(study, cells, config, seed, assign)
+    jobs = plan_jobs(study, cells, config, seed, assign, replicates)
     if on_start:
         on_start(len(jobs))
     if not jobs:
@@ -217,10 +266,13 @@ def train_study(
         yield from _run_dask(study, chunks, cfg, train, test, workers, scheduler)
 
 
-def _start(study: Study, chunk: list[Job], cfg: dict, worker: str) -> dict[tuple[int, str], int]:
+def _start(study: Study, chunk: list[Job], cfg: dict, worker: str) -> RunIds:
     with study.transaction():
         return {
-            (j.graph_id, j.cell): study.start_run(j.graph_id, j.cell, cfg, worker) for j in chunk
+            (j.graph_id, j.cell, j.replicate): study.start_run(
+                j.graph_id, j.cell, cfg, worker, replicate=j.replicate
+            )
+            for j in chunk
         }
 
 
@@ -275,9 +327,7 @@ def _run_dask(study, chunks, cfg, train, test, workers, scheduler) -> Iterator[O
             try:
                 outcomes = future.result()
             except Exception as exc:  # noqa: BLE001 — e.g. the worker died: fail its runs only
-                outcomes = [
-                    Outcome(j.graph_id, j.cell, None, f"{type(exc).__name__}: {exc}") for j in chunk
-                ]
+                outcomes = [_failed(j, exc) for j in chunk]
             _record(study, run_ids, outcomes)
             yield from outcomes
             if queue:

@@ -1,4 +1,5 @@
-"""train-all: every (graph, cell) pair lands exactly once — in-process, on Dask, after a crash."""
+"""train-all: every (graph, cell, replicate) lands exactly once — in-process, on Dask, after a
+crash — and each replicate has its own initialisation and batch order."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ import pytest
 from typer.testing import CliRunner
 
 from randrnn.cli import app
-from randrnn.pipeline import generate_into
+from randrnn.errors import RandRNNError
+from randrnn.graphs.dag import to_dag
+from randrnn.models.graph_rnn import build_model
+from randrnn.pipeline import generate_into, study_seed
 from randrnn.reber import make_dataset
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
-from randrnn.training.runner import chunk_jobs, model_seed, plan_jobs, train_study
+from randrnn.training.loop import fit, prepare_data
+from randrnn.training.runner import batch_seed, chunk_jobs, model_seed, plan_jobs, train_study
 
 CELLS = ["gru", "rnn_tanh"]
 CONFIG = TrainConfig(epochs=1, batch_size=32, max_train=160, max_test=64)
@@ -35,11 +40,14 @@ def small_study(path: Path, n: int = 4) -> Study:
     return study
 
 
-def assert_exactly_once(study: Study, n_graphs: int, cells=CELLS) -> None:
+def assert_exactly_once(study: Study, n_graphs: int, cells=CELLS, replicates: int = 1) -> None:
+    """Every (graph, cell, replicate < K) has exactly one run, and it is done."""
     runs = study.runs()
-    assert len(runs) == n_graphs * len(cells)
+    keys = [(r["graph_id"], r["cell"], r["replicate"]) for r in runs]
+    expected = {(g, c, k) for g in study.graph_ids() for c in cells for k in range(replicates)}
+    assert len(runs) == n_graphs * len(cells) * replicates == len(expected)
     assert all(r["status"] == "done" for r in runs)
-    assert len({(r["graph_id"], r["cell"]) for r in runs}) == len(runs)
+    assert sorted(keys) == sorted(expected)
     assert len(study.results()) == len(runs)
 
 
@@ -60,6 +68,77 @@ def test_interrupted_runs_are_rerun(tmp_path, data):
     assert (0, "gru") in {(o.graph_id, o.cell) for o in outcomes}
     assert_exactly_once(study, 2)
     assert next(r for r in study.runs() if r["id"] == run_id)["attempts"] == 2
+
+
+def test_replicates_each_once_resume_and_extend(tmp_path, data):
+    """K replicates: each (graph, cell, r) trains once; an interrupted replicate is retrained in
+    its own row; asking for more replicates later trains only the new ones."""
+    study = small_study(tmp_path / "s", n=2)
+    cfg = CONFIG.to_dict()
+    finished = study.start_run(1, "gru", cfg, replicate=0)  # a driver finished this one...
+    study.finish_run(finished, {"test_acc": 0.5})
+    in_flight = study.start_run(0, "gru", cfg, replicate=1)  # ...and died while this one ran
+    outcomes = list(train_study(study, CELLS, CONFIG, *data, replicates=2))
+    keys = sorted((o.graph_id, o.cell, o.replicate) for o in outcomes)
+    assert keys == sorted(
+        {(g, c, r) for g in (0, 1) for c in CELLS for r in (0, 1)} - {(1, "gru", 0)}
+    )
+    assert_exactly_once(study, 2, replicates=2)
+    attempts = {r["id"]: r["attempts"] for r in study.runs()}
+    assert attempts[in_flight] == 2 and attempts[finished] == 1
+    assert list(train_study(study, CELLS, CONFIG, *data, replicates=2)) == []
+    more = list(train_study(study, CELLS, CONFIG, *data, replicates=3))
+    assert sorted((o.graph_id, o.cell, o.replicate) for o in more) == [
+        (g, c, 2) for g in (0, 1) for c in sorted(CELLS)
+    ]
+    assert_exactly_once(study, 2, replicates=3)
+
+
+def test_replicate_zero_is_the_single_run_and_replicates_differ(tmp_path, data):
+    """Replicate 0 gives the single run's metrics bit for bit; replicate r trains exactly like
+    `loop.fit` from init seed model_seed(.., r) with batch seed batch_seed(seed, r), and so
+    differs from replicate 0 in its initial weights and its result."""
+    single = small_study(tmp_path / "one", n=3)
+    list(train_study(single, ["gru"], CONFIG, *data))
+    double = small_study(tmp_path / "two", n=3)
+    list(train_study(double, ["gru"], CONFIG, *data, replicates=2))
+    one = single.results().set_index("graph_id")
+    two = double.results().set_index(["graph_id", "replicate"])
+    metrics = ["test_acc", "test_loss", "train_acc", "train_loss", "effective_params"]
+    for gid in single.graph_ids():
+        assert one.loc[gid, metrics].tolist() == two.loc[(gid, 0), metrics].tolist()
+        assert two.loc[(gid, 0), "test_loss"] != two.loc[(gid, 1), "test_loss"]
+
+    # an independent computation: the reference loop on one model, from the seeds alone
+    gid, seed = 0, study_seed(double)
+    dag = to_dag(double.graph(gid)["graph"])
+    train, test = prepare_data(*data, CONFIG)
+    inits = [build_model(dag, "gru", seed=model_seed(seed, gid, "gru", r)) for r in (0, 1)]
+    assert not all(
+        (a == b).all() for a, b in zip(inits[0].parameters(), inits[1].parameters())
+    )  # different initial weights
+    for r in (0, 1):
+        cfg = TrainConfig(**{**CONFIG.to_dict(), "seed": batch_seed(CONFIG.seed, r)})
+        ref = fit(build_model(dag, "gru", seed=model_seed(seed, gid, "gru", r)), train, test, cfg)
+        assert ref["test_loss"] == pytest.approx(two.loc[(gid, r), "test_loss"], abs=1e-5)
+    assert batch_seed(CONFIG.seed, 0) == CONFIG.seed != batch_seed(CONFIG.seed, 1)
+    other_order = fit(build_model(dag, "gru", seed=model_seed(seed, gid, "gru", 1)), train, test,
+                      CONFIG)  # fmt: skip
+    assert other_order["test_loss"] != pytest.approx(two.loc[(gid, 1), "test_loss"], abs=1e-5)
+
+
+def test_replicates_below_one_is_one_clear_error(tmp_path):
+    """`train-all --replicates 0` (or negative) is one line naming the option, exit code 1."""
+    small_study(tmp_path / "s", n=1).close()
+    for bad in ("0", "-2"):
+        result = CliRunner().invoke(
+            app, ["train-all", "--study", str(tmp_path / "s"), "--replicates", bad]
+        )
+        assert result.exit_code == 1
+        assert isinstance(result.exception, RandRNNError)
+        assert str(result.exception) == f"--replicates must be at least 1, got {bad}"
+    with Study.open(tmp_path / "s") as study:
+        assert study.runs() == []  # nothing started
 
 
 def test_changed_config_is_new_work(tmp_path, data):
@@ -126,6 +205,13 @@ def test_seeds_and_chunks_are_plain_functions(tmp_path):
     chunks = chunk_jobs(jobs, 2)
     assert sum(len(c) for c in chunks) == 10
     assert all(len({j.cell for j in c}) == 1 and len(c) <= 2 for c in chunks)
+    jobs = plan_jobs(study, CELLS, CONFIG, seed=0, replicates=3)
+    assert len(jobs) == 30
+    assert all(j.seed == model_seed(0, j.graph_id, j.cell, j.replicate) for j in jobs)
+    for workers in (1, 2):
+        chunks = chunk_jobs(jobs, 4, workers)
+        assert sorted(j.seed for c in chunks for j in c) == sorted(j.seed for j in jobs)
+        assert all(len({(j.cell, j.replicate) for j in c}) == 1 for c in chunks)
 
 
 @pytest.mark.slow
@@ -215,7 +301,8 @@ def test_unreachable_scheduler_is_one_clear_error(tmp_path):
 
 @pytest.mark.slow
 def test_killed_train_all_resumes_without_loss_or_repeat(tmp_path):
-    """SIGKILL in the middle of train-all, run it again: every pair done, exactly once."""
+    """SIGKILL in the middle of train-all --replicates 2, run it again: every (graph, cell,
+    replicate) done, exactly once."""
     study_dir = tmp_path / "s"
     small_study(study_dir, n=6).close()
     exe = Path(sys.executable).parent / "randrnn"
@@ -234,6 +321,8 @@ def test_killed_train_all_resumes_without_loss_or_repeat(tmp_path):
         "100",
         "--chunk",
         "1",
+        "--replicates",
+        "2",
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -243,13 +332,13 @@ def test_killed_train_all_resumes_without_loss_or_repeat(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with Study.open(study_dir) as study:
-        done_before = {(r["graph_id"], r["cell"]) for r in study.runs("done")}
-        assert 2 <= len(done_before) < 12
+        done_before = {(r["graph_id"], r["cell"], r["replicate"]) for r in study.runs("done")}
+        assert 2 <= len(done_before) < 24
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with Study.open(study_dir) as study:
-        assert_exactly_once(study, 6)
-        attempts = {(r["graph_id"], r["cell"]): r["attempts"] for r in study.runs()}
-        assert all(attempts[pair] == 1 for pair in done_before)  # finished work never repeated
+        assert_exactly_once(study, 6, replicates=2)
+        attempts = {(r["graph_id"], r["cell"], r["replicate"]): r["attempts"] for r in study.runs()}
+        assert all(attempts[key] == 1 for key in done_before)  # finished work never repeated
 
 
 def test_split_assignment_balances_cells_and_generators():
