@@ -22,7 +22,7 @@ from randrnn.pruning.protocol import (
     run_pruning,
 )
 from randrnn.pruning.results import results_table, safe_levels
-from randrnn.pruning.waea import CENTERS, FILTER_STATS, NORMALIZE, WaeaOptions
+from randrnn.pruning.waea import CENTERS, FILTER_STATS, NORMALIZE, READINGS, WaeaOptions
 from randrnn.reber import load_data
 from randrnn.store import Study
 
@@ -116,6 +116,14 @@ def prune_command(
     alpha: Annotated[
         float, typer.Option(help="WAEA: weight of Filter(Q) in the activity (paper's best 0.3).")
     ] = 0.3,
+    waea_reading: Annotated[
+        str,
+        typer.Option(
+            help="WAEA: what the filter reads. signed: the mean weight Q, centred on the mean of "
+            "the signed Q (eq. (2) as written; drops the largest |w| first); magnitude: |Q| with "
+            "μ, σ of |Q| (drops the smallest and the largest |w|)."
+        ),
+    ] = WaeaOptions().reading,
     waea_steps: Annotated[
         int | None,
         typer.Option(
@@ -132,8 +140,12 @@ def prune_command(
         str, typer.Option(help="WAEA: filter centre: mean of Q, or zero.")
     ] = "mean",
     waea_normalize: Annotated[
-        str, typer.Option(help="WAEA: scale Filter(Q) and I per matrix: minmax, rank or none.")
-    ] = "minmax",
+        str,
+        typer.Option(
+            help="WAEA: scale Filter(Q) and I per matrix: rank (their ranks in [0, 1]; α matters), "
+            "minmax (I stays near 0, so α barely matters) or none."
+        ),
+    ] = WaeaOptions().normalize,
     hidden: Annotated[
         str, typer.Option(hidden=True, help="Layer sizes of the dense base model.")
     ] = "50,50,50",
@@ -143,6 +155,7 @@ def prune_command(
     methods = parse_names(method, CRITERIA, "method")
     targets = parse_names(target, TARGETS, "target")
     check_name("scope", scope, SCOPES)
+    check_name("WAEA reading", waea_reading, READINGS)
     for value, known in (
         (waea_filter, FILTER_STATS),
         (waea_center, CENTERS),
@@ -151,6 +164,7 @@ def prune_command(
         check_name("WAEA option", value, known)
     waea = WaeaOptions(
         alpha=alpha,
+        reading=waea_reading,
         window_steps=waea_steps,
         filter_stats=waea_filter,
         center=waea_center,
@@ -189,7 +203,8 @@ def prune_command(
                         bar.remove_task(task)
                     tasks.clear()
                     rows = run_pruning(st, spec, config, train, test, progress)
-                    title = f"{c} · {m if m != 'waea' else f'waea α={alpha}'} · {t} · {scope}"
+                    label = m if m != "waea" else f"waea α={alpha} ({waea_reading})"
+                    title = f"{c} · {label} · {t} · {scope}"
                     if rows:
                         bar.console.print(_level_table(title, rows))
                     else:

@@ -11,6 +11,13 @@ For GRU and LSTM every gate row of a unit sees exactly that unit's inputs: PyTor
 gates of a layer gate-major (rows [g·H, (g+1)·H) belong to gate g), so the node mask is tiled
 once per gate block. Masks follow the `torch.nn.utils.prune` convention (`weight_ih_l0_orig`,
 `weight_ih_l0_mask`), so pruning criteria compose with the structure.
+
+A pruned tensor has three parts: the trainable ``weight_orig``, the ``weight_mask`` buffer and
+the plain attribute ``weight`` = orig × mask that the layer computes with. torch recomputes the
+attribute only in a forward pre-hook, so after ``load_state_dict`` (which fills orig and mask) it
+would still hold the *initial* weights × mask until the next forward — and torch's pruning
+methods rank that attribute. A `GraphRNN` therefore recomputes every pruned attribute right after
+each load (`refresh_pruned`), so loading and then pruning ranks the loaded weights.
 """
 
 from __future__ import annotations
@@ -101,8 +108,26 @@ def plan_model(dag: nx.DiGraph, readout: str = "last") -> Plan:
     )
 
 
+def refresh_pruned(module: nn.Module) -> None:
+    """Recompute ``name = name_orig * name_mask`` for every pruned tensor of ``module`` and its
+    submodules, exactly as torch's pruning forward pre-hook does before each forward."""
+    for sub in module.modules():
+        for hook in list(sub._forward_pre_hooks.values()):
+            if isinstance(hook, prune.BasePruningMethod):
+                hook(sub, None)
+
+
+def _refresh_after_load(module: nn.Module, incompatible_keys: object) -> None:
+    """`load_state_dict` post-hook: loaded ``*_orig``/``*_mask`` become the computed weights."""
+    refresh_pruned(module)
+
+
 class GraphRNN(nn.Module):
-    """The recurrent network of a DAG (see the module docstring). Built by `build_model`."""
+    """The recurrent network of a DAG (see the module docstring). Built by `build_model`.
+
+    Loading a state dict leaves every pruned weight current (``weight = orig * mask``), so a
+    pruning criterion applied after a load ranks the loaded, not the initial, weights.
+    """
 
     def __init__(self, plan: Plan, cell: Cell):
         super().__init__()
@@ -117,6 +142,7 @@ class GraphRNN(nn.Module):
             self.layers.append(layer)
         self.readout = nn.Linear(len(plan.readout_units), CLASSES)
         self._read_all = plan.readout_units != tuple(range(plan.offsets[-1], sum(sizes)))
+        self.register_load_state_dict_post_hook(_refresh_after_load)
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

@@ -195,30 +195,32 @@ def apply_pruning(
 
     ``scope="global"`` ranks all matrices together (`prune.global_unstructured`, the thesis'
     one percentile over all selected sets); ``"layer"`` ranks each matrix alone. ``scores``
-    maps ``WeightRef.key`` to importance scores (required by WAEA); ``seed`` feeds the random
-    criterion (matrix ``i`` gets ``seed + i`` with ``scope="layer"``).
+    maps ``WeightRef.key`` to importance scores (required by WAEA); without them a criterion
+    sees the weights the model computes with, read as ``orig * mask`` (`WeightRef.effective`)
+    rather than torch's cached masked attribute, which is only refreshed by a forward pass or a
+    `GraphRNN` load. ``seed`` feeds the random criterion (matrix ``i`` gets ``seed + i`` with
+    ``scope="layer"``).
     """
     method = get_criterion(criterion) if isinstance(criterion, str) else criterion
     check_scope(scope)
     if method.needs_scores and scores is None:
         raise RandRNNError(f"pruning method '{method.name}' needs importance scores")
+    if scores is None:
+        scores = {w.key: w.effective() for w in weights}
     extra = (
         (lambda i: {"seed": seed + i}) if issubclass(method, RandomCriterion) else (lambda i: {})
     )
     if scope == "global":
-        importance = (
-            None if scores is None else {(w.module, w.name): scores[w.key] for w in weights}
-        )
         prune.global_unstructured(
             [(w.module, w.name) for w in weights],
             method,
-            importance_scores=importance,
+            importance_scores={(w.module, w.name): scores[w.key] for w in weights},
             amount=float(amount),
             **extra(0),
         )
         return
     for i, w in enumerate(weights):
-        importance = None if scores is None else scores[w.key]
+        importance = scores[w.key]
         method.apply(
             w.module, w.name, amount=float(amount), importance_scores=importance, **extra(i)
         )

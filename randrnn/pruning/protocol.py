@@ -36,6 +36,8 @@ from randrnn.models.cells import get_cell
 from randrnn.models.graph_rnn import GraphRNN, build_model, dense_dag
 from randrnn.pruning import results
 from randrnn.pruning.criteria import (
+    KINDS,
+    TARGETS,
     apply_pruning,
     check_scope,
     check_target,
@@ -48,6 +50,7 @@ from randrnn.pruning.waea import (
     WaeaRecorder,
     activity,
     gate_activity,
+    magnitude_correlation,
     matrix_masks,
     split_state,
 )
@@ -255,6 +258,13 @@ class _StopAfter:
             raise _WindowFull
 
 
+def stats_path(study: Study, base: dict, window_steps: int | None) -> Path:
+    """Where a base model's WAEA statistics for a window live (`waea_statistics` writes them)."""
+    if window_steps is None:
+        return Path(study.path) / base["waea_stats"]
+    return Path(study.path) / base["checkpoint"].replace(".pt", f"_waea_{window_steps}.pt")
+
+
 def waea_statistics(
     study: Study, spec: PruneSpec, base: dict, config: TrainConfig, train: Encoded, test: Encoded
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -266,9 +276,9 @@ def waea_statistics(
     trained weights. Cached under ``checkpoints/`` per base and window.
     """
     steps = spec.waea.window_steps
+    path = stats_path(study, base, steps)
     if steps is None:
-        return split_state(_load(Path(study.path) / base["waea_stats"]))
-    path = Path(study.path) / base["checkpoint"].replace(".pt", f"_waea_{steps}.pt")
+        return split_state(_load(path))
     if not path.is_file():
         model = load_base(study, spec, base)
         recorder = WaeaRecorder(first_step=1, last_step=steps)
@@ -291,6 +301,35 @@ def _random_seed(seed: int, level: float) -> int:
     return int(state[0])
 
 
+def pruned_base(
+    study: Study,
+    spec: PruneSpec,
+    base: dict,
+    level: float,
+    stats: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+) -> tuple[GraphRNN, dict[str, torch.Tensor], dict | None]:
+    """The trained base model pruned at one level by the spec's criterion (not yet evaluated).
+
+    Returns the model, its structural masks by matrix key (the connections that exist before
+    pruning) and, for WAEA, the mean activity per gate (`gate_activity`; else None).
+    """
+    model = load_base(study, spec, base)
+    structure = matrix_masks(select_weights(model, "both"))
+    weights = select_weights(model, spec.target)
+    scores, gates = None, None
+    if spec.method == "waea":
+        if stats is None:
+            raise RandRNNError("WAEA needs statistics (waea_statistics)")
+        masks = {w.key: structure[w.key] for w in weights}
+        parts = activity(stats[0], stats[1], masks, spec.waea)
+        scores = {key: part["activity"] for key, part in parts.items()}
+        gates = gate_activity(parts, masks, spec.cell)
+    apply_pruning(
+        weights, spec.method, level / 100.0, spec.scope, scores, seed=_random_seed(spec.seed, level)
+    )
+    return model, structure, gates
+
+
 def prune_level(
     study: Study,
     spec: PruneSpec,
@@ -306,20 +345,8 @@ def prune_level(
     The row holds what `results.add_run` stores (it is not stored here).
     """
     start = time.perf_counter()
-    model = load_base(study, spec, base)
-    structure = matrix_masks(select_weights(model, "both"))
+    model, structure, gates = pruned_base(study, spec, base, level, stats)
     weights = select_weights(model, spec.target)
-    scores, gates = None, None
-    if spec.method == "waea":
-        if stats is None:
-            raise RandRNNError("WAEA needs statistics (waea_statistics)")
-        masks = {w.key: structure[w.key] for w in weights}
-        parts = activity(stats[0], stats[1], masks, spec.waea)
-        scores = {key: part["activity"] for key, part in parts.items()}
-        gates = gate_activity(parts, masks, spec.cell)
-    apply_pruning(
-        weights, spec.method, level / 100.0, spec.scope, scores, seed=_random_seed(spec.seed, level)
-    )
     pruned = evaluate(model, test, config.eval_batch_size)
     detail = sparsity(model, structure, spec.cell)
     accs, losses = [], []
@@ -398,3 +425,56 @@ def run_pruning(
         if progress is not None:
             progress("prune", n, len(todo))
     return rows
+
+
+# --------------------------------------------------------------------------- WAEA vs |w|
+
+
+def _structure(state: dict[str, torch.Tensor], keys: list[str]) -> dict[str, torch.Tensor]:
+    """Structural masks by matrix key from a base checkpoint (all ones where a matrix has none)."""
+    masks = {}
+    for key in keys:
+        layer, kind = key.split(".")
+        name = next(n for n, k in KINDS.items() if k == kind)
+        mask = state.get(f"layers.{layer}.{name}_mask")
+        masks[key] = torch.ones_like(state[f"layers.{layer}.{name}"]) if mask is None else mask
+    return masks
+
+
+def waea_correlations(study: Study) -> pd.DataFrame:
+    """Spearman(activity, |Q|) of every WAEA experiment in the study, from its base model's
+    recorded statistics: one row per (base, options, target), ``spearman`` NaN if the
+    statistics are gone. Pooled over the target's existing weights (`magnitude_correlation`).
+    """
+    columns = ["model", "cell", "seed", "label", "reading", "target", "spearman"]
+    bases = {base["id"]: base for base in results.bases(study)}
+    fields = set(WaeaOptions().to_dict())
+    records, seen = [], set()
+    for run in results.runs(study):
+        key = (run["base_id"], run["options_hash"], run["target"])
+        if run["method"] != "waea" or key in seen:
+            continue
+        seen.add(key)
+        base = bases[run["base_id"]]
+        options = WaeaOptions(**{k: v for k, v in run["options"].items() if k in fields})
+        kinds = {KINDS[name] for name in TARGETS[run["target"]]}
+        path = stats_path(study, base, options.window_steps)
+        checkpoint = Path(study.path) / base["checkpoint"]
+        rho = float("nan")
+        if path.is_file() and checkpoint.is_file():
+            q, i = split_state(torch.load(path, weights_only=True))
+            state = torch.load(checkpoint, weights_only=True)
+            masks = _structure(state, [k for k in q if k.split(".")[1] in kinds])
+            rho = magnitude_correlation(q, i, masks, options)
+        records.append(
+            {
+                "model": run["model"],
+                "cell": run["cell"],
+                "seed": run["seed"],
+                "label": run["label"],
+                "reading": options.reading,
+                "target": run["target"],
+                "spearman": rho,
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=columns)

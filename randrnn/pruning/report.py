@@ -3,9 +3,10 @@
 Figures: base-model training curves (train and test accuracy per epoch, the thesis' base-model
 figures); accuracy right after pruning vs level, one line per method, one panel per cell and
 target; regain curves (accuracy per retraining epoch) for the levels that lost more than the
-tolerance. Tables: safe levels per cell × target × method beside the thesis' (SPEC §7), and the
+tolerance. Tables: safe levels per cell × target × method beside the thesis' (SPEC §7), the
 mean WAEA activity per gate (the paper's claim: LSTM input-gate weights least active, cell
-candidate most).
+candidate most), and for each WAEA experiment its reading and the Spearman rank correlation
+between activity and |w| (computed by `protocol.waea_correlations`; this module only draws).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from randrnn.pruning import results
+from randrnn.pruning.protocol import waea_correlations
 from randrnn.store import Study
 
 MAX_PANELS = 24  # beyond this a figure is unreadable; later panels are left out (and said so)
@@ -213,5 +215,21 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     if not gates.empty:
         parts.append("<h3>WAEA activity per gate</h3>\n")
         parts.append(gates.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}"))
+    correlations = waea_correlations(study)
+    if not correlations.empty:
+        parts.append("<h3>WAEA activity against weight magnitude</h3>\n")
+        parts.append(
+            "<p>WAEA drops the least active weights. Reading <em>signed</em> (eq. (2) as "
+            "written) centres the filter on the mean of the signed weights, so the weights of "
+            "largest magnitude score lowest and go first; reading <em>magnitude</em> filters "
+            "|w| around its mean, so both the smallest and the largest weights score low. "
+            "Spearman: rank correlation between activity and |w| over the target's existing "
+            "weights of the base model (mean weight over the WAEA window); negative means "
+            "large weights are dropped first, positive small ones, as magnitude pruning "
+            "does.</p>\n"
+        )
+        parts.append(
+            correlations.to_html(index=False, na_rep="", float_format=lambda v: f"{v:+.3f}")
+        )
     parts.append("\n</section>\n")
     return "".join(parts)

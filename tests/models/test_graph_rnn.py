@@ -204,3 +204,37 @@ def test_unknown_names_fail_once():
     with pytest.raises(RandRNNError, match="known readouts"):
         plan_model(SPEC_DAG, "middle")
     assert parse_cells("GRU, lstm,gru") == ["gru", "lstm"]
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_load_leaves_pruned_weights_current(cell):
+    """After load_state_dict every pruned weight equals the loaded orig × mask (the structural
+    i2h masks and a later h2h pruning alike), before any forward pass."""
+    from torch.nn.utils import prune
+
+    dag = sample_dags()[1]
+    source, target = build_model(dag, cell, seed=5), build_model(dag, cell, seed=6)
+    for model in (source, target):
+        for layer in model.layers:
+            prune.l1_unstructured(layer, "weight_hh_l0", amount=0.3)
+    target.load_state_dict(source.state_dict())
+    for mine, theirs in zip(target.layers, source.layers):
+        for name in ("weight_ih_l0", "weight_hh_l0"):
+            expected = getattr(theirs, f"{name}_orig") * getattr(theirs, f"{name}_mask")
+            assert torch.equal(getattr(mine, name), expected)
+
+
+def test_torch_pruning_after_load_ranks_loaded_weights():
+    """torch's own l1 pruning on a freshly loaded model keeps the largest *loaded* |w|."""
+    from torch.nn.utils import prune
+
+    dag = sample_dags()[2]
+    source, target = build_model(dag, "gru", seed=7), build_model(dag, "gru", seed=8)
+    target.load_state_dict(source.state_dict())
+    layer = target.layers[1]
+    prune.l1_unstructured(layer, "weight_ih_l0", amount=0.5)
+    loaded = (source.layers[1].weight_ih_l0_orig * source.layers[1].weight_ih_l0_mask).abs()
+    existing = source.layers[1].weight_ih_l0_mask > 0
+    kept = layer.weight_ih_l0_mask > 0
+    # every kept connection is at least as large as every pruned existing one
+    assert loaded[kept].min() >= loaded[existing & ~kept].max()

@@ -84,12 +84,13 @@ def test_graph_model_from_study(tmp_path: Path, tiny_data) -> None:
 
 
 def test_waea_run_stores_options_and_gates(tmp_path: Path, tiny_data) -> None:
-    """A WAEA run stores its options and the mean activity of every LSTM gate."""
+    """A WAEA run stores all its options (reading included) and the mean activity per LSTM gate."""
     spec = PruneSpec("lstm", method="waea", levels=(30.0,), retrain_epochs=0, hidden=(6, 6))
     with Study.create(tmp_path / "s") as study:
         (row,) = run_pruning(study, spec, CONFIG, *tiny_data)
         (run,) = results.runs(study)
-    assert run["options"]["alpha"] == 0.3 and run["options"]["normalize"] == "minmax"
+    assert run["options"] == spec.waea.to_dict()
+    assert run["options"]["reading"] == "signed" and run["options"]["normalize"] == "rank"
     assert set(run["gate_activity"]["activity"]["i2h"]) == {"input", "forget", "cell", "output"}
     assert row["sparsity"] == pytest.approx(0.3, abs=0.005)
 
