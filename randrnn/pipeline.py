@@ -7,13 +7,13 @@ adds nothing and a larger n extends the study. Graphs are written in one transac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
-from randrnn.graphs.generate import GENERATORS, generate
+from randrnn.graphs.generate import GENERATORS, generate, resolve_params, stored_params
 from randrnn.graphs.io import read_graph
 from randrnn.graphs.properties import properties
 from randrnn.store import Study
@@ -38,10 +38,16 @@ def generate_into(
     generators: Sequence[str] = ("ws", "ba"),
     nodes: tuple[int, int] = (10, 50),
     progress: Progress | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[int]:
-    """Generate the graphs the study still lacks to hold n generated ones; return their ids."""
+    """Generate the graphs the study still lacks to hold n generated ones; return their ids.
+
+    ``params`` overrides generator parameters ({"ba": {"seed_graph": "star"}}); a study is
+    only extended with graphs made with the same parameters as those it holds."""
     if n <= 0:
         raise RandRNNError(f"--n must be at least 1, got {n}")
+    params = {name: dict(values) for name, values in (params or {}).items()}
+    _check_same_params(study, params)
     settings = {"seed": seed, "generators": list(generators), "nodes": list(nodes)}
     for key, value in settings.items():
         stored = study.get_meta(key)
@@ -53,7 +59,7 @@ def generate_into(
     have = generated_count(study)
     if have >= n:
         return []
-    records = generate(n - have, seed, tuple(generators), nodes, start=have)
+    records = generate(n - have, seed, tuple(generators), nodes, start=have, params=params)
     for record in records:
         record["params"] = {**record["params"], "index": record.pop("index")}
         record["properties"] = properties(record["graph"])
@@ -63,6 +69,25 @@ def generate_into(
         for key, value in settings.items():
             study.set_meta(key, value)
         return study.add_graphs(records)
+
+
+def _check_same_params(study: Study, params: Mapping[str, Mapping[str, Any]]) -> None:
+    """Fail if the study's generated graphs were made with other generator parameters."""
+    seen: set[str] = set()
+    for graph in study.graphs():
+        name = graph["generator"]
+        if name not in GENERATORS or name in seen:
+            continue
+        seen.add(name)
+        stored = stored_params(name, {k: v for k, v in graph["params"].items() if k != "index"})
+        wanted = resolve_params(name, int(stored["n"]), params.get(name))
+        for key in sorted(set(stored) | set(wanted)):
+            if stored.get(key) != wanted.get(key):
+                raise RandRNNError(
+                    f"this study's {name} graphs were generated with {key}={stored.get(key)}, "
+                    f"not {wanted.get(key)}; pass --param {name}.{key}={stored.get(key)} "
+                    "or use another --study directory"
+                )
 
 
 def import_into(

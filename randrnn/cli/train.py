@@ -22,6 +22,7 @@ from rich.progress import (
 from randrnn.analysis.table import config_table, results_table
 from randrnn.cli import app, console
 from randrnn.errors import RandRNNError
+from randrnn.graphs.generate import parse_params
 from randrnn.models.cells import parse_cells
 from randrnn.pipeline import generate_into, generated_count, import_into
 from randrnn.reber import load_data
@@ -79,17 +80,32 @@ def generate(
         str, typer.Option(help="Generators, used in turn (ws, ba, er).")
     ] = "ws,ba",
     nodes: Annotated[str, typer.Option(help="Node count range, inclusive, e.g. 10:50.")] = "10:50",
+    param: Annotated[
+        str,
+        typer.Option(
+            help="Generator parameters replacing the thesis defaults, comma-separated, e.g."
+            " ba.seed_graph=star (BA grown from a star, as current networkx; default isolated:"
+            " m seed nodes, as the thesis) or ws.p=0.5."
+        ),
+    ] = "",
     study: StudyOpt = Path("study"),
 ) -> None:
     """Generate seeded random graphs (Watts–Strogatz, Barabási–Albert) into a study."""
     gens = tuple(g.strip() for g in generators.split(",") if g.strip())
     node_range = parse_range(nodes)
+    overrides = parse_params(param)
     with study_for_writing(study) as st:
         todo = max(0, n - generated_count(st))
         with progress_bar() as bar:
             task = bar.add_task("graphs", total=todo, current="computing properties")
             ids = generate_into(
-                st, n, seed, gens, node_range, progress=lambda k: bar.advance(task, k)
+                st,
+                n,
+                seed,
+                gens,
+                node_range,
+                progress=lambda k: bar.advance(task, k),
+                params=overrides,
             )
         console.print(
             f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"

@@ -9,20 +9,21 @@ can be regenerated alone::
 
 The node count n is drawn uniformly from ``nodes[0]..nodes[1]`` (inclusive) with the graph's seed;
 the generator then runs with that same seed. The defaults are the thesis' parameterisation; any
-parameter (and n itself) can be overridden through ``params``.
+parameter (and n itself) can be overridden through ``params``, e.g. ``{"seed_graph": "star"}``
+for ``ba``.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 Params = dict[str, Any]
 
@@ -36,6 +37,8 @@ class GeneratorSpec:
     defaults: Callable[[int], Params]  # n -> default parameters (without n)
     check: Callable[[Params], str | None]  # full params (with n) -> problem, or None if fine
     build: Callable[[Params, int], nx.Graph]  # (full params, seed) -> graph on nodes 0..n-1
+    # Values assumed for a stored record made before a parameter existed (what it was built with).
+    legacy: Params = field(default_factory=dict)
 
 
 # --- Watts–Strogatz ---------------------------------------------------------------------------
@@ -57,16 +60,50 @@ def _ws_build(p: Params, seed: int) -> nx.Graph:
 
 
 # --- Barabási–Albert --------------------------------------------------------------------------
+#
+# The process: start from a seed graph, then add nodes one at a time, each joined by m edges to m
+# distinct existing nodes drawn with probability proportional to their degree. Two seed graphs:
+#   isolated  m nodes 0..m-1 without edges; the first new node (m) joins all of them. This is the
+#             process as published and as the thesis' networkx ran it: after orientation by node
+#             order, nodes 0..m-1 are the m sources (units reading the input).
+#   star      a star on m+1 nodes (centre 0), what current networkx' barabasi_albert_graph grows
+#             from: node 0 is then the only source.
+# Both give m·(n−m) edges, and every node ≥ m (isolated) or ≥ m+1 (star) has m lower neighbours.
+
+BA_SEED_GRAPHS = ("isolated", "star")
 
 
 def _ba_check(p: Params) -> str | None:
     n, m = p["n"], p["m"]
+    check_name("ba seed_graph", p["seed_graph"], BA_SEED_GRAPHS)
     if not 1 <= m < n:
         return f"m={m} must satisfy 1 <= m < n (n={n}); the thesis uses m = n//10, so n >= 10"
     return None
 
 
+def _degree_weighted_distinct(ends: list[int], m: int, rng: random.Random) -> list[int]:
+    """m distinct nodes, each draw uniform over `ends` (a node once per edge end, so ∝ degree)."""
+    chosen: set[int] = set()
+    while len(chosen) < m:
+        chosen.add(rng.choice(ends))
+    return sorted(chosen)
+
+
+def ba_isolated_graph(n: int, m: int, seed: int) -> nx.Graph:
+    """Barabási–Albert grown from m isolated nodes (see above); nodes 0..n-1, seeded."""
+    rng = random.Random(seed)
+    g = nx.empty_graph(n)
+    ends: list[int] = []  # every node once per edge end
+    for new in range(m, n):
+        targets = list(range(m)) if new == m else _degree_weighted_distinct(ends, m, rng)
+        g.add_edges_from((new, t) for t in targets)
+        ends += targets + [new] * m
+    return g
+
+
 def _ba_build(p: Params, seed: int) -> nx.Graph:
+    if p["seed_graph"] == "isolated":
+        return ba_isolated_graph(p["n"], p["m"], seed)
     return nx.barabasi_albert_graph(p["n"], p["m"], seed=seed)
 
 
@@ -107,10 +144,12 @@ GENERATORS: dict[str, GeneratorSpec] = {
     ),
     "ba": GeneratorSpec(
         "ba",
-        "Barabási–Albert, barabasi_albert_graph(n, m=n//10) (thesis)",
-        lambda n: {"m": n // 10},
+        "Barabási–Albert, m=n//10 edges per new node, grown from m isolated nodes (thesis;"
+        " seed_graph=star: from a star on m+1 nodes, as current networkx does)",
+        lambda n: {"m": n // 10, "seed_graph": "isolated"},
         _ba_check,
         _ba_build,
+        legacy={"seed_graph": "star"},  # records made before seed_graph existed grew from a star
     ),
     "er": GeneratorSpec(
         "er",
@@ -136,6 +175,37 @@ def graph_seed(study_seed: int, index: int) -> int:
     if study_seed < 0 or index < 0:
         raise RandRNNError(f"seeds and indices must be >= 0 (got seed={study_seed}, index={index})")
     return int(np.random.SeedSequence([study_seed, index]).generate_state(1, np.uint32)[0])
+
+
+def parse_params(text: str) -> dict[str, Params]:
+    """'ba.seed_graph=star,ws.p=0.5' → {'ba': {'seed_graph': 'star'}, 'ws': {'p': 0.5}}.
+
+    Values that read as an int or a float become numbers; the generator names are checked here,
+    the parameter names and values when the parameters are resolved.
+    """
+    out: dict[str, Params] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        key, eq, raw = item.partition("=")
+        generator, dot, name = key.strip().partition(".")
+        if not (eq and dot and generator and name.strip() and raw.strip()):
+            raise RandRNNError(
+                f"generator parameter '{item}' must look like generator.name=value, "
+                "e.g. ba.seed_graph=star"
+            )
+        check_name("graph generator", generator, GENERATORS)
+        out.setdefault(generator, {})[name.strip()] = _number_or_text(raw.strip())
+    return out
+
+
+def _number_or_text(raw: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
 
 
 def _check_nodes(nodes: Sequence[int]) -> tuple[int, int]:
@@ -168,9 +238,14 @@ def resolve_params(generator: str, n: int, params: Mapping[str, Any] | None = No
     return full
 
 
+def stored_params(generator: str, params: Mapping[str, Any]) -> Params:
+    """A stored record's parameters, with the generator's legacy values for those it predates."""
+    return {**get_generator(generator).legacy, **params}
+
+
 def build_graph(generator: str, params: Mapping[str, Any], seed: int) -> nx.Graph:
     """Build the graph of a stored record from its generator, full parameters and seed."""
-    full = resolve_params(generator, int(params["n"]), params)
+    full = resolve_params(generator, int(params["n"]), stored_params(generator, params))
     try:
         g = get_generator(generator).build(full, seed)
     except nx.NetworkXError as exc:

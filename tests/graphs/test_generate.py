@@ -7,6 +7,7 @@ import pytest
 
 from randrnn.errors import RandRNNError
 from randrnn.graphs import GENERATORS, build_graph, generate, generate_graph, graph_seed
+from randrnn.graphs.generate import parse_params
 
 NAMES = sorted(GENERATORS)
 
@@ -56,10 +57,10 @@ def test_node_count_in_range_and_nodes_are_0_to_n_minus_1(name: str) -> None:
 
 
 def test_ba_uses_thesis_parameters() -> None:
-    """BA: m = n//10 and m·(n−m) edges."""
+    """BA: m = n//10, grown from m isolated nodes, m·(n−m) edges."""
     for rec in generate(20, 9, generators=("ba",)):
         n, m = rec["params"]["n"], rec["params"]["m"]
-        assert m == n // 10
+        assert m == n // 10 and rec["params"]["seed_graph"] == "isolated"
         assert rec["graph"].number_of_edges() == m * (n - m)
 
 
@@ -123,3 +124,28 @@ def test_unknown_generator_in_generate_graph() -> None:
     """generate_graph rejects an unknown name, listing the known ones."""
     with pytest.raises(RandRNNError, match="unknown graph generator 'sw'; known: ws, ba, er"):
         generate_graph("sw", 0, 1)
+
+
+def test_parse_params_reads_generator_name_value() -> None:
+    """'ba.seed_graph=star,ws.p=0.5,ws.k=4' → per-generator overrides with numbers read."""
+    assert parse_params("ba.seed_graph=star, ws.p=0.5,ws.k=4") == {
+        "ba": {"seed_graph": "star"},
+        "ws": {"p": 0.5, "k": 4},
+    }
+    assert parse_params("") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed_graph=star", "must look like generator.name=value"),
+        ("ba.seed_graph", "must look like generator.name=value"),
+        ("ba.=3", "must look like generator.name=value"),
+        ("xx.m=2", "unknown graph generator 'xx'; known: ws, ba, er"),
+    ],
+)
+def test_parse_params_rejects_bad_text_in_one_line(text: str, message: str) -> None:
+    """Malformed overrides or an unknown generator raise one line."""
+    with pytest.raises(RandRNNError, match=message) as info:
+        parse_params(text)
+    assert "\n" not in str(info.value)
