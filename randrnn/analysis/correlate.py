@@ -28,6 +28,10 @@ LEGEND = (
     "r Pearson, ρ Spearman, τ Kendall; q: p-value corrected across the properties "
     "(Benjamini–Hochberg); * q < 0.05; 95% CI: bootstrap interval of the first method"
 )
+CEILING_NOTE = (
+    "Seed noise also caps the coefficients: a property's Pearson |r| with the target is at most "
+    "√ceiling (the mean-of-K ceiling by default, the one-run ceiling with --per-run)."
+)
 MIN_N = 3  # fewer pairs than this give no coefficient
 
 

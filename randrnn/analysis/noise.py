@@ -168,11 +168,29 @@ def noise_group(rows: pd.DataFrame, target: str) -> dict:
     }
 
 
-def noise(runs: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> pd.DataFrame:
-    """One row per cell: ``NOISE_COLUMNS`` (see the module docstring). NaN where undefined."""
+def noise(
+    runs: pd.DataFrame, target: str = table.DEFAULT_TARGET, cell: str | None = None
+) -> pd.DataFrame:
+    """One row per cell (only ``cell`` if given): ``NOISE_COLUMNS``, NaN where undefined."""
     check_runs(runs, target)
-    records = [{"cell": cell} | noise_group(rows, target) for (cell, _), rows in table.groups(runs)]
+    records = [
+        {"cell": name} | noise_group(rows, target)
+        for (name, _), rows in table.groups(runs, cell=cell)
+    ]
     return pd.DataFrame.from_records(records, columns=NOISE_COLUMNS)
+
+
+def of_runs(
+    runs: pd.DataFrame, target: str = table.DEFAULT_TARGET, cell: str | None = None
+) -> pd.DataFrame | None:
+    """The ``noise`` table of per-run rows when some graph has two or more runs, else None.
+
+    Tables without graph ids and replicates (a CSV of one run per graph) give None.
+    """
+    if GRAPH not in runs.columns or REPLICATE not in runs.columns:
+        return None
+    result = noise(runs, target, cell)
+    return result if has_replicates(result) else None
 
 
 def has_replicates(result: pd.DataFrame) -> bool:
@@ -180,7 +198,27 @@ def has_replicates(result: pd.DataFrame) -> bool:
     return bool(len(result)) and bool((result["graphs"] > 0).any())
 
 
-def replicate_pairs(runs: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> pd.DataFrame:
+def ceilings(result: pd.DataFrame, per_run: bool) -> dict[str, tuple[float, str]]:
+    """Per cell of a ``noise`` result, the ceiling of what is analysed and its name.
+
+    ``per_run``: each run's accuracy is predicted, so the single-run ceiling; otherwise the
+    per-graph mean over K runs, so the Spearman–Brown ceiling at K. Cells with no replicated
+    graph are left out.
+    """
+    out = {}
+    for row in result.itertuples(index=False):
+        if row.graphs == 0 or math.isnan(row.ceiling_run):
+            continue
+        if per_run:
+            out[row.cell] = (row.ceiling_run, "one run")
+        else:
+            out[row.cell] = (row.ceiling_mean, f"mean of {_k(row.replicates)} runs")
+    return out
+
+
+def replicate_pairs(
+    runs: pd.DataFrame, target: str = table.DEFAULT_TARGET, cell: str | None = None
+) -> pd.DataFrame:
     """Per cell, the first two replicate labels side by side: cell, graph_id, a, b, y_a, y_b.
 
     The frame the report plots (replicate a against b, one point per graph); ``r`` is that
@@ -188,7 +226,7 @@ def replicate_pairs(runs: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> p
     """
     check_runs(runs, target)
     parts = []
-    for (cell, _), rows in table.groups(runs):
+    for (name, _), rows in table.groups(runs, cell=cell):
         w = wide(rows, target)
         if w.shape[1] < 2:
             continue
@@ -197,7 +235,7 @@ def replicate_pairs(runs: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> p
         if both.empty:
             continue
         parts.append(pd.DataFrame({
-            "cell": cell,
+            "cell": name,
             GRAPH: both.index,
             "a": a,
             "b": b,

@@ -7,12 +7,17 @@ and Spearman / Kendall between out-of-fold predictions and the truth.
 ``thesis``: exactly the thesis' protocol, for comparison with its table: MinMax scaling fitted on
 all rows, one ``train_test_split(test_size=0.10, random_state=7)``, scikit-learn defaults, R² on
 the (about 20) test rows.
+
+A table with several rows per graph (one per seed replicate, ``--per-run``) is split by graph in
+both protocols, so no graph's runs are on both sides. With replicates, ``add_ceiling`` puts each
+R² beside the noise ceiling of its target (`randrnn.analysis.noise`): R² / ceiling is the share
+of the variance that graph structure could explain at all which the regressor does explain.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,6 +62,7 @@ PROTOCOLS = ("cv", "thesis")
 RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "r2",
                   "r2_sd", "r2_pooled", "mae", "spearman", "kendall", "n_test",
                   "thesis_r2"]  # fmt: skip
+GRAPH = "graph_id"  # rows sharing it are runs of one graph: folds keep them together
 THESIS_TEST_SIZE = 0.10
 THESIS_RANDOM_STATE = 7
 
@@ -102,15 +108,51 @@ def xy(rows: pd.DataFrame, target: str, features: Sequence[str]) -> tuple[np.nda
     return data[list(features)].to_numpy(dtype=float), data[target].to_numpy(dtype=float)
 
 
-def _need_rows(n: int, need: int, why: str, cell: str, source: str, fix: str) -> None:
+def graph_groups(rows: pd.DataFrame, target: str, features: Sequence[str]) -> np.ndarray | None:
+    """The graph id of each row ``xy`` keeps, when some graph has several rows (per-run tables).
+
+    Folds then split graphs, so the runs of one graph never sit on both sides of a split (its
+    other run would leak the answer). None when every row is its own graph.
+    """
+    if GRAPH not in rows.columns:
+        return None
+    ids = rows.loc[rows[[*features, target]].notna().all(axis=1), GRAPH].to_numpy()
+    return ids if len(np.unique(ids)) < len(ids) else None
+
+
+def _units(y: np.ndarray, groups: np.ndarray | None) -> int:
+    """What the folds split: rows, or graphs when grouped."""
+    return len(y) if groups is None else len(np.unique(groups))
+
+
+def splits(
+    n: int, cv: int, repeats: int, seed: int, groups: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) row positions of repeated K-fold; with ``groups``, K-fold over the groups."""
+    if groups is None:
+        yield from RepeatedKFold(n_splits=cv, n_repeats=repeats, random_state=seed).split(
+            np.zeros(n)
+        )
+        return
+    ids = np.unique(groups)
+    folds = RepeatedKFold(n_splits=cv, n_repeats=repeats, random_state=seed)
+    for _, test_ids in folds.split(ids):
+        test = np.isin(groups, ids[test_ids])
+        yield np.flatnonzero(~test), np.flatnonzero(test)
+
+
+def _need_rows(
+    n: int, need: int, why: str, cell: str, source: str, fix: str, grouped: bool = False
+) -> None:
     """Too few rows for a method: say how many there are, how many it needs, and what to do."""
     if n >= need:
         return
     if source.startswith("study"):
-        what = f"only {n} finished {table.cell_label(cell)} runs in {source}"
+        what = f"only {n} graphs with finished {table.cell_label(cell)} runs in {source}"
         todo = "generate more graphs and run randrnn train-all"
     else:
-        what = f"only {n} rows" + ("" if cell == table.ALL else f" for {cell}") + f" in {source}"
+        unit = "graphs" if grouped else "rows"
+        what = f"only {n} {unit}" + ("" if cell == table.ALL else f" for {cell}") + f" in {source}"
         todo = "add rows"
     raise RandRNNError(f"{what}; {why} needs at least {need}: {todo} (or {fix})")
 
@@ -130,8 +172,9 @@ def cross_validate(
     repeats: int = 5,
     seed: int = 0,
     X_new: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> dict:
-    """Repeated K-fold scores of one regressor.
+    """Repeated K-fold scores of one regressor (folds over ``groups`` when given).
 
     Returns ``scores`` (R² of each of the cv × repeats folds), ``r2``/``r2_sd`` (their mean and
     sample sd), ``r2_pooled`` (R² of all out-of-fold predictions of a repeat at once, averaged
@@ -144,10 +187,9 @@ def cross_validate(
         raise RandRNNError(
             f"--cv must be at least 2 and --repeats at least 1 (got {cv}, {repeats})"
         )
-    splitter = RepeatedKFold(n_splits=cv, n_repeats=repeats, random_state=seed)
     scores, maes, new = [], [], []
     oof = np.empty((repeats, len(y)))
-    for i, (train, test) in enumerate(splitter.split(X)):
+    for i, (train, test) in enumerate(splits(len(y), cv, repeats, seed, groups)):
         model = make_pipeline(regressor, seed).fit(X[train], y[train])
         pred = model.predict(X[test])
         oof[i // cv, test] = pred
@@ -170,17 +212,27 @@ def cross_validate(
     return out
 
 
-def thesis_split(X: np.ndarray, y: np.ndarray, regressor: str, seed: int = 0) -> dict:
+def thesis_split(
+    X: np.ndarray, y: np.ndarray, regressor: str, seed: int = 0, groups: np.ndarray | None = None
+) -> dict:
     """The thesis protocol: MinMax on all rows, one 90/10 split (random_state 7), R² on the test.
 
+    With ``groups`` (per-run rows) the split is drawn over the graphs and their rows follow.
     Returns ``r2``, ``mae``, ``spearman``, ``kendall`` on the test rows, ``n_test`` and
     ``test_index`` (row positions of the test split).
     """
     scaled = MinMaxScaler().fit_transform(X)
     index = np.arange(len(y))
-    x_tr, x_te, y_tr, y_te, _, i_te = train_test_split(
-        scaled, y, index, test_size=THESIS_TEST_SIZE, random_state=THESIS_RANDOM_STATE
-    )
+    if groups is None:
+        x_tr, x_te, y_tr, y_te, _, i_te = train_test_split(
+            scaled, y, index, test_size=THESIS_TEST_SIZE, random_state=THESIS_RANDOM_STATE
+        )
+    else:
+        _, test_ids = train_test_split(
+            np.unique(groups), test_size=THESIS_TEST_SIZE, random_state=THESIS_RANDOM_STATE
+        )
+        test = np.isin(groups, test_ids)
+        x_tr, x_te, y_tr, y_te, i_te = scaled[~test], scaled[test], y[~test], y[test], index[test]
     model = make_pipeline(regressor, seed, scale=False).fit(x_tr, y_tr)
     pred = model.predict(x_te)
     spearman, kendall = _rank_corr(pred, y_te)
@@ -220,18 +272,19 @@ def evaluate(
     records = []
     for (cell_name, _), rows in table.groups(df, cell=cell):
         X, y = xy(rows, target, cols)
+        groups = graph_groups(rows, target, cols)
+        units, grouped = _units(y, groups), groups is not None
         if protocol == "cv":
-            _need_rows(len(y), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv")
+            _need_rows(units, 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv", grouped)
         else:
-            _need_rows(
-                len(y), 20, "the thesis' 90/10 split", cell_name, source, "use --protocol cv"
-            )
+            _need_rows(units, 20, "the thesis' 90/10 split", cell_name, source,
+                       "use --protocol cv", grouped)  # fmt: skip
         for name in regressors:
             if protocol == "cv":
-                res = cross_validate(X, y, name, cv, repeats, seed)
+                res = cross_validate(X, y, name, cv, repeats, seed, groups=groups)
                 n_test = math.nan
             else:
-                res = thesis_split(X, y, name, seed)
+                res = thesis_split(X, y, name, seed, groups)
                 res["r2_sd"], n_test = math.nan, res["n_test"]
                 res["r2_pooled"] = res["r2"]  # one split: nothing to pool
             records.append({
@@ -277,12 +330,18 @@ def importances(
     parts = []
     for (cell_name, _), rows in table.groups(df, cell=cell):
         X, y = xy(rows, target, cols)
-        _need_rows(len(y), 2 * cv, f"{cv}-fold permutation importance", cell_name, source,
-                   "lower --cv")  # fmt: skip
+        groups = graph_groups(rows, target, cols)
+        _need_rows(_units(y, groups), 2 * cv, f"{cv}-fold permutation importance", cell_name,
+                   source, "lower --cv", groups is not None)  # fmt: skip
         full = make_pipeline(regressor, seed).fit(X, y)
         impurity = getattr(full.named_steps["model"], "feature_importances_", None)
         drops = []
-        for train, test in KFold(cv, shuffle=True, random_state=seed).split(X):
+        folds = (
+            KFold(cv, shuffle=True, random_state=seed).split(X)
+            if groups is None
+            else splits(len(y), cv, 1, seed, groups)
+        )
+        for train, test in folds:
             model = make_pipeline(regressor, seed).fit(X[train], y[train])
             perm = permutation_importance(
                 model, X[test], y[test], n_repeats=n_repeats, random_state=seed, scoring="r2"
@@ -336,8 +395,10 @@ def predict_graph(
     records = []
     for (cell_name, _), rows in table.groups(df, cell=cell):
         X, y = xy(rows, target, cols)
-        _need_rows(len(y), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv")
-        res = cross_validate(X, y, regressor, cv, repeats, seed, X_new=x_new)
+        groups = graph_groups(rows, target, cols)
+        _need_rows(_units(y, groups), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv",
+                   groups is not None)  # fmt: skip
+        res = cross_validate(X, y, regressor, cv, repeats, seed, X_new=x_new, groups=groups)
         full = make_pipeline(regressor, seed).fit(X, y)
         model = full.named_steps["model"]
         tree_sd = math.nan
@@ -365,8 +426,36 @@ def predict_graph(
     return pd.DataFrame.from_records(records)
 
 
+CEILING_COLUMNS = ["ceiling", "ceiling_of", "r2_of_ceiling", "r2_pooled_of_ceiling"]
+CEILING_NOTE = (
+    "noise ceiling: the largest R² any predictor from graph structure can reach, because "
+    "retraining the same graph with another seed changes its accuracy (split-half reliability "
+    "of the target); R²/ceiling: the share of that explainable variance the regressor explains."
+)
+
+
+def add_ceiling(result: pd.DataFrame, ceilings: Mapping[str, tuple[float, str]]) -> pd.DataFrame:
+    """A copy of an ``evaluate`` result with the cell's noise ceiling and R² / ceiling.
+
+    ``ceilings`` maps a cell to (ceiling of the predicted target, what it is the ceiling of,
+    e.g. 'mean of 2 runs'), as `noise.ceilings` gives. Adds ``ceiling``, ``ceiling_of``,
+    ``r2_of_ceiling`` and ``r2_pooled_of_ceiling``; NaN where a cell has no ceiling or one of 0.
+    """
+    out = result.copy()
+    out["ceiling"] = [float(ceilings.get(c, (math.nan, ""))[0]) for c in out["cell"]]
+    out["ceiling_of"] = [ceilings.get(c, (math.nan, ""))[1] for c in out["cell"]]
+    usable = out["ceiling"].where(out["ceiling"] > 0)
+    out["r2_of_ceiling"] = out["r2"] / usable
+    out["r2_pooled_of_ceiling"] = out["r2_pooled"] / usable
+    return out
+
+
 def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """Readable text tables of an ``evaluate`` result, one per cell: (title, frame of strings)."""
+    """Readable text tables of an ``evaluate`` result, one per cell: (title, frame of strings).
+
+    With ``add_ceiling`` columns, the title names the cell's noise ceiling and each R² has its
+    R² / ceiling beside it.
+    """
     out = []
     for cell_name, rows in result.groupby("cell", sort=False):
         first = rows.iloc[0]
@@ -375,6 +464,9 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             + (f", {int(first['n_test'])} test rows" if first["protocol"] == "thesis" else "")
             + f", features: {first['feature_set']} ({first['n_features']})"
         )
+        ceiling = "ceiling" in rows and not math.isnan(first["ceiling"])
+        if ceiling:
+            how += f"; noise ceiling {table.fmt(first['ceiling'])} ({first['ceiling_of']})"
         frame = pd.DataFrame({
             "regressor": [REGRESSORS[r][0] for r in rows["regressor"]],
             "R²": [
@@ -387,5 +479,10 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             "Kendall τ": [table.fmt(v) for v in rows["kendall"]],
             "thesis R²": [table.fmt(v) for v in rows["thesis_r2"]],
         })  # fmt: skip
+        if ceiling:
+            frame.insert(2, "R²/ceiling", [table.fmt(v, 2) for v in rows["r2_of_ceiling"]])
+            frame.insert(
+                4, "pooled/ceiling", [table.fmt(v, 2) for v in rows["r2_pooled_of_ceiling"]]
+            )
         out.append((f"{table.cell_label(str(cell_name))} ({how})", frame))
     return out

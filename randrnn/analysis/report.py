@@ -1,9 +1,14 @@
 """`randrnn report`: one self-contained HTML page (figures embedded) plus the PNG figures.
 
 Sections: provenance, the data set and its trivial baselines, accuracy by generator per cell,
-accuracy against the strongest properties, the correlation heatmap (properties × cells), the
-prediction table beside a Dummy baseline, the thesis' published tables (SPEC §7) beside this
-study's numbers, and pruning (from `randrnn.pruning.report.report_section` when it exists).
+the seed noise (replicate a against b per graph, noise ceiling), accuracy against the strongest
+properties, the correlation heatmap (properties × cells), the prediction table beside a Dummy
+baseline and the noise ceiling, the thesis' published tables (SPEC §7) beside this study's
+numbers, and pruning (from `randrnn.pruning.report.report_section` when it exists).
+
+The rows are each graph's mean over its seed replicates (``per_run``: one row per run), of one
+training config per cell (`randrnn.analysis.table.load_study`). Every number is computed in
+`randrnn.analysis` as a frame; this module only draws and writes them.
 
 Figures are drawn on `matplotlib.figure.Figure` objects (no pyplot, no global backend state).
 """
@@ -28,8 +33,8 @@ from matplotlib.figure import Figure
 import randrnn
 from randrnn import reber
 from randrnn.analysis import correlate as corr
+from randrnn.analysis import noise, table, thesis
 from randrnn.analysis import predict as pred
-from randrnn.analysis import table, thesis
 from randrnn.errors import RandRNNError
 from randrnn.store import DB_NAME, Study
 
@@ -105,10 +110,20 @@ def _load_data(meta: dict, data: str | Path | None) -> tuple[pd.DataFrame, pd.Da
 # ----------------------------------------------------------------------------------- sections
 
 
-def _provenance(page: Page, study: Study, meta: dict, df: pd.DataFrame, options: dict) -> None:
+def _provenance(
+    page: Page, study: Study, meta: dict, df: pd.DataFrame, runs: pd.DataFrame, options: dict
+) -> None:
     import sklearn
 
     counts = study.run_counts()
+    per_run = options.get("per_run", False)
+    if df.empty:
+        analysed = "0"
+    elif per_run:
+        analysed = f"{len(df)} runs (one row per run, --per-run)"
+    else:
+        analysed = f"{len(df)} (graph, cell) rows, each the mean over its replicates"
+    configs = sorted(set(runs["config_hash"])) if "config_hash" in runs else []
     libs = (platform.python_version(), np.__version__, pd.__version__, sklearn.__version__)
     versions = " · ".join(map(str, libs))
     rows = [
@@ -117,7 +132,9 @@ def _provenance(page: Page, study: Study, meta: dict, df: pd.DataFrame, options:
         ("study", str(study.path.resolve())),
         ("graphs", str(study.graph_count())),
         ("runs by status", ", ".join(f"{k} {v}" for k, v in counts.items())),
-        ("finished (graph, cell) rows analysed", str(len(df))),
+        ("rows analysed", analysed),
+        ("finished runs analysed", str(len(runs))),
+        ("training config(s) analysed", ", ".join(configs) or "-"),
         ("python · numpy · pandas · scikit-learn", versions),
         ("report options", ", ".join(f"{k}={v}" for k, v in options.items())),
     ]
@@ -349,7 +366,13 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _prediction_section(
-    page: Page, cv_res: pd.DataFrame, th_res: pd.DataFrame, notes: list[str], cv: int, repeats: int
+    page: Page,
+    cv_res: pd.DataFrame,
+    th_res: pd.DataFrame,
+    notes: list[str],
+    cv: int,
+    repeats: int,
+    ceilings: dict[str, tuple[float, str]],
 ) -> None:
     if cv_res.empty:
         page.section("Prediction", *[_p(n) for n in notes] or [_p("No cell has enough runs.")])
@@ -363,11 +386,14 @@ def _prediction_section(
         colors = ["#999999" if r == "dummy" else "#2a4d8f" for r in rows["regressor"]]
         ax.barh(labels, rows["r2"], xerr=rows["r2_sd"], color=colors, capsize=3)
         ax.axvline(0, color="black", lw=0.8)
+        if cell in ceilings:
+            ax.axvline(ceilings[cell][0], color="#b03030", ls="--", lw=1, label="noise ceiling")
+            ax.legend(loc="lower right", fontsize=8)
         ax.set_title(f"{table.cell_label(cell)} (n={int(rows['n'].iloc[0])})")
         ax.set_xlabel(f"R², {cv}-fold CV × {repeats} (mean ± sd)")
         ax.invert_yaxis()
     img = page.figure(fig, "prediction_r2", "cross-validated R² per regressor and cell")
-    frame = cv_res.copy()
+    frame = pred.add_ceiling(cv_res, ceilings) if ceilings else cv_res.copy()
     if not th_res.empty:
         frame = frame.merge(
             th_res[["cell", "regressor", "r2", "n_test"]].rename(
@@ -384,6 +410,8 @@ def _prediction_section(
         "n",
         "r2",
         "r2_sd",
+        "ceiling",
+        "r2_of_ceiling",
         "mae",
         "spearman",
         "kendall",
@@ -401,9 +429,65 @@ def _prediction_section(
             "r2_thesis_protocol repeats the thesis' single 90/10 split (random_state 7); "
             "thesis_r2 is its published value."
         ),
+        *(
+            [_p(f"{pred.CEILING_NOTE} ceiling: of the {_ceiling_of(ceilings)} (see Seed noise).")]
+            if ceilings
+            else []
+        ),
         img,
         _html_table(frame[[c for c in keep if c in frame]].round(3)),
         *[_p(n) for n in notes],
+    )
+
+
+def _ceiling_of(ceilings: dict[str, tuple[float, str]]) -> str:
+    """What the ceilings bound, e.g. 'mean of 2 runs' (several texts joined if cells differ)."""
+    return " / ".join(dict.fromkeys(of for _, of in ceilings.values()))
+
+
+def _noise_section(
+    page: Page, seeds: pd.DataFrame | None, pairs: pd.DataFrame, target: str
+) -> None:
+    """Replicate a against replicate b per graph, one panel per cell, and the noise table."""
+    title = "Seed noise"
+    if seeds is None:
+        page.section(title, _p(noise.HOW_TO_REPLICATE))
+        return
+    cells = list(dict.fromkeys(pairs["cell"]))
+    fig = Figure(figsize=(3.8 * len(cells) + 0.6, 4.0))
+    axes = fig.subplots(1, len(cells), squeeze=False)[0]
+    for ax, cell in zip(axes, cells):
+        rows = pairs[pairs["cell"] == cell]
+        a, b, r = rows["a"].iloc[0], rows["b"].iloc[0], rows["r"].iloc[0]
+        sns.scatterplot(data=rows, x="y_a", y="y_b", ax=ax, s=18, alpha=0.7, color="#2a4d8f")
+        lo = float(min(rows["y_a"].min(), rows["y_b"].min()))
+        hi = float(max(rows["y_a"].max(), rows["y_b"].max()))
+        pad = 0.02 * (hi - lo) if hi > lo else 0.01
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="grey", lw=0.8, ls="--")
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_aspect("equal")
+        shown = "r undefined" if math.isnan(r) else f"r = {r:.2f}"
+        ax.set_title(f"{table.cell_label(cell)}: {shown} (n={len(rows)} graphs)")
+        ax.set_xlabel(f"{target}, replicate {a}")
+        ax.set_ylabel(f"{target}, replicate {b}")
+    fig.tight_layout()
+    img = page.figure(fig, "replicates", f"{target} of replicate a against b, one point per graph")
+    ((caption, frame),) = noise.display(seeds)
+    page.section(
+        title,
+        _p(
+            "Each graph was trained more than once, with different initialisation and "
+            "batch-order seeds. Points off the dashed identity line are seed noise: the spread "
+            "a graph's accuracy has without any change to its structure. Two runs of one graph "
+            "correlate by r (split-half reliability), and r is the largest share of one run's "
+            "accuracy variance that any predictor from graph structure can explain; for the "
+            "mean of K runs the bound is Spearman–Brown Kr/(1+(K−1)r). These are the noise "
+            "ceilings the prediction section compares its R² with."
+        ),
+        img,
+        _html_table(frame, caption),
+        _p(noise.LEGEND),
     )
 
 
@@ -587,36 +671,51 @@ def write_report(
     top: int = 3,
     data: str | Path | None = None,
     seed: int = 0,
+    config: str | None = None,
+    per_run: bool = False,
 ) -> Path:
-    """Write ``report.html`` and the figures to ``out`` (default ``<study>/report``); return it."""
+    """Write ``report.html`` and the figures to ``out`` (default ``<study>/report``); return it.
+
+    ``config``: the training config to analyse (hash or unique prefix; needed when a cell has
+    runs under several); ``per_run``: one row per run instead of each graph's replicate mean.
+    """
     with Study.open(study_path) as study:
-        raw = study.results()
+        done = study.run_counts()["done"]
         pruned = _has_pruning(study)
-        if raw.empty and not pruned:
-            raise RandRNNError(
-                f"study '{study_path}' has no finished runs and no pruning results; run: "
-                f"randrnn train-all --study {study_path} (or randrnn prune --study {study_path})"
-            )
-        df = table.normalise(raw, source=f"study '{study_path}'") if not raw.empty else raw
+    if not done and not pruned:
+        raise RandRNNError(
+            f"study '{study_path}' has no finished runs and no pruning results; run: "
+            f"randrnn train-all --study {study_path} (or randrnn prune --study {study_path})"
+        )
+    runs = df = pd.DataFrame()
+    if done:  # checked before anything is written
+        runs = table.load_study(study_path, config=config, per_run=True)
+        table.check_target(runs, target)
+        df = runs if per_run else table.per_graph(runs)
+    with Study.open(study_path) as study:
         out_dir = Path(out) if out is not None else study.path / "report"
         out_dir.mkdir(parents=True, exist_ok=True)
         page = Page(out_dir)
         meta = read_meta(study)
-        options = {"target": target, "cv": cv, "repeats": repeats, "top": top, "seed": seed}
-        _provenance(page, study, meta, df, options)
+        options = {"target": target, "cv": cv, "repeats": repeats, "top": top, "seed": seed,
+                   "config": config or "the only one", "per_run": per_run}  # fmt: skip
+        _provenance(page, study, meta, df, runs, options)
         base = _data_section(page, meta, data)
-        if raw.empty:  # a pruning-only study: the structure sections have nothing to show
+        if df.empty:  # a pruning-only study: the structure sections have nothing to show
             _pruning_section(page, study)
             return _write_page(page, study_path, out_dir)
-        table.check_target(df, target)
+        seeds = noise.of_runs(runs, target)
+        pairs = noise.replicate_pairs(runs, target) if seeds is not None else None
+        ceilings = noise.ceilings(seeds, per_run) if seeds is not None else {}
         _accuracy_section(page, df, target, base)
+        _noise_section(page, seeds, pairs, target)
         # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
         props = [f for f in table.default_features(df, target) if not f.startswith("params_")]
         result = corr.correlate(df, target, features=props, seed=seed)
         _strongest_section(page, df, target, result, top)
         _heatmap_section(page, df, result)
         cv_res, th_res, notes = _prediction(df, target, cv, repeats, seed)
-        _prediction_section(page, cv_res, th_res, notes, cv, repeats)
+        _prediction_section(page, cv_res, th_res, notes, cv, repeats, ceilings)
         _thesis_section(page, df, target, result, cv_res, th_res, cv, repeats, seed)
         _pruning_section(page, study)
     return _write_page(page, study_path, out_dir)

@@ -1,7 +1,9 @@
 """Analysis commands: `randrnn correlate`, `randrnn predict`, `randrnn report`.
 
 Each reads a study (``--study DIR``) or any results CSV (``--from FILE``, thesis layout
-accepted), calls `randrnn.analysis` and prints a rich table, Markdown or CSV.
+accepted), calls `randrnn.analysis` and prints a rich table, Markdown or CSV. A study's runs are
+averaged over seed replicates per graph unless ``--per-run``; with replicates, the seed noise and
+the noise ceiling for R² are shown too (`randrnn.analysis.noise`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from rich import box
 from rich.table import Table
 
 from randrnn.analysis import correlate as corr
+from randrnn.analysis import noise, table
 from randrnn.analysis import predict as pred
-from randrnn.analysis import table
 from randrnn.cli import app, console
 from randrnn.errors import RandRNNError
 
@@ -61,6 +63,41 @@ FormatOpt = Annotated[Format, typer.Option(help="Output: rich table, Markdown or
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="Write the output to this file instead.")
 ]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        help="Use the runs of this training config (hash or unique prefix; list them with "
+        "randrnn results --configs). Needed when a cell was trained under several configs.",
+    ),
+]
+PerRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--per-run",
+        help="One row per run (seed replicate) instead of each graph's mean over its replicates.",
+    ),
+]
+PER_RUN_NOTE = (
+    "--per-run: the runs of one graph are not independent rows, so p-values and bootstrap "
+    "intervals are optimistic; the default (per-graph mean) has one row per graph."
+)
+
+
+def _load(
+    study: Path | None,
+    from_: Path | None,
+    config: str | None,
+    per_run: bool,
+    target: str,
+    cell: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rows to analyse (per run or per-graph mean) and the seed-noise table (None if no
+    graph has two runs)."""
+    runs = table.load(study, from_, config=config, per_run=True)
+    table.check_target(runs, target)
+    rows = runs if per_run else table.per_graph(runs)
+    return rows, noise.of_runs(runs, target, cell)
 
 
 def _emit(
@@ -135,6 +172,8 @@ def correlate(
     thesis: Annotated[
         bool, typer.Option("--thesis", help="Show the thesis' published Pearson r (SPEC §7).")
     ] = False,
+    config: ConfigOpt = None,
+    per_run: PerRunOpt = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output: table, markdown or csv.")] = (
         Format.table
     ),
@@ -142,14 +181,21 @@ def correlate(
 ) -> None:
     """Correlation of accuracy with each graph property, per cell type, strongest first.
 
-    Coefficients marked * have a Benjamini–Hochberg corrected p (q) below 0.05.
+    Coefficients marked * have a Benjamini–Hochberg corrected p (q) below 0.05. With seed
+    replicates, a table of the seed noise per cell follows.
     """
-    df = table.load(study, from_)
+    df, seeds = _load(study, from_, config, per_run, target, cell)
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     result = corr.correlate(
         df, target, corr.parse_methods(method), feats, cell, by, bootstrap, seed, thesis
     )
-    _emit(corr.display(result, by), result, fmt, out, corr.LEGEND)
+    frames, legend = corr.display(result, by), corr.LEGEND
+    if seeds is not None:
+        frames += noise.display(seeds)
+        legend += "\n" + noise.LEGEND + " " + corr.CEILING_NOTE
+    if per_run:
+        legend += "\n" + PER_RUN_NOTE
+    _emit(frames, result, fmt, out, legend)
 
 
 @app.command("predict")
@@ -186,13 +232,19 @@ def predict(
         typer.Option(help="Predict the accuracy of this untrained graph file (with spread)."),
     ] = None,
     seed: SeedOpt = 0,
+    config: ConfigOpt = None,
+    per_run: PerRunOpt = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output: table, markdown or csv.")] = (
         Format.table
     ),
     out: OutOpt = None,
 ) -> None:
-    """Predict accuracy from graph properties: regressors vs a Dummy baseline, R² and ranks."""
-    df = table.load(study, from_)
+    """Predict accuracy from graph properties: regressors vs a Dummy baseline, R² and ranks.
+
+    With seed replicates, each R² is shown beside R² / noise ceiling (the R² that graph
+    structure could reach at most), and a table of the seed noise per cell follows.
+    """
+    df, seeds = _load(study, from_, config, per_run, target, cell)
     if graph is not None:
         from randrnn.graphs.io import read_graph
         from randrnn.graphs.properties import properties
@@ -235,7 +287,12 @@ def predict(
         df, target, regressor or "all", protocol.value, feature_set, features, cell, cv,
         repeats, seed,
     )  # fmt: skip
-    _emit(pred.display(result), result, fmt, out)
+    if seeds is None:
+        _emit(pred.display(result), result, fmt, out)
+        return
+    result = pred.add_ceiling(result, noise.ceilings(seeds, per_run))
+    legend = pred.CEILING_NOTE + "\n" + noise.LEGEND
+    _emit(pred.display(result) + noise.display(seeds), result, fmt, out, legend)
 
 
 def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataFrame]]:
@@ -286,6 +343,8 @@ def report(
         typer.Option(help="Reber data folder for the baselines (default: the study's)."),
     ] = None,
     seed: SeedOpt = 0,
+    config: ConfigOpt = None,
+    per_run: PerRunOpt = False,
 ) -> None:
     """Write one self-contained HTML report (figures embedded) plus the PNGs into the study."""
     from randrnn.analysis.report import write_report
@@ -293,6 +352,6 @@ def report(
     with console.status("writing report (fitting regressors)…"):
         path = write_report(
             study if study is not None else Path("study"), out, cv=cv, repeats=repeats, top=top,
-            data=data, seed=seed,
+            data=data, seed=seed, config=config, per_run=per_run,
         )  # fmt: skip
     console.print(f"wrote [bold]{path}[/] (figures beside it)")

@@ -37,8 +37,20 @@ def make_graph(i: int) -> tuple[str, nx.Graph]:
     return "ba", nx.barabasi_albert_graph(n, n // 10, seed=i)
 
 
-def make_study(path: Path, n_graphs: int = 24, cells=("rnn_tanh", "gru"), seed: int = 0) -> Path:
-    """A study with finished runs whose accuracy rises with source_nodes (plus noise)."""
+def make_study(
+    path: Path,
+    n_graphs: int = 24,
+    cells=("rnn_tanh", "gru"),
+    seed: int = 0,
+    replicates: int = 1,
+    config: dict = CONFIG,
+) -> Path:
+    """A study with finished runs whose accuracy rises with source_nodes (plus seed noise).
+
+    Each of the ``replicates`` runs of a (graph, cell) pair draws its own noise, so replicates
+    of one graph differ as seed replicates do. Adding runs to an existing study (another
+    ``config``) reuses its graphs.
+    """
     rng = np.random.default_rng(seed)
     records = []
     for i in range(n_graphs):
@@ -46,22 +58,28 @@ def make_study(path: Path, n_graphs: int = 24, cells=("rnn_tanh", "gru"), seed: 
         records.append(
             {"index": i, "generator": generator, "graph": g, "seed": i, "properties": properties(g)}
         )
-    with Study.create(path, meta={"seed": seed, "data": "default"}) as study:
-        study.add_graphs(records)
+    exists = (path / "study.sqlite").is_file()
+    opened = (
+        Study.open(path) if exists else Study.create(path, meta={"seed": seed, "data": "default"})
+    )
+    with opened as study:
+        if not exists:
+            study.add_graphs(records)
         for record in records:
             for k, cell in enumerate(cells):
-                src = record["properties"]["source_nodes"]
-                acc = min(1.0, 0.55 + 0.04 * src + 0.05 * k + float(rng.normal(0, 0.02)))
-                run = study.start_run(record["index"], cell, CONFIG)
-                metrics = {
-                    "test_acc": acc,
-                    "test_loss": 1 - acc,
-                    "train_acc": acc,
-                    "train_seconds": 1.0,
-                    "effective_params": 100,
-                    "epochs": 15,
-                }
-                study.finish_run(run, metrics)
+                for j in range(replicates):
+                    src = record["properties"]["source_nodes"]
+                    acc = min(1.0, 0.55 + 0.04 * src + 0.05 * k + float(rng.normal(0, 0.02)))
+                    run = study.start_run(record["index"], cell, config, replicate=j)
+                    metrics = {
+                        "test_acc": acc,
+                        "test_loss": 1 - acc,
+                        "train_acc": acc,
+                        "train_seconds": 1.0,
+                        "effective_params": 100,
+                        "epochs": config.get("epochs", 15),
+                    }
+                    study.finish_run(run, metrics)
     return path
 
 
@@ -75,6 +93,12 @@ def df() -> pd.DataFrame:
 def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 24-graph study with rnn_tanh and gru runs (48 rows), shared by the tests."""
     return make_study(tmp_path_factory.mktemp("analysis") / "study")
+
+
+@pytest.fixture(scope="session")
+def replicated_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 24-graph study with two seed replicates of every rnn_tanh and gru pair (96 runs)."""
+    return make_study(tmp_path_factory.mktemp("replicated") / "study", replicates=2)
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_predict_graph_on_study(study_dir: Path, tmp_path: Path) -> None:
 def test_too_few_study_runs_name_the_command_to_run(study_dir: Path) -> None:
     """With fewer finished runs than the folds need, the error says how many and what to run."""
     with pytest.raises(
-        RandRNNError, match=r"only 24 finished GRU runs.*needs at least 40.*train-all"
+        RandRNNError, match=r"only 24 graphs with finished GRU runs.*needs at least 40.*train-all"
     ):
         _run("predict", "--study", str(study_dir), "--cell", "gru", "--cv", "20")
 
@@ -158,7 +158,7 @@ def test_report_to_another_folder(study_dir: Path, tmp_path: Path, monkeypatch) 
 def test_report_on_a_study_too_small_for_cv_says_so(small_study: Path) -> None:
     """With fewer runs than the folds need, the report is still written and says what to run."""
     page = write_report(small_study, cv=5, repeats=1).read_text()
-    assert "only 6 finished GRU runs" in page and "train-all" in page
+    assert "only 6 graphs with finished GRU runs" in page and "train-all" in page
 
 
 def test_report_on_a_pruning_only_study(tmp_path):

@@ -135,3 +135,78 @@ def test_pooled_r2_stays_sane_when_folds_are_nearly_constant():
     res = cross_validate(X, y, "dummy", cv=10, repeats=2, seed=0)
     assert res["r2_pooled"] <= 0.0 and res["r2_pooled"] > -1.0
     assert res["r2"] < res["r2_pooled"]
+
+
+# ------------------------------------------------------------------ runs of one graph, ceiling
+
+
+def test_splits_without_groups_are_repeated_kfold() -> None:
+    """Ungrouped folds are exactly scikit-learn's RepeatedKFold (per-graph tables unchanged)."""
+    from sklearn.model_selection import RepeatedKFold
+
+    ours = list(pred.splits(30, 5, 2, seed=3))
+    theirs = list(RepeatedKFold(n_splits=5, n_repeats=2, random_state=3).split(np.zeros(30)))
+    assert all(
+        np.array_equal(a, c) and np.array_equal(b, d) for (a, b), (c, d) in zip(ours, theirs)
+    )
+
+
+def test_grouped_splits_keep_each_graph_on_one_side() -> None:
+    """With graph ids, no graph is in a fold's train and test, and each repeat tests every row once."""
+    groups = np.repeat(np.arange(20), 3)  # 20 graphs × 3 runs
+    tested = np.zeros((2, len(groups)), dtype=int)
+    for i, (train, test) in enumerate(pred.splits(len(groups), 4, 2, seed=0, groups=groups)):
+        assert not set(groups[train]) & set(groups[test])
+        tested[i // 4, test] += 1
+    assert (tested == 1).all()
+
+
+def test_graph_groups_only_when_a_graph_repeats(df: pd.DataFrame) -> None:
+    """Per-graph rows give no groups; per-run rows give the graph id of each complete row."""
+    rows = df[df["cell"] == "gru"]
+    assert pred.graph_groups(rows, "test_acc", FEATURES) is None
+    runs = pd.concat([rows, rows]).reset_index(drop=True)
+    runs.loc[0, "nodes"] = np.nan  # dropped by xy, so dropped from the groups too
+    groups = pred.graph_groups(runs, "test_acc", FEATURES)
+    X, _ = pred.xy(runs, "test_acc", FEATURES)
+    assert len(groups) == len(X) == 2 * len(rows) - 1
+    assert list(groups) == list(runs["graph_id"].iloc[1:])
+
+
+def test_thesis_split_over_graphs_keeps_runs_together(df: pd.DataFrame) -> None:
+    """Grouped, the 90/10 split draws graphs (random_state 7) and takes all their runs."""
+    rows = df[df["cell"] == "gru"]
+    runs = pd.concat([rows, rows]).reset_index(drop=True)
+    X, y = pred.xy(runs, "test_acc", FEATURES)
+    groups = runs["graph_id"].to_numpy()
+    res = pred.thesis_split(X, y, "bayesian_ridge", groups=groups)
+    _, test_ids = train_test_split(np.unique(groups), test_size=0.10, random_state=7)
+    assert sorted(set(groups[res["test_index"]])) == sorted(test_ids)
+    assert res["n_test"] == 2 * len(test_ids)
+
+
+def test_evaluate_on_runs_needs_enough_graphs_not_rows(df: pd.DataFrame) -> None:
+    """Two runs of 12 graphs are 24 rows but only 12 graphs: too few for 10-fold CV."""
+    rows = df[(df["cell"] == "gru") & (df["graph_id"] < 12)]
+    runs = pd.concat([rows, rows]).reset_index(drop=True)
+    with pytest.raises(RandRNNError, match="only 12 graphs for gru.*needs at least 20"):
+        pred.evaluate(runs, regressors="dummy", cv=10)
+
+
+def test_add_ceiling_divides_each_r2_by_its_cell_ceiling(df: pd.DataFrame) -> None:
+    """R² / ceiling per cell; a cell without a ceiling (or a zero one) gets NaN."""
+    result = pred.evaluate(df, regressors="bayesian_ridge,dummy", cv=3, repeats=1)
+    out = pred.add_ceiling(result, {"gru": (0.5, "mean of 2 runs"), "rnn_tanh": (0.0, "one run")})
+    gru = out[out["cell"] == "gru"]
+    assert np.allclose(gru["r2_of_ceiling"], gru["r2"] / 0.5)
+    assert np.allclose(gru["r2_pooled_of_ceiling"], gru["r2_pooled"] / 0.5)
+    assert out.loc[out["cell"] == "rnn_tanh", "r2_of_ceiling"].isna().all()
+    title, frame = pred.display(out)[1]
+    assert "noise ceiling 0.500 (mean of 2 runs)" in title
+    assert list(frame.columns[:5]) == [
+        "regressor",
+        "R²",
+        "R²/ceiling",
+        "pooled R²",
+        "pooled/ceiling",
+    ]
