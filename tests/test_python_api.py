@@ -184,3 +184,36 @@ def test_import_randrnn_stays_cheap():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# docs/method.md's worked examples are checked here too, so that page stays true as well.
+METHOD = DOC.with_name("method.md")
+
+
+def test_method_encoded_string_is_what_encode_gives():
+    """§2.2: the 'code' row is the ASCII of the letters, as `encode` gives, and the walk is valid."""
+    from randrnn.reber import encode, is_reber
+
+    text = METHOD.read_text()
+    letters = re.search(r"^letter {2,}(.+)$", text, re.MULTILINE).group(1).split()
+    codes = [int(c) for c in re.search(r"^code {2,}(.+)$", text, re.MULTILINE).group(1).split()]
+    word = "".join(letters)
+    assert word == "BTSSSXXTVPXVVE" and is_reber(word)
+    assert codes == [ord(ch) for ch in word] == encode([word])[0][0].tolist()
+    assert not is_reber("BPTTTVPXTTTTTTVPXTVE")
+
+
+def test_method_worked_model_counts():
+    """§4.2: 300 GRU weights (RNN 272, LSTM 314), by closed form and by the built model."""
+    from randrnn import build_model, to_dag
+
+    text = " ".join(METHOD.read_text().split())
+    assert "300 weights exist (RNN: 272, LSTM: 314)" in text
+    g = nx.Graph()
+    g.add_nodes_from(range(4))  # node order 0..3, as the page says
+    g.add_edges_from([(0, 2), (0, 3), (1, 2), (2, 3)])
+    dag = to_dag(g)
+    assert sorted(dag.edges) == [(0, 2), (0, 3), (1, 2), (2, 3)]
+    for cell, gates, expected in (("rnn_tanh", 1, 272), ("gru", 3, 300), ("lstm", 4, 314)):
+        closed = EMBEDDING_ROWS * 2 + existing_recurrent(dag, gates) + 1 * CLASSES
+        assert closed == build_model(dag, cell, seed=0).effective_params() == expected
