@@ -94,10 +94,11 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         split = _opt(step, "assign", "all") == "split"
         epochs = int(_opt(step, "epochs", 15))
         workers = int(_opt(step, "workers", 1))
+        replicates = int(_opt(step, "replicates", 1))  # each pair trained K times
         share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
         speed = seconds_per_model_epoch()
-        runs = graphs if split else graphs * len(cells)
-        per_cell = graphs / len(cells) if split else graphs
+        runs = (graphs if split else graphs * len(cells)) * replicates
+        per_cell = (graphs / len(cells) if split else graphs) * replicates
         seconds = sum(per_cell * epochs * share * speed[c] for c in cells) / workers
         return f"{runs:,} models × {epochs} epochs on {workers} worker(s)", seconds
     if step.stage == "prune":

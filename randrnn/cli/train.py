@@ -28,7 +28,7 @@ from randrnn.pipeline import generate_into, generated_count, import_into
 from randrnn.reber import load_data
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
-from randrnn.training.runner import train_study
+from randrnn.training.runner import check_replicates, train_study
 
 StudyOpt = Annotated[Path, typer.Option("--study", help="Study directory (holds study.sqlite).")]
 ALL_CELLS = "gru,lstm,rnn_tanh,rnn_relu"
@@ -170,6 +170,7 @@ def train_all(
     ] = 1,
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings."""
+    check_replicates(replicates)
     cell_names = parse_cells(cells)
     train, test = load_data(data)
     key = _data_key(data)

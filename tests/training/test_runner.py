@@ -138,7 +138,7 @@ def test_replicates_below_one_is_one_clear_error(tmp_path):
         assert isinstance(result.exception, RandRNNError)
         assert str(result.exception) == f"--replicates must be at least 1, got {bad}"
     with Study.open(tmp_path / "s") as study:
-        assert study.runs() == []  # nothing started
+        assert study.runs() == [] and study.get_meta("data") is None  # nothing written
 
 
 def test_changed_config_is_new_work(tmp_path, data):
