@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import build_model, dense_dag
@@ -18,6 +21,7 @@ from randrnn.pruning.waea import (
     activity,
     gate_activity,
     gaussian_filter,
+    magnitude_correlation,
     split_state,
 )
 
@@ -118,3 +122,74 @@ def test_options_fail_at_the_edge() -> None:
         WaeaOptions(alpha=1.5)
     with pytest.raises(RandRNNError):
         WaeaOptions(normalize="zscore")
+
+
+def test_magnitude_reading_is_filter_on_abs() -> None:
+    """reading='magnitude': α·Filter(|Q|) with μ, σ of |Q|, plus (1-α)·I (no normalisation)."""
+    q, i, masks = _stats()
+    x = q["0.h2h"].abs()
+    mu, sigma = float(x.mean()), float(x.std(correction=0))
+    expected = 0.6 * torch.exp(-((x - mu) ** 2) / (2 * sigma**2)) / math.sqrt(2 * math.pi * sigma)
+    expected = expected + 0.4 * i["0.h2h"]
+    options = WaeaOptions(alpha=0.6, normalize="none", reading="magnitude")
+    got = activity(q, i, masks, options)["0.h2h"]["activity"]
+    torch.testing.assert_close(got.double(), expected, rtol=1e-6, atol=1e-7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    alpha=st.floats(0.0, 1.0),
+    normalize=st.sampled_from(["rank", "minmax", "none"]),
+)
+def test_magnitude_reading_ignores_signs(seed: int, alpha: float, normalize: str) -> None:
+    """Flipping the sign of any weights leaves the magnitude reading's activity unchanged."""
+    q, i, masks = _stats(seed=seed)
+    flips = torch.randint(0, 2, q["0.h2h"].shape, generator=torch.Generator().manual_seed(seed))
+    flipped = {"0.h2h": torch.where(flips == 1, -q["0.h2h"], q["0.h2h"])}
+    options = WaeaOptions(alpha=alpha, normalize=normalize, reading="magnitude")
+    a = activity(q, i, masks, options)["0.h2h"]["activity"]
+    b = activity(flipped, i, masks, options)["0.h2h"]["activity"]
+    torch.testing.assert_close(a, b)
+
+
+def test_readings_drop_different_tails() -> None:
+    """α = 1: signed drops the largest |w| first; magnitude drops the smallest and the largest."""
+    q, i, masks = _stats(shape=(40, 30), seed=2)
+    size = q["0.h2h"].abs()
+    smallest, largest = size.argmin(), size.argmax()
+    signed = activity(q, i, masks, WaeaOptions(alpha=1.0))["0.h2h"]["activity"]
+    mag = activity(q, i, masks, WaeaOptions(alpha=1.0, reading="magnitude"))["0.h2h"]["activity"]
+    dropped_signed = lowest_mask(signed, masks["0.h2h"], 0.2).flatten() == 0
+    dropped_mag = lowest_mask(mag, masks["0.h2h"], 0.2).flatten() == 0
+    assert dropped_signed[largest] and not dropped_signed[smallest]
+    assert dropped_mag[largest] and dropped_mag[smallest]
+    assert magnitude_correlation(q, i, masks, WaeaOptions(alpha=1.0)) < -0.9
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of ranks, ties given their mean rank (pandas), written out."""
+    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+@pytest.mark.parametrize("reading", ["signed", "magnitude"])
+def test_magnitude_correlation_pools_existing_weights(reading: str) -> None:
+    """magnitude_correlation = Spearman(activity, |Q|) over the existing weights of all matrices."""
+    g = torch.Generator().manual_seed(5)
+    shapes = {"0.i2h": (12, 6), "0.h2h": (12, 3)}
+    q = {k: torch.randn(s, generator=g, dtype=torch.float64) for k, s in shapes.items()}
+    i = {k: torch.rand(s, generator=g, dtype=torch.float64) ** 6 for k, s in shapes.items()}
+    masks = {k: (torch.rand(s, generator=g) < 0.6).float() for k, s in shapes.items()}
+    options = WaeaOptions(alpha=0.5, reading=reading)
+    parts = activity(q, i, masks, options)
+    act = np.concatenate([parts[k]["activity"].numpy()[masks[k].numpy() > 0] for k in shapes])
+    size = np.concatenate([q[k].abs().numpy()[masks[k].numpy() > 0] for k in shapes])
+    expected = _spearman(act, size)
+    assert magnitude_correlation(q, i, masks, options) == pytest.approx(expected, abs=1e-12)
+
+
+def test_unknown_reading_fails() -> None:
+    """An unknown reading is a RandRNNError naming the known readings."""
+    with pytest.raises(RandRNNError, match="signed, magnitude"):
+        WaeaOptions(reading="absolute")
