@@ -216,13 +216,20 @@ def test_seeds_and_chunks_are_plain_functions(tmp_path):
 
 @pytest.mark.slow
 def test_local_cluster_every_pair_once(tmp_path, data):
-    """Two local Dask worker processes: every pair lands exactly once."""
+    """Two local Dask worker processes: every (pair, replicate) lands exactly once, with the
+    same metrics as in-process training."""
     study = small_study(tmp_path / "s")
-    outcomes = list(train_study(study, CELLS, CONFIG, *data, workers=2, chunk_size=2))
-    assert len(outcomes) == 8 and all(o.error is None for o in outcomes)
-    assert len({o.metrics["worker_pid"] for o in outcomes}) >= 1
+    outcomes = list(train_study(study, CELLS, CONFIG, *data, workers=2, chunk_size=2, replicates=2))
+    assert len(outcomes) == 16 and all(o.error is None for o in outcomes)
     assert os.getpid() not in {o.metrics["worker_pid"] for o in outcomes}
-    assert_exactly_once(study, 4)
+    assert_exactly_once(study, 4, replicates=2)
+    here = small_study(tmp_path / "here")
+    list(train_study(here, CELLS, CONFIG, *data, replicates=2))
+    keys = ["graph_id", "cell", "replicate"]
+    dask_runs = study.results().sort_values(keys).reset_index(drop=True)
+    local_runs = here.results().sort_values(keys).reset_index(drop=True)
+    assert dask_runs[keys].equals(local_runs[keys])
+    assert dask_runs["test_loss"].to_numpy() == pytest.approx(local_runs["test_loss"], abs=1e-5)
 
 
 def _free_port() -> int:
