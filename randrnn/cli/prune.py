@@ -203,7 +203,7 @@ def prune_command(
                         bar.remove_task(task)
                     tasks.clear()
                     rows = run_pruning(st, spec, config, train, test, progress)
-                    label = m if m != "waea" else f"waea α={alpha} ({waea_reading})"
+                    label = m if m != "waea" else f"waea α={alpha} {waea_reading}"
                     title = f"{c} · {label} · {t} · {scope}"
                     if rows:
                         bar.console.print(_level_table(title, rows))

@@ -250,14 +250,19 @@ def epochs_to_regain(
 
 
 def method_label(method: str, options: dict) -> str:
-    """A short name for plots and tables: ``magnitude``, ``random``, ``waea α=0.3``."""
+    """A short name for plots and tables: ``magnitude``, ``random``, ``waea α=0.3 signed``.
+
+    A WAEA label always names its reading (rows stored before readings existed are ``signed``,
+    the only reading then) and adds every other option that differs from the default.
+    """
     if method != "waea":
         return method
     from randrnn.pruning.waea import WaeaOptions  # local: results must not need torch to import
 
-    label = f"waea α={options.get('alpha')}"
+    label = f"waea α={options.get('alpha')} {options.get('reading', 'signed')}"
     defaults = WaeaOptions().to_dict()
-    others = {k: v for k, v in options.items() if k != "alpha" and defaults.get(k) != v}
+    shown = ("alpha", "reading")
+    others = {k: v for k, v in options.items() if k not in shown and defaults.get(k) != v}
     if others:
         label += " (" + ", ".join(f"{k}={v}" for k, v in sorted(others.items())) + ")"
     return label

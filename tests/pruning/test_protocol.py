@@ -108,3 +108,13 @@ def test_waea_step_window(tmp_path: Path, tiny_data) -> None:
         assert row["options"]["window_steps"] == 3
         assert row["sparsity"] == pytest.approx(0.5, abs=0.01)
         assert load_base(study, spec, base).effective_params() == base["effective_params"]
+
+
+def test_waea_label_names_reading_and_other_options() -> None:
+    """A WAEA label names α and the reading, plus the options that differ from the defaults;
+    rows stored before readings existed read as signed."""
+    options = WaeaOptions(alpha=0.9, reading="magnitude").to_dict()
+    assert results.method_label("waea", options) == "waea α=0.9 magnitude"
+    old = {k: v for k, v in WaeaOptions(normalize="minmax").to_dict().items() if k != "reading"}
+    assert results.method_label("waea", old) == "waea α=0.3 signed (normalize=minmax)"
+    assert results.method_label("magnitude", {}) == "magnitude"
