@@ -462,7 +462,7 @@ def _noise_section(
         sns.scatterplot(data=rows, x="y_a", y="y_b", ax=ax, s=18, alpha=0.7, color="#2a4d8f")
         lo = float(min(rows["y_a"].min(), rows["y_b"].min()))
         hi = float(max(rows["y_a"].max(), rows["y_b"].max()))
-        pad = 0.02 * (hi - lo) if hi > lo else 0.01
+        pad = 0.05 * (hi - lo) if hi > lo else 0.01
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="grey", lw=0.8, ls="--")
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(lo - pad, hi + pad)

@@ -165,3 +165,24 @@ def test_report_without_replicates_says_how_to_get_them(
     page = write_report(study_dir, out=tmp_path / "k1").read_text()
     section = re.search(r'<section id="seed-noise">(.*?)</section>', page, re.DOTALL).group(1)
     assert "train-all --replicates 2" in section and "<img" not in section
+
+
+@pytest.mark.slow
+def test_trained_study_with_two_replicates(tmp_path: Path) -> None:
+    """generate + train-all --replicates 2 (tiny), then predict: 4 graph means or 8 runs, with
+    the ceiling computed from the trained runs' own accuracies."""
+    study = str(tmp_path / "s")
+    _run("generate", "--n", "4", "--nodes", "10:14", "--study", study)
+    _run("train-all", "--study", study, "--cells", "gru", "--epochs", "1", "--max-train", "300",
+         "--max-test", "200", "--replicates", "2")  # fmt: skip
+    y = _runs(Path(study), "gru")
+    assert y.shape == (4, 2)
+    args = ("predict", "--study", study, "--cv", "2", "--repeats", "1", "--regressor", "dummy",
+            "--format", "csv")  # fmt: skip
+    means, runs = _csv(_run(*args)), _csv(_run(*args, "--per-run"))
+    assert list(means["n"]) == [4] and list(runs["n"]) == [8]
+    r = stats.pearsonr(y[0], y[1]).statistic if y[0].std() and y[1].std() else float("nan")
+    single = r if np.isnan(r) else max(r, 0.0)  # NaN (a constant replicate): no ceiling
+    assert runs["ceiling"].iloc[0] == pytest.approx(single, abs=1e-5, nan_ok=True)
+    assert means["ceiling"].iloc[0] == pytest.approx(2 * single / (1 + single), abs=1e-5,
+                                                     nan_ok=True)  # fmt: skip
