@@ -58,6 +58,9 @@ def bench(
         int | None, typer.Option(help="Models per engine pack (default: engine's).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
+    batching: Annotated[
+        str, typer.Option(help="'bucket': batches of similar length; 'shuffle': random batches.")
+    ] = "bucket",
     engine: Annotated[
         str | None,
         typer.Option(
@@ -76,6 +79,7 @@ def bench(
     """Train a small sample of graphs with the engine on the default data and time it."""
     if workers < 1 or graphs < 1:
         raise RandRNNError("--workers and --graphs must be at least 1")
+    config = TrainConfig(epochs=epochs, max_train=max_train, batching=batching)
     engine = resolve_engine(engine)
     if graph:
         dags = [to_dag(read_graph(path)) for path in graph]
@@ -94,14 +98,14 @@ def bench(
             source += f", packed as in a study of {population}"
     if not dags:
         raise RandRNNError("no graphs to benchmark")
-    config = TrainConfig(epochs=epochs, max_train=max_train)
     train_df, test_df = load_data()
     train, test = prepare_data(train_df, test_df, config)
     shape = describe(dags)
     generate_seconds = time_generation()
 
     table = Table(title=f"engine benchmark: {source}, {len(train)} training strings, "
-                        f"batch {config.batch_size}, {workers} worker(s) × 1 thread, "
+                        f"batch {config.batch_size} ({config.batching}), "
+                        f"{workers} worker(s) × 1 thread, "
                         f"{engine} engine",
                   title_justify="left")  # fmt: skip
     for name, justify in [("cell", "left"), ("graphs", "right"), ("mean nodes", "right"),

@@ -97,6 +97,9 @@ def prune_command(
     seed: Annotated[
         int, typer.Option(help="Model initialisation, batch order, random criterion.")
     ] = 0,
+    batching: Annotated[
+        str, typer.Option(help="'bucket': batches of similar length; 'shuffle': random batches.")
+    ] = "bucket",
     study: Annotated[Path, typer.Option(help="Study directory (created if missing).")] = Path(
         "study"
     ),
@@ -170,7 +173,7 @@ def prune_command(
         center=waea_center,
         normalize=waea_normalize,
     )
-    config = base_config(base_epochs, batch_size, seed, max_train, max_test)
+    config = base_config(base_epochs, batch_size, seed, max_train, max_test, batching=batching)
     level_list = parse_levels(levels)
     train, test = load_data(data)
     with Study.create(study) as st, _progress() as bar:

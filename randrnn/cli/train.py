@@ -153,6 +153,13 @@ def train_all(
     max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
     readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
     seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
+    batching: Annotated[
+        str,
+        typer.Option(
+            help="'bucket': batches of similar length (less padding, faster); 'shuffle':"
+            " random batches, as the thesis. Length predicts the label on the shipped data."
+        ),
+    ] = "bucket",
     workers: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
@@ -178,6 +185,7 @@ def train_all(
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
+        batching=batching,
         readout=readout,
         max_train=max_train,
         max_test=max_test,

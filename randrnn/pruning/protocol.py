@@ -94,6 +94,7 @@ def base_config(
     seed: int = 0,
     max_train: int | None = None,
     max_test: int | None = None,
+    batching: str = "bucket",
 ) -> TrainConfig:
     """SPEC §5's base-model training: batch 32, 50 epochs, otherwise the thesis defaults."""
     return replace(
@@ -103,6 +104,7 @@ def base_config(
         seed=seed,
         max_train=max_train,
         max_test=max_test,
+        batching=batching,
     )
 
 

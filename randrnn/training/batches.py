@@ -2,9 +2,13 @@
 
 Because the order is a function of (lengths, batch size, seed, epoch), every model of a study sees
 the same batches, which is what lets the engine train many models in one pass and still give each
-exactly the result it would get alone. With bucketing, strings are sorted by length (ties broken
-at random) and cut into batches, and the batch order is shuffled: a batch is padded only to its
-own longest string instead of to a random maximum.
+exactly the result it would get alone. Two ways to cut an epoch into batches (``BATCHINGS``):
+
+- ``bucket``: strings are sorted by length (ties broken at random) and cut into batches, and the
+  batch order is shuffled. A batch is padded only to its own longest string, so an epoch costs
+  far less; but on data where length predicts the label, a batch can be nearly one class.
+- ``shuffle``: a random permutation of the strings cut into batches (the thesis' way); every
+  batch is a random sample of the training set.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from randrnn.errors import check_name
+
+BATCHINGS = ("bucket", "shuffle")
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,13 @@ class Encoded:
 
 
 def train_batches(
-    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, bucket: bool = True
+    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, batching: str = "bucket"
 ) -> list[np.ndarray]:
-    """Row indices of each batch of one training epoch."""
+    """Row indices of each batch of one training epoch, cut as ``batching`` says."""
+    check_name("batching", batching, BATCHINGS)
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(lengths))
-    if bucket:
+    if batching == "bucket":
         order = order[np.argsort(lengths[order], kind="stable")]
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]

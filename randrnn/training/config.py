@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
+from randrnn.training.batches import BATCHINGS
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class TrainConfig:
     lr: float = 1e-3  # Adam learning rate
     clip: float = 5.0  # gradient max-norm, per model
     seed: int = 0  # batch order (shared by all models of a study) — init seeds are per model
-    bucket: bool = True  # batches of similar length: same model, much less padding to compute
+    batching: str = "bucket"  # "bucket": similar lengths per batch, less padding; "shuffle": random
     readout: str = "last"  # "last": the last layer's units; "sinks": every node without successor
     max_train: int | None = None  # subsample the training strings (pilot runs)
     max_test: int | None = None  # subsample the test strings (pilot runs)
@@ -27,6 +28,7 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise RandRNNError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_name("batching", self.batching, BATCHINGS)
         if self.lr <= 0 or self.clip <= 0:
             raise RandRNNError("lr and clip must be positive")
         for name in ("max_train", "max_test"):
@@ -39,6 +41,10 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
+        """The config of a stored run; older studies stored ``bucket: bool`` for ``batching``."""
+        data = dict(data)
+        if "bucket" in data and "batching" not in data:
+            data["batching"] = "bucket" if data.pop("bucket") else "shuffle"
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -349,7 +349,7 @@ def _train_pack(
     for epoch in range(config.epochs):
         correct = torch.zeros(g, dtype=torch.long)
         loss_sum = torch.zeros(g, dtype=torch.float64)
-        for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.bucket):
+        for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.batching):
             codes, batch_lengths, labels = train.batch(index)
             logits = pack.forward(codes, batch_lengths)
             losses = _losses(logits, labels)

@@ -77,7 +77,7 @@ def fit(
     model.train()
     for epoch in range(config.epochs):
         correct, loss_sum = 0, 0.0
-        for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.bucket):
+        for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.batching):
             codes, batch_lengths, labels = train.batch(index)
             logits = model(codes, batch_lengths)
             loss = F.cross_entropy(logits, labels)
