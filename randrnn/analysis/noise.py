@@ -219,21 +219,24 @@ def ceilings(result: pd.DataFrame, per_run: bool) -> dict[str, tuple[float, str]
 def replicate_pairs(
     runs: pd.DataFrame, target: str = table.DEFAULT_TARGET, cell: str | None = None
 ) -> pd.DataFrame:
-    """Per cell, the first two replicate labels side by side: cell, graph_id, a, b, y_a, y_b.
+    """Per cell, two replicates side by side: cell, graph_id, a, b, y_a, y_b, r.
 
-    The frame the report plots (replicate a against b, one point per graph); ``r`` is that
-    pair's Pearson r, repeated on each of the cell's rows.
+    The frame the report plots (replicate a against b, one point per graph): the pair of
+    replicate labels that most graphs share (the lowest labels on a tie, so 0 and 1 when every
+    graph has them); ``r`` is that pair's Pearson r, repeated on each of the cell's rows.
     """
     check_runs(runs, target)
     parts = []
     for (name, _), rows in table.groups(runs, cell=cell):
         w = wide(rows, target)
-        if w.shape[1] < 2:
+        shared = {
+            (a, b): int(w[[a, b]].notna().all(axis=1).sum())
+            for a, b in itertools.combinations(w.columns, 2)
+        }
+        if not shared or max(shared.values()) == 0:
             continue
-        a, b = w.columns[:2]
+        a, b = max(shared, key=lambda pair: shared[pair])  # first maximum: lowest labels
         both = w[[a, b]].dropna()
-        if both.empty:
-            continue
         parts.append(pd.DataFrame({
             "cell": name,
             GRAPH: both.index,

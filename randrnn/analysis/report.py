@@ -450,7 +450,7 @@ def _noise_section(
 ) -> None:
     """Replicate a against replicate b per graph, one panel per cell, and the noise table."""
     title = "Seed noise"
-    if seeds is None:
+    if seeds is None or pairs.empty:
         page.section(title, _p(noise.HOW_TO_REPLICATE))
         return
     cells = list(dict.fromkeys(pairs["cell"]))

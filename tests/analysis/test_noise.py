@@ -193,6 +193,19 @@ def test_replicate_pairs_holds_the_first_two_replicates() -> None:
     assert pairs["r"].iloc[0] == pytest.approx(stats.pearsonr(y[0], y[1]).statistic)
 
 
+def test_replicate_pairs_takes_the_labels_most_graphs_share() -> None:
+    """Replicate 0 failed on most graphs: the plotted pair is (1, 2), the one shared by most."""
+    values = {0: [0.5, 0.6, 0.55], 1: [None, 0.7, 0.72], 2: [None, 0.8, 0.79], 3: [None, 0.6, 0.65]}
+    pairs = noise.replicate_pairs(runs_frame(values))
+    assert set(pairs["a"]) == {1} and set(pairs["b"]) == {2}
+    assert list(pairs["y_a"]) == [0.6, 0.7, 0.8, 0.6] and list(pairs["y_b"]) == [
+        0.55,
+        0.72,
+        0.79,
+        0.65,
+    ]
+
+
 # ------------------------------------------------------------------ invariants (Hypothesis)
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
