@@ -4,6 +4,8 @@ Training one graph twice with different initialisation and batch-order seeds giv
 accuracies. Per cell, from the per-run rows (``graph_id``, ``cell``, ``replicate``, target),
 with graph i trained k_i times (y_ij, j = 1..k_i), n graphs with k_i ≥ 2 and N = Σ k_i runs:
 
+- ``graphs``: n, the graphs with two or more runs (the only ones that carry information on the
+  noise); ``runs``: all runs of the cell.
 - ``within_sd``: the pooled between-replicate sd, √MS_w, MS_w = Σ_i Σ_j (y_ij − ȳ_i)² / (N − n).
 - ``between_sd``: the sd (ddof 1) of the per-graph means ȳ_i.
 - ``split_half_r``: the Pearson r over graphs of replicate a's against replicate b's accuracy; with
@@ -19,7 +21,8 @@ with graph i trained k_i times (y_ij, j = 1..k_i), n graphs with k_i ≥ 2 and N
   K·r / (1 + (K − 1)·r).
 - ``ceiling_run`` = max(r, 0) and ``ceiling_mean`` = Spearman–Brown of max(r, 0) at K: the noise
   ceilings, the largest R² any predictor from graph structure can reach on one run's accuracy
-  and on the per-graph mean over K runs.
+  and on the per-graph mean over K runs. They use ``split_half_r``; ``icc`` is shown beside it
+  as a check (the two agree closely on many graphs).
 
 Why r bounds R²: write a run's accuracy as y = g + e, g the graph's expected accuracy (variance
 σ_g² over graphs) and e the seed's deviation (variance σ_e², independent of g). Anything computed
