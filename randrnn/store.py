@@ -506,7 +506,9 @@ class Study:
         for row in rows:
             record = {name: row[name] for name in RESULT_COLUMNS}
             record.update({f"param_{k}": v for k, v in json.loads(row["params"]).items()})
-            record.update(json.loads(row["properties"]))
+            for key, value in json.loads(row["properties"]).items():
+                if record.get(key) != value:  # the property 'nodes' (a float) keeps the int column
+                    record[key] = value
             for key, value in json.loads(row["metrics"]).items():
                 clash = key in record and not key.startswith("metric_")
                 record[f"metric_{key}" if clash else key] = value

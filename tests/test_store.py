@@ -229,7 +229,7 @@ def test_results_columns(study: Study) -> None:
     assert "train_seconds" in df.columns
     assert list(zip(df["graph_id"], df["cell"])) == [(0, "gru"), (1, "lstm")]
     assert (df["config_hash"] == config_hash(CONFIG)).all()
-    assert df["nodes"].tolist() == [6, 7]
+    assert df["nodes"].tolist() == [6, 7] and df["nodes"].dtype == "int64"  # property = graph's
 
 
 def test_results_metric_named_like_a_column_is_prefixed(study: Study) -> None:
