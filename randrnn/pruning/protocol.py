@@ -479,4 +479,5 @@ def waea_correlations(study: Study) -> pd.DataFrame:
                 "spearman": rho,
             }
         )
-    return pd.DataFrame.from_records(records, columns=columns)
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.sort_values(["model", "cell", "seed", "target", "reading", "label"], kind="stable")

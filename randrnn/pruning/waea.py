@@ -51,9 +51,10 @@ class WaeaOptions:
     Defaults: ``reading="signed"`` because it is the paper's eq. (2) as written (the filter on
     the signed weights, "the minimum and maximum weights will be filtered out"), so the default
     reproduces the paper; ``"magnitude"`` is the other reading. ``normalize="rank"`` because it
-    is the only scale under which α changes which weights go: on a trained LSTM 3×50 base the
-    sets pruned at 50 % with α = 0.3 and α = 0.9 overlap 64 % under rank, 98 % under min-max
-    and 100 % without normalisation (min-max leaves the gradient term at a median of 2e-4).
+    is the only scale under which α changes which weights go: on an LSTM 3×50 base (trained 20
+    epochs on 4,000 strings) the sets pruned at 50 % with α = 0.3 and α = 0.9 overlap 64 % under
+    rank, 98 % under min-max and 100 % without normalisation (min-max leaves the gradient term
+    at a median of 2e-4).
 
     The drop scope (least active per matrix or over all selected matrices) is the protocol's
     ``scope`` option (default ``global``, as the thesis' magnitude threshold), stored with it.
