@@ -2,7 +2,7 @@
 
 import importlib
 
-for _name in ("data", "graphs", "train", "bench", "analysis", "prune", "study"):
+for _name in ("data", "graphs", "train", "bench", "analysis", "compare", "prune", "study"):
     try:
         importlib.import_module(f"randrnn.cli.{_name}")
     except ModuleNotFoundError as exc:  # a command group not written yet

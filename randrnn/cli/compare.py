@@ -1,0 +1,82 @@
+"""`randrnn compare A B`: two studies of the same graphs, compared graph by graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from randrnn.cli import app, console
+
+
+@app.command()
+def compare(
+    study_a: Annotated[Path, typer.Argument(help="Study directory A (the reference).")],
+    study_b: Annotated[Path, typer.Argument(help="Study directory B (the change).")],
+    target: Annotated[str, typer.Option(help="Column to compare (accuracy).")] = "test_acc",
+    config_a: Annotated[
+        str | None, typer.Option(help="Config hash (or prefix) of A's runs, if several.")
+    ] = None,
+    config_b: Annotated[
+        str | None, typer.Option(help="Config hash (or prefix) of B's runs, if several.")
+    ] = None,
+    min_r: Annotated[
+        float, typer.Option(help="A sign change counts when |r| exceeds this in A or B.")
+    ] = 0.2,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables.")] = False,
+) -> None:
+    """Compare two studies trained on the same graphs (e.g. --batching bucket vs shuffle).
+
+    Per cell: mean accuracy of A and B over n graphs, the mean paired difference B − A with its 95 % t interval and p-value, and each study's training seconds (s A, s B: the sum of the models' shares of their packs' wall time). Then every property whose Pearson r with accuracy changes sign between A and B while |r| > --min-r in either.
+    """
+    from randrnn.analysis import compare as lib
+    from randrnn.analysis import table
+    from randrnn.analysis.correlate import format_p
+
+    means, corr = lib.compare_studies(
+        study_a, study_b, target=target, config_a=config_a, config_b=config_b, min_r=min_r
+    )
+    shown = means.assign(
+        cell=means["cell"].map(table.cell_label),
+        ci=[f"[{table.fmt(lo, 3)}, {table.fmt(hi, 3)}]"
+            for lo, hi in zip(means["ci_low"], means["ci_high"])],  # fmt: skip
+        p=means["p"].map(format_p),
+    )[["cell", "graphs", "mean_a", "mean_b", "diff", "ci", "p", "seconds_a", "seconds_b"]]
+    shown.columns = ["cell", "n", "A", "B", "B − A", "95% CI", "p", "s A", "s B"]
+    flips = corr[corr["flips"]].assign(cell=lambda d: d["cell"].map(table.cell_label))
+    flips = flips[["cell", "property", "r_a", "r_b"]]
+    title = f"{target}: A = {study_a}, B = {study_b}; diff = B − A, paired by graph"
+    if markdown:
+        console.print(f"### {title}\n\n{table.to_markdown(_formatted(shown))}\n", markup=False)
+        if not flips.empty:
+            console.print(f"### sign changes (|r| > {min_r})\n", markup=False)
+            console.print(table.to_markdown(_formatted(flips)), markup=False)
+        return
+    console.print(_rich(title, _formatted(shown)))
+    if flips.empty:
+        console.print(f"no property changes the sign of its r with |r| > {min_r} in A or B")
+    else:
+        console.print(_rich(f"sign changes (|r| > {min_r} in A or B)", _formatted(flips)))
+
+
+def _formatted(frame):
+    from randrnn.analysis import table
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "f":
+            digits = 0 if col.startswith("s") else 3
+            out[col] = [table.fmt(v, digits) for v in out[col]]
+    return out
+
+
+def _rich(title: str, frame) -> Table:
+    tab = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        left = col in ("cell", "property")
+        tab.add_column(str(col), justify="left" if left else "right", no_wrap=True)
+    for row in frame.itertuples(index=False):
+        tab.add_row(*(str(v) for v in row))
+    return tab
