@@ -40,8 +40,10 @@ def compare(
     )
     shown = means.assign(
         cell=means["cell"].map(table.cell_label),
-        ci=[f"[{table.fmt(lo, 3)}, {table.fmt(hi, 3)}]"
-            for lo, hi in zip(means["ci_low"], means["ci_high"])],  # fmt: skip
+        ci=[
+            f"[{table.fmt(lo, 3)}, {table.fmt(hi, 3)}]"
+            for lo, hi in zip(means["ci_low"], means["ci_high"])
+        ],
         p=means["p"].map(format_p),
     )[["cell", "graphs", "mean_a", "mean_b", "diff", "ci", "p", "seconds_a", "seconds_b"]]
     shown.columns = ["cell", "n", "A", "B", "B − A", "95% CI", "p", "s A", "s B"]
