@@ -2,20 +2,58 @@
 
 Each command parses options, calls the library and prints with rich. The library raises
 `RandRNNError`; `main` turns it into one red line on stderr and exit code 1.
+
+Start-up stays light: the command modules import torch, scikit-learn, scipy, pandas and the
+analysis inside the commands that use them, so `--help` and argument errors answer at once
+(`tests/cli/test_startup.py` checks which modules `--help` loads). Help texts take registry
+names from `randrnn.cli.names`.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from randrnn.errors import RandRNNError
 
-app = typer.Typer(
+
+def _untagged(params: list[Any]) -> list[Any]:
+    """Flags (``--help``, ``--dry-run``) take no value: show no ``<bool>`` type tag for them."""
+    for param in params:
+        if getattr(param, "is_bool_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose help shows no type tag on flags."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untagged(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """The command group, with the same help as `Command`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untagged(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """`typer.Typer` whose commands are `Command`s."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or Command, **kwargs)
+
+
+app = App(
     name="randrnn",
     help="Study how the graph structure of a sparse recurrent network shapes what it learns.",
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

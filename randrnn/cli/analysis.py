@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich import box
 from rich.table import Table
 
-from randrnn.analysis import correlate as corr
-from randrnn.analysis import noise, table
-from randrnn.analysis import predict as pred
-from randrnn.cli import app, console
+from randrnn.cli import app, console, names
 from randrnn.errors import RandRNNError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Format(str, Enum):
@@ -94,6 +93,8 @@ def _load(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The rows to analyse (per run or per-graph mean) and the seed-noise table (None if no
     graph has two runs)."""
+    from randrnn.analysis import noise, table
+
     runs = table.load(study, from_, config=config, per_run=True)
     table.check_target(runs, target)
     rows = runs if per_run else table.per_graph(runs)
@@ -108,6 +109,8 @@ def _emit(
     legend: str = "",
 ) -> None:
     """Print (or write) titled text tables (with a legend line), or the raw result as CSV."""
+    from randrnn.analysis import table
+
     if fmt is Format.csv:
         text = raw.to_csv(index=False, float_format="%.6g")
     elif fmt is Format.markdown:
@@ -135,6 +138,8 @@ def _emit(
 def _rich(title: str, frame: pd.DataFrame) -> Table:
     """A rich table of a frame of strings: numbers right-aligned and never cut; in a narrow
     terminal only the name columns shrink (with an ellipsis)."""
+    import pandas as pd
+
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in frame.columns:
         textual = col in ("property", "feature", "regressor", "note", "cell")
@@ -156,7 +161,7 @@ def _rich(title: str, frame: pd.DataFrame) -> Table:
 def correlate(
     study: StudyOpt = None,
     from_: FromOpt = None,
-    target: TargetOpt = table.DEFAULT_TARGET,
+    target: TargetOpt = names.TARGET,
     method: Annotated[
         str, typer.Option(help="Comma-separated: pearson, spearman, kendall.")
     ] = "pearson,spearman,kendall",
@@ -184,6 +189,9 @@ def correlate(
     Coefficients marked * have a Benjamini–Hochberg corrected p (q) below 0.05. With seed
     replicates, a table of the seed noise per cell follows.
     """
+    from randrnn.analysis import correlate as corr
+    from randrnn.analysis import noise
+
     df, seeds = _load(study, from_, config, per_run, target, cell)
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     result = corr.correlate(
@@ -202,12 +210,12 @@ def correlate(
 def predict(
     study: StudyOpt = None,
     from_: FromOpt = None,
-    target: TargetOpt = table.DEFAULT_TARGET,
+    target: TargetOpt = names.TARGET,
     cell: CellOpt = None,
     regressor: Annotated[
         str | None,
         typer.Option(
-            help=f"Comma-separated, or 'all': {', '.join(pred.REGRESSORS)}. Default: all "
+            help=f"Comma-separated, or 'all': {names.listed(names.REGRESSORS)}. Default: all "
             "(random_forest with --graph or --importance)."
         ),
     ] = None,
@@ -218,7 +226,7 @@ def predict(
     cv: Annotated[int, typer.Option(help="Folds of the K-fold cross-validation.")] = 10,
     repeats: Annotated[int, typer.Option(help="Repeats of the K-fold cross-validation.")] = 5,
     feature_set: Annotated[
-        str, typer.Option(help=f"Feature set: {', '.join(pred.FEATURE_SETS)}.")
+        str, typer.Option(help=f"Feature set: {names.listed(names.FEATURE_SETS)}.")
     ] = "all",
     features: FeaturesOpt = None,
     importance: Annotated[
@@ -244,19 +252,24 @@ def predict(
     With seed replicates, each R² is shown beside R² / noise ceiling (the R² that graph
     structure could reach at most), and a table of the seed noise per cell follows.
     """
+    import pandas as pd
+
+    from randrnn.analysis import noise
+    from randrnn.analysis import predict as pred
+
     df, seeds = _load(study, from_, config, per_run, target, cell)
     if graph is not None:
         from randrnn.graphs.io import read_graph
         from randrnn.graphs.properties import properties
 
         props = properties(read_graph(graph))
-        names = pred.parse_regressors(regressor or "random_forest")
+        regs = pred.parse_regressors(regressor or "random_forest")
         result = pd.concat(
             [
                 pred.predict_graph(
                     df, props, target, r, feature_set, features, cell, cv, repeats, seed
                 )
-                for r in names
+                for r in regs
             ],
             ignore_index=True,
         )
@@ -271,13 +284,13 @@ def predict(
         _emit(_graph_frames(result, graph), result, fmt, out, legend)
         return
     if importance:
-        names = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
-        if not names:
+        regs = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
+        if not regs:
             raise RandRNNError("--importance needs a regressor other than dummy")
         result = pd.concat(
             [
                 pred.importances(df, target, r, feature_set, features, cell, cv, seed=seed)
-                for r in names
+                for r in regs
             ],
             ignore_index=True,
         )
@@ -296,6 +309,11 @@ def predict(
 
 
 def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataFrame]]:
+    import pandas as pd
+
+    from randrnn.analysis import predict as pred
+    from randrnn.analysis import table
+
     f = table.fmt
     frame = pd.DataFrame({
         "cell": [table.cell_label(c) for c in result["cell"]],
@@ -313,6 +331,11 @@ def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataF
 
 
 def _importance_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    import pandas as pd
+
+    from randrnn.analysis import predict as pred
+    from randrnn.analysis import table
+
     out = []
     for (cell, reg), rows in result.groupby(["cell", "regressor"], sort=False):
         frame = pd.DataFrame({

@@ -11,23 +11,6 @@ from rich.table import Table
 from randrnn.cli import app, console
 from randrnn.cli.train import parse_range
 from randrnn.errors import RandRNNError
-from randrnn.graphs.dag import to_dag
-from randrnn.graphs.io import read_graph
-from randrnn.models.cells import parse_cells
-from randrnn.reber import load_data
-from randrnn.studyplan import save_measurement
-from randrnn.training.bench import (
-    STUDY_EPOCHS,
-    STUDY_GRAPHS,
-    bench_cell,
-    describe,
-    projected_study_hours,
-    sample_dags,
-    time_generation,
-)
-from randrnn.training.config import TrainConfig
-from randrnn.training.engine import resolve_engine
-from randrnn.training.loop import prepare_data
 
 
 @app.command("bench")
@@ -77,6 +60,24 @@ def bench(
     ] = 1000,
 ) -> None:
     """Train a small sample of graphs with the engine on the default data and time it."""
+    from randrnn.graphs.dag import to_dag
+    from randrnn.graphs.io import read_graph
+    from randrnn.models.cells import parse_cells
+    from randrnn.reber import load_data
+    from randrnn.studyplan import save_measurement
+    from randrnn.training.bench import (
+        STUDY_EPOCHS,
+        STUDY_GRAPHS,
+        bench_cell,
+        describe,
+        projected_study_hours,
+        sample_dags,
+        time_generation,
+    )
+    from randrnn.training.config import TrainConfig
+    from randrnn.training.engine import resolve_engine
+    from randrnn.training.loop import prepare_data
+
     if workers < 1 or graphs < 1:
         raise RandRNNError("--workers and --graphs must be at least 1")
     config = TrainConfig(epochs=epochs, max_train=max_train, batching=batching)

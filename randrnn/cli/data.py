@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from randrnn import reber
-from randrnn.cli import app, console
+from randrnn.cli import app, console, names
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _describe_table(splits: dict[str, pd.DataFrame]) -> Table:
     """One row per describe() statistic, one column per split."""
+    from randrnn import reber
+
     stats = {name: reber.describe(df) for name, df in splits.items()}
     table = Table(title="data set")
     table.add_column("statistic")
@@ -31,6 +34,8 @@ def _describe_table(splits: dict[str, pd.DataFrame]) -> Table:
 
 def _baseline_table(train: pd.DataFrame, test: pd.DataFrame) -> Table:
     """Test accuracy of each trivial baseline learned on train."""
+    from randrnn import reber
+
     table = Table(title="trivial baselines (test accuracy, learned on train)")
     table.add_column("baseline")
     table.add_column("accuracy", justify="right")
@@ -50,21 +55,23 @@ def dataset(
     out: Annotated[Path, typer.Option(help="Folder to write train.csv and test.csv into.")],
     n: Annotated[
         int, typer.Option(help="Number of strings in all (half valid).")
-    ] = reber.DEFAULT_N,
+    ] = names.DATA_N,
     negatives: Annotated[
-        str, typer.Option(help=f"Kind of invalid strings: {' | '.join(reber.NEGATIVES)}.")
-    ] = reber.DEFAULT_NEGATIVES,
+        str, typer.Option(help=f"Kind of invalid strings: {names.listed(names.NEGATIVES, ' | ')}.")
+    ] = names.DATA_NEGATIVES,
     grammar: Annotated[
-        str, typer.Option(help=f"Grammar: {' | '.join(reber.GRAMMARS)}.")
-    ] = reber.DEFAULT_GRAMMAR,
+        str, typer.Option(help=f"Grammar: {names.listed(names.GRAMMARS, ' | ')}.")
+    ] = names.DATA_GRAMMAR,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same files.")] = (
-        reber.DEFAULT_SEED
+        names.DATA_SEED
     ),
     test_fraction: Annotated[
         float, typer.Option(help="Share of strings in the test split.")
-    ] = reber.DEFAULT_TEST_FRACTION,
+    ] = names.DATA_TEST_FRACTION,
 ) -> None:
     """Generate a seeded Reber data set and write train.csv / test.csv."""
+    from randrnn import reber
+
     train, test = reber.make_dataset(
         n=n, negatives=negatives, seed=seed, test_fraction=test_fraction, grammar=grammar
     )
@@ -82,5 +89,7 @@ def data_info(
     ] = None,
 ) -> None:
     """Describe a data set and report its trivial baselines."""
+    from randrnn import reber
+
     train, test = reber.load_data(data)
     _show(train, test)

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from randrnn.cli import app, console
-from randrnn.graphs import EXTRAS, FEATURES, layers, properties, read_graph, to_dag
 
 
 def _fmt(value: float) -> str:
@@ -31,6 +30,8 @@ def graph_info(
     ] = False,
 ) -> None:
     """Print the layers and the properties (23 thesis features + extras) of each graph file."""
+    from randrnn.graphs import EXTRAS, FEATURES, layers, properties, read_graph, to_dag
+
     for path in files:
         g = read_graph(path, directed=True if directed else None)
         dag = to_dag(g)

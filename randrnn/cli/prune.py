@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from randrnn.cli import app, console
+from randrnn.cli import app, console, names
 from randrnn.errors import RandRNNError, check_name, parse_names
-from randrnn.models.cells import parse_cells
-from randrnn.pruning.criteria import CRITERIA, SCOPES, TARGETS
-from randrnn.pruning.protocol import (
-    DEFAULT_TOLERANCE,
-    PruneSpec,
-    base_config,
-    parse_levels,
-    run_pruning,
-)
-from randrnn.pruning.results import results_table, safe_levels
-from randrnn.pruning.waea import CENTERS, FILTER_STATS, NORMALIZE, READINGS, WaeaOptions
-from randrnn.reber import load_data
-from randrnn.store import Study
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "csv", "markdown")
 
@@ -71,9 +60,11 @@ def prune_command(
         str, typer.Option(help="Cell(s), comma-separated: rnn_tanh, rnn_relu, lstm, gru.")
     ] = "lstm",
     method: Annotated[
-        str, typer.Option(help=f"Criterion(s): {', '.join(CRITERIA)}.")
+        str, typer.Option(help=f"Criterion(s): {names.listed(names.CRITERIA)}.")
     ] = "magnitude",
-    target: Annotated[str, typer.Option(help=f"Weight set(s): {', '.join(TARGETS)}.")] = "both",
+    target: Annotated[
+        str, typer.Option(help=f"Weight set(s): {names.listed(names.TARGETS)}.")
+    ] = "both",
     levels: Annotated[
         str, typer.Option(help="Percent of existing weights: start:stop:step or a list.")
     ] = "10:100:10",
@@ -86,7 +77,7 @@ def prune_command(
         typer.Option(
             help="Accuracy (fraction) allowed below the unpruned model for epochs-to-regain; 0.01 = 1 point."
         ),
-    ] = DEFAULT_TOLERANCE,
+    ] = names.TOLERANCE,
     retrain_epochs: Annotated[
         int, typer.Option(help="Retraining epochs after pruning (mask fixed).")
     ] = 10,
@@ -126,7 +117,7 @@ def prune_command(
             "the signed Q (eq. (2) as written; drops the largest |w| first); magnitude: |Q| with "
             "μ, σ of |Q| (drops the smallest and the largest |w|)."
         ),
-    ] = WaeaOptions().reading,
+    ] = names.WAEA_READING,
     waea_steps: Annotated[
         int | None,
         typer.Option(
@@ -148,12 +139,19 @@ def prune_command(
             help="WAEA: scale Filter(Q) and I per matrix: rank (their ranks in [0, 1]; α matters), "
             "minmax (I stays near 0, so α barely matters) or none."
         ),
-    ] = WaeaOptions().normalize,
+    ] = names.WAEA_NORMALIZATION,
     hidden: Annotated[
         str, typer.Option(hidden=True, help="Layer sizes of the dense base model.")
     ] = "50,50,50",
 ) -> None:
     """Prune a trained model at each level, retrain, and store the results in the study."""
+    from randrnn.models.cells import parse_cells
+    from randrnn.pruning.criteria import CRITERIA, SCOPES, TARGETS
+    from randrnn.pruning.protocol import PruneSpec, base_config, parse_levels, run_pruning
+    from randrnn.pruning.waea import CENTERS, FILTER_STATS, NORMALIZE, READINGS, WaeaOptions
+    from randrnn.reber import load_data
+    from randrnn.store import Study
+
     cells = parse_cells(cell)
     methods = parse_names(method, CRITERIA, "method")
     targets = parse_names(target, TARGETS, "target")
@@ -226,6 +224,7 @@ def _progress() -> Progress:
 
 def to_markdown(frame: pd.DataFrame) -> str:
     """A pipe table (no extra dependency)."""
+    import pandas as pd
 
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -259,6 +258,11 @@ def prune_results(
     ] = None,
 ) -> None:
     """Pruning results of a study: one row per finished level, or the safe levels."""
+    import pandas as pd
+
+    from randrnn.pruning.results import results_table, safe_levels
+    from randrnn.store import Study
+
     if format not in FORMATS:
         raise RandRNNError(f"unknown format '{format}'; known formats: {', '.join(FORMATS)}")
     with Study.open(study) as st:

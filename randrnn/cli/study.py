@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,42 +14,44 @@ from rich.table import Table
 
 import randrnn
 from randrnn import studyfile
-from randrnn.analysis.correlate import parse_methods
-from randrnn.analysis.predict import parse_regressors
 from randrnn.cli import app, console
 from randrnn.errors import RandRNNError, check_name
-from randrnn.graphs.generate import get_generator
-from randrnn.models.cells import get_cell, parse_cells
-from randrnn.pruning.criteria import check_scope, check_target, get_criterion
-from randrnn.reber import NEGATIVES, get_grammar
-from randrnn.store import Study
-from randrnn.studyplan import project
 
 
 def _joined(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def _each(check):
-    return lambda value: [check(v.strip()) for v in _joined(value).split(",") if v.strip()]
+def _lazy(module: str, name: str, *, joined: bool = False, each: bool = False):
+    """A validator calling ``module.name`` on the value, importing the module on first use."""
+
+    def check(value: Any) -> Any:
+        fn = getattr(importlib.import_module(module), name)
+        if each:
+            return [fn(v.strip()) for v in _joined(value).split(",") if v.strip()]
+        return fn(_joined(value) if joined else value)
+
+    return check
 
 
 def _negatives(name: str) -> None:
+    from randrnn.reber import NEGATIVES
+
     check_name("negatives", name, NEGATIVES)
 
 
 # Values click cannot check by itself: names that live in the registries.
 VALIDATORS = {
     ("dataset", "negatives"): _negatives,
-    ("dataset", "grammar"): get_grammar,
-    ("generate", "generators"): _each(get_generator),
-    ("train-all", "cells"): lambda v: parse_cells(_joined(v)),
-    ("correlate", "method"): lambda v: parse_methods(_joined(v)),
-    ("predict", "regressor"): lambda v: parse_regressors(_joined(v)),
-    ("prune", "cell"): get_cell,
-    ("prune", "method"): get_criterion,
-    ("prune", "target"): check_target,
-    ("prune", "scope"): check_scope,
+    ("dataset", "grammar"): _lazy("randrnn.reber", "get_grammar"),
+    ("generate", "generators"): _lazy("randrnn.graphs.generate", "get_generator", each=True),
+    ("train-all", "cells"): _lazy("randrnn.models.cells", "parse_cells", joined=True),
+    ("correlate", "method"): _lazy("randrnn.analysis.correlate", "parse_methods", joined=True),
+    ("predict", "regressor"): _lazy("randrnn.analysis.predict", "parse_regressors", joined=True),
+    ("prune", "cell"): _lazy("randrnn.models.cells", "get_cell", each=True),
+    ("prune", "method"): _lazy("randrnn.pruning.criteria", "get_criterion", each=True),
+    ("prune", "target"): _lazy("randrnn.pruning.criteria", "check_target", each=True),
+    ("prune", "scope"): _lazy("randrnn.pruning.criteria", "check_scope"),
 }
 
 
@@ -81,6 +84,8 @@ def _done(step: studyfile.Step) -> bool:
 
 
 def _plan_table(sf: studyfile.StudyFile) -> Table:
+    from randrnn.studyplan import project
+
     table = Table("stage", "command", "work", "projected", title=f"plan of {sf.path}")
     total = 0.0
     for step in sf.steps:
@@ -142,6 +147,8 @@ def run(
     if dry_run:
         console.print(_plan_table(sf))
         return
+    from randrnn.store import Study
+
     with Study.create(sf.study_dir) as st:
         st.set_meta("study_file", str(sf.path.resolve()))
         st.set_meta("study_file_sha256", hashlib.sha256(sf.text.encode()).hexdigest())

@@ -1,0 +1,45 @@
+"""The registry names and defaults that the commands' help texts show, importable for free.
+
+`randrnn --help`, any `COMMAND --help` and a mistyped option must answer at once, so the command
+modules import no torch, scikit-learn, scipy or pandas at module level: those load inside the
+command that needs them. The registries themselves live beside the code they choose (cells with
+torch layers, regressors with scikit-learn), so their names are repeated here for the help texts
+only; `tests/cli/test_names.py` checks every tuple against its registry. Names given on the
+command line are still checked by the registries themselves.
+"""
+
+from __future__ import annotations
+
+# randrnn.models.cells.CELLS
+CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+# randrnn.reber: NEGATIVES, GRAMMARS and the data set defaults
+NEGATIVES = ("thesis", "hard")
+GRAMMARS = ("reber", "embedded")
+DATA_N = 25_000
+DATA_NEGATIVES = "thesis"
+DATA_GRAMMAR = "reber"
+DATA_SEED = 0
+DATA_TEST_FRACTION = 0.25
+# randrnn.graphs.generate.GENERATORS
+GENERATORS = ("ws", "ba", "er")
+# randrnn.analysis: correlate.METHODS, predict.REGRESSORS / FEATURE_SETS, table.DEFAULT_TARGET
+METHODS = ("pearson", "spearman", "kendall")
+REGRESSORS = ("bayesian_ridge", "random_forest", "adaboost", "gradient_boosting", "dummy")
+FEATURE_SETS = ("all", "extended", "nodes-edges", "no-nodes-edges", "variances")
+TARGET = "test_acc"
+# randrnn.pruning: criteria.CRITERIA / TARGETS / SCOPES, protocol.DEFAULT_TOLERANCE, waea.*
+CRITERIA = ("magnitude", "waea", "random")
+TARGETS = ("i2h", "h2h", "both")
+SCOPES = ("global", "layer")
+TOLERANCE = 0.01
+WAEA_READINGS = ("signed", "magnitude")
+WAEA_READING = "signed"
+WAEA_FILTER_STATS = ("matrix", "global")
+WAEA_CENTERS = ("mean", "zero")
+WAEA_NORMALIZE = ("minmax", "rank", "none")
+WAEA_NORMALIZATION = "rank"
+
+
+def listed(names: tuple[str, ...], sep: str = ", ") -> str:
+    """Names joined for a help text."""
+    return sep.join(names)
