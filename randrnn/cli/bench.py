@@ -11,6 +11,7 @@ from rich.table import Table
 from randrnn.cli import app, console
 from randrnn.cli.train import parse_range
 from randrnn.errors import RandRNNError
+from randrnn.training.config import DEFAULT_BATCHING
 
 
 @app.command("bench")
@@ -43,7 +44,7 @@ def bench(
     seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
     batching: Annotated[
         str, typer.Option(help="'bucket': batches of similar length; 'shuffle': random batches.")
-    ] = "bucket",
+    ] = DEFAULT_BATCHING,
     engine: Annotated[
         str | None,
         typer.Option(

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from randrnn.cli import app, console, names
 from randrnn.errors import RandRNNError, check_name, parse_names
+from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,7 +91,7 @@ def prune_command(
     ] = 0,
     batching: Annotated[
         str, typer.Option(help="'bucket': batches of similar length; 'shuffle': random batches.")
-    ] = "bucket",
+    ] = DEFAULT_BATCHING,
     study: Annotated[Path, typer.Option(help="Study directory (created if missing).")] = Path(
         "study"
     ),

@@ -1,0 +1,276 @@
+"""Commands that fill a study: generate, import, train-all, results."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from randrnn.cli import app, console
+from randrnn.errors import RandRNNError
+from randrnn.training.config import DEFAULT_BATCHING
+
+if TYPE_CHECKING:
+    from randrnn.store import Study
+
+StudyOpt = Annotated[Path, typer.Option("--study", help="Study directory (holds study.sqlite).")]
+ALL_CELLS = "gru,lstm,rnn_tanh,rnn_relu"
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'10:50' → (10, 50): an inclusive node range."""
+    try:
+        lo, hi = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise RandRNNError(f"node range must look like 10:50, got '{text}'") from None
+    return lo, hi
+
+
+@contextmanager
+def study_for_writing(path: Path) -> Iterator[Study]:
+    """Open or create a study; a study this command created is removed again if it fails."""
+    from randrnn.store import Study
+
+    existed = path.exists()
+    try:
+        with Study.create(path) as st:
+            yield st
+    except BaseException:
+        if not existed and path.exists():
+            shutil.rmtree(path)
+        raise
+
+
+def progress_bar() -> Progress:
+    """The progress display used by long commands: done/total, bar, elapsed, ETA."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+    )
+
+
+@app.command()
+def generate(
+    n: Annotated[
+        int, typer.Option("--n", help="The study holds this many generated graphs.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Study seed: every graph's seed derives from it.")] = 0,
+    generators: Annotated[
+        str, typer.Option(help="Generators, used in turn (ws, ba, er).")
+    ] = "ws,ba",
+    nodes: Annotated[str, typer.Option(help="Node count range, inclusive, e.g. 10:50.")] = "10:50",
+    param: Annotated[
+        str,
+        typer.Option(
+            help="Generator parameters replacing the thesis defaults, comma-separated, e.g."
+            " ba.seed_graph=star (BA grown from a star, as current networkx; default isolated:"
+            " m seed nodes, as the thesis) or ws.p=0.5."
+        ),
+    ] = "",
+    study: StudyOpt = Path("study"),
+) -> None:
+    """Generate seeded random graphs (Watts–Strogatz, Barabási–Albert) into a study."""
+    from randrnn.graphs.generate import parse_params
+    from randrnn.pipeline import generate_into, generated_count
+
+    gens = tuple(g.strip() for g in generators.split(",") if g.strip())
+    node_range = parse_range(nodes)
+    overrides = parse_params(param)
+    with study_for_writing(study) as st:
+        todo = max(0, n - generated_count(st))
+        with progress_bar() as bar:
+            task = bar.add_task("graphs", total=todo, current="computing properties")
+            ids = generate_into(
+                st,
+                n,
+                seed,
+                gens,
+                node_range,
+                progress=lambda k: bar.advance(task, k),
+                params=overrides,
+            )
+        console.print(
+            f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"
+        )
+
+
+@app.command("import")
+def import_graphs(
+    files: Annotated[
+        list[Path], typer.Argument(help="Edge list, GraphML or node-link JSON files.")
+    ],
+    directed: Annotated[
+        bool, typer.Option(help="Read edge lists as directed (must be acyclic).")
+    ] = False,
+    study: StudyOpt = Path("study"),
+) -> None:
+    """Import graphs from files into a study (all files or none)."""
+    from randrnn.pipeline import import_into
+
+    with study_for_writing(study) as st:
+        ids = import_into(st, files, directed=directed or None)
+    console.print(f"imported {len(ids)} graph(s) as id {', '.join(map(str, ids))}")
+
+
+def _data_key(data: Path | None) -> str:
+    """Identifies the data set for worker-side caching and the run config."""
+    if data is None:
+        return "shipped"
+    digest = hashlib.sha256()
+    for name in ("train.csv", "test.csv"):
+        path = data / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@app.command("train-all")
+def train_all(
+    study: StudyOpt = Path("study"),
+    cells: Annotated[str, typer.Option(help="Cell types to train, comma-separated.")] = ALL_CELLS,
+    epochs: Annotated[int, typer.Option(help="Training epochs per model.")] = 15,
+    batch_size: Annotated[int, typer.Option(help="Strings per optimiser step.")] = 128,
+    data: Annotated[
+        Path | None, typer.Option(help="Directory with train.csv and test.csv (default: shipped).")
+    ] = None,
+    max_train: Annotated[int | None, typer.Option(help="Subsample the training strings.")] = None,
+    max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
+    readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
+    seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
+    batching: Annotated[
+        str,
+        typer.Option(
+            help="'bucket': batches of similar length (less padding, faster); 'shuffle':"
+            " random batches, as the thesis. Length predicts the label on the shipped data."
+        ),
+    ] = DEFAULT_BATCHING,
+    workers: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
+    chunk: Annotated[int, typer.Option(help="Models per task (trained in packs of 8).")] = 16,
+    assign: Annotated[
+        str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
+    ] = "all",
+    replicates: Annotated[
+        int,
+        typer.Option(
+            help="Train each pair this many times, each replicate with its own initialisation"
+            " and batch order (replicate 0 is the single run); for the noise ceiling."
+        ),
+    ] = 1,
+) -> None:
+    """Train every (graph, cell) pair that has no finished run with the same settings."""
+    from randrnn.models.cells import parse_cells
+    from randrnn.reber import load_data
+    from randrnn.store import Study
+    from randrnn.training.config import TrainConfig
+    from randrnn.training.runner import check_replicates, train_study
+
+    check_replicates(replicates)
+    cell_names = parse_cells(cells)
+    train, test = load_data(data)
+    key = _data_key(data)
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        batching=batching,
+        readout=readout,
+        max_train=max_train,
+        max_test=max_test,
+        data=key,
+    )
+    with Study.open(study) as st:
+        st.set_meta("data", str(data.resolve()) if data else "shipped")
+        done = failed = 0
+        with progress_bar() as bar:
+            task = bar.add_task("models", total=None, current="")
+            outcomes = train_study(
+                st,
+                cell_names,
+                config,
+                train,
+                test,
+                workers=workers,
+                scheduler=scheduler,
+                chunk_size=chunk,
+                assign=assign,
+                on_start=lambda n: bar.update(task, total=n),
+                replicates=replicates,
+            )
+            for out in outcomes:
+                name = f"graph {out.graph_id} {out.cell}" + (
+                    f" r{out.replicate}" if replicates > 1 else ""
+                )
+                if out.error is None:
+                    done += 1
+                    text = f"{name}: acc {out.metrics['test_acc']:.3f}"
+                else:
+                    failed += 1
+                    text = f"{name}: FAILED"
+                bar.update(task, advance=1, current=text)
+        if done == failed == 0:
+            console.print("nothing left to do: every pair has a finished run with these settings")
+        else:
+            console.print(f"{done} runs finished, {failed} failed")
+        if failed:
+            for run in st.runs("failed")[:5]:
+                console.print(
+                    f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}"
+                )
+            raise typer.Exit(1)
+
+
+@app.command()
+def results(
+    study: StudyOpt = Path("study"),
+    format: Annotated[str, typer.Option("--format", help="csv or markdown.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of the screen.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Only the runs of this config (a hash or unique prefix).")
+    ] = None,
+    configs: Annotated[
+        bool,
+        typer.Option(
+            "--configs", help="List the study's configs (settings that differ, cells, runs)."
+        ),
+    ] = False,
+) -> None:
+    """One row per finished run (graph, cell, config, replicate): graph id, generator, cell,
+    config hash, replicate, properties, metrics.
+
+    train_seconds is the model's share of its pack's wall time (models train packed together).
+    """
+    from randrnn.analysis.table import config_table, results_table
+
+    if format not in ("csv", "markdown"):
+        raise RandRNNError(f"unknown format '{format}'; known formats: csv, markdown")
+    frame = config_table(study) if configs else results_table(study, config=config)
+    text = frame.to_csv(index=False) if format == "csv" else frame.to_markdown(index=False)
+    if out:
+        out.write_text(text)
+        console.print(f"{len(frame)} rows written to {out}")
+    else:
+        typer.echo(text, nl=False)

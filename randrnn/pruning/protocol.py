@@ -56,7 +56,7 @@ from randrnn.pruning.waea import (
 )
 from randrnn.store import Study, config_hash
 from randrnn.training.batches import Encoded
-from randrnn.training.config import TrainConfig
+from randrnn.training.config import DEFAULT_BATCHING, TrainConfig
 from randrnn.training.loop import evaluate, fit, prepare_data
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(float(p) for p in range(10, 101, 10))
@@ -94,7 +94,7 @@ def base_config(
     seed: int = 0,
     max_train: int | None = None,
     max_test: int | None = None,
-    batching: str = "bucket",
+    batching: str = DEFAULT_BATCHING,
 ) -> TrainConfig:
     """SPEC §5's base-model training: batch 32, 50 epochs, otherwise the thesis defaults."""
     return replace(

@@ -19,8 +19,7 @@ import numpy as np
 import torch
 
 from randrnn.errors import check_name
-
-BATCHINGS = ("bucket", "shuffle")
+from randrnn.training.config import BATCHINGS, DEFAULT_BATCHING
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class Encoded:
 
 
 def train_batches(
-    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, batching: str = "bucket"
+    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, batching: str = DEFAULT_BATCHING
 ) -> list[np.ndarray]:
     """Row indices of each batch of one training epoch, cut as ``batching`` says."""
     check_name("batching", batching, BATCHINGS)
