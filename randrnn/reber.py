@@ -1,6 +1,6 @@
 """The Reber grammar task: grammars, seeded samplers, data sets, trivial baselines, encoding.
 
-A Reber string is a walk through a small automaton (SPEC §2)::
+A Reber string is a walk through a small automaton (docs/method.md §2)::
 
     state 0: B->1    state 1: T->2, P->3    state 2: S->2, X->4    state 3: T->3, V->5
     state 4: X->3, S->6    state 5: P->4, V->6    state 6: E->end
@@ -23,7 +23,7 @@ distribution and then drawing a walk *conditioned on that length*: at each state
 is chosen with probability proportional to the number of ways to finish the string in exactly
 the remaining letters (counted once by dynamic programming). Every state of the Reber automaton
 (and of the embedded one) has one or two outgoing symbols, and all strings of one length make
-the same number of two-way choices, so this is exactly the uniform walk of SPEC §2 conditioned on
+the same number of two-way choices, so this is exactly the uniform walk of docs/method.md §2 conditioned on
 its length, i.e. rejection sampling on the target length without the rejections: 25,000 strings
 take well under a second.
 
@@ -74,7 +74,7 @@ from randrnn.errors import RandRNNError
 
 REBER_LETTERS = frozenset("BEPSTVX")
 DEFAULT_SEED = 0  # seed of the shipped data set in data/reber/
-DEFAULT_N = 25_000  # strings in all, half valid (SPEC §2)
+DEFAULT_N = 25_000  # strings in all, half valid (docs/method.md §2)
 DEFAULT_NEGATIVES = "thesis"
 DEFAULT_GRAMMAR = "reber"
 DEFAULT_TEST_FRACTION = 0.25  # 18,750 train / 6,250 test for n = 25,000
@@ -128,7 +128,7 @@ class Grammar:
         return state == END
 
     def walk(self, rng: Rng) -> str:
-        """One uniform walk (SPEC §2): each state picks uniformly among its outgoing symbols."""
+        """One uniform walk (docs/method.md §2): each state picks uniformly among its outgoing symbols."""
         rng = _rng(rng)
         out, state = [], self.start
         while state != END:
@@ -217,7 +217,7 @@ def get_grammar(name: str) -> Grammar:
 
 
 def is_reber(s: str) -> bool:
-    """True iff `s` is a Reber string (SPEC §2)."""
+    """True iff `s` is a Reber string (docs/method.md §2)."""
     return REBER.accepts(s)
 
 

@@ -39,13 +39,13 @@ def thesis_data() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.mark.parametrize("s", VALID_EXAMPLES)
 def test_spec_valid_examples(s: str) -> None:
-    """The valid examples of SPEC §2 are Reber strings."""
+    """The valid examples of docs/method.md §2 are Reber strings."""
     assert reber.is_reber(s)
 
 
 @pytest.mark.parametrize("s", INVALID_EXAMPLES)
 def test_spec_invalid_examples(s: str) -> None:
-    """The invalid examples of SPEC §2 and broken walks are not Reber strings."""
+    """The invalid examples of docs/method.md §2 and broken walks are not Reber strings."""
     assert not reber.is_reber(s)
 
 

@@ -1,4 +1,4 @@
-"""Which graph properties go with accuracy? Correlation tables per cell type (SPEC §7).
+"""Which graph properties go with accuracy? Correlation tables per cell type (docs/method.md §7).
 
 For every cell (and optionally every generator) and every property: Pearson, Spearman and Kendall
 coefficients with p-values, the p-values corrected across the group's properties

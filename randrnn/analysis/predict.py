@@ -1,4 +1,4 @@
-"""Can accuracy be predicted from graph properties? Regressors scored two ways (SPEC §7).
+"""Can accuracy be predicted from graph properties? Regressors scored two ways (docs/method.md §7).
 
 ``cv`` (default): repeated K-fold cross-validation of scikit-learn pipelines (MinMax scaling
 inside the pipeline, so no fold sees another's scale), reporting R² mean ± sd over the folds, MAE,

@@ -3,7 +3,7 @@
 Sections: provenance, the data set and its trivial baselines, accuracy by generator per cell,
 the seed noise (replicate a against b per graph, noise ceiling), accuracy against the strongest
 properties, the correlation heatmap (properties × cells), the prediction table beside a Dummy
-baseline and the noise ceiling, the thesis' published tables (SPEC §7) beside this study's
+baseline and the noise ceiling, the thesis' published tables (docs/method.md §7) beside this study's
 numbers, and pruning (from `randrnn.pruning.report.report_section` when it exists).
 
 The rows are each graph's mean over its seed replicates (``per_run``: one row per run), of one
@@ -505,7 +505,7 @@ def _thesis_section(
     cells = [c for c in thesis.CELL_ORDER if c in set(result["cell"])]
     parts = [
         _p(
-            "The thesis' published numbers (SPEC §7) beside this study's. The thesis had 200 "
+            "The thesis' published numbers (docs/method.md §7) beside this study's. The thesis had 200 "
             "graphs per cell and scored regressors on one 20-row test split."
         )
     ]

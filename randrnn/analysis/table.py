@@ -257,7 +257,7 @@ def check_target(df: pd.DataFrame, target: str) -> None:
 
 
 def default_features(df: pd.DataFrame, target: str) -> list[str]:
-    """The known properties present (SPEC §6 order, extras after), else every other column."""
+    """The known properties present (docs/method.md §6 order, extras after), else every other column."""
     known = [c for c in PROPERTIES if c in df.columns]
     if known:
         return known

@@ -1,4 +1,4 @@
-"""The thesis' published results (SPEC §7), kept as data so tables can show them beside ours.
+"""The thesis' published results (docs/method.md §7), kept as data so tables can show them beside ours.
 
 Keys are cell registry names (`randrnn.models.cells.CELLS`); the thesis' own labels are the
 cells' ``label``. Regressor keys are those of `randrnn.analysis.predict.REGRESSORS`.

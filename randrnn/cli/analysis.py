@@ -46,7 +46,7 @@ FromOpt = Annotated[
     typer.Option(
         "--from",
         help="Results CSV instead of a study: a target column, numeric property columns "
-        "(SPEC §6 names), optional 'cell' or 'mode' and 'generator' columns.",
+        "(docs/method.md §6 names), optional 'cell' or 'mode' and 'generator' columns.",
     ),
 ]
 TargetOpt = Annotated[str, typer.Option(help="Column to explain (accuracy).")]
@@ -175,7 +175,7 @@ def correlate(
     ] = 1000,
     seed: SeedOpt = 0,
     thesis: Annotated[
-        bool, typer.Option("--thesis", help="Show the thesis' published Pearson r (SPEC §7).")
+        bool, typer.Option("--thesis", help="Show the thesis' published Pearson r (docs/method.md §7).")
     ] = False,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,

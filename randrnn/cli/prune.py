@@ -1,4 +1,4 @@
-"""Pruning commands: `randrnn prune` runs the SPEC §7 protocol, `randrnn prune-results` shows it."""
+"""Pruning commands: `randrnn prune` runs the docs/method.md §7 protocol, `randrnn prune-results` shows it."""
 
 from __future__ import annotations
 

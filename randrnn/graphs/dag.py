@@ -1,4 +1,4 @@
-"""From a graph to a DAG and its layer index (SPEC §3).
+"""From a graph to a DAG and its layer index (docs/method.md §3).
 
 An undirected graph is oriented along its node order: every edge points from the node that
 comes first to the one that comes later (nodes 0..n-1: u -> v for u < v), so the result is always

@@ -1,4 +1,4 @@
-"""Seeded random-graph generators (SPEC §3), kept in one registry.
+"""Seeded random-graph generators (docs/method.md §3), kept in one registry.
 
 Every graph gets its own seed, derived from the study seed and the graph's index, so any graph
 can be regenerated alone::

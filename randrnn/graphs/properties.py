@@ -1,4 +1,4 @@
-"""Graph properties: the thesis' 23 features (SPEC §6) and some extras.
+"""Graph properties: the thesis' 23 features (docs/method.md §6) and some extras.
 
 The features are computed on the undirected graph with networkx, except the layer counts, which
 come from the DAG. `_var` and `_std` are sample statistics (n-1 denominator); a statistic of a
@@ -46,9 +46,9 @@ FEATURES: list[str] = [
     "edge_betweenness_std",
 ]
 
-# Gate rows per unit of each cell type (SPEC §4).
+# Gate rows per unit of each cell type (docs/method.md §4).
 GATES: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
-EMBEDDING_ROWS = 128  # ASCII codes (SPEC §2)
+EMBEDDING_ROWS = 128  # ASCII codes (docs/method.md §2)
 CLASSES = 2
 
 EXTRAS: list[str] = [

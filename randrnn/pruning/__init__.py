@@ -1,7 +1,7 @@
 """Pruning: magnitude (the thesis), WAEA and random — one criterion each, one shared protocol.
 
 ``criteria`` holds the `torch.nn.utils.prune` methods and the weight selection, ``waea`` the
-online statistics and the activity score, ``protocol`` the SPEC §7 protocol, ``results`` the
+online statistics and the activity score, ``protocol`` the docs/method.md §7 protocol, ``results`` the
 study tables, ``report`` the report section.
 """
 

@@ -148,7 +148,7 @@ class Magnitude(Criterion):
 
 
 class Waea(Criterion):
-    """WAEA (SPEC §8): importance = the weight's activity, passed as ``importance_scores``.
+    """WAEA (docs/method.md §8): importance = the weight's activity, passed as ``importance_scores``.
 
     The activity is computed by `randrnn.pruning.waea.activity` from statistics recorded during
     training; this method only drops the least active entries.

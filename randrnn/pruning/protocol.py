@@ -1,4 +1,4 @@
-"""The shared pruning protocol (SPEC §7), the same for every criterion.
+"""The shared pruning protocol (docs/method.md §7), the same for every criterion.
 
 1. Train the base model once per (model, cell, seed, training config) and keep it in the study
    (``checkpoints/``), with its per-epoch train and test accuracy and WAEA's statistics over its
@@ -60,7 +60,7 @@ from randrnn.training.config import DEFAULT_BATCHING, TrainConfig
 from randrnn.training.loop import evaluate, fit, prepare_data
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(float(p) for p in range(10, 101, 10))
-BASE_HIDDEN = (50, 50, 50)  # SPEC §5: three recurrent layers of 50 units
+BASE_HIDDEN = (50, 50, 50)  # docs/method.md §5: three recurrent layers of 50 units
 DEFAULT_TOLERANCE = 0.01  # one accuracy point below the unpruned model
 
 # progress(stage, done, total): stage is "base" (epochs) or "prune" (levels)
@@ -96,7 +96,7 @@ def base_config(
     max_test: int | None = None,
     batching: str = DEFAULT_BATCHING,
 ) -> TrainConfig:
-    """SPEC §5's base-model training: batch 32, 50 epochs, otherwise the thesis defaults."""
+    """docs/method.md §5's base-model training: batch 32, 50 epochs, otherwise the thesis defaults."""
     return replace(
         TrainConfig(),
         epochs=epochs,
@@ -151,7 +151,7 @@ class PruneSpec:
 
 
 def build_base(study: Study, spec: PruneSpec) -> GraphRNN:
-    """A freshly initialised base model: the dense SPEC §5 model, or a study graph's model."""
+    """A freshly initialised base model: the dense docs/method.md §5 model, or a study graph's model."""
     if spec.graph_id is None:
         dag = dense_dag(list(spec.hidden))
     else:

@@ -3,7 +3,7 @@
 Figures: base-model training curves (train and test accuracy per epoch, the thesis' base-model
 figures); accuracy right after pruning vs level, one line per method, one panel per cell and
 target; regain curves (accuracy per retraining epoch) for the levels that lost more than the
-tolerance. Tables: safe levels per cell × target × method beside the thesis' (SPEC §7), the
+tolerance. Tables: safe levels per cell × target × method beside the thesis' (docs/method.md §7), the
 mean WAEA activity per gate (the paper's claim: LSTM input-gate weights least active, cell
 candidate most), and for each WAEA experiment its reading and the Spearman rank correlation
 between activity and |w| (computed by `protocol.waea_correlations`; this module only draws).
@@ -167,7 +167,7 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     parts = [
         "<section id='pruning'>\n<h2>Pruning</h2>\n",
         (
-            "<p>Protocol (SPEC §7): for each level the trained base model is reloaded, pruned "
+            "<p>Protocol (docs/method.md §7): for each level the trained base model is reloaded, pruned "
             "(biases never), evaluated, then retrained with the mask fixed and a fresh Adam. "
             "Levels are percentages of the existing weights of the target. A level is safe if "
             "it and every lower level lose at most the tolerance right after pruning.</p>\n"

@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS prune_runs (
 );
 """
 
-# SPEC §7: the thesis' safe pruning levels (percent), by (cell, target).
+# docs/method.md §7: the thesis' safe pruning levels (percent), by (cell, target).
 THESIS_SAFE: dict[tuple[str, str], int] = {
     ("rnn_tanh", "both"): 80,
     ("rnn_relu", "both"): 70,
@@ -306,7 +306,7 @@ def results_table(study: Study, tolerance: float | None = None) -> pd.DataFrame:
 
 
 def safe_levels(table: pd.DataFrame) -> pd.DataFrame:
-    """Safe level per model, cell, target and method, beside the thesis' (SPEC §7).
+    """Safe level per model, cell, target and method, beside the thesis' (docs/method.md §7).
 
     Safe = the highest level such that it and every lower level lost at most the tolerance
     right after pruning, before any retraining (``epochs_to_regain == 0``); 0 if even the lowest

@@ -1,4 +1,4 @@
-"""WAEA, the weight activity evaluation algorithm (SPEC §8), with every reading made explicit.
+"""WAEA, the weight activity evaluation algorithm (docs/method.md §8), with every reading made explicit.
 
 Over a window of n optimiser steps the paper records each weight ``w`` and its gradient ``g``:
 

@@ -14,7 +14,7 @@ DEFAULT_BATCHING = "shuffle"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How one model is trained. Defaults are the thesis' random-structure protocol (SPEC §5)."""
+    """How one model is trained. Defaults are the thesis' random-structure protocol (docs/method.md §5)."""
 
     epochs: int = 15  # passes over the training strings
     batch_size: int = 128  # strings per optimiser step

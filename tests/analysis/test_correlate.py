@@ -94,7 +94,7 @@ def test_thesis_column_shows_published_value(df: pd.DataFrame) -> None:
 
 
 def test_thesis_layout_csv_with_mode_column(df: pd.DataFrame, tmp_path) -> None:
-    """A CSV with SPEC §6 columns and a 'mode' column of thesis labels is read and grouped."""
+    """A CSV with docs/method.md §6 columns and a 'mode' column of thesis labels is read and grouped."""
     path = tmp_path / "thesis.csv"
     df.drop(columns=["cell"]).assign(
         mode=df["cell"].map({"gru": "GRU", "rnn_tanh": "RNN_Tanh"})

@@ -1,4 +1,4 @@
-"""DAG orientation and layer index (SPEC §3)."""
+"""DAG orientation and layer index (docs/method.md §3)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_to_dag_follows_node_order_not_labels() -> None:
 
 
 def test_spec_layer_example() -> None:
-    """SPEC example: edges 0→2,1→2,1→3,2→3,2→4,3→4 give layers 0,0,1,2,3."""
+    """The example of docs/method.md §3: edges 0→2,1→2,1→3,2→3,2→4,3→4 give layers 0,0,1,2,3."""
     dag = nx.DiGraph()
     dag.add_nodes_from(range(5))
     dag.add_edges_from([(0, 2), (1, 2), (1, 3), (2, 3), (2, 4), (3, 4)])

@@ -1,4 +1,4 @@
-"""Seeded graph generators (SPEC §3)."""
+"""Seeded graph generators (docs/method.md §3)."""
 
 from __future__ import annotations
 

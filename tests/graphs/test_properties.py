@@ -1,4 +1,4 @@
-"""Graph properties: the thesis' 23 features and the extras (SPEC §6)."""
+"""Graph properties: the thesis' 23 features and the extras (docs/method.md §6)."""
 
 from __future__ import annotations
 

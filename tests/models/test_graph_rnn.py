@@ -20,7 +20,7 @@ SPEC_DAG = nx.DiGraph([(0, 2), (1, 2), (1, 3), (2, 3), (2, 4), (3, 4)])
 
 
 def sample_dags() -> list[nx.DiGraph]:
-    """The SPEC example plus a WS and a BA thesis graph (skip edges galore)."""
+    """The example of docs/method.md §3 plus a WS and a BA thesis graph (skip edges galore)."""
     ws = generate_graph("ws", 0, 7, nodes=(12, 12))["graph"]
     ba = generate_graph("ba", 1, 7, nodes=(20, 20))["graph"]
     return [SPEC_DAG, to_dag(ws), to_dag(ba)]
@@ -35,7 +35,7 @@ def random_data(n: int = 64, length: int = 9, seed: int = 0) -> Encoded:
 
 
 def test_spec_example_plan():
-    """SPEC §3 example: layers [0,1],[2],[3],[4]; node 3 reads nodes 1 and 2 only."""
+    """docs/method.md §3 example: layers [0,1],[2],[3],[4]; node 3 reads nodes 1 and 2 only."""
     plan = plan_model(SPEC_DAG)
     assert plan.units == (0, 1, 2, 3, 4)
     assert plan.layer_sizes == (2, 1, 1, 1)
