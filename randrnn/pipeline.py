@@ -13,7 +13,14 @@ from typing import Any
 
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
-from randrnn.graphs.generate import GENERATORS, generate, resolve_params, stored_params
+from randrnn.graphs.generate import (
+    GENERATORS,
+    check_settings,
+    effective_overrides,
+    generate,
+    resolve_params,
+    stored_params,
+)
 from randrnn.graphs.io import read_graph
 from randrnn.graphs.properties import properties
 from randrnn.store import Study
@@ -31,6 +38,42 @@ def study_seed(study: Study) -> int:
     return int(study.get_meta("seed", 0))
 
 
+def check_generation(
+    study: Study,
+    seed: int,
+    generators: Sequence[str] = ("ws", "ba"),
+    nodes: tuple[int, int] = (10, 50),
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Check, before anything is generated, that these settings are valid and are the ones the
+    study's graphs were generated with; return them as the study records them (its meta).
+
+    Every stored graph is checked against the parameters these settings give at its node count,
+    and the overrides themselves (those that differ from a default somewhere in the node range)
+    against the ones the study recorded: an override that happens to agree with every stored
+    graph (``ba.m=3`` where all graphs so far had n//10 = 3) still changes the rule."""
+    params = {name: dict(values) for name, values in (params or {}).items()}
+    check_settings(generators, nodes, params)
+    _check_same_params(study, params)
+    settings = {"seed": seed, "generators": list(generators), "nodes": list(nodes),
+                "generator_params": effective_overrides(nodes, params)}  # fmt: skip
+    for key, value in settings.items():
+        stored = study.get_meta(key)
+        if stored is not None and stored != value:
+            raise RandRNNError(
+                f"this study was generated with {_shown(key, stored)}, not {_shown(key, value)}; "
+                "use another --study directory for different settings"
+            )
+    return settings
+
+
+def _shown(key: str, value: Any) -> str:
+    if key != "generator_params":
+        return f"{key}={value}"
+    pairs = [f"{g}.{k}={v}" for g, values in sorted(value.items()) for k, v in values.items()]
+    return f"--param {','.join(pairs)}" if pairs else "no --param"
+
+
 def generate_into(
     study: Study,
     n: int,
@@ -43,19 +86,10 @@ def generate_into(
     """Generate the graphs the study still lacks to hold n generated ones; return their ids.
 
     ``params`` overrides generator parameters ({"ba": {"seed_graph": "star"}}); a study is
-    only extended with graphs made with the same parameters as those it holds."""
+    only extended with graphs made with the same settings and parameters as those it holds."""
     if n <= 0:
         raise RandRNNError(f"--n must be at least 1, got {n}")
-    params = {name: dict(values) for name, values in (params or {}).items()}
-    _check_same_params(study, params)
-    settings = {"seed": seed, "generators": list(generators), "nodes": list(nodes)}
-    for key, value in settings.items():
-        stored = study.get_meta(key)
-        if stored is not None and stored != value:
-            raise RandRNNError(
-                f"this study was generated with {key}={stored}, not {value}; "
-                "use another --study directory for different settings"
-            )
+    settings = check_generation(study, seed, generators, nodes, params)
     have = generated_count(study)
     if have >= n:
         return []
@@ -72,21 +106,29 @@ def generate_into(
 
 
 def _check_same_params(study: Study, params: Mapping[str, Mapping[str, Any]]) -> None:
-    """Fail if the study's generated graphs were made with other generator parameters."""
-    seen: set[str] = set()
-    for graph in study.graphs():
+    """Fail if any generated graph of the study was made with other parameters than ``params``
+    give at its node count."""
+    graphs = [g for g in study.graphs() if g["generator"] in GENERATORS]
+    for graph in graphs:
         name = graph["generator"]
-        if name not in GENERATORS or name in seen:
-            continue
-        seen.add(name)
         stored = stored_params(name, {k: v for k, v in graph["params"].items() if k != "index"})
         wanted = resolve_params(name, int(stored["n"]), params.get(name))
         for key in sorted(set(stored) | set(wanted)):
             if stored.get(key) != wanted.get(key):
+                same = {
+                    repr(stored_params(name, g["params"]).get(key))
+                    for g in graphs
+                    if g["generator"] == name
+                }
+                hint = (
+                    f"pass --param {name}.{key}={stored.get(key)}"
+                    if len(same) == 1
+                    else "generate with the study's own parameters"
+                )
                 raise RandRNNError(
                     f"this study's {name} graphs were generated with {key}={stored.get(key)}, "
-                    f"not {wanted.get(key)}; pass --param {name}.{key}={stored.get(key)} "
-                    "or use another --study directory"
+                    f"not {wanted.get(key)} (graph {graph['id']}); {hint}, or use another "
+                    "--study directory"
                 )
 
 

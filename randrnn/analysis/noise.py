@@ -165,7 +165,8 @@ def noise_group(rows: pd.DataFrame, target: str) -> dict:
         "between_sd": float(means.std(ddof=1)) if len(means) >= 2 else math.nan,
         "split_half_r": r,
         "icc": stats["icc"],
-        "reliability_mean": math.nan if math.isnan(r) else float(spearman_brown(r, k)),
+        # A negative split-half r is noise around 0: no reliability to extrapolate from it.
+        "reliability_mean": math.nan if math.isnan(r) or r < 0 else float(spearman_brown(r, k)),
         "ceiling_run": ceiling(r, 1.0),
         "ceiling_mean": ceiling(r, k),
     }

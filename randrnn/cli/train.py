@@ -90,7 +90,7 @@ def generate(
 ) -> None:
     """Generate seeded random graphs (Watts–Strogatz, Barabási–Albert) into a study."""
     from randrnn.graphs.generate import parse_params
-    from randrnn.pipeline import generate_into, generated_count
+    from randrnn.pipeline import check_generation, generate_into, generated_count
 
     gens = tuple(g.strip() for g in generators.split(",") if g.strip())
     node_range = parse_range(nodes)
@@ -98,6 +98,7 @@ def generate(
     with study_for_writing(study) as st:
         todo = max(0, n - generated_count(st))
         with progress_bar() as bar:
+        check_generation(st, seed, gens, node_range, overrides)  # before any progress is shown
             task = bar.add_task("graphs", total=todo, current="computing properties")
             ids = generate_into(
                 st,

@@ -278,6 +278,47 @@ def generate_graph(
     }
 
 
+def check_settings(
+    generators: Sequence[str],
+    nodes: Sequence[int],
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[int, int]:
+    """Check generators, node range and parameter overrides (at both ends of the range) before
+    anything is generated; return the node range. An override for a generator that is not used
+    is an error, not silently ignored."""
+    if not generators:
+        raise RandRNNError("no graph generators given; known: " + ", ".join(GENERATORS))
+    lo, hi = _check_nodes(nodes)
+    params = dict(params or {})
+    for name in list(generators) + list(params):
+        get_generator(name)
+    unused = sorted(set(params) - set(generators))
+    if unused:
+        raise RandRNNError(
+            f"--param {unused[0]}.*: {unused[0]} is not among the generators "
+            f"({', '.join(generators)})"
+        )
+    for name in generators:
+        for size in (lo, hi):
+            resolve_params(name, size, params.get(name))
+    return lo, hi
+
+
+def effective_overrides(
+    nodes: Sequence[int], params: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Params]:
+    """The overrides that change something: those equal to the generator's default at every
+    node count of the range are dropped (``ba.seed_graph=isolated`` is no override)."""
+    lo, hi = _check_nodes(nodes)
+    out: dict[str, Params] = {}
+    for name, values in (params or {}).items():
+        defaults = [get_generator(name).defaults(n) for n in range(lo, hi + 1)]
+        kept = {k: v for k, v in values.items() if any(d.get(k) != v for d in defaults)}
+        if kept:
+            out[name] = kept
+    return out
+
+
 def generate(
     n: int,
     seed: int,
@@ -295,15 +336,8 @@ def generate(
         raise RandRNNError(f"number of graphs must be >= 1, got {n}")
     if start < 0:
         raise RandRNNError(f"start index must be >= 0, got {start}")
-    if not generators:
-        raise RandRNNError("no graph generators given; known: " + ", ".join(GENERATORS))
-    lo, hi = _check_nodes(nodes)
+    lo, hi = check_settings(generators, nodes, params)
     params = dict(params or {})
-    for name in list(generators) + list(params):
-        get_generator(name)
-    for name in generators:
-        for size in (lo, hi):
-            resolve_params(name, size, params.get(name))
     return [
         generate_graph(
             generators[i % len(generators)],

@@ -151,10 +151,12 @@ def test_single_runs_give_nan_and_no_replicates() -> None:
 
 
 def test_negative_r_gives_a_zero_ceiling() -> None:
-    """Replicates that anti-correlate show no graph effect: ceiling 0, r itself kept."""
+    """Replicates that anti-correlate show no graph effect: ceiling 0, r itself kept, and no
+    Spearman–Brown reliability."""
     result = noise.noise(runs_frame({0: [0.9, 0.1], 1: [0.5, 0.5], 2: [0.1, 0.9]})).iloc[0]
     assert result["split_half_r"] == pytest.approx(-1.0)
     assert result["ceiling_run"] == 0.0 and result["ceiling_mean"] == 0.0
+    assert math.isnan(result["reliability_mean"])  # not K·r/(1+(K−1)r) < 0, an impossible value
 
 
 def test_cells_are_separate_and_in_registry_order() -> None:

@@ -127,3 +127,54 @@ def test_study_file_sets_param(tmp_path: Path) -> None:
     assert sf.steps[0].args[sf.steps[0].args.index("--param") + 1] == (
         "ba.seed_graph=star,ws.p=0.5"
     )
+
+
+def test_an_override_that_agrees_with_the_stored_graphs_still_changes_the_rule(
+    tmp_path: Path, cli
+) -> None:
+    """ba.m=M where every stored BA graph happens to have n//10 = M is refused: new graphs
+    would use a fixed m while the study's grew with n//10."""
+    study = tmp_path / "s"
+    # seed 2 draws n = 39 and 37 from 30..45, so both graphs have m = 3 by chance
+    assert run("generate", "--n", "2", "--seed", "2", "--generators", "ba", "--nodes", "30:45",
+               "--study", str(study)).exit_code == 0  # fmt: skip
+    assert {g["params"]["m"] for g in ba_graphs(study)} == {3}
+    code, err = cli("generate", "--n", "4", "--seed", "2", "--generators", "ba", "--nodes",
+                    "30:45", "--param", "ba.m=3", "--study", str(study))  # fmt: skip
+    assert code == 1
+    assert "this study was generated with no --param, not --param ba.m=3" in err
+    assert len(ba_graphs(study)) == 2
+
+
+def test_an_override_that_disagrees_with_some_graph_names_no_misleading_value(
+    tmp_path: Path, cli
+) -> None:
+    """With m varying across the stored graphs, the error does not suggest one graph's m."""
+    study = tmp_path / "s"
+    assert run("generate", "--n", "6", "--generators", "ba", "--study", str(study)).exit_code == 0
+    ms = sorted({g["params"]["m"] for g in ba_graphs(study)})
+    assert len(ms) > 1
+    code, err = cli("generate", "--n", "8", "--generators", "ba", "--param", f"ba.m={ms[0]}",
+                    "--study", str(study))  # fmt: skip
+    assert code == 1
+    assert "generate with the study's own parameters" in err and "pass --param" not in err
+
+
+def test_param_for_an_unused_generator_is_an_error(tmp_path: Path, cli) -> None:
+    """--param er.p=… with generators ws, ba would be ignored: it is one line and exit 1."""
+    study = tmp_path / "s"
+    code, err = cli("generate", "--n", "2", "--param", "er.p=0.9", "--study", str(study))
+    assert code == 1
+    assert err == "error: --param er.*: er is not among the generators (ws, ba)"
+    assert not study.exists()
+
+
+def test_bad_param_value_prints_only_the_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A bad value is found before the progress bar starts: stdout stays empty."""
+    monkeypatch.setattr(sys, "argv", ["randrnn", "generate", "--n", "2", "--param",
+                                      "ba.seed_graph=ring", "--study", str(tmp_path / "s")])  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        main()
+    out = capsys.readouterr()
+    assert info.value.code == 1 and out.out == ""
+    assert out.err.count("\n") == 1 and "unknown ba seed_graph 'ring'" in out.err
