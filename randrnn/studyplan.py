@@ -77,6 +77,42 @@ def _count_graphs(sf: StudyFile) -> int:
     return n
 
 
+def _names(value: Any) -> list[str]:
+    """'a,b' or ['a', 'b'] → ['a', 'b']."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(v).strip().lower() for v in items if str(v).strip()]
+
+
+def count_levels(text: str) -> int:
+    """How many levels 'start:stop:step' (stop included) or 'a,b,c' names."""
+    if ":" in text:
+        lo, hi, by = (float(x) for x in text.split(":"))
+        return int((hi - lo) // by) + 1
+    return len([x for x in text.split(",") if x.strip()])
+
+
+def prune_epoch_seconds(cell: str) -> float:
+    """Reference seconds per epoch of the dense 3×50 pruning model (full data, batch 32); the
+    slowest cell's for a cell not measured."""
+    return PRUNE_EPOCH_SECONDS.get(cell, max(PRUNE_EPOCH_SECONDS.values()))
+
+
+def prune_seconds(
+    experiments: dict[str, int],
+    levels: int,
+    retrain_epochs: int,
+    base_epochs: dict[str, int],
+    share: float = 1.0,
+) -> float:
+    """Projected seconds of pruning: per cell, ``experiments[cell]`` experiments of ``levels``
+    × ``retrain_epochs`` epochs each, plus ``base_epochs[cell]`` epochs of base training (0 or
+    absent when the base model is stored), on ``share`` of the full training set."""
+    epochs = {
+        c: n * levels * retrain_epochs + base_epochs.get(c, 0) for c, n in experiments.items()
+    }
+    return sum(e * share * prune_epoch_seconds(c) for c, e in epochs.items())
+
+
 def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
     """A short description of a step's work and its projected seconds (None: negligible)."""
     if step.stage == "dataset":
@@ -102,23 +138,27 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         seconds = sum(per_cell * epochs * share * speed[c] for c in cells) / workers
         return f"{runs:,} models × {epochs} epochs on {workers} worker(s)", seconds
     if step.stage == "prune":
-        levels = str(_opt(step, "levels", "10:100:10"))
-        if ":" in levels:
-            lo, hi, by = (float(x) for x in levels.split(":"))
-            n_levels = int((hi - lo) // by) + 1
-        else:
-            n_levels = len(levels.split(","))
+        cells = _names(_opt(step, "cells", _opt(step, "cell", "lstm")))
+        experiments = len(_names(_opt(step, "method", "magnitude"))) * len(
+            _names(_opt(step, "target", "both"))
+        )
+        n_levels = count_levels(str(_opt(step, "levels", "10:100:10")))
         retrain = int(_opt(step, "retrain_epochs", 10))
         base = int(_opt(step, "base_epochs", 50))
-        cell = str(_opt(step, "cell", "lstm"))
         share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
-        # The base model is trained once per cell and seed, by the first experiment that needs it.
-        first = next(s for s in sf.steps if s.stage == "prune" and _opt(s, "cell", "lstm") == cell)
-        epochs = n_levels * retrain + (base if first is step else 0)
-        work = f"{n_levels} levels × {retrain} retraining epochs"
-        if first is step:
-            work += f" + {base} base epochs"
-        return work, epochs * share * PRUNE_EPOCH_SECONDS.get(
-            cell, max(PRUNE_EPOCH_SECONDS.values())
+        # A base model is trained once per cell and seed, by the first experiment that needs it.
+        earlier = set()
+        for other in sf.steps:
+            if other is step:
+                break
+            if other.stage == "prune":
+                earlier.update(_names(_opt(other, "cells", _opt(other, "cell", "lstm"))))
+        fresh = [c for c in cells if c not in earlier]
+        work = f"{len(cells) * experiments} experiment(s) × {n_levels} levels × {retrain} epochs"
+        if fresh:
+            work += f" + {len(fresh)} × {base} base epochs"
+        seconds = prune_seconds(
+            {c: experiments for c in cells}, n_levels, retrain, {c: base for c in fresh}, share
         )
+        return work, seconds
     return "tables" if step.stage in ("correlate", "predict") else "figures and page", None

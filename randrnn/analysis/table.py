@@ -43,6 +43,14 @@ NOT_FEATURES = frozenset(
     }
 )  # fmt: skip
 PROPERTIES = [*FEATURES, *EXTRAS]
+# Properties that count something (nodes, layers, weights): integers in the results table.
+COUNTS = frozenset(
+    {
+        "layers", "nodes", "edges", "source_nodes", "sink_nodes", "diameter", "widest_layer",
+        "skip_edges", "dead_end_nodes", "longest_path", "connected_components",
+        *(p for p in EXTRAS if p.startswith("params_")),
+    }
+)  # fmt: skip
 # Columns of one run that mean nothing once replicates are averaged.
 PER_RUN_ONLY = ("replicate", "worker_pid")
 HASH_SHOWN = 8  # hex digits of a config hash shown in messages (any unique prefix is accepted)
@@ -162,6 +170,17 @@ def results_table(path: str | Path, config: str | None = None) -> pd.DataFrame:
     if config is not None:
         chosen = resolve_config(config, [] if df.empty else df["config_hash"].unique())
         df = df[df["config_hash"] == chosen].reset_index(drop=True)
+    return integer_counts(df)
+
+
+def integer_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """The count properties (`COUNTS`) as integer columns where every value is whole."""
+    df = df.copy()
+    for column in COUNTS & set(df.columns):
+        values = pd.to_numeric(df[column], errors="coerce")
+        present = values.dropna()
+        if len(present) and (present == present.round()).all():
+            df[column] = values.round().astype("Int64")
     return df
 
 
@@ -231,6 +250,29 @@ def normalise(df: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     if column is not None:
         df["cell"] = df[column].astype(str).map(_cell_name)
     return df
+
+
+def select_cells(df: pd.DataFrame, cells: str | Sequence[str] | None) -> pd.DataFrame:
+    """The rows of the given cells ('gru,lstm' or a list; registry names or thesis labels);
+    None: every row. A cell with no rows is one error line naming the cells present."""
+    if cells is None:
+        return df
+    wanted = [c.strip() for c in (cells.split(",") if isinstance(cells, str) else cells)]
+    wanted = [c for c in wanted if c]
+    if not wanted:
+        return df
+    if "cell" not in df.columns:
+        raise RandRNNError(f"--cells {','.join(wanted)}: the table has no cell (or mode) column")
+    present = set(df["cell"])
+    names = []
+    for name in wanted:
+        if _cell_name(name) not in present:
+            shown = ", ".join(sorted(present, key=_cell_order))
+            raise RandRNNError(f"no rows for cell '{name}' (cells present: {shown})")
+        names.append(_cell_name(name))
+    kept = df[df["cell"].isin(names)].reset_index(drop=True)
+    kept.attrs.update(df.attrs)
+    return kept
 
 
 def _cell_name(name: str) -> str:

@@ -13,22 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from randrnn.cli import app, console, names
+from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
 from randrnn.errors import RandRNNError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-class Format(str, Enum):
-    """Output formats of the analysis commands."""
-
-    table = "table"
-    markdown = "markdown"
-    csv = "csv"
 
 
 class Protocol(str, Enum):
@@ -50,17 +41,20 @@ FromOpt = Annotated[
     ),
 ]
 TargetOpt = Annotated[str, typer.Option(help="Column to explain (accuracy).")]
-CellOpt = Annotated[
-    str | None, typer.Option(help="Only this cell type (e.g. gru or GRU); default all.")
+CellsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cells", help="Only these cell types, comma-separated (e.g. gru,lstm); default all."
+    ),
 ]
+CellAlias = Annotated[str | None, typer.Option("--cell", hidden=True)]  # the former name
 FeaturesOpt = Annotated[
     str | None,
     typer.Option(help="Comma-separated property columns to use instead of the defaults."),
 ]
 SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap / folds / models.")]
-FormatOpt = Annotated[Format, typer.Option(help="Output: rich table, Markdown or CSV.")]
 OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Write the output to this file instead.")
+    Path | None, typer.Option("--out", help="Write the output to this file (not a folder).")
 ]
 ConfigOpt = Annotated[
     str | None,
@@ -89,7 +83,7 @@ def _load(
     config: str | None,
     per_run: bool,
     target: str,
-    cell: str | None,
+    cells: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The rows to analyse (per run or per-graph mean) and the seed-noise table (None if no
     graph has two runs)."""
@@ -97,64 +91,54 @@ def _load(
 
     runs = table.load(study, from_, config=config, per_run=True)
     table.check_target(runs, target)
+    runs = table.select_cells(runs, cells)
     rows = runs if per_run else table.per_graph(runs)
-    return rows, noise.of_runs(runs, target, cell)
+    return rows, noise.of_runs(runs, target)
 
 
-def _emit(
-    frames: list[tuple[str, pd.DataFrame]],
-    raw: pd.DataFrame,
-    fmt: Format,
-    out: Path | None,
-    legend: str = "",
-) -> None:
-    """Print (or write) titled text tables (with a legend line), or the raw result as CSV."""
-    from randrnn.analysis import table
-
-    if fmt is Format.csv:
-        text = raw.to_csv(index=False, float_format="%.6g")
-    elif fmt is Format.markdown:
-        text = "\n\n".join(f"### {title}\n\n{table.to_markdown(f)}" for title, f in frames)
-        text += f"\n\n{legend}\n" if legend else "\n"
-    else:
-        text = None
-    if out is not None:
-        if text is None:
-            with out.open("w") as fh:
-                for title, frame in frames:
-                    fh.write(f"{title}\n{frame.to_string(index=False)}\n\n")
-        else:
-            out.write_text(text)
-        console.print(f"wrote {out}")
-    elif text is not None:
-        typer.echo(text, nl=False)
-    else:
-        for title, frame in frames:
-            console.print(_rich(title, frame))
-        if legend:
-            console.print(legend, style="dim", highlight=False)
+# Marks for a correlation row whose coefficient does not exist (correlate's notes).
+NOTE_MARKS = {"constant": "°", "constant target": "°°", "n < 3": "ⁿ"}
 
 
-def _rich(title: str, frame: pd.DataFrame) -> Table:
-    """A rich table of a frame of strings: numbers right-aligned and never cut; in a narrow
-    terminal only the name columns shrink (with an ellipsis)."""
-    import pandas as pd
+def _correlation_views(result: pd.DataFrame, by: str | None) -> tuple[list[View], str]:
+    """The correlation tables; a property's note becomes a mark explained in the legend."""
+    from randrnn.analysis import correlate as corr
 
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in frame.columns:
-        textual = col in ("property", "feature", "regressor", "note", "cell")
-        width = max([len(str(col)), *(len(str(v)) for v in frame[col])])
-        t.add_column(
-            str(col),
-            justify="left" if textual else "right",
-            style="dim" if col == "note" else None,
-            no_wrap=col not in ("property", "feature", "note"),  # only these give up width
-            overflow="ellipsis" if col in ("property", "feature") else "fold",
-            min_width=min(width, 12) if textual else width,
-        )
-    for row in frame.itertuples(index=False):
-        t.add_row(*("" if pd.isna(v) else str(v) for v in row))
-    return t
+    keys = ["cell"] + ([by] if by else [])
+    views, marks = [], {}
+    for (title, frame), (_, rows) in zip(
+        corr.display(result, by), result.groupby(keys, sort=False)
+    ):
+        shown = []
+        for prop, note in zip(rows["property"], rows["note"].fillna("")):
+            mark = NOTE_MARKS.get(note, f"({note})") if note else ""
+            if note:
+                marks[mark] = note
+            shown.append(f"{prop} {mark}" if mark else prop)
+        frame = frame.assign(property=shown)
+        wide = ("n", *(c for c in frame.columns if str(c).startswith("q(")))
+        views.append(View(title, frame, text=("property",), wide=wide))
+    legend = "; ".join(f"{m} {note}: no coefficient" for m, note in marks.items())
+    return views, legend
+
+
+def _noise_views(seeds: pd.DataFrame) -> list[View]:
+    """The seed-noise table turned on its side: one row per statistic, one column per cell."""
+    from randrnn.analysis import noise
+
+    views = []
+    for title, frame in noise.display(seeds):
+        side = frame.set_index("cell").T.reset_index(names="statistic")
+        side.columns = [str(c) for c in side.columns]
+        views.append(View(title, side, text=("statistic",)))
+    return views
+
+
+def _prediction_views(result: pd.DataFrame) -> list[View]:
+    from randrnn.analysis import predict as pred
+
+    wide = ("pooled R²", "pooled/ceiling", "Kendall τ")
+    return [View(t, f, text=("regressor",), wide=wide) for t, f in pred.display(result)]
 
 
 @app.command("correlate")
@@ -165,7 +149,8 @@ def correlate(
     method: Annotated[
         str, typer.Option(help="Comma-separated: pearson, spearman, kendall.")
     ] = "pearson,spearman,kendall",
-    cell: CellOpt = None,
+    cells: CellsOpt = None,
+    cell: CellAlias = None,
     by: Annotated[
         str | None, typer.Option(help="Also split each cell by this column, e.g. generator.")
     ] = None,
@@ -175,13 +160,13 @@ def correlate(
     ] = 1000,
     seed: SeedOpt = 0,
     thesis: Annotated[
-        bool, typer.Option("--thesis", help="Show the thesis' published Pearson r (docs/method.md §7).")
+        bool,
+        typer.Option("--thesis", help="Show the thesis' published Pearson r (docs/method.md §7)."),
     ] = False,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,
-    fmt: Annotated[Format, typer.Option("--format", help="Output: table, markdown or csv.")] = (
-        Format.table
-    ),
+    fmt: FormatOpt = "table",
+    wide: WideOpt = False,
     out: OutOpt = None,
 ) -> None:
     """Correlation of accuracy with each graph property, per cell type, strongest first.
@@ -189,21 +174,23 @@ def correlate(
     Coefficients marked * have a Benjamini–Hochberg corrected p (q) below 0.05. With seed
     replicates, a table of the seed noise per cell follows.
     """
+    fmt, out = parse_format(fmt), out_file(out)
     from randrnn.analysis import correlate as corr
     from randrnn.analysis import noise
 
-    df, seeds = _load(study, from_, config, per_run, target, cell)
+    df, seeds = _load(study, from_, config, per_run, target, cells or cell)
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     result = corr.correlate(
-        df, target, corr.parse_methods(method), feats, cell, by, bootstrap, seed, thesis
+        df, target, corr.parse_methods(method), feats, None, by, bootstrap, seed, thesis
     )
-    frames, legend = corr.display(result, by), corr.LEGEND
+    views, marks = _correlation_views(result, by)
+    legend = "\n".join(filter(None, [corr.LEGEND, marks]))
     if seeds is not None:
-        frames += noise.display(seeds)
+        views += _noise_views(seeds)
         legend += "\n" + noise.LEGEND + " " + corr.CEILING_NOTE
     if per_run:
         legend += "\n" + PER_RUN_NOTE
-    _emit(frames, result, fmt, out, legend)
+    emit(views, result, fmt, out, legend, wide)
 
 
 @app.command("predict")
@@ -211,12 +198,13 @@ def predict(
     study: StudyOpt = None,
     from_: FromOpt = None,
     target: TargetOpt = names.TARGET,
-    cell: CellOpt = None,
+    cells: CellsOpt = None,
+    cell: CellAlias = None,
     regressor: Annotated[
         str | None,
         typer.Option(
             help=f"Comma-separated, or 'all': {names.listed(names.REGRESSORS)}. Default: all "
-            "(random_forest with --graph or --importance)."
+            "(random_forest with --graph-file or --importance)."
         ),
     ] = None,
     protocol: Annotated[
@@ -235,16 +223,17 @@ def predict(
             "--importance", help="Feature importances (impurity for trees, permutation for all)."
         ),
     ] = False,
-    graph: Annotated[
+    graph_file: Annotated[
         Path | None,
-        typer.Option(help="Predict the accuracy of this untrained graph file (with spread)."),
+        typer.Option(
+            "--graph-file", help="Predict the accuracy of the graph in this file (with spread)."
+        ),
     ] = None,
     seed: SeedOpt = 0,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,
-    fmt: Annotated[Format, typer.Option("--format", help="Output: table, markdown or csv.")] = (
-        Format.table
-    ),
+    fmt: FormatOpt = "table",
+    wide: WideOpt = False,
     out: OutOpt = None,
 ) -> None:
     """Predict accuracy from graph properties: regressors vs a Dummy baseline, R² and ranks.
@@ -252,22 +241,23 @@ def predict(
     With seed replicates, each R² is shown beside R² / noise ceiling (the R² that graph
     structure could reach at most), and a table of the seed noise per cell follows.
     """
+    fmt, out = parse_format(fmt), out_file(out)
     import pandas as pd
 
     from randrnn.analysis import noise
     from randrnn.analysis import predict as pred
 
-    df, seeds = _load(study, from_, config, per_run, target, cell)
-    if graph is not None:
+    df, seeds = _load(study, from_, config, per_run, target, cells or cell)
+    if graph_file is not None:
         from randrnn.graphs.io import read_graph
         from randrnn.graphs.properties import properties
 
-        props = properties(read_graph(graph))
+        props = properties(read_graph(graph_file))
         regs = pred.parse_regressors(regressor or "random_forest")
         result = pd.concat(
             [
                 pred.predict_graph(
-                    df, props, target, r, feature_set, features, cell, cv, repeats, seed
+                    df, props, target, r, feature_set, features, None, cv, repeats, seed
                 )
                 for r in regs
             ],
@@ -281,7 +271,7 @@ def predict(
         )
         if outside:
             legend += f" The graph lies outside the training range of: {', '.join(outside)}."
-        _emit(_graph_frames(result, graph), result, fmt, out, legend)
+        emit(_graph_views(result, graph_file), result, fmt, out, legend, wide)
         return
     if importance:
         regs = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
@@ -289,26 +279,27 @@ def predict(
             raise RandRNNError("--importance needs a regressor other than dummy")
         result = pd.concat(
             [
-                pred.importances(df, target, r, feature_set, features, cell, cv, seed=seed)
+                pred.importances(df, target, r, feature_set, features, None, cv, seed=seed)
                 for r in regs
             ],
             ignore_index=True,
         )
-        _emit(_importance_frames(result), result, fmt, out)
+        emit(_importance_views(result), result, fmt, out, wide=wide)
         return
     result = pred.evaluate(
-        df, target, regressor or "all", protocol.value, feature_set, features, cell, cv,
+        df, target, regressor or "all", protocol.value, feature_set, features, None, cv,
         repeats, seed,
     )  # fmt: skip
     if seeds is None:
-        _emit(pred.display(result), result, fmt, out)
+        emit(_prediction_views(result), result, fmt, out, wide=wide)
         return
     result = pred.add_ceiling(result, noise.ceilings(seeds, per_run))
     legend = pred.CEILING_NOTE + "\n" + noise.LEGEND
-    _emit(pred.display(result) + noise.display(seeds), result, fmt, out, legend)
+    views = _prediction_views(result) + _noise_views(seeds)
+    emit(views, result, fmt, out, legend, wide)
 
 
-def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataFrame]]:
+def _graph_views(result: pd.DataFrame, graph: Path) -> list[View]:
     import pandas as pd
 
     from randrnn.analysis import predict as pred
@@ -327,10 +318,11 @@ def _graph_frames(result: pd.DataFrame, graph: Path) -> list[tuple[str, pd.DataF
         "n": result["n"].astype(str),
         "observed mean": [f(v) for v in result["observed_mean"]],
     })  # fmt: skip
-    return [(f"predicted accuracy of {graph}", frame)]
+    wide = ("fold sd", "tree sd", "observed mean")
+    return [View(f"predicted accuracy of {graph}", frame, ("cell", "regressor"), wide)]
 
 
-def _importance_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+def _importance_views(result: pd.DataFrame) -> list[View]:
     import pandas as pd
 
     from randrnn.analysis import predict as pred
@@ -348,7 +340,7 @@ def _importance_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             "thesis impurity": [table.fmt(v, 2) for v in rows["thesis_impurity"]],
         })  # fmt: skip
         title = f"{table.cell_label(cell)} · {pred.REGRESSORS[reg][0]} feature importance"
-        out.append((title, frame.reset_index(drop=True)))
+        out.append(View(title, frame.reset_index(drop=True), text=("feature",)))
     return out
 
 
@@ -356,7 +348,8 @@ def _importance_frames(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 def report(
     study: StudyOpt = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default <study>/report).")
+        Path | None,
+        typer.Option("--out", help="Folder to write into (default <study>/report), not a file."),
     ] = None,
     cv: Annotated[int, typer.Option(help="Folds of the prediction cross-validation.")] = 5,
     repeats: Annotated[int, typer.Option(help="Repeats of the cross-validation.")] = 2,
@@ -372,6 +365,7 @@ def report(
     """Write one self-contained HTML report (figures embedded) plus the PNGs into the study."""
     from randrnn.analysis.report import write_report
 
+    out = out_folder(out)
     with console.status("writing report (fitting regressors)…"):
         path = write_report(
             study if study is not None else Path("study"), out, cv=cv, repeats=repeats, top=top,

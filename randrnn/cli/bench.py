@@ -35,8 +35,9 @@ def bench(
     study: Annotated[
         Path | None, typer.Option(help="Take the graphs from this study instead.")
     ] = None,
-    graph: Annotated[
-        list[Path] | None, typer.Option(help="Take the graphs from files instead.")
+    graph_files: Annotated[
+        list[Path] | None,
+        typer.Option("--graph-files", help="Take the graphs from these files instead (repeat it)."),
     ] = None,
     pack_size: Annotated[
         int | None, typer.Option(help="Models per engine pack (default: engine's).")
@@ -83,8 +84,8 @@ def bench(
         raise RandRNNError("--workers and --graphs must be at least 1")
     config = TrainConfig(epochs=epochs, max_train=max_train, batching=batching)
     engine = resolve_engine(engine)
-    if graph:
-        dags = [to_dag(read_graph(path)) for path in graph]
+    if graph_files:
+        dags = [to_dag(read_graph(path)) for path in graph_files]
         source = f"{len(dags)} graph file(s)"
     elif study is not None:
         from randrnn.store import Study

@@ -52,7 +52,9 @@ def _show(train: pd.DataFrame, test: pd.DataFrame) -> None:
 
 @app.command("dataset")
 def dataset(
-    out: Annotated[Path, typer.Option(help="Folder to write train.csv and test.csv into.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder (not a file) to write train.csv and test.csv into.")
+    ],
     n: Annotated[
         int, typer.Option(help="Number of strings in all (half valid).")
     ] = names.DATA_N,
@@ -71,7 +73,9 @@ def dataset(
 ) -> None:
     """Generate a seeded Reber data set and write train.csv / test.csv."""
     from randrnn import reber
+    from randrnn.cli.output import out_folder
 
+    out_folder(out)
     train, test = reber.make_dataset(
         n=n, negatives=negatives, seed=seed, test_fraction=test_fraction, grammar=grammar
     )

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from randrnn.cli import app, console, names
+from randrnn.cli.output import (
+    EMPTY,
+    FormatOpt,
+    View,
+    WideOpt,
+    emit,
+    out_file,
+    parse_format,
+    rich_table,
+)
 from randrnn.errors import RandRNNError, check_name, parse_names
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
     import pandas as pd
-
-FORMATS = ("table", "csv", "markdown")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -26,40 +35,57 @@ def _sizes(text: str) -> tuple[int, ...]:
         raise RandRNNError(f"hidden sizes must look like 50,50,50, got '{text}'") from None
 
 
-def _level_table(title: str, rows: list[dict]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in (
-        "level %",
-        "pruned %",
-        "i2h %",
-        "h2h %",
-        "acc before",
-        "after pruning",
-        "after retraining",
-        "epochs to regain",
-    ):
-        table.add_column(name, justify="right")
-    for row in rows:
-        detail = row["sparsity_detail"]
-        regain = row["epochs_to_regain"]
-        table.add_row(
-            f"{row['level']:g}",
-            f"{100 * row['sparsity']:.1f}",
-            f"{100 * detail.get('i2h', 0):.1f}",
-            f"{100 * detail.get('h2h', 0):.1f}",
-            f"{row['acc_before']:.4f}",
-            f"{row['acc_pruned']:.4f}",
-            f"{row['acc_final']:.4f}",
-            "never" if regain is None else str(regain),
-        )
-    return table
+LEVEL_LEGEND = (
+    "acc: test accuracy of the unpruned model; pruned: right after pruning; retrained: after "
+    "the retraining epochs; regain: retraining epochs until the accuracy is back within the "
+    "tolerance of acc (never: not within them)"
+)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _percent(value: object) -> str:
+    return "" if _missing(value) else f"{100 * float(value):.1f}"
+
+
+def _level_view(title: str, rows: Sequence[Mapping]) -> View:
+    """One experiment's levels: sparsity reached and accuracy before, after pruning and after
+    retraining (rows as `run_pruning` returns them or as `results_table` lists them)."""
+    import pandas as pd
+
+    def detail(row: Mapping, kind: str) -> object:
+        return row.get(f"sparsity_{kind}", row.get("sparsity_detail", {}).get(kind))
+
+    frame = pd.DataFrame({
+        "level %": [f"{r['level']:g}" for r in rows],
+        "pruned %": [_percent(r["sparsity"]) for r in rows],
+        "i2h %": [_percent(detail(r, "i2h")) for r in rows],
+        "h2h %": [_percent(detail(r, "h2h")) for r in rows],
+        "acc": [f"{r['acc_before']:.4f}" for r in rows],
+        "pruned": [f"{r['acc_pruned']:.4f}" for r in rows],
+        "retrained": [f"{r['acc_final']:.4f}" for r in rows],
+        "regain": [_regain(r["epochs_to_regain"]) for r in rows],
+        "params": [str(r.get("effective_params", "")) for r in rows],
+        "seconds": [f"{r['seconds']:.1f}" if "seconds" in r else "" for r in rows],
+        "run": [str(r.get("run_id", "")) for r in rows],
+    })  # fmt: skip
+    return View(title, frame, wide=("params", "seconds", "run"))
+
+
+def _regain(value: object) -> str:
+    if _missing(value):
+        return "never"
+    return str(int(value))
 
 
 @app.command("prune")
 def prune_command(
-    cell: Annotated[
-        str, typer.Option(help="Cell(s), comma-separated: rnn_tanh, rnn_relu, lstm, gru.")
+    cells: Annotated[
+        str, typer.Option(help=f"Cell types, comma-separated: {names.listed(names.CELLS)}.")
     ] = "lstm",
+    cell: Annotated[str | None, typer.Option("--cell", hidden=True)] = None,  # former name
     method: Annotated[
         str, typer.Option(help=f"Criterion(s): {names.listed(names.CRITERIA)}.")
     ] = "magnitude",
@@ -95,9 +121,12 @@ def prune_command(
     study: Annotated[Path, typer.Option(help="Study directory (created if missing).")] = Path(
         "study"
     ),
-    graph: Annotated[
+    graph_id: Annotated[
         int | None,
-        typer.Option(help="Prune the model of this study graph instead of the dense base model."),
+        typer.Option(
+            "--graph-id",
+            help="Prune the model of this study graph (its id) instead of the dense 3×50 model.",
+        ),
     ] = None,
     max_train: Annotated[
         int | None, typer.Option(help="Use a seeded subset of this many training strings.")
@@ -153,7 +182,7 @@ def prune_command(
     from randrnn.reber import load_data
     from randrnn.store import Study
 
-    cells = parse_cells(cell)
+    cell_names = parse_cells(cell or cells)
     methods = parse_names(method, CRITERIA, "method")
     targets = parse_names(target, TARGETS, "target")
     check_name("scope", scope, SCOPES)
@@ -185,7 +214,7 @@ def prune_command(
                 )
             bar.update(tasks[stage], completed=done, total=total)
 
-        for c in cells:
+        for c in cell_names:
             for m in methods:
                 for t in targets:
                     spec = PruneSpec(
@@ -197,7 +226,7 @@ def prune_command(
                         retrain_epochs,
                         tolerance,
                         seed,
-                        graph,
+                        graph_id,
                         _sizes(hidden),
                         waea,
                     )
@@ -208,7 +237,7 @@ def prune_command(
                     label = m if m != "waea" else f"waea α={alpha} {waea_reading}"
                     title = f"{c} · {label} · {t} · {scope}"
                     if rows:
-                        bar.console.print(_level_table(title, rows))
+                        bar.console.print(rich_table(_level_view(title, rows)))
                     else:
                         bar.console.print(f"{title}: every level already in the study")
 
@@ -223,29 +252,44 @@ def _progress() -> Progress:
     )
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
-    """A pipe table (no extra dependency)."""
+def _results_views(frame: pd.DataFrame, study: Path) -> list[View]:
+    """One view per experiment (model, cell, method and its reading, target, scope)."""
+    keys = ["model", "cell", "label", "target", "scope"]
+    views = []
+    for key, rows in frame.groupby(keys, sort=False):
+        title = " · ".join(map(str, key))
+        views.append(_level_view(title, rows.sort_values("level").to_dict("records")))
+    return views
+
+
+def _safe_view(frame: pd.DataFrame) -> View:
+    """Safe levels beside the thesis' ('—' where the thesis has none)."""
     import pandas as pd
 
-    def cell(value: object) -> str:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return ""
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
+    shown = pd.DataFrame({
+        "model": frame["model"].astype(str),
+        "cell": frame["cell"].astype(str),
+        "target": frame["target"].astype(str),
+        "method": frame["label"].astype(str),
+        "scope": frame["scope"].astype(str),
+        "safe %": [f"{v:g}" for v in frame["safe_level"]],
+        "thesis %": [EMPTY if _missing(v) else f"{v:g}" for v in frame["thesis"]],
+    })  # fmt: skip
+    return View(
+        "safe pruning levels", shown, text=("model", "cell", "target", "method"), wide=("scope",)
+    )
 
-    lines = [
-        "| " + " | ".join(map(str, frame.columns)) + " |",
-        "|" + "|".join(" --- " for _ in frame.columns) + "|",
-    ]
-    lines += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
-    ]
-    return "\n".join(lines) + "\n"
+
+SAFE_LEGEND = (
+    "safe %: the highest level at which it and every lower level lost at most the tolerance "
+    "before any retraining; thesis %: the thesis' safe level (dense 3×50 models only; — none)"
+)
 
 
 @app.command("prune-results")
 def prune_results(
     study: Annotated[Path, typer.Option(help="Study directory.")] = Path("study"),
-    format: Annotated[str, typer.Option("--format", help="table, csv or markdown.")] = "table",
+    fmt: FormatOpt = "table",
     safe: Annotated[
         bool,
         typer.Option("--safe", help="Show safe levels beside the thesis' instead of every level."),
@@ -254,46 +298,20 @@ def prune_results(
         float | None,
         typer.Option(help="Recompute epochs-to-regain with this tolerance (fraction)."),
     ] = None,
+    wide: WideOpt = False,
     out: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of the screen.")
+        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
     ] = None,
 ) -> None:
-    """Pruning results of a study: one row per finished level, or the safe levels."""
-    import pandas as pd
-
+    """Pruning results of a study: every finished level per experiment, or the safe levels."""
     from randrnn.pruning.results import results_table, safe_levels
     from randrnn.store import Study
 
-    if format not in FORMATS:
-        raise RandRNNError(f"unknown format '{format}'; known formats: {', '.join(FORMATS)}")
+    fmt, out = parse_format(fmt), out_file(out)
     with Study.open(study) as st:
         frame = results_table(st, tolerance)
     if safe:
         frame = safe_levels(frame)
-    if format == "table":
-        table = Table(title=f"pruning results: {study}", title_justify="left")
-        for name in frame.columns:
-            table.add_column(str(name), justify="right")
-        for row in frame.itertuples(index=False):
-            table.add_row(
-                *(
-                    (
-                        ""
-                        if v is None or (isinstance(v, float) and pd.isna(v))
-                        else f"{v:.4g}"
-                        if isinstance(v, float)
-                        else str(v)
-                    )
-                    for v in row
-                )
-            )
-        text = None
+        emit([_safe_view(frame)], frame, fmt, out, SAFE_LEGEND, wide)
     else:
-        text = frame.to_csv(index=False) if format == "csv" else to_markdown(frame)
-    if out:
-        out.write_text(text if text is not None else to_markdown(frame))
-        console.print(f"{len(frame)} rows written to {out}")
-    elif text is None:
-        console.print(table)
-    else:
-        typer.echo(text, nl=False)
+        emit(_results_views(frame, study), frame, fmt, out, LEVEL_LEGEND, wide)

@@ -46,8 +46,11 @@ VALIDATORS = {
     ("dataset", "grammar"): _lazy("randrnn.reber", "get_grammar"),
     ("generate", "generators"): _lazy("randrnn.graphs.generate", "get_generator", each=True),
     ("train-all", "cells"): _lazy("randrnn.models.cells", "parse_cells", joined=True),
+    ("correlate", "format"): _lazy("randrnn.cli.output", "parse_format"),
+    ("predict", "format"): _lazy("randrnn.cli.output", "parse_format"),
     ("correlate", "method"): _lazy("randrnn.analysis.correlate", "parse_methods", joined=True),
     ("predict", "regressor"): _lazy("randrnn.analysis.predict", "parse_regressors", joined=True),
+    ("prune", "cells"): _lazy("randrnn.models.cells", "parse_cells", joined=True),
     ("prune", "cell"): _lazy("randrnn.models.cells", "get_cell", each=True),
     ("prune", "method"): _lazy("randrnn.pruning.criteria", "get_criterion", each=True),
     ("prune", "target"): _lazy("randrnn.pruning.criteria", "check_target", each=True),
@@ -113,7 +116,7 @@ def _duration(seconds: float) -> str:
 def run(
     file: Annotated[Path, typer.Argument(help="Study file (TOML), e.g. studies/quick.toml.")],
     study: Annotated[
-        Path | None, typer.Option(help="Study directory (overrides [study] dir).")
+        Path | None, typer.Option(help="Study directory (instead of the file's study.dir).")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option(help="Print the plan and projected time; run nothing.")

@@ -20,6 +20,8 @@ from rich.progress import (
 )
 
 from randrnn.cli import app, console
+from randrnn.cli.graphs import DirectedOpt
+from randrnn.cli.output import View, WideOpt, emit, fitted, out_file, parse_format, strings
 from randrnn.errors import RandRNNError
 from randrnn.training.config import DEFAULT_BATCHING
 
@@ -96,9 +98,9 @@ def generate(
     node_range = parse_range(nodes)
     overrides = parse_params(param)
     with study_for_writing(study) as st:
+        check_generation(st, seed, gens, node_range, overrides)  # before any progress is shown
         todo = max(0, n - generated_count(st))
         with progress_bar() as bar:
-        check_generation(st, seed, gens, node_range, overrides)  # before any progress is shown
             task = bar.add_task("graphs", total=todo, current="computing properties")
             ids = generate_into(
                 st,
@@ -119,16 +121,14 @@ def import_graphs(
     files: Annotated[
         list[Path], typer.Argument(help="Edge list, GraphML or node-link JSON files.")
     ],
-    directed: Annotated[
-        bool, typer.Option(help="Read edge lists as directed (must be acyclic).")
-    ] = False,
+    directed: DirectedOpt = None,
     study: StudyOpt = Path("study"),
 ) -> None:
     """Import graphs from files into a study (all files or none)."""
     from randrnn.pipeline import import_into
 
     with study_for_writing(study) as st:
-        ids = import_into(st, files, directed=directed or None)
+        ids = import_into(st, files, directed=directed)
     console.print(f"imported {len(ids)} graph(s) as id {', '.join(map(str, ids))}")
 
 
@@ -245,9 +245,15 @@ def train_all(
 @app.command()
 def results(
     study: StudyOpt = Path("study"),
-    format: Annotated[str, typer.Option("--format", help="csv or markdown.")] = "csv",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv (default: every column, full precision), table or markdown (or md).",
+        ),
+    ] = "csv",
     out: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of the screen.")
+        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
     ] = None,
     config: Annotated[
         str | None, typer.Option(help="Only the runs of this config (a hash or unique prefix).")
@@ -258,20 +264,21 @@ def results(
             "--configs", help="List the study's configs (settings that differ, cells, runs)."
         ),
     ] = False,
+    wide: WideOpt = False,
 ) -> None:
-    """One row per finished run (graph, cell, config, replicate): graph id, generator, cell,
-    config hash, replicate, properties, metrics.
+    """One row per finished run: graph, cell, config, replicate, properties, metrics.
 
     train_seconds is the model's share of its pack's wall time (models train packed together).
     """
     from randrnn.analysis.table import config_table, results_table
 
-    if format not in ("csv", "markdown"):
-        raise RandRNNError(f"unknown format '{format}'; known formats: csv, markdown")
+    fmt, out = parse_format(fmt), out_file(out)
     frame = config_table(study) if configs else results_table(study, config=config)
-    text = frame.to_csv(index=False) if format == "csv" else frame.to_markdown(index=False)
-    if out:
-        out.write_text(text)
-        console.print(f"{len(frame)} rows written to {out}")
-    else:
-        typer.echo(text, nl=False)
+    title = f"configs of {study}" if configs else f"finished runs of {study}"
+    view = fitted(View(title, strings(frame), text=("generator", "cell", "config_hash")), keep=2)
+    if not configs:
+        default = ["graph_id", "cell", "config_hash", "replicate", "nodes", "edges", "test_acc",
+                   "epochs"]  # fmt: skip
+        hidden = tuple(c for c in map(str, frame.columns) if c not in default)
+        view = View(title, view.frame, view.text, hidden)
+    emit([view], frame, fmt, out, wide=wide, float_format=None)

@@ -38,7 +38,7 @@ def csv_path(df: pd.DataFrame, tmp_path: Path) -> Path:
 def test_correlate_from_csv_in_each_format(csv_path: Path, fmt: str) -> None:
     """`correlate --from` prints the table in each format with the thesis column."""
     result = _run("correlate", "--from", str(csv_path), "--format", fmt, "--thesis",
-                  "--bootstrap", "50", "--cell", "GRU")  # fmt: skip
+                  "--bootstrap", "50", "--cells", "GRU")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "nodes" in result.output
     if fmt == "csv":
@@ -70,17 +70,17 @@ def test_predict_both_protocols(csv_path: Path, protocol: str) -> None:
 
 def test_predict_importance(csv_path: Path) -> None:
     """`predict --importance` lists impurity and permutation importances."""
-    result = _run("predict", "--from", str(csv_path), "--importance", "--cell", "gru",
+    result = _run("predict", "--from", str(csv_path), "--importance", "--cells", "gru",
                   "--cv", "3", "--feature-set", "nodes-edges")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "feature importance" in result.output and "permutation" in result.output
 
 
 def test_predict_graph_on_study(study_dir: Path, tmp_path: Path) -> None:
-    """`predict --graph FILE --cell gru` fits on the study and predicts the new graph."""
+    """`predict --graph-file FILE --cells gru` fits on the study and predicts the new graph."""
     graph = tmp_path / "new.edges"
     nx.write_edgelist(nx.barabasi_albert_graph(20, 2, seed=99), graph, data=False)
-    result = _run("predict", "--study", str(study_dir), "--graph", str(graph), "--cell", "gru",
+    result = _run("predict", "--study", str(study_dir), "--graph-file", str(graph), "--cells", "gru",
                   "--cv", "3", "--repeats", "1", "--format", "csv")  # fmt: skip
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(pd.io.common.StringIO(result.output))
@@ -92,7 +92,7 @@ def test_too_few_study_runs_name_the_command_to_run(study_dir: Path) -> None:
     with pytest.raises(
         RandRNNError, match=r"only 24 graphs with finished GRU runs.*needs at least 40.*train-all"
     ):
-        _run("predict", "--study", str(study_dir), "--cell", "gru", "--cv", "20")
+        _run("predict", "--study", str(study_dir), "--cells", "gru", "--cv", "20")
 
 
 def test_missing_target_in_csv_is_an_error(csv_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_report_on_a_pruning_only_study(tmp_path):
 
     study = tmp_path / "P"
     result = CliRunner().invoke(cli_app, [
-        "prune", "--study", str(study), "--cell", "rnn_tanh", "--levels", "50",
+        "prune", "--study", str(study), "--cells", "rnn_tanh", "--levels", "50",
         "--base-epochs", "1", "--retrain-epochs", "1", "--max-train", "200", "--max-test", "80",
         "--hidden", "8,8",
     ])  # fmt: skip

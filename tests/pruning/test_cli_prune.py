@@ -32,7 +32,7 @@ def test_prune_and_results_csv(tmp_path: Path, tiny_data) -> None:
         str(study),
         "--data",
         str(data),
-        "--cell",
+        "--cells",
         "rnn_tanh",
         "--method",
         "magnitude,random",
