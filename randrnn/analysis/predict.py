@@ -59,9 +59,10 @@ FEATURE_SETS: dict[str, list[str]] = {
 }
 PROTOCOLS = ("cv", "thesis")
 # Columns of an `evaluate` result, in order.
-RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "r2",
-                  "r2_sd", "r2_pooled", "mae", "spearman", "kendall", "n_test",
+RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "folds",
+                  "r2", "r2_sd", "r2_pooled", "mae", "spearman", "kendall", "n_test",
                   "thesis_r2"]  # fmt: skip
+MAX_FOLDS = 10  # folds when not given: min(MAX_FOLDS, graphs // 2), at least two per test fold
 GRAPH = "graph_id"  # rows sharing it are runs of one graph: folds keep them together
 THESIS_TEST_SIZE = 0.10
 THESIS_RANDOM_STATE = 7
@@ -139,6 +140,12 @@ def splits(
     for _, test_ids in folds.split(ids):
         test = np.isin(groups, ids[test_ids])
         yield np.flatnonzero(~test), np.flatnonzero(test)
+
+
+def choose_folds(units: int, cv: int | None, most: int = MAX_FOLDS) -> int:
+    """``cv`` if given, else min(``most``, units // 2): every test fold holds two graphs at
+    least (the K-fold a pilot study can afford, instead of an error)."""
+    return cv if cv is not None else max(2, min(most, units // 2))
 
 
 def _need_rows(
@@ -254,14 +261,15 @@ def evaluate(
     feature_set: str = "all",
     features: Sequence[str] | str | None = None,
     cell: str | None = None,
-    cv: int = 10,
+    cv: int | None = 10,
     repeats: int = 5,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """One row per (cell, regressor): n, R² (mean, sd over folds), MAE, Spearman, Kendall.
+    """One row per (cell, regressor): n, folds, R² (mean, sd over folds), MAE, Spearman, Kendall.
 
-    Also ``thesis_r2``: the thesis' published R² for that cell, regressor and feature set (NaN
-    where it published none).
+    ``cv=None`` chooses the folds per cell from its graphs (`choose_folds`). Also
+    ``thesis_r2``: the thesis' published R² for that cell, regressor and feature set (NaN where
+    it published none).
     """
     check_name("protocol", protocol, PROTOCOLS)
     regressors = parse_regressors(regressors)
@@ -274,14 +282,15 @@ def evaluate(
         X, y = xy(rows, target, cols)
         groups = graph_groups(rows, target, cols)
         units, grouped = _units(y, groups), groups is not None
+        k = choose_folds(units, cv)
         if protocol == "cv":
-            _need_rows(units, 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv", grouped)
+            _need_rows(units, 2 * k, f"{k}-fold CV", cell_name, source, "lower --cv", grouped)
         else:
             _need_rows(units, 20, "the thesis' 90/10 split", cell_name, source,
                        "use --protocol cv", grouped)  # fmt: skip
         for name in regressors:
             if protocol == "cv":
-                res = cross_validate(X, y, name, cv, repeats, seed, groups=groups)
+                res = cross_validate(X, y, name, k, repeats, seed, groups=groups)
                 n_test = math.nan
             else:
                 res = thesis_split(X, y, name, seed, groups)
@@ -294,6 +303,7 @@ def evaluate(
                 "feature_set": set_name,
                 "n": len(y),
                 "n_features": len(cols),
+                "folds": k if protocol == "cv" else math.nan,
                 "r2": res["r2"],
                 "r2_sd": res["r2_sd"],
                 "r2_pooled": res["r2_pooled"],
@@ -313,7 +323,7 @@ def importances(
     feature_set: str = "all",
     features: Sequence[str] | str | None = None,
     cell: str | None = None,
-    cv: int = 5,
+    cv: int | None = 5,
     n_repeats: int = 5,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -331,15 +341,16 @@ def importances(
     for (cell_name, _), rows in table.groups(df, cell=cell):
         X, y = xy(rows, target, cols)
         groups = graph_groups(rows, target, cols)
-        _need_rows(_units(y, groups), 2 * cv, f"{cv}-fold permutation importance", cell_name,
+        k = choose_folds(_units(y, groups), cv)
+        _need_rows(_units(y, groups), 2 * k, f"{k}-fold permutation importance", cell_name,
                    source, "lower --cv", groups is not None)  # fmt: skip
         full = make_pipeline(regressor, seed).fit(X, y)
         impurity = getattr(full.named_steps["model"], "feature_importances_", None)
         drops = []
         folds = (
-            KFold(cv, shuffle=True, random_state=seed).split(X)
+            KFold(k, shuffle=True, random_state=seed).split(X)
             if groups is None
-            else splits(len(y), cv, 1, seed, groups)
+            else splits(len(y), k, 1, seed, groups)
         )
         for train, test in folds:
             model = make_pipeline(regressor, seed).fit(X[train], y[train])
@@ -351,6 +362,8 @@ def importances(
         part = pd.DataFrame({
             "cell": cell_name,
             "regressor": regressor,
+            "n": len(y),
+            "folds": k,
             "feature": cols,
             "impurity": np.full(len(cols), np.nan) if impurity is None else impurity,
             "permutation": drops.mean(axis=1),
@@ -373,7 +386,7 @@ def predict_graph(
     feature_set: str = "all",
     features: Sequence[str] | str | None = None,
     cell: str | None = None,
-    cv: int = 10,
+    cv: int | None = 10,
     repeats: int = 5,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -396,9 +409,10 @@ def predict_graph(
     for (cell_name, _), rows in table.groups(df, cell=cell):
         X, y = xy(rows, target, cols)
         groups = graph_groups(rows, target, cols)
-        _need_rows(_units(y, groups), 2 * cv, f"{cv}-fold CV", cell_name, source, "lower --cv",
+        k = choose_folds(_units(y, groups), cv)
+        _need_rows(_units(y, groups), 2 * k, f"{k}-fold CV", cell_name, source, "lower --cv",
                    groups is not None)  # fmt: skip
-        res = cross_validate(X, y, regressor, cv, repeats, seed, X_new=x_new, groups=groups)
+        res = cross_validate(X, y, regressor, k, repeats, seed, X_new=x_new, groups=groups)
         full = make_pipeline(regressor, seed).fit(X, y)
         model = full.named_steps["model"]
         tree_sd = math.nan
@@ -413,6 +427,7 @@ def predict_graph(
             "cell": cell_name,
             "regressor": regressor,
             "n": len(y),
+            "folds": k,
             "prediction": float(full.predict(x_new)[0]),
             "fold_sd": float(np.std(fold, ddof=1)),
             "fold_lo": float(np.percentile(fold, 2.5)),
@@ -459,8 +474,10 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     out = []
     for cell_name, rows in result.groupby("cell", sort=False):
         first = rows.iloc[0]
+        folds = first.get("folds", math.nan)
         how = (
             f"{first['protocol']} on n={first['n']}"
+            + (f", {int(folds)}-fold" if first["protocol"] == "cv" and not pd.isna(folds) else "")
             + (f", {int(first['n_test'])} test rows" if first["protocol"] == "thesis" else "")
             + f", features: {first['feature_set']} ({first['n_features']})"
         )

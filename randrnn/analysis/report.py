@@ -1,6 +1,8 @@
 """`randrnn report`: one self-contained HTML page (figures embedded) plus the PNG figures.
 
-Sections: provenance, the data set and its trivial baselines, accuracy by generator per cell,
+Sections: provenance (with the training config of the runs analysed, per cell where they
+differ, and the study file), the data set and its trivial baselines (learned and scored on the
+strings the runs saw: the ``max_train``/``max_test`` subsets), accuracy by generator per cell,
 the seed noise (replicate a against b per graph, noise ceiling), accuracy against the strongest
 properties, the correlation heatmap (properties × cells), the prediction table beside a Dummy
 baseline and the noise ceiling, the thesis' published tables (docs/method.md §7) beside this study's
@@ -11,6 +13,9 @@ training config per cell (`randrnn.analysis.table.load_study`). Every number is 
 `randrnn.analysis` as a frame; this module only draws and writes them.
 
 Figures are drawn on `matplotlib.figure.Figure` objects (no pyplot, no global backend state).
+Runs trained otherwise than the thesis (epochs, batch, batching, subsets) get a visible note
+beside its numbers; a missing value shows as — with a line saying why; a section that cannot be
+computed (too few graphs) shows one line instead; prediction uses min(cv, graphs // 2) folds.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import io
 import math
 import platform
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,10 +85,22 @@ def _p(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
 
-def _html_table(frame: pd.DataFrame, caption: str = "") -> str:
+MISSING = "—"  # a value that does not exist; every table that shows one says so under it
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _html_table(frame: pd.DataFrame, caption: str = "", missing: str = "no value") -> str:
+    """A table; None and NaN show as — and a line under the table says what — means."""
+    shown = frame.astype(object).map(lambda v: MISSING if _missing(v) else v)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    body = frame.to_html(index=False, na_rep="", border=0, escape=True)
-    return body.replace('<table class="dataframe">', f'<table class="dataframe">{cap}', 1)
+    body = shown.to_html(index=False, border=0, escape=True)
+    body = body.replace('<table class="dataframe">', f'<table class="dataframe">{cap}', 1)
+    if (shown == MISSING).to_numpy().any():
+        body += f'<p class="legend">{MISSING}: {html.escape(missing)}</p>'
+    return body
 
 
 def read_meta(study: Study) -> dict:
@@ -110,8 +128,90 @@ def _load_data(meta: dict, data: str | Path | None) -> tuple[pd.DataFrame, pd.Da
 # ----------------------------------------------------------------------------------- sections
 
 
+# The thesis' training protocol, which its published numbers come from (docs/method.md §5).
+THESIS_PROTOCOL = {"epochs": 15, "batch_size": 128, "batching": "shuffle", "max_train": None,
+                   "max_test": None}  # fmt: skip
+# The settings of a training config the report lists (TrainConfig fields).
+CONFIG_SHOWN = ("epochs", "batch_size", "batching", "data", "max_train", "max_test", "seed",
+                "readout", "lr")  # fmt: skip
+
+
+def run_configs(study: Study, runs: pd.DataFrame) -> dict[str, dict]:
+    """Per analysed cell, the training config of its runs (one per cell, `table.load_study`)
+    with ``config_hash`` and ``replicates`` (runs per graph: 'K' or 'K1–K2')."""
+    if runs.empty or "config_hash" not in runs.columns:
+        return {}
+    described = {c["config_hash"]: c["config"] for c in study.configs()}
+    out = {}
+    for cell in _cells(runs):
+        part = runs[runs["cell"] == cell]
+        chosen = str(part["config_hash"].iloc[0])
+        per_graph = part.groupby("graph_id").size()
+        lo, hi = int(per_graph.min()), int(per_graph.max())
+        out[cell] = {**described.get(chosen, {}), "config_hash": chosen,
+                     "replicates": str(lo) if lo == hi else f"{lo}–{hi}"}  # fmt: skip
+    return out
+
+
+def _setting(key: str, value: object) -> str:
+    """A config value as the report shows it (no None: an unset subsample is 'all')."""
+    if key in ("max_train", "max_test") and _missing(value):
+        return "all"
+    return MISSING if _missing(value) else str(value)
+
+
+def config_frame(configs: dict[str, dict]) -> pd.DataFrame:
+    """The training configs as a table: one row per distinct config, the cells that used it."""
+    rows: dict[tuple, list[str]] = {}
+    for cell, cfg in configs.items():
+        values = tuple(_setting(k, cfg.get(k)) for k in CONFIG_SHOWN)
+        key = (*values, cfg["replicates"], cfg["config_hash"])
+        rows.setdefault(key, []).append(table.cell_label(cell))
+    columns = ["cells", *CONFIG_SHOWN, "replicates", "config"]
+    return pd.DataFrame([[", ".join(c), *k] for k, c in rows.items()], columns=columns)
+
+
+def protocol_differences(configs: dict[str, dict]) -> dict[str, list[str]]:
+    """Per cell, how its training differs from the thesis' protocol (empty if it does not)."""
+    out = {}
+    for cell, cfg in configs.items():
+        diffs = []
+        for key, theirs in THESIS_PROTOCOL.items():
+            ours = cfg.get(key, theirs)
+            if ours != theirs:
+                shown = "all" if theirs is None else theirs
+                diffs.append(f"{key} {_setting(key, ours)} (thesis {shown})")
+        if cfg.get("data", "shipped") != "shipped":
+            diffs.append("its own data set (thesis: the shipped one)")
+        out[cell] = diffs
+    return out
+
+
+def _protocol_note(configs: dict[str, dict]) -> str:
+    """A visible note when a cell's training differs from the thesis' protocol ('' if none)."""
+    differing = {c: d for c, d in protocol_differences(configs).items() if d}
+    if not differing:
+        return ""
+    listed = "; ".join(f"{table.cell_label(c)}: {', '.join(d)}" for c, d in differing.items())
+    return (
+        '<p class="warn"><strong>Protocols differ.</strong> '
+        + html.escape(
+            f"The thesis trained 15 epochs with batch 128 on random batches of all 18,750 "
+            f"training strings and scored on all 6,250 test strings; here {listed}. Numbers "
+            "from the two protocols are shown side by side for orientation, not as a replication."
+        )
+        + "</p>"
+    )
+
+
 def _provenance(
-    page: Page, study: Study, meta: dict, df: pd.DataFrame, runs: pd.DataFrame, options: dict
+    page: Page,
+    study: Study,
+    meta: dict,
+    df: pd.DataFrame,
+    runs: pd.DataFrame,
+    options: dict,
+    configs: dict[str, dict],
 ) -> None:
     import sklearn
 
@@ -123,7 +223,6 @@ def _provenance(
         analysed = f"{len(df)} runs (one row per run, --per-run)"
     else:
         analysed = f"{len(df)} (graph, cell) rows, each the mean over its replicates"
-    configs = sorted(set(runs["config_hash"])) if "config_hash" in runs else []
     libs = (platform.python_version(), np.__version__, pd.__version__, sklearn.__version__)
     versions = " · ".join(map(str, libs))
     rows = [
@@ -134,19 +233,34 @@ def _provenance(
         ("runs by status", ", ".join(f"{k} {v}" for k, v in counts.items())),
         ("rows analysed", analysed),
         ("finished runs analysed", str(len(runs))),
-        ("training config(s) analysed", ", ".join(configs) or "-"),
         ("python · numpy · pandas · scikit-learn", versions),
         ("report options", ", ".join(f"{k}={v}" for k, v in options.items())),
     ]
+    meta = dict(meta)
+    toml = meta.pop("study_toml", None)
     rows += [(f"meta: {key}", _meta_text(value)) for key, value in meta.items()]
-    frame = pd.DataFrame(rows, columns=["item", "value"])
-    page.section("Provenance", _html_table(frame))
+    parts = [_html_table(pd.DataFrame(rows, columns=["item", "value"]))]
+    if configs:
+        parts.append(
+            _html_table(
+                config_frame(configs),
+                "training config of the runs analysed",
+                "not recorded with these runs",
+            )
+        )
+    if toml:
+        parts.append(
+            "<details open><summary>study file</summary><pre>"
+            + html.escape(str(toml))
+            + "</pre></details>"
+        )
+    page.section("Provenance", *parts)
 
 
 def _cell(value: object) -> str:
-    """A table cell: floats with 3 decimals, None blank, anything else as text."""
+    """A table cell: floats with 3 decimals, None as —, anything else as text."""
     if value is None:
-        return ""
+        return MISSING
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
@@ -156,41 +270,85 @@ def _meta_text(value: object) -> str:
     return str(value)
 
 
-def _data_section(page: Page, meta: dict, data: str | Path | None) -> dict[str, float]:
+def subsample(df: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    """The rows a run with ``max_train``/``max_test`` = ``limit`` saw: the seeded subset
+    `randrnn.training.loop.encode_split` draws (all rows without a limit)."""
+    if limit is None or limit >= len(df):
+        return df
+    return df.sample(n=limit, random_state=seed).sort_index()
+
+
+def _data_section(
+    page: Page, meta: dict, data: str | Path | None, configs: dict[str, dict]
+) -> dict[str, dict[str, float]]:
+    """The data set, and per analysed cell the trivial baselines on the strings its runs saw:
+    learned on its training strings, scored on its test strings (``max_train``/``max_test``
+    subsets included). Returns cell → baseline → accuracy ('' for a study with no runs)."""
     try:
         train, test, where = _load_data(meta, data)
     except (RandRNNError, OSError) as exc:
         page.section("Data set", _p(f"Data set not available: {exc}"))
         return {}
-    base = reber.baselines(train, test)
+    settings: dict[tuple, list[str]] = {}
+    for cell, cfg in (configs or {"": {}}).items():
+        key = (cfg.get("max_train"), cfg.get("max_test"), int(cfg.get("seed", 0) or 0))
+        settings.setdefault(key, []).append(cell)
+    columns, by_cell = {}, {}
+    for (max_train, max_test, seed), cells in settings.items():
+        seen_train, seen_test = subsample(train, max_train, seed), subsample(test, max_test, seed)
+        base = reber.baselines(seen_train, seen_test)
+        for cell in cells:
+            by_cell[cell] = base
+        labels = ", ".join(table.cell_label(c) for c in cells if c)
+        heading = f"{len(seen_test):,} test strings" + (f" ({labels})" if labels else "")
+        columns[heading] = base
+    frame = pd.DataFrame(
+        {"trivial baseline (learned on train)": list(next(iter(columns.values())))}
+        | {h: [f"{v:.4f}" for v in base.values()] for h, base in columns.items()}
+    )
     stats = {"train": reber.describe(train), "test": reber.describe(test)}
     desc = pd.DataFrame(
         [{"statistic": key} | {name: _cell(st[key]) for name, st in stats.items()}
          for key in stats["train"]]
     )  # fmt: skip
-    frame = pd.DataFrame(
-        {
-            "trivial baseline (learned on train)": list(base),
-            "test accuracy": [f"{v:.4f}" for v in base.values()],
-        }
+    subset = any(k[0] is not None or k[1] is not None for k in settings)
+    how = (
+        "Each baseline is learned on the training strings the models trained on and scored on "
+        "the test strings they were scored on"
+        + (
+            " (the runs used a seeded subset of the data: max_train / max_test)."
+            if subset
+            else " (all of them)."
+        )
     )
     page.section(
         "Data set",
         _p(
             f"Reber strings from {where}. An accuracy means something only above these trivial "
-            "rules: the majority class, the string's length alone, its set of letters alone."
+            "rules: the majority class, the string's length alone, its set of letters alone. " + how
         ),
-        _html_table(frame, "trivial baselines"),
-        _html_table(desc, "train and test splits"),
+        _html_table(frame, "trivial baselines, test accuracy"),
+        _html_table(desc, "train and test splits (the whole data set)", "not defined"),
     )
-    return base
+    return by_cell
 
 
 def _cells(df: pd.DataFrame) -> list[str]:
     return [key[0] for key, _ in table.groups(df)]
 
 
-def _accuracy_section(page: Page, df: pd.DataFrame, target: str, base: dict) -> None:
+# How each trivial baseline is drawn on the accuracy figure (any other: a dotted grey line).
+BASELINE_STYLES = {
+    "majority": ("#b03030", ":"),
+    "length_only": ("#b03030", "--"),
+    "letter_set_only": ("#d08020", "-."),
+    "ngram": ("#6a3d9a", (0, (5, 2, 1, 2, 1, 2))),
+}
+
+
+def _accuracy_section(
+    page: Page, df: pd.DataFrame, target: str, base: dict[str, dict[str, float]], note: str
+) -> None:
     cells = _cells(df)
     fig = Figure(figsize=(3.6 * len(cells) + 0.8, 4.2))
     axes = fig.subplots(1, len(cells), sharey=True, squeeze=False)[0]
@@ -199,13 +357,13 @@ def _accuracy_section(page: Page, df: pd.DataFrame, target: str, base: dict) -> 
         kw = {"data": rows, "x": "generator", "y": target, "ax": ax}
         sns.boxplot(**kw, color="#d0d8e8", fliersize=0, width=0.55)
         sns.stripplot(**kw, color="#2a4d8f", size=3, alpha=0.6, jitter=0.2)
-        for name, style in (("majority", ":"), ("length_only", "--")):
-            if name in base:
-                ax.axhline(base[name], color="#b03030", ls=style, lw=1, label=f"{name} baseline")
+        for name, acc in base.get(cell, {}).items():
+            color, style = BASELINE_STYLES.get(name, ("#777777", ":"))
+            ax.axhline(acc, color=color, ls=style, lw=1, label=f"{name} baseline")
         ax.set_title(f"{table.cell_label(cell)} (n={len(rows)})")
         ax.set_xlabel("graph generator")
         ax.set_ylabel(ACC_LABEL)
-    if base:
+    if any(base.get(c) for c in cells):
         axes[-1].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"{target} by generator, per cell type")
     img = page.figure(fig, "accuracy_by_generator", f"{target} by generator and cell")
@@ -218,7 +376,15 @@ def _accuracy_section(page: Page, df: pd.DataFrame, target: str, base: dict) -> 
     )
     summary["cell"] = summary["cell"].map(table.cell_label)
     caption = f"{target} per cell and generator; the thesis' mean (200 graphs per cell) beside"
-    page.section("Accuracy by generator", img, _html_table(summary.round(4), caption))
+    page.section(
+        "Accuracy by generator",
+        note,
+        img,
+        _p("Lines: the trivial baselines on the strings these runs were scored on (Data set)."),
+        _html_table(
+            summary.round(4), caption, "a single graph (no sd), or no thesis number for the cell"
+        ),
+    )
 
 
 def _strongest_section(
@@ -312,7 +478,7 @@ def _heatmap_section(page: Page, df: pd.DataFrame, result: pd.DataFrame) -> None
     shown = result.copy()
     shown["cell"] = shown["cell"].map(table.cell_label)
     for col in [c for c in shown if c.endswith(("_p", "_q"))]:
-        shown[col] = [corr.format_p(v) for v in shown[col]]
+        shown[col] = [MISSING if _missing(v) else corr.format_p(v) for v in shown[col]]
     cols = [
         "cell",
         "property",
@@ -328,34 +494,50 @@ def _heatmap_section(page: Page, df: pd.DataFrame, result: pd.DataFrame) -> None
     page.section(
         "Correlation",
         _p(
-            "Blank cells: the property is constant for that cell. q: Benjamini–Hochberg "
-            "corrected p-value across the properties of one cell."
+            "Blank cells in the heatmap, — in the table: no coefficient (the note says why). "
+            "q: Benjamini–Hochberg corrected p-value across the properties of one cell."
         ),
         img,
         "<details><summary>full table</summary>"
-        + _html_table(shown[[c for c in cols if c in shown]].round(4))
+        + _html_table(
+            shown[[c for c in cols if c in shown]].round(4),
+            missing="no coefficient: the property (or the accuracy) is constant for that cell",
+        )
         + "</details>",
     )
+
+
+def _units(rows: pd.DataFrame) -> int:
+    """What prediction folds split: graphs (a per-run table has several rows per graph)."""
+    return rows["graph_id"].nunique() if "graph_id" in rows.columns else len(rows)
 
 
 def _prediction(
     df: pd.DataFrame, target: str, cv: int, repeats: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """CV and thesis-protocol results per cell; cells with too few rows become notes."""
+    """CV and thesis-protocol results per cell, with min(cv, graphs // 2) folds; a cell the
+    CV or the thesis' split cannot score becomes a one-line note."""
     cv_parts, thesis_parts, notes = [], [], []
     for cell in _cells(df):
         one = None if cell == table.ALL else cell
-        try:
-            cv_parts.append(
-                pred.evaluate(df, target, "all", "cv", cell=one, cv=cv, repeats=repeats, seed=seed)
-            )
-        except RandRNNError as exc:
-            notes.append(str(exc))
+        label = table.cell_label(cell)
+        units = _units(df if one is None else df[df["cell"] == cell])
+        k = pred.choose_folds(units, None, most=cv)
+        if units < 4:
+            notes.append(f"{label}: not predicted: {units} graphs, cross-validation needs 4.")
             continue
-        try:
-            thesis_parts.append(pred.evaluate(df, target, "all", "thesis", cell=one, seed=seed))
-        except RandRNNError as exc:
-            notes.append(str(exc))
+        if k < cv:
+            notes.append(f"{label}: {k}-fold CV instead of {cv}-fold, as it has {units} graphs.")
+        cv_parts.append(
+            pred.evaluate(df, target, "all", "cv", cell=one, cv=k, repeats=repeats, seed=seed)
+        )
+        if units < 20:
+            notes.append(
+                f"{label}: the thesis protocol (one 90/10 split) needs 20 graphs, it has "
+                f"{units}: not scored."
+            )
+            continue
+        thesis_parts.append(pred.evaluate(df, target, "all", "thesis", cell=one, seed=seed))
     return _concat(cv_parts), _concat(thesis_parts), notes
 
 
@@ -390,7 +572,8 @@ def _prediction_section(
             ax.axvline(ceilings[cell][0], color="#b03030", ls="--", lw=1, label="noise ceiling")
             ax.legend(loc="lower right", fontsize=8)
         ax.set_title(f"{table.cell_label(cell)} (n={int(rows['n'].iloc[0])})")
-        ax.set_xlabel(f"R², {cv}-fold CV × {repeats} (mean ± sd)")
+        folds = int(rows["folds"].iloc[0]) if "folds" in rows else cv
+        ax.set_xlabel(f"R², {folds}-fold CV × {repeats} (mean ± sd)")
         ax.invert_yaxis()
     img = page.figure(fig, "prediction_r2", "cross-validated R² per regressor and cell")
     frame = pred.add_ceiling(cv_res, ceilings) if ceilings else cv_res.copy()
@@ -408,6 +591,7 @@ def _prediction_section(
         "cell",
         "regressor",
         "n",
+        "folds",
         "r2",
         "r2_sd",
         "ceiling",
@@ -423,7 +607,8 @@ def _prediction_section(
         "Prediction",
         _p(
             f"Regressors on the thesis' 23 features (MinMax scaling inside each pipeline): "
-            f"R² mean ± sd over {cv}-fold cross-validation repeated {repeats} times, MAE, and "
+            f"R² mean ± sd over K-fold cross-validation (K = {cv}, or graphs // 2 for a cell "
+            f"with fewer than {2 * cv} graphs: column folds) repeated {repeats} times, MAE, and "
             "Spearman / Kendall between out-of-fold predictions and truth. The Dummy regressor "
             "predicts the training mean: anything not clearly above it predicts nothing. "
             "r2_thesis_protocol repeats the thesis' single 90/10 split (random_state 7); "
@@ -435,7 +620,11 @@ def _prediction_section(
             else []
         ),
         img,
-        _html_table(frame[[c for c in keep if c in frame]].round(3)),
+        _html_table(
+            frame[[c for c in keep if c in frame]].round(3),
+            missing="not computed (fewer than 20 graphs for the thesis' split, no replicates for "
+            "a ceiling) or not published by the thesis",
+        ),
         *[_p(n) for n in notes],
     )
 
@@ -501,13 +690,15 @@ def _thesis_section(
     cv: int,
     repeats: int,
     seed: int,
+    note: str = "",
 ) -> None:
     cells = [c for c in thesis.CELL_ORDER if c in set(result["cell"])]
     parts = [
+        note,
         _p(
-            "The thesis' published numbers (docs/method.md §7) beside this study's. The thesis had 200 "
-            "graphs per cell and scored regressors on one 20-row test split."
-        )
+            "The thesis' published numbers (docs/method.md §7) beside this study's. The thesis "
+            "had 200 graphs per cell and scored regressors on one 20-row test split."
+        ),
     ]
     # Pearson
     rows = []
@@ -539,7 +730,11 @@ def _thesis_section(
         ax.set_title(f"12 published correlations: thesis vs here (n≤{n} per cell)")
         ax.legend(fontsize=8)
         parts.append(page.figure(fig, "thesis_pearson", "thesis vs this study, Pearson r"))
-    parts.append(_html_table(pearson.round(2), "Pearson r of test accuracy with properties"))
+    parts.append(
+        _html_table(
+            pearson.round(2), "Pearson r of test accuracy with properties", "not computable here"
+        )
+    )
     # mean accuracy
     acc = pd.DataFrame(
         {
@@ -563,7 +758,13 @@ def _thesis_section(
                 hit = res[(res["cell"] == cell) & (res["regressor"] == reg)] if len(res) else res
                 row[name] = hit["r2"].iloc[0] if len(hit) else math.nan
             rows.append(row)
-    parts.append(_html_table(pd.DataFrame(rows).round(3), "regression R²"))
+    parts.append(
+        _html_table(
+            pd.DataFrame(rows).round(3),
+            "regression R²",
+            "not computed here (the thesis' split needs 20 graphs)",
+        )
+    )
     # ablation and importance (random forest)
     abl = []
     for cell in cells:
@@ -582,7 +783,7 @@ def _thesis_section(
                     "cv",
                     fs,
                     cell=cell,
-                    cv=cv,
+                    cv=pred.choose_folds(_units(df[df["cell"] == cell]), None, most=cv),
                     repeats=repeats,
                     seed=seed,
                 )
@@ -659,6 +860,9 @@ th{background:#f3f5f9}td:first-child,th:first-child{text-align:left}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.3em 0}
 img{max-width:100%}figure{margin:1em 0}figcaption{font-size:.8em;color:#666}
 nav a{margin-right:1em}
+.warn{background:#fff4e0;border-left:4px solid #d08020;padding:.5em .8em}
+.legend{font-size:.8em;color:#666;margin-top:-.5em}
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}
 """
 
 
@@ -699,26 +903,39 @@ def write_report(
         meta = read_meta(study)
         options = {"target": target, "cv": cv, "repeats": repeats, "top": top, "seed": seed,
                    "config": config or "the only one", "per_run": per_run}  # fmt: skip
-        _provenance(page, study, meta, df, runs, options)
-        base = _data_section(page, meta, data)
+        configs = run_configs(study, runs)
+        _provenance(page, study, meta, df, runs, options, configs)
+        base = _data_section(page, meta, data, configs)
         if df.empty:  # a pruning-only study: the structure sections have nothing to show
-            _pruning_section(page, study)
+            _guarded(page, "Pruning", _pruning_section, page, study)
             return _write_page(page, study_path, out_dir)
+        note = _protocol_note(configs)
         seeds = noise.of_runs(runs, target)
         pairs = noise.replicate_pairs(runs, target) if seeds is not None else None
         ceilings = noise.ceilings(seeds, per_run) if seeds is not None else {}
-        _accuracy_section(page, df, target, base)
-        _noise_section(page, seeds, pairs, target)
+        _guarded(page, "Accuracy by generator", _accuracy_section, page, df, target, base, note)
+        _guarded(page, "Seed noise", _noise_section, page, seeds, pairs, target)
         # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
         props = [f for f in table.default_features(df, target) if not f.startswith("params_")]
         result = corr.correlate(df, target, features=props, seed=seed)
-        _strongest_section(page, df, target, result, top)
-        _heatmap_section(page, df, result)
+        _guarded(page, "Accuracy vs the strongest properties", _strongest_section, page, df,
+                 target, result, top)  # fmt: skip
+        _guarded(page, "Correlation", _heatmap_section, page, df, result)
         cv_res, th_res, notes = _prediction(df, target, cv, repeats, seed)
-        _prediction_section(page, cv_res, th_res, notes, cv, repeats, ceilings)
-        _thesis_section(page, df, target, result, cv_res, th_res, cv, repeats, seed)
-        _pruning_section(page, study)
+        _guarded(page, "Prediction", _prediction_section, page, cv_res, th_res, notes, cv,
+                 repeats, ceilings)  # fmt: skip
+        _guarded(page, "Thesis comparison", _thesis_section, page, df, target, result, cv_res,
+                 th_res, cv, repeats, seed, note)  # fmt: skip
+        _guarded(page, "Pruning", _pruning_section, page, study)
     return _write_page(page, study_path, out_dir)
+
+
+def _guarded(page: Page, title: str, draw: Callable[..., None], *args: object) -> None:
+    """Draw a section; one it cannot compute becomes a one-line reason under its title."""
+    try:
+        draw(*args)
+    except RandRNNError as exc:
+        page.section(title, _p(f"Not shown: {exc}"))
 
 
 def _has_pruning(study: Study) -> bool:

@@ -130,7 +130,7 @@ def _noise_views(seeds: pd.DataFrame) -> list[View]:
     for title, frame in noise.display(seeds):
         side = frame.set_index("cell").T.reset_index(names="statistic")
         side.columns = [str(c) for c in side.columns]
-        views.append(View(title, side, text=("statistic",)))
+        views.append(View(title, side, text=("statistic",), full=frame))
     return views
 
 
@@ -211,7 +211,14 @@ def predict(
         Protocol,
         typer.Option(help="cv: repeated K-fold; thesis: one 90/10 split, random_state 7."),
     ] = Protocol.cv,
-    cv: Annotated[int, typer.Option(help="Folds of the K-fold cross-validation.")] = 10,
+    cv: Annotated[
+        int | None,
+        typer.Option(
+            help="Folds of the K-fold cross-validation (default: 10, or graphs // 2 for a cell "
+            "with fewer than 20 graphs).",
+            show_default=False,
+        ),
+    ] = None,
     repeats: Annotated[int, typer.Option(help="Repeats of the K-fold cross-validation.")] = 5,
     feature_set: Annotated[
         str, typer.Option(help=f"Feature set: {names.listed(names.FEATURE_SETS)}.")
@@ -271,6 +278,7 @@ def predict(
         )
         if outside:
             legend += f" The graph lies outside the training range of: {', '.join(outside)}."
+        legend += _folds_note(result, cv)
         emit(_graph_views(result, graph_file), result, fmt, out, legend, wide)
         return
     if importance:
@@ -284,19 +292,38 @@ def predict(
             ],
             ignore_index=True,
         )
-        emit(_importance_views(result), result, fmt, out, wide=wide)
+        emit(_importance_views(result), result, fmt, out, _folds_note(result, cv), wide)
         return
     result = pred.evaluate(
         df, target, regressor or "all", protocol.value, feature_set, features, None, cv,
         repeats, seed,
     )  # fmt: skip
     if seeds is None:
-        emit(_prediction_views(result), result, fmt, out, wide=wide)
+        emit(_prediction_views(result), result, fmt, out, _folds_note(result, cv), wide)
         return
     result = pred.add_ceiling(result, noise.ceilings(seeds, per_run))
-    legend = pred.CEILING_NOTE + "\n" + noise.LEGEND
+    legend = pred.CEILING_NOTE + "\n" + noise.LEGEND + _folds_note(result, cv)
     views = _prediction_views(result) + _noise_views(seeds)
     emit(views, result, fmt, out, legend, wide)
+
+
+def _folds_note(result: pd.DataFrame, cv: int | None, most: int = 10) -> str:
+    """A line naming the cells that have too few graphs for the default folds."""
+    if cv is not None or "folds" not in result.columns:
+        return ""
+    from randrnn.analysis import table
+
+    few = result[result["folds"] < most].drop_duplicates("cell")
+    if few.empty:
+        return ""
+    cells = ", ".join(
+        f"{table.cell_label(c)} {int(k)}-fold (n={n})"
+        for c, k, n in zip(few["cell"], few["folds"], few["n"])
+    )
+    return (
+        f"\nFewer than {2 * most} graphs: {cells}, graphs // 2 folds so that each test fold "
+        "holds two graphs at least (--cv K chooses)."
+    )
 
 
 def _graph_views(result: pd.DataFrame, graph: Path) -> list[View]:
@@ -351,7 +378,13 @@ def report(
         Path | None,
         typer.Option("--out", help="Folder to write into (default <study>/report), not a file."),
     ] = None,
-    cv: Annotated[int, typer.Option(help="Folds of the prediction cross-validation.")] = 5,
+    cv: Annotated[
+        int,
+        typer.Option(
+            help="Folds of the prediction cross-validation (a cell with fewer than 2 × K graphs "
+            "gets graphs // 2)."
+        ),
+    ] = 5,
     repeats: Annotated[int, typer.Option(help="Repeats of the cross-validation.")] = 2,
     top: Annotated[int, typer.Option(help="Strongest properties plotted per cell.")] = 3,
     data: Annotated[

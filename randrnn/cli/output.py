@@ -74,13 +74,15 @@ class View:
     """One table to print: a title and a frame of strings.
 
     ``text``: columns of names (left-aligned; the only ones that may fold in a terminal
-    narrower than the table); ``wide``: columns shown only with ``--wide``.
+    narrower than the table); ``wide``: columns shown only with ``--wide``; ``full``: the
+    frame Markdown shows, when the terminal's is rearranged to fit (default: ``frame``).
     """
 
     title: str
     frame: pd.DataFrame
     text: tuple[str, ...] = ()
     wide: tuple[str, ...] = ()
+    full: pd.DataFrame | None = None
 
     def columns(self, wide: bool) -> list[str]:
         """The columns shown: all with ``wide``, else all but the wide-only ones."""
@@ -121,7 +123,7 @@ def fitted(view: View, width: int = WIDTH, keep: int = 1) -> View:
     while len(shown) > keep and natural(shown) > width:
         shown.pop()
     hidden = tuple(c for c in map(str, view.frame.columns) if c not in shown)
-    return View(view.title, view.frame, view.text, hidden)
+    return View(view.title, view.frame, view.text, hidden, view.full)
 
 
 def _cell(value: object) -> str:
@@ -159,7 +161,7 @@ def markdown(view: View) -> str:
     """A pipe table of every column (numbers right-aligned), with the title as a heading."""
     from randrnn.analysis.table import to_markdown
 
-    frame = view.frame.map(_cell)
+    frame = (view.frame if view.full is None else view.full).map(_cell)
     return f"### {view.title}\n\n{to_markdown(frame)}"
 
 
@@ -194,7 +196,7 @@ def emit(
     (``float_format`` None: full precision)."""
     from randrnn.cli import console
 
-    fmt = parse_format(fmt)
+    fmt, legend = parse_format(fmt), legend.strip()
     if fmt == "csv":
         text = raw.to_csv(index=False, float_format=float_format)
     elif fmt == "markdown":

@@ -156,9 +156,9 @@ def test_report_to_another_folder(study_dir: Path, tmp_path: Path, monkeypatch) 
 
 
 def test_report_on_a_study_too_small_for_cv_says_so(small_study: Path) -> None:
-    """With fewer runs than the folds need, the report is still written and says what to run."""
+    """With fewer graphs than the folds need, the report uses fewer folds and says so."""
     page = write_report(small_study, cv=5, repeats=1).read_text()
-    assert "only 6 graphs with finished GRU runs" in page and "train-all" in page
+    assert "GRU: 3-fold CV instead of 5-fold, as it has 6 graphs." in page
 
 
 def test_report_on_a_pruning_only_study(tmp_path):
