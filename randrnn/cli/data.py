@@ -76,8 +76,9 @@ def dataset(
     from randrnn.cli.output import out_folder
 
     out_folder(out)
+    task = {"reber": "reber", "embedded-reber": "embedded-reber"}[reber.get_grammar(grammar).name]
     train, test = reber.make_dataset(
-        n=n, negatives=negatives, seed=seed, test_fraction=test_fraction, grammar=grammar
+        task, n=n, negatives=negatives, seed=seed, test_fraction=test_fraction
     )
     reber.write_dataset(train, test, out)
     console.print(

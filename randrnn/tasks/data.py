@@ -1,0 +1,321 @@
+"""Data sets of any task: seeded generation, the CSV files, and the data a run trains on.
+
+A data split is a `pandas.DataFrame` with columns ``string`` (str) and ``valid`` (int 0/1), the
+layout of the files ``train.csv`` and ``test.csv``. `make_dataset` draws n strings, half valid,
+from random streams named after the task, the seed and their purpose (valid lengths, valid
+strings, negatives, the split), so one seed gives the same files byte for byte, and checks every
+label with the task's validator before anything is returned. `write_dataset` may add
+``dataset.json`` beside the CSV files, naming the task, its negatives and how the set was made;
+`task_data` reads it, so training on a folder knows its task.
+
+`data/reber/` ships the default set of the ``reber`` task (n = 25,000, thesis negatives, seed 0);
+every other task's default set is generated from seed 0 when a run asks for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import random
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from randrnn.errors import RandRNNError
+from randrnn.tasks.reber import REBER_LETTERS
+from randrnn.tasks.registry import DEFAULT_TASK, parse_spec, spec
+
+DEFAULT_SEED = 0  # seed of the shipped data set in data/reber/
+DEFAULT_N = 25_000  # strings in all, half valid (SPEC §2)
+DEFAULT_NEGATIVES = "thesis"  # the reber task's default
+DEFAULT_TEST_FRACTION = 0.25  # 18,750 train / 6,250 test for n = 25,000
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "reber"
+COLUMNS = ("string", "valid")
+INFO_FILE = "dataset.json"
+SHIPPED = "shipped"  # the data key (and source) of the shipped set
+
+
+def _stream(prefix: str, seed: int, name: str) -> random.Random:
+    """An independent, reproducible random stream per purpose (str seeds hash via SHA-512)."""
+    return random.Random(f"{prefix}:{seed}:{name}")
+
+
+def make_dataset(
+    task: str = DEFAULT_TASK,
+    *,
+    negatives: str | None = None,
+    n: int = DEFAULT_N,
+    seed: int = DEFAULT_SEED,
+    test_fraction: float = DEFAULT_TEST_FRACTION,
+    max_length: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded data set of ``n`` strings of ``task`` (a name or spec), half valid, shuffled and
+    split into (train, test). ``negatives``: the kind of invalid strings (default: the task's);
+    ``max_length``: the longest string (default: the task's)."""
+    t, kind = parse_spec(task, negatives)
+    longest = t.check_max_length(max_length)
+    if not 0 < test_fraction < 1:
+        raise RandRNNError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    n_test = round(n * test_fraction)
+    if n <= 0 or n_test < 1 or n - n_test < 1:
+        raise RandRNNError(f"n={n} is too small to split with test_fraction={test_fraction}")
+    n_valid = n // 2
+    prefix = t.stream_prefix
+    valid = t.positives(
+        n_valid, _stream(prefix, seed, "valid-lengths"), _stream(prefix, seed, "valid"), longest
+    )
+    invalid = t.negatives[kind].sample(
+        n - n_valid, _stream(prefix, seed, f"negatives-{kind}"), longest
+    )
+    _verify(t.name, t.accepts, valid, True, longest)
+    _verify(t.name, t.accepts, invalid, False, longest)
+    rows = [(s, 1) for s in valid] + [(s, 0) for s in invalid]
+    _stream(prefix, seed, "split").shuffle(rows)
+    df = pd.DataFrame(rows, columns=list(COLUMNS)).astype({"string": object, "valid": "int64"})
+    train = df.iloc[: n - n_test].reset_index(drop=True)
+    test = df.iloc[n - n_test :].reset_index(drop=True)
+    for name, split in (("train", train), ("test", test)):
+        if split["valid"].nunique() < 2:
+            raise RandRNNError(
+                f"n={n} is too small for a balanced split: the {name} split holds "
+                f"{'only valid' if split['valid'].iloc[0] else 'only invalid'} strings"
+            )
+    return train, test
+
+
+def _verify(name: str, accepts, strings: Iterable[str], label: bool, longest: int) -> None:
+    """Every string has the label its sampler claims and a length in 1..longest (else a bug)."""
+    for s in strings:
+        if bool(accepts(s)) != label or not 1 <= len(s) <= longest:
+            what = "a positive the validator rejects" if label else "a negative it accepts"
+            raise RuntimeError(f"task {name}: the sampler made {what} (or of bad length): {s!r}")
+
+
+def dataset_info(
+    task: str, negatives: str | None, n: int, seed: int, test_fraction: float,
+    max_length: int | None,
+) -> dict:  # fmt: skip
+    """What ``dataset.json`` records about a generated set: enough to make it again."""
+    t, kind = parse_spec(task, negatives)
+    return {
+        "task": spec(t.name, kind),
+        "negatives": kind,
+        "n": n,
+        "seed": seed,
+        "test_fraction": test_fraction,
+        "max_length": t.check_max_length(max_length),
+    }
+
+
+# --------------------------------------------------------------------------- files
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A split as the text of its CSV file."""
+    return df.loc[:, list(COLUMNS)].to_csv(index=False, lineterminator="\n")
+
+
+def _write_atomic(text: str, path: Path) -> None:
+    """Write a file via a temporary file and os.replace, so readers never see half."""
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, newline=""
+    ) as tmp:
+        try:
+            tmp.write(text)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    os.replace(tmp.name, path)
+
+
+def write_dataset(
+    train: pd.DataFrame, test: pd.DataFrame, out_dir: str | Path, info: dict | None = None
+) -> None:
+    """Write ``train.csv`` and ``test.csv`` (columns string,valid) into ``out_dir``, each
+    atomically, and ``dataset.json`` if ``info`` is given."""
+    out = Path(out_dir)
+    for name, df in (("train.csv", train), ("test.csv", test)):
+        missing = [c for c in COLUMNS if c not in df.columns]
+        if missing:
+            raise RandRNNError(f"{name}: data frame lacks column(s) {', '.join(missing)}")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in (("train.csv", train), ("test.csv", test)):
+        _write_atomic(csv_text(df), out / name)
+    if info is not None:
+        _write_atomic(json.dumps(info, indent=1) + "\n", out / INFO_FILE)
+
+
+_LABELS = MappingProxyType({"0": 0, "1": 1, "false": 0, "true": 1})
+
+
+def read_split(path: str | Path) -> pd.DataFrame:
+    """Read and validate one split CSV; any defect is a RandRNNError naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise RandRNNError(f"{path}: no such file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RandRNNError(f"{path}:{line}: character outside ASCII") from None
+    if not text.strip():
+        raise RandRNNError(f"{path}: file is empty")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader)]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise RandRNNError(f"{path}:1: missing column(s) {', '.join(missing)} in header {header}")
+    i_str, i_val = header.index("string"), header.index("valid")
+    strings, labels = [], []
+    for row in reader:
+        line = reader.line_num
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise RandRNNError(f"{path}:{line}: expected {len(header)} fields, got {len(row)}")
+        s, v = row[i_str], row[i_val].strip().lower()
+        if not s:
+            raise RandRNNError(f"{path}:{line}: empty string")
+        if "\x00" in s:
+            raise RandRNNError(f"{path}:{line}: NUL character (code 0 is the padding)")
+        if v not in _LABELS:
+            raise RandRNNError(
+                f"{path}:{line}: valid must be 0/1 or true/false, got {row[i_val]!r}"
+            )
+        strings.append(s)
+        labels.append(_LABELS[v])
+    if not strings:
+        raise RandRNNError(f"{path}: no data rows")
+    return pd.DataFrame(
+        {"string": pd.Series(strings, dtype=object), "valid": pd.Series(labels, dtype="int64")}
+    )
+
+
+def read_info(data_dir: str | Path) -> dict | None:
+    """The ``dataset.json`` of a data folder (None if it has none)."""
+    path = Path(data_dir) / INFO_FILE
+    if not path.is_file():
+        return None
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RandRNNError(f"{path}: not readable as JSON ({exc})") from None
+    if not isinstance(found, dict) or not isinstance(found.get("task"), str):
+        raise RandRNNError(f"{path}: expected an object with a 'task' name")
+    return found
+
+
+def cache_dir(seed: int = DEFAULT_SEED) -> Path:
+    """Where the default data set is regenerated when the shipped folder is absent."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "randrnn" / f"reber-{seed}"
+
+
+def load_data(data_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) from `data_dir`; None means the shipped default set (regenerated if absent)."""
+    if data_dir is None:
+        if SHIPPED_DIR.is_dir():
+            data_dir = SHIPPED_DIR
+        else:
+            data_dir = cache_dir(DEFAULT_SEED)
+            if not ((data_dir / "train.csv").is_file() and (data_dir / "test.csv").is_file()):
+                write_dataset(*make_dataset(), data_dir)
+    d = Path(data_dir)
+    if not d.is_dir():
+        raise RandRNNError(f"{d}: no such data directory")
+    return read_split(d / "train.csv"), read_split(d / "test.csv")
+
+
+# --------------------------------------------------------------------------- a run's data
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """The data a run trains on, and how the run's config names it."""
+
+    task: str  # the task spec, e.g. 'reber', 'reber:hard', 'tomita-4'
+    train: pd.DataFrame
+    test: pd.DataFrame
+    key: str  # 'shipped' for the shipped set, else 16 hex digits of sha256 of the two CSV files
+    source: str  # the folder read, 'shipped', or 'default' (the task's set made from seed 0)
+
+
+def content_key(parts: Iterable[bytes]) -> str:
+    """16 hex digits of sha256 over the parts (the CSV files' bytes, train first)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()[:16]
+
+
+def folder_key(data_dir: str | Path) -> str:
+    """The data key of a folder: the hash of its train.csv and test.csv bytes."""
+    d = Path(data_dir)
+    return content_key(
+        (d / name).read_bytes() for name in ("train.csv", "test.csv") if (d / name).exists()
+    )
+
+
+def task_data(
+    task: str | None = None, negatives: str | None = None, data_dir: str | Path | None = None
+) -> TaskData:
+    """The data of a run: ``data_dir`` if given (its task from its ``dataset.json``, which must
+    agree with ``task`` if both are given; else ``task``, default reber), otherwise the task's
+    default set (the shipped one for plain ``reber``)."""
+    if data_dir is not None:
+        train, test = load_data(data_dir)
+        found = read_info(data_dir)
+        stated = spec(task or DEFAULT_TASK, negatives)
+        if found is not None:
+            recorded = spec(found["task"])
+            if (task is not None or negatives is not None) and recorded != stated:
+                raise RandRNNError(
+                    f"{data_dir} holds task {recorded} (its {INFO_FILE}), not {stated}"
+                )
+            stated = recorded
+        return TaskData(stated, train, test, folder_key(data_dir), str(data_dir))
+    stated = spec(task or DEFAULT_TASK, negatives)
+    if stated == DEFAULT_TASK:
+        train, test = load_data(None)
+        return TaskData(stated, train, test, SHIPPED, SHIPPED)
+    train, test = make_dataset(stated)
+    key = content_key(csv_text(df).encode() for df in (train, test))
+    return TaskData(stated, train, test, key, "default")
+
+
+# --------------------------------------------------------------------------- description
+
+
+def describe(df: pd.DataFrame, alphabet: Iterable[str] = REBER_LETTERS) -> dict:
+    """Counts, length min/max/mode per class and overall, and the share of invalid strings with
+    letters outside ``alphabet`` (the task's letters; default Reber's)."""
+    lengths = df["string"].str.len()
+    out: dict[str, int | float | None] = {
+        "n": len(df),
+        "valid": int((df["valid"] == 1).sum()),
+        "invalid": int((df["valid"] == 0).sum()),
+    }
+    for name, mask in (
+        ("valid", df["valid"] == 1),
+        ("invalid", df["valid"] == 0),
+        ("all", df["valid"].notna()),
+    ):
+        ls = lengths[mask]
+        empty = ls.empty
+        out[f"{name}_len_min"] = None if empty else int(ls.min())
+        out[f"{name}_len_max"] = None if empty else int(ls.max())
+        out[f"{name}_len_mode"] = None if empty else int(ls.mode().min())
+    letters = frozenset(alphabet)
+    invalid = df.loc[df["valid"] == 0, "string"]
+    foreign = sum(1 for s in invalid if not set(s) <= letters)
+    out["invalid_foreign_share"] = None if invalid.empty else foreign / len(invalid)
+    return out

@@ -1,0 +1,88 @@
+"""Tests of randrnn.tasks.baselines: the n-gram model against a hand-built second pipeline, and
+what each baseline can and cannot see."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from randrnn.tasks import baselines as b
+from randrnn.tasks.data import make_dataset
+
+
+def _frame(strings: list[str], labels: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({"string": strings, "valid": labels})
+
+
+def _ngram_features(strings: list[str], vocabulary: list[str]) -> np.ndarray:
+    """Counts of each n-gram of ``vocabulary`` in each string (overlapping occurrences)."""
+    counts = np.array(
+        [[sum(s[i : i + len(g)] == g for i in range(len(s) - len(g) + 1)) for g in vocabulary]
+         for s in strings], dtype=float,
+    )  # fmt: skip
+    return counts
+
+
+def test_ngram_matches_a_hand_built_pipeline() -> None:
+    """The n-gram baseline equals logistic regression on n-gram counts computed by hand and
+    scaled by the training maximum, on a tomita-3 sample."""
+    train, test = make_dataset("tomita-3", n=800, seed=3, max_length=12)
+    grams = sorted({s[i : i + n] for s in train["string"] for n in (1, 2, 3)
+                    for i in range(len(s) - n + 1)})  # fmt: skip
+    x_train = _ngram_features(list(train["string"]), grams)
+    scale = np.abs(x_train).max(axis=0)
+    model = LogisticRegression(max_iter=2000).fit(x_train / scale, train["valid"])
+    pred = model.predict(_ngram_features(list(test["string"]), grams) / scale)
+    expected = float(np.mean(pred == test["valid"].to_numpy()))
+    assert b.ngram_accuracy(train, test) == pytest.approx(expected)
+
+
+def test_ngram_sees_a_forbidden_piece() -> None:
+    """Whether '000' occurs decides the label: the n-gram model is near perfect (its L2 penalty
+    keeps it from exactly 1), the lookup rules are not."""
+    rng = random.Random(0)
+    strings = ["".join(rng.choice("01") for _ in range(rng.randint(4, 12))) for _ in range(1200)]
+    labels = [int("000" not in s) for s in strings]
+    train, test = _frame(strings[:900], labels[:900]), _frame(strings[900:], labels[900:])
+    got = b.baselines(train, test)
+    assert got["ngram"] > 0.97
+    assert max(got["length_only"], got["letter_set_only"], got["majority"]) < 0.7
+
+
+def test_ngram_cannot_count_parity() -> None:
+    """Parity of the number of 1s, at fixed length 20, is out of a linear model's reach."""
+    rng = random.Random(1)
+    strings = ["".join(rng.choice("01") for _ in range(20)) for _ in range(3000)]
+    labels = [s.count("1") % 2 for s in strings]
+    train, test = _frame(strings[:2000], labels[:2000]), _frame(strings[2000:], labels[2000:])
+    assert abs(b.ngram_accuracy(train, test) - 0.5) < 0.06
+
+
+def test_lookup_rules_are_learned_on_train() -> None:
+    """length_only and letter_set_only predict the train majority of their key; unseen keys get
+    the overall train majority (a tie goes to invalid)."""
+    train = _frame(["ab", "ab", "aab", "ba", "bbb"], [1, 1, 0, 0, 0])
+    test = _frame(["ab", "aab", "xyzw", "bba"], [1, 1, 0, 0])
+    got = b.baselines(train, test)
+    # length 2 → labels 1,1,0 → 1; length 3 → 0,0 → 0; length 4 unseen → train majority 0:
+    # predictions 1, 0, 0, 0 against 1, 1, 0, 0
+    assert got["length_only"] == 0.75
+    # letters {a,b} → 1,1,0,0, a tie → 0; predictions 0, 0, 0 (unseen), 0
+    assert got["letter_set_only"] == 0.5
+    assert got["majority"] == 0.5
+
+
+def test_embedded_reber_defeats_every_baseline() -> None:
+    """On embedded Reber with mismatch negatives all four baselines stay near chance."""
+    got = b.baselines(*make_dataset("embedded-reber", n=4000, seed=0))
+    assert all(abs(v - 0.5) < 0.06 for v in got.values()), got
+
+
+def test_single_class_training_split() -> None:
+    """With one class in training, the n-gram model predicts it, like the majority rule."""
+    train, test = _frame(["ab", "ba"], [1, 1]), _frame(["ab", "aa"], [1, 0])
+    assert b.ngram_accuracy(train, test) == 0.5
