@@ -12,6 +12,7 @@ names from `randrnn.cli.names`.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -30,10 +31,19 @@ def _untagged(params: list[Any]) -> list[Any]:
 
 
 class Command(TyperCommand):
-    """A command whose help shows no type tag on flags."""
+    """A command whose help shows no type tag on flags, and whose ``--study`` is a folder."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _untagged(super().get_params(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        study = ctx.params.get("study")
+        if isinstance(study, Path) and study.is_file():
+            raise RandRNNError(
+                f"--study {study} is a file; give the study's folder (the one holding "
+                "study.sqlite)"
+            )
+        return super().invoke(ctx)
 
 
 class Group(TyperGroup):
@@ -70,7 +80,7 @@ def main() -> None:
     try:
         app()
     except RandRNNError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print(

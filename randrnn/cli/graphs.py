@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from randrnn.cli import app, console
+from randrnn.cli import app, console, err_console
+from randrnn.errors import RandRNNError
 
 # The same flag for graph-info and import.
 DirectedOpt = Annotated[
@@ -21,6 +22,43 @@ DirectedOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def read_checked(path: Path, directed: bool | None) -> tuple[Any, Any, dict[str, float]]:
+    """(graph, DAG, properties) of a graph file; every error names the file."""
+    from randrnn.graphs import properties, read_graph, to_dag
+
+    try:
+        g = read_graph(path, directed=directed)
+        dag = to_dag(g)
+        return g, dag, properties(g, dag)
+    except RandRNNError as exc:
+        text = str(exc)
+        raise RandRNNError(text if text.startswith(f"{path}:") else f"{path}: {text}") from None
+
+
+def component_warning(path: Path, g: Any, props: dict[str, float]) -> str:
+    """One line when a graph is disconnected: which measures use only its largest component
+    (docs/method.md §6); '' for a connected graph."""
+    import networkx as nx
+
+    count = int(props["connected_components"])
+    if count <= 1:
+        return ""
+    u = g.to_undirected(as_view=True) if g.is_directed() else g
+    largest = max(len(c) for c in nx.connected_components(u))
+    isolated = nx.number_of_isolates(u)
+    return (
+        f"{path}: {count} connected components ({isolated} isolated node(s)); diameter, "
+        f"average_shortest_path_length and eccentricity are measured on the largest "
+        f"({largest} of {u.number_of_nodes()} nodes)"
+    )
+
+
+def warn(text: str) -> None:
+    """A warning line on stderr (not wrapped)."""
+    if text:
+        err_console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
 
 def _fmt(value: float) -> str:
@@ -36,12 +74,11 @@ def graph_info(
     directed: DirectedOpt = None,
 ) -> None:
     """Print the layers and the properties (23 thesis features + extras) of each graph file."""
-    from randrnn.graphs import EXTRAS, FEATURES, layers, properties, read_graph, to_dag
+    from randrnn.graphs import EXTRAS, FEATURES, layers
 
     for path in files:
-        g = read_graph(path, directed=directed)
-        dag = to_dag(g)
-        props = properties(g, dag)
+        g, dag, props = read_checked(path, directed)
+        warn(component_warning(path, g, props))
         sizes = [len(layer) for layer in layers(dag)]
         table = Table(title=f"{path}", title_justify="left")
         table.add_column("property", overflow="fold")

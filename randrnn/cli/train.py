@@ -125,8 +125,12 @@ def import_graphs(
     study: StudyOpt = Path("study"),
 ) -> None:
     """Import graphs from files into a study (all files or none)."""
+    from randrnn.cli.graphs import component_warning, read_checked, warn
     from randrnn.pipeline import import_into
 
+    for path in files:  # every error names its file, before anything is written
+        g, _, props = read_checked(path, directed)
+        warn(component_warning(path, g, props))
     with study_for_writing(study) as st:
         ids = import_into(st, files, directed=directed)
     console.print(f"imported {len(ids)} graph(s) as id {', '.join(map(str, ids))}")
