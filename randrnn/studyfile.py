@@ -128,6 +128,8 @@ def _check(stage: str, command: Command, args: list[str], where: str) -> None:
     """Let click parse the arguments exactly as on the command line, without running anything."""
     try:
         command.make_context(stage, list(args), resilient_parsing=False)
+    except RandRNNError as exc:  # a registry check in an option's callback (e.g. --negatives)
+        raise RandRNNError(f"{where}: [{stage}] {exc}") from None
     except Exception as exc:
         if not hasattr(exc, "format_message"):  # not a usage error: a bug, let it show
             raise

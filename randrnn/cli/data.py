@@ -1,4 +1,9 @@
-"""Data commands: `randrnn dataset` writes a Reber data set, `randrnn data-info` describes one."""
+"""Data commands: `randrnn dataset` writes a data set of any task, `randrnn data-info` describes
+one with its baselines, `randrnn tasks` lists the tasks.
+
+The task registry (`randrnn.tasks.registry`) is pure Python, so the help texts list its names
+without loading pandas or torch; the commands load the data modules when they run.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,45 @@ import typer
 from rich.table import Table
 
 from randrnn.cli import app, console, names
+from randrnn.errors import RandRNNError
+from randrnn.tasks.registry import DEFAULT_TASK, TASKS, check_spec, parse_spec
 
 if TYPE_CHECKING:
     import pandas as pd
 
+TASK_HELP = (
+    f"Task, or task:negatives (e.g. reber:hard): {', '.join(TASKS)}. `randrnn tasks` lists "
+    "them with their negatives."
+)
+GRAMMAR_TASKS = {"reber": "reber", "embedded": "embedded-reber"}  # the old --grammar names
 
-def _describe_table(splits: dict[str, pd.DataFrame]) -> Table:
+
+def _check_negatives(ctx: typer.Context, value: str | None) -> str | None:
+    """--negatives must be a kind of the task given before it (checked while parsing, so a
+    study file fails before any stage runs)."""
+    if value is not None:
+        parse_spec(ctx.params.get("task") or DEFAULT_TASK, value)
+    return value
+
+
+TaskOpt = Annotated[str | None, typer.Option(help=TASK_HELP, callback=check_spec)]
+NegativesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Kind of invalid strings (default: the task's first); e.g. reber: thesis | hard.",
+        callback=_check_negatives,
+    ),
+]
+MaxLengthOpt = Annotated[
+    int | None, typer.Option(help="Longest string (default: the task's, e.g. reber 53, dyck 50).")
+]
+
+
+def _describe_table(splits: dict[str, pd.DataFrame], alphabet: str) -> Table:
     """One row per describe() statistic, one column per split."""
-    from randrnn import reber
+    from randrnn.tasks.data import describe
 
-    stats = {name: reber.describe(df) for name, df in splits.items()}
+    stats = {name: describe(df, alphabet) for name, df in splits.items()}
     table = Table(title="data set")
     table.add_column("statistic")
     for name in splits:
@@ -33,21 +67,36 @@ def _describe_table(splits: dict[str, pd.DataFrame]) -> Table:
 
 
 def _baseline_table(train: pd.DataFrame, test: pd.DataFrame) -> Table:
-    """Test accuracy of each trivial baseline learned on train."""
-    from randrnn import reber
+    """Test accuracy of each baseline learned on train."""
+    from randrnn.tasks.baselines import baselines
 
-    table = Table(title="trivial baselines (test accuracy, learned on train)")
+    table = Table(title="baselines (test accuracy, learned on train)")
     table.add_column("baseline")
     table.add_column("accuracy", justify="right")
-    for name, acc in reber.baselines(train, test).items():
+    for name, acc in baselines(train, test).items():
         table.add_row(name, f"{acc:.4f}")
     return table
 
 
-def _show(train: pd.DataFrame, test: pd.DataFrame) -> None:
-    """Print the describe() table of both splits and the baselines."""
-    console.print(_describe_table({"train": train, "test": test}))
+def _show(task: str, source: str, train: pd.DataFrame, test: pd.DataFrame) -> None:
+    """Print the task, the describe() table of both splits and the baselines."""
+    t, kind = parse_spec(task)
+    console.print(f"task [bold]{task}[/]: {t.description}", highlight=False)
+    console.print(f"negatives {kind}: {t.negatives[kind].description}", highlight=False)
+    console.print(f"data: {source}", highlight=False)
+    console.print(_describe_table({"train": train, "test": test}, t.alphabet))
     console.print(_baseline_table(train, test))
+
+
+def _task_of(task: str | None, grammar: str | None) -> str | None:
+    """--task, or the task the hidden old option --grammar names."""
+    if grammar is None:
+        return task
+    if grammar not in GRAMMAR_TASKS:
+        raise RandRNNError(f"unknown grammar '{grammar}'; known: {', '.join(GRAMMAR_TASKS)}")
+    if task is not None and parse_spec(task)[0].name != GRAMMAR_TASKS[grammar]:
+        raise RandRNNError(f"--grammar {grammar} contradicts --task {task}")
+    return task or GRAMMAR_TASKS[grammar]
 
 
 @app.command("dataset")
@@ -55,46 +104,72 @@ def dataset(
     out: Annotated[
         Path, typer.Option(help="Folder (not a file) to write train.csv and test.csv into.")
     ],
-    n: Annotated[
-        int, typer.Option(help="Number of strings in all (half valid).")
-    ] = names.DATA_N,
-    negatives: Annotated[
-        str, typer.Option(help=f"Kind of invalid strings: {names.listed(names.NEGATIVES, ' | ')}.")
-    ] = names.DATA_NEGATIVES,
-    grammar: Annotated[
-        str, typer.Option(help=f"Grammar: {names.listed(names.GRAMMARS, ' | ')}.")
-    ] = names.DATA_GRAMMAR,
+    task: TaskOpt = None,
+    negatives: NegativesOpt = None,
+    n: Annotated[int, typer.Option(help="Number of strings in all (half valid).")] = names.DATA_N,
+    max_length: MaxLengthOpt = None,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same files.")] = (
         names.DATA_SEED
     ),
     test_fraction: Annotated[
         float, typer.Option(help="Share of strings in the test split.")
     ] = names.DATA_TEST_FRACTION,
+    grammar: Annotated[str | None, typer.Option(hidden=True, help="Old name of --task.")] = None,
 ) -> None:
-    """Generate a seeded Reber data set and write train.csv / test.csv."""
-    from randrnn import reber
+    """Generate a seeded data set of a task and write train.csv, test.csv and dataset.json.
+
+    The default is the Reber task as shipped in data/reber/ (seed 0 rebuilds it byte for byte).
+    """
     from randrnn.cli.output import out_folder
+    from randrnn.tasks import data
 
     out_folder(out)
-    task = {"reber": "reber", "embedded-reber": "embedded-reber"}[reber.get_grammar(grammar).name]
-    train, test = reber.make_dataset(
-        task, n=n, negatives=negatives, seed=seed, test_fraction=test_fraction
+    name = _task_of(task, grammar) or DEFAULT_TASK
+    train, test = data.make_dataset(
+        name,
+        negatives=negatives,
+        n=n,
+        seed=seed,
+        test_fraction=test_fraction,
+        max_length=max_length,
     )
-    reber.write_dataset(train, test, out)
+    info = data.dataset_info(name, negatives, n, seed, test_fraction, max_length)
+    data.write_dataset(train, test, out, info)
     console.print(
-        f"wrote {out / 'train.csv'} ({len(train)} rows) and {out / 'test.csv'} ({len(test)} rows)"
+        f"wrote {out / 'train.csv'} ({len(train)} rows), {out / 'test.csv'} ({len(test)} rows)"
+        f" and {out / data.INFO_FILE}"
     )
-    _show(train, test)
+    _show(info["task"], str(out), train, test)
 
 
 @app.command("data-info")
 def data_info(
     data: Annotated[
-        Path | None, typer.Option(help="Folder with train.csv and test.csv (default: shipped set).")
+        Path | None,
+        typer.Option(help="Folder with train.csv and test.csv (default: the task's default set)."),
     ] = None,
+    task: TaskOpt = None,
+    negatives: NegativesOpt = None,
 ) -> None:
-    """Describe a data set and report its trivial baselines."""
-    from randrnn import reber
+    """Describe a data set and report its baselines: majority, length only, letter set only and
+    a character 1-3-gram logistic regression.
 
-    train, test = reber.load_data(data)
-    _show(train, test)
+    Without --data: the task's default set (reber: the shipped data/reber/; any other task: made
+    from seed 0 with its defaults, as train-all --task uses it).
+    """
+    from randrnn.tasks.data import task_data
+
+    found = task_data(task, negatives, data)
+    _show(found.task, found.source, found.train, found.test)
+
+
+@app.command("tasks")
+def tasks() -> None:
+    """List the tasks: what each language is, its kinds of negatives (the default first) and
+    its default longest string."""
+    table = Table(title="tasks (randrnn dataset --task NAME[:NEGATIVES])", title_justify="left")
+    for column in ("task", "language", "negatives", "max length"):
+        table.add_column(column, justify="right" if column == "max length" else "left")
+    for t in TASKS.values():
+        table.add_row(t.name, t.description, ", ".join(t.negatives), str(t.max_length))
+    console.print(table)

@@ -15,7 +15,7 @@ from rich.table import Table
 import randrnn
 from randrnn import studyfile
 from randrnn.cli import app, console
-from randrnn.errors import RandRNNError, check_name
+from randrnn.errors import RandRNNError
 
 
 def _joined(value: Any) -> str:
@@ -34,18 +34,13 @@ def _lazy(module: str, name: str, *, joined: bool = False, each: bool = False):
     return check
 
 
-def _negatives(name: str) -> None:
-    from randrnn.reber import NEGATIVES
-
-    check_name("negatives", name, NEGATIVES)
-
-
 # Values click cannot check by itself: names that live in the registries.
 VALIDATORS = {
-    ("dataset", "negatives"): _negatives,
+    ("dataset", "task"): _lazy("randrnn.tasks.registry", "check_spec"),
     ("dataset", "grammar"): _lazy("randrnn.reber", "get_grammar"),
     ("generate", "generators"): _lazy("randrnn.graphs.generate", "get_generator", each=True),
     ("train-all", "cells"): _lazy("randrnn.models.cells", "parse_cells", joined=True),
+    ("train-all", "task"): _lazy("randrnn.tasks.registry", "check_spec"),
     ("correlate", "format"): _lazy("randrnn.cli.output", "parse_format"),
     ("predict", "format"): _lazy("randrnn.cli.output", "parse_format"),
     ("correlate", "method"): _lazy("randrnn.analysis.correlate", "parse_methods", joined=True),
