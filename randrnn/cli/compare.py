@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from randrnn.cli import app, console
+from randrnn.cli import app
+from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, parse_format
 
 
 @app.command()
@@ -25,12 +25,18 @@ def compare(
     min_r: Annotated[
         float, typer.Option(help="A sign change counts when |r| exceeds this in A or B.")
     ] = 0.2,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables.")] = False,
+    fmt: FormatOpt = "table",
+    wide: WideOpt = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
+    ] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", hidden=True)] = False,  # former flag
 ) -> None:
     """Compare two studies trained on the same graphs (e.g. --batching bucket vs shuffle).
 
     Per cell: mean accuracy of A and B over n graphs, the mean paired difference B − A with its 95 % t interval and p-value, and each study's training seconds (s A, s B: the sum of the models' shares of their packs' wall time). Then every property whose Pearson r with accuracy changes sign between A and B while |r| > --min-r in either.
     """
+    fmt, out = parse_format("markdown" if markdown else fmt), out_file(out)
     from randrnn.analysis import compare as lib
     from randrnn.analysis import table
     from randrnn.analysis.correlate import format_p
@@ -50,17 +56,13 @@ def compare(
     flips = corr[corr["flips"]].assign(cell=lambda d: d["cell"].map(table.cell_label))
     flips = flips[["cell", "property", "r_a", "r_b"]]
     title = f"{target}: A = {study_a}, B = {study_b}; diff = B − A, paired by graph"
-    if markdown:
-        console.print(f"### {title}\n\n{table.to_markdown(_formatted(shown))}\n", markup=False)
-        if not flips.empty:
-            console.print(f"### sign changes (|r| > {min_r})\n", markup=False)
-            console.print(table.to_markdown(_formatted(flips)), markup=False)
-        return
-    console.print(_rich(title, _formatted(shown)))
-    if flips.empty:
-        console.print(f"no property changes the sign of its r with |r| > {min_r} in A or B")
-    else:
-        console.print(_rich(f"sign changes (|r| > {min_r} in A or B)", _formatted(flips)))
+    views = [View(title, _formatted(shown), text=("cell",))]
+    legend = f"no property changes the sign of its r with |r| > {min_r} in A or B"
+    if not flips.empty:
+        flipped = f"sign changes (|r| > {min_r} in A or B)"
+        views.append(View(flipped, _formatted(flips), text=("cell", "property")))
+        legend = ""
+    emit(views, means, fmt, out, legend, wide)
 
 
 def _formatted(frame):
@@ -72,13 +74,3 @@ def _formatted(frame):
             digits = 0 if col.startswith("s") else 3
             out[col] = [table.fmt(v, digits) for v in out[col]]
     return out
-
-
-def _rich(title: str, frame) -> Table:
-    tab = Table(title=title, title_justify="left")
-    for col in frame.columns:
-        left = col in ("cell", "property")
-        tab.add_column(str(col), justify="left" if left else "right", no_wrap=True)
-    for row in frame.itertuples(index=False):
-        tab.add_row(*(str(v) for v in row))
-    return tab

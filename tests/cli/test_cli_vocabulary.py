@@ -158,3 +158,15 @@ def test_help_shows_every_help_text_and_no_type_tag_on_flags(monkeypatch) -> Non
                 assert " ".join(param.help.split()) in text, (name, param.name)
     assert "instead of the file's study.dir" in invoke("run", "--help").output
     assert "<bool>" not in invoke("--help").output
+
+
+def test_compare_speaks_the_same_formats(tmp_path: Path) -> None:
+    """compare takes --format like the others (--markdown, its former flag, is markdown)."""
+    a = make_study(tmp_path / "a", n_graphs=8)
+    b = make_study(tmp_path / "b", n_graphs=8, seed=1)
+    md, old = invoke("compare", a, b, "--format", "md"), invoke("compare", a, b, "--markdown")
+    assert md.exit_code == 0 and md.output == old.output and "| cell |" in md.output
+    csv = invoke("compare", a, b, "--format", "csv").output.splitlines()
+    assert csv[0].startswith("cell,") and len(csv) == 3  # header and one row per cell
+    bad = invoke("compare", a, b, "--format", "pdf")
+    assert bad.exit_code == 1 and str(bad.exception) == FORMAT_ERROR
