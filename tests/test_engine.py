@@ -199,3 +199,99 @@ def test_native_without_gradients_keeps_two_steps(cell: str, data, dags) -> None
     trained = pack.forward(codes, lengths)
     assert codes.shape[1] > 2
     assert torch.equal(evaluated, trained.detach())
+
+
+def _pruned(dags: list, cell: str, levels: tuple[float, ...]) -> list:
+    """One model per level, the same initial weights, pruned at random per weight (so single
+    gates of an edge go) over i2h and h2h, each level with its own seed."""
+    from randrnn.pruning.criteria import apply_pruning, select_weights
+
+    models = []
+    for n, level in enumerate(levels):
+        model = build_model(dags[0], cell, seed=7)
+        apply_pruning(select_weights(model, "both"), "random", level, "global", seed=n)
+        models.append(model)
+    return models
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_native_live_gates_are_the_masks(cell: str, dags) -> None:
+    """Every weight the masks keep is one live gate of one native edge, and nothing else is:
+    the live bits count exactly the model's remaining recurrent and inner input weights."""
+    models = _pruned(dags, cell, (0.0, 0.5, 0.9))
+    plan = PackedModels(models, engine="native").plan
+    ptr = plan.ptr.long()
+    for m, model in enumerate(models):
+        live = plan.live[int(ptr[m, 0]) : int(ptr[m, -1])].tolist()
+        expected = sum(
+            int(layer.weight_hh_l0_mask.sum()) + (int(layer.weight_ih_l0_mask.sum()) if l else 0)
+            for l, layer in enumerate(model.layers)
+        )
+        assert sum(bits.bit_count() for bits in live) == expected
+    full = 2 ** models[0].cell.gates - 1
+    assert plan.live.max() == full
+    if full > 1:
+        assert (plan.live < full).any()  # some edges lost single gates
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_pruned_gates_backward_matches_autograd(cell: str, dags) -> None:
+    """With single gates pruned, the native backward still passes gradcheck (float64)."""
+    pack = PackedModels(_pruned(dags[:1], cell, (0.3, 0.6)), engine="native")
+    gen = torch.Generator().manual_seed(1)
+    codes = torch.randint(0, 6, (3, 4), generator=gen)
+    k = pack.w.shape[2]
+    table = torch.randn(2, 6, k, dtype=torch.float64, generator=gen, requires_grad=True)
+    mask = pack.w_mask.double()
+    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen)).requires_grad_()
+    inputs = [table, w]
+    gru = pack.step.recurrent_apart
+    if gru:
+        inputs.append((0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen))
+                      .requires_grad_())  # fmt: skip
+        inputs.append(torch.randn(2, k, dtype=torch.float64, generator=gen, requires_grad=True))
+
+    def run(table, w, w_hh=None, b_hh=None):
+        table = torch.cat([table, table.new_zeros(2, 122, k)], dim=1)
+        w_hh = None if w_hh is None else w_hh * pack.w_hh_mask.double()
+        return NativeRecurrence.apply(pack.plan, None, table, codes, w * mask, w_hh, b_hh)
+
+    assert torch.autograd.gradcheck(run, tuple(inputs), nondet_tol=0.0)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_pruned_copies_retrain_as_fit(cell: str, data, dags) -> None:
+    """Copies of one model pruned at different levels retrain packed (each its own Adam) to
+    fit's weights, with fit's test accuracy after every epoch (eval_each_epoch)."""
+    train, test = data
+    config = TrainConfig(epochs=2, batch_size=32)
+    levels = (0.0, 0.3, 0.7, 1.0)
+    packed, alone = _pruned(dags, cell, levels), _pruned(dags, cell, levels)
+    results = train_many(packed, train, test, config, eval_each_epoch=True)
+    for model, reference, metrics in zip(packed, alone, results, strict=True):
+        expected = fit(reference, train, test, config, eval_each_epoch=True)
+        assert _max_diff(model, reference) < 1e-5
+        assert [h["test_acc"] for h in metrics["history"]] == [
+            h["test_acc"] for h in expected["history"]
+        ]
+        assert metrics["test_acc"] == expected["test_acc"]
+        assert metrics["effective_params"] == expected["effective_params"]
+
+
+def test_pack_matrices_are_the_model_tensors(data, dags) -> None:
+    """`PackedModels.matrices` reads back each model's own weight matrices and, after a
+    backward pass, the gradients the model alone gets (pruned entries: zero)."""
+    train, _ = data
+    models = _pruned(dags, "lstm", (0.0, 0.8))
+    pack = PackedModels(models)
+    codes, lengths, labels = train.batch(torch.arange(32).numpy())
+    F.cross_entropy(pack.forward(codes, lengths)[1], labels).backward()
+    alone = models[1]
+    F.cross_entropy(alone(codes, lengths), labels).backward()
+    weights, grads = pack.matrices(1), pack.matrices(1, grad=True)
+    for l, layer in enumerate(alone.layers):
+        for kind, name in (("i2h", "weight_ih_l0"), ("h2h", "weight_hh_l0")):
+            param = getattr(layer, f"{name}_orig")
+            assert torch.equal(weights[f"{l}.{kind}"], param.detach())
+            torch.testing.assert_close(grads[f"{l}.{kind}"], param.grad, rtol=1e-4, atol=1e-6)
+            assert (grads[f"{l}.{kind}"][getattr(layer, f"{name}_mask") == 0] == 0).all()

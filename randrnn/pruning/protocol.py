@@ -13,6 +13,11 @@
 Biases, the embedding and the readout are never pruned. On a graph-structured model the
 structural masks compose with the pruning masks: only existing connections can be pruned.
 Finished levels are skipped when a study is run again, so an interrupted study resumes.
+
+This module holds the protocol's parts and `prune_level`, the reference that retrains one pruned
+model with `loop.fit`. `randrnn.pruning.packed` runs the same steps for many pruned copies at once
+with the packed engine, and `randrnn.pruning.runner` schedules them (the default path; tests
+check that both give the same rows).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import torch
@@ -123,6 +129,9 @@ class PruneSpec:
     graph_id: int | None = None  # a graph of the study instead of the dense base model
     hidden: tuple[int, ...] = BASE_HIDDEN  # layer sizes of the dense base model
     waea: WaeaOptions = field(default_factory=WaeaOptions)  # used by method="waea" only
+    # initialisation of the base model when it differs from ``seed`` (a structure study's model:
+    # the seed train-all gave it, so the base is that run's model)
+    init_seed: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cell", get_cell(self.cell).name)
@@ -151,12 +160,21 @@ class PruneSpec:
 
 
 def build_base(study: Study, spec: PruneSpec) -> GraphRNN:
-    """A freshly initialised base model: the dense docs/method.md §5 model, or a study graph's model."""
-    if spec.graph_id is None:
-        dag = dense_dag(list(spec.hidden))
-    else:
-        dag = to_dag(study.graph(spec.graph_id)["graph"])
-    return build_model(dag, spec.cell, seed=spec.seed)
+    """A freshly initialised base model: the dense SPEC §5 model, or a study graph's model."""
+    graph = None if spec.graph_id is None else study.graph(spec.graph_id)["graph"]
+    return new_model(spec, graph)
+
+
+def new_model(spec: PruneSpec, graph: nx.Graph | None = None) -> GraphRNN:
+    """The spec's base model, freshly initialised: the dense model of ``spec.hidden``, or the
+    model of ``graph`` (the study graph ``spec.graph_id``, passed in by the caller)."""
+    dag = dense_dag(list(spec.hidden)) if graph is None else to_dag(graph)
+    return build_model(dag, spec.cell, seed=init_seed(spec))
+
+
+def init_seed(spec: PruneSpec) -> int:
+    """The base model's initialisation seed."""
+    return spec.seed if spec.init_seed is None else spec.init_seed
 
 
 def _checkpoint_dir(study: Study) -> Path:
@@ -192,24 +210,54 @@ def get_base(
     train: Encoded,
     test: Encoded,
     progress: Progress | None = None,
+    packed: bool = True,
 ) -> dict:
-    """The stored base model of ``spec`` under ``config``; trained and stored if missing."""
+    """The stored base model of ``spec`` under ``config``; trained and stored if missing.
+
+    ``packed``: trained by the packed engine (`packed.train_bases`), else by `loop.fit`; both
+    record WAEA's statistics over the last epoch.
+    """
     results.ensure_tables(study)
     found = results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
     if found is not None:
         return found
-    model = build_base(study, spec)
-    steps_per_epoch = math.ceil(len(train) / config.batch_size)
-    recorder = WaeaRecorder(first_step=(config.epochs - 1) * steps_per_epoch + 1)
+    graph = None if spec.graph_id is None else study.graph(spec.graph_id)["graph"]
+    if packed:
+        from randrnn.pruning.packed import train_bases
+
+        count = _EpochProgress(progress, config.epochs) if progress is not None else None
+        if progress is not None:
+            progress("base", 0, config.epochs)
+        (outcome,) = train_bases([(spec, graph)], config, train, test, progress=count)
+        return store_base(study, spec, config, outcome.state, outcome.waea, outcome.metrics)
+    model = new_model(spec, graph)
+    recorder = WaeaRecorder(first_step=last_epoch_start(config, len(train)))
     callbacks: list[Any] = [recorder]
     if progress is not None:
         progress("base", 0, config.epochs)
         callbacks.append(_EpochProgress(progress, config.epochs))
     metrics = fit(model, train, test, config, callbacks=callbacks, eval_each_epoch=True)
+    return store_base(study, spec, config, model.state_dict(), recorder.state_dict(), metrics)
+
+
+def last_epoch_start(config: TrainConfig, strings: int) -> int:
+    """The first optimiser step (1-based) of the last training epoch: WAEA's default window."""
+    return (config.epochs - 1) * math.ceil(strings / config.batch_size) + 1
+
+
+def store_base(
+    study: Study,
+    spec: PruneSpec,
+    config: TrainConfig,
+    state: dict[str, torch.Tensor],
+    waea_state: dict[str, torch.Tensor],
+    metrics: dict[str, Any],
+) -> dict:
+    """Write a trained base model (checkpoint, WAEA statistics, row) and return its row."""
     stem = _stem(spec, config)
     folder = _checkpoint_dir(study)
-    _save(model.state_dict(), folder / f"{stem}.pt")
-    _save(recorder.state_dict(), folder / f"{stem}_waea_epoch.pt")
+    _save(state, folder / f"{stem}.pt")
+    _save(waea_state, folder / f"{stem}_waea_epoch.pt")
     results.add_base(
         study,
         {
@@ -230,18 +278,29 @@ def get_base(
 
 
 class _EpochProgress:
+    """Base-training progress in epochs, from `fit`'s epoch callback or the engine's counts."""
+
     def __init__(self, progress: Progress, total: int) -> None:
-        self.progress, self.total = progress, total
+        self.progress, self.total, self.done = progress, total, 0
 
     def on_epoch_end(self, epoch: int, record: dict) -> None:
         self.progress("base", epoch, self.total)
+
+    def __call__(self, models: int) -> None:  # engine: called with model-epochs
+        self.done += 1
+        self.progress("base", self.done, self.total)
 
 
 def load_base(study: Study, spec: PruneSpec, base: dict) -> GraphRNN:
     """A model with the trained base weights (structural masks only), ready to prune."""
     model = build_base(study, spec)
-    model.load_state_dict(_load(Path(study.path) / base["checkpoint"]))
+    model.load_state_dict(base_state(study, base))
     return model
+
+
+def base_state(study: Study, base: dict) -> dict[str, torch.Tensor]:
+    """The trained weights of a stored base model."""
+    return _load(Path(study.path) / base["checkpoint"])
 
 
 # --------------------------------------------------------------------------- WAEA statistics
@@ -316,6 +375,19 @@ def pruned_base(
     pruning) and, for WAEA, the mean activity per gate (`gate_activity`; else None).
     """
     model = load_base(study, spec, base)
+    structure, gates = prune_copy(model, spec, level, stats)
+    return model, structure, gates
+
+
+def prune_copy(
+    model: GraphRNN,
+    spec: PruneSpec,
+    level: float,
+    stats: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+) -> tuple[dict[str, torch.Tensor], dict | None]:
+    """Prune a model holding the trained base weights, in place, at one level by the spec's
+    criterion. Returns its structural masks by matrix key (the connections that exist before
+    pruning) and, for WAEA, the mean activity per gate (`gate_activity`; else None)."""
     structure = matrix_masks(select_weights(model, "both"))
     weights = select_weights(model, spec.target)
     scores, gates = None, None
@@ -329,35 +401,26 @@ def pruned_base(
     apply_pruning(
         weights, spec.method, level / 100.0, spec.scope, scores, seed=_random_seed(spec.seed, level)
     )
-    return model, structure, gates
+    return structure, gates
 
 
-def prune_level(
-    study: Study,
+def level_row(
     spec: PruneSpec,
     base: dict,
-    config: TrainConfig,
-    train: Encoded,
-    test: Encoded,
     level: float,
-    stats: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+    model: GraphRNN,
+    structure: dict[str, torch.Tensor],
+    gates: dict | None,
+    pruned: dict[str, float],
+    history: list[dict],
+    seconds: float,
 ) -> dict[str, Any]:
-    """Prune the base model at one level, evaluate, retrain, evaluate each epoch; return the row.
-
-    The row holds what `results.add_run` stores (it is not stored here).
-    """
-    start = time.perf_counter()
-    model, structure, gates = pruned_base(study, spec, base, level, stats)
+    """The stored row of one level (what `results.add_run` takes): ``pruned`` is the evaluation
+    right after pruning, ``history`` the retraining epochs' records (with test numbers)."""
     weights = select_weights(model, spec.target)
-    pruned = evaluate(model, test, config.eval_batch_size)
     detail = sparsity(model, structure, spec.cell)
-    accs, losses = [], []
-    if spec.retrain_epochs > 0:
-        metrics = fit(
-            model, train, test, replace(config, epochs=spec.retrain_epochs), eval_each_epoch=True
-        )
-        accs = [record["test_acc"] for record in metrics["history"]]
-        losses = [record["test_loss"] for record in metrics["history"]]
+    accs = [record["test_acc"] for record in history]
+    losses = [record["test_loss"] for record in history]
     kinds = ("i2h", "h2h") if spec.target == "both" else (spec.target,)
     total = sum(float(structure[w.key].sum()) for w in weights)
     # sparsity over the target: pruned share of its existing connections
@@ -384,8 +447,31 @@ def prune_level(
         "sparsity_detail": {**detail, "kinds": list(kinds)},
         "effective_params": model.effective_params(),
         "gate_activity": gates,
-        "seconds": time.perf_counter() - start,
+        "seconds": seconds,
     }
+
+
+def prune_level(
+    study: Study,
+    spec: PruneSpec,
+    base: dict,
+    config: TrainConfig,
+    train: Encoded,
+    test: Encoded,
+    level: float,
+    stats: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+) -> dict[str, Any]:
+    """The reference: prune the base model at one level, evaluate, retrain it alone with
+    `loop.fit`, evaluate each epoch; return the row (not stored here)."""
+    start = time.perf_counter()
+    model, structure, gates = pruned_base(study, spec, base, level, stats)
+    pruned = evaluate(model, test, config.eval_batch_size)
+    history: list[dict] = []
+    if spec.retrain_epochs > 0:
+        retrain = replace(config, epochs=spec.retrain_epochs)
+        history = fit(model, train, test, retrain, eval_each_epoch=True)["history"]
+    seconds = time.perf_counter() - start
+    return level_row(spec, base, level, model, structure, gates, pruned, history, seconds)
 
 
 # --------------------------------------------------------------------------- the whole run
@@ -398,20 +484,24 @@ def run_pruning(
     train_df: pd.DataFrame,
     test_df: pd.DataFrame,
     progress: Progress | None = None,
+    packed: bool = True,
 ) -> list[dict]:
     """Run the protocol for every level of ``spec`` not yet in the study; return the new rows.
 
     ``config`` trains the base model (`base_config`); retraining uses it with
     ``epochs=spec.retrain_epochs``. Its seed is set to ``spec.seed`` (one seed per base model).
+    ``packed`` (default): base model and all levels through the packed engine
+    (`runner.run_experiments`); otherwise one level at a time with `fit` (the reference).
     """
     if config.seed != spec.seed:
         config = replace(config, seed=spec.seed)
+    if packed:
+        from randrnn.pruning.runner import run_experiments
+
+        return list(run_experiments(study, [(spec, config)], train_df, test_df, progress))
     train, test = prepare_data(train_df, test_df, config)
-    base = get_base(study, spec, config, train, test, progress)
-    done = results.done_levels(
-        study, base["id"], spec.method, spec.options, spec.target, spec.scope, spec.retrain_epochs
-    )
-    todo = [p for p in spec.levels if results.level_key(p) not in done]
+    base = get_base(study, spec, config, train, test, progress, packed=False)
+    todo = todo_levels(study, spec, base)
     stats = (
         waea_statistics(study, spec, base, config, train, test)
         if (spec.method == "waea" and todo)
@@ -427,6 +517,14 @@ def run_pruning(
         if progress is not None:
             progress("prune", n, len(todo))
     return rows
+
+
+def todo_levels(study: Study, spec: PruneSpec, base: dict) -> list[float]:
+    """The spec's levels that have no stored row for this base yet."""
+    done = results.done_levels(
+        study, base["id"], spec.method, spec.options, spec.target, spec.scope, spec.retrain_epochs
+    )
+    return [p for p in spec.levels if results.level_key(p) not in done]
 
 
 # --------------------------------------------------------------------------- WAEA vs |w|

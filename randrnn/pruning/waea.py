@@ -119,6 +119,8 @@ class WaeaRecorder:
 
     Records the steps ``first_step .. last_step`` (1-based, inclusive; ``None`` = no end).
     ``Q`` is the running mean of the weight, ``I`` the running variance of its gradient.
+    As a `loop.fit` callback it reads the model's own tensors; `PackRecorders` feeds one per
+    model from the packed tensors of `engine.train_many` (the same numbers).
     """
 
     def __init__(self, first_step: int = 1, last_step: int | None = None) -> None:
@@ -127,17 +129,29 @@ class WaeaRecorder:
         self.weights: dict[str, Welford] = {}
         self.grads: dict[str, Welford] = {}
 
+    def wants(self, step: int) -> bool:
+        """Whether ``step`` lies in the window."""
+        return step >= self.first_step and (self.last_step is None or step <= self.last_step)
+
+    def record(self, weights: dict[str, torch.Tensor], grads: dict[str, torch.Tensor]) -> None:
+        """Add one step: each matrix (by `WeightRef` key) after the update, and its gradient."""
+        for key, value in weights.items():
+            if key not in self.weights:
+                self.weights[key] = Welford(value.shape)
+                self.grads[key] = Welford(value.shape)
+            self.weights[key].update(value)
+            self.grads[key].update(grads[key])
+
     def on_step(self, model: nn.Module, step: int) -> None:
-        if step < self.first_step or (self.last_step is not None and step > self.last_step):
+        if not self.wants(step):
             return
-        for ref in select_weights(model, "both"):
-            param = ref.param()
-            if ref.key not in self.weights:
-                self.weights[ref.key] = Welford(param.shape)
-                self.grads[ref.key] = Welford(param.shape)
-            grad = param.grad if param.grad is not None else torch.zeros_like(param)
-            self.weights[ref.key].update(param)
-            self.grads[ref.key].update(grad)
+        refs = select_weights(model, "both")
+        weights = {ref.key: ref.param() for ref in refs}
+        grads = {
+            ref.key: ref.param().grad if ref.param().grad is not None else torch.zeros_like(w)
+            for ref, w in zip(refs, weights.values())
+        }
+        self.record(weights, grads)
 
     @property
     def steps(self) -> int:
@@ -150,6 +164,28 @@ class WaeaRecorder:
             out[f"{key}.Q"] = self.weights[key].mean
             out[f"{key}.I"] = self.grads[key].variance
         return out
+
+
+class PackRecorders:
+    """`engine.train_many` callback: a `WaeaRecorder` per model, fed from the packed tensors.
+
+    ``on_step(pack, step)`` reads each model's matrices and their (clipped) gradients out of the
+    pack (`PackedModels.matrices`), which are what the model trained alone with `loop.fit` holds
+    at that step; so a base model trained in a pack gets the statistics it would get alone.
+    """
+
+    def __init__(self, models: list[nn.Module], first_step: int = 1, last_step: int | None = None):
+        self.recorders = {id(model): WaeaRecorder(first_step, last_step) for model in models}
+
+    def of(self, model: nn.Module) -> WaeaRecorder:
+        """The recorder of one model."""
+        return self.recorders[id(model)]
+
+    def on_step(self, pack: Any, step: int) -> None:
+        for m, model in enumerate(pack.models):
+            recorder = self.recorders.get(id(model))
+            if recorder is not None and recorder.wants(step):
+                recorder.record(pack.matrices(m), pack.matrices(m, grad=True))
 
 
 def split_state(

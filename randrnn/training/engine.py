@@ -27,6 +27,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -95,6 +96,21 @@ class _Wiring:
     layer_of: list[int]  # layer of each global unit
     offsets: list[int]  # global index of each layer's first unit
     pairs: dict[tuple[int, int], int]  # (delay, unit) → pair index; (1, j) is pair j
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where one tensor of a model sits in a pack: ``packed[m][index]`` holds the model's tensor
+    ``own`` (a view, transposed to packed orientation), or only its ``rows`` if given; masked
+    tensors have the packed ``mask`` and the model's ``own_mask`` (same orientation)."""
+
+    name: str  # "embedding", "<layer>.i2h", "<layer>.h2h", "<layer>.b_ih", ..., "readout"
+    packed: torch.Tensor
+    mask: torch.Tensor | None
+    index: object
+    own: torch.Tensor
+    rows: torch.Tensor | None = None
+    own_mask: torch.Tensor | None = None
 
 
 def _wiring(model: GraphRNN, recurrence_in_pairs: bool) -> _Wiring:
@@ -180,18 +196,24 @@ class PackedModels:
     def _native_plan(self) -> native.NativePlan:
         """Edge lists of the pack for the native recurrence, read off the masks (so pruned
         connections are gone too): edge (model, target unit i, pair p) for every pair with a
-        weight to i in any gate, and for GRU every recurrent weight w_hh[j → i]."""
+        weight to i in any gate, and for GRU every recurrent weight w_hh[j → i]; each edge
+        with a bit mask of the gates whose weight exists (pruning removes single gates)."""
         lay, gates = self.layout, self.step.gates
         g, n = lay.g, lay.n
         k, width = gates * n, lay.unit.shape[2]
         layer = lay.layer
-        edges = self.w_mask.view(g, width, gates, n).ne(0).any(2).nonzero()  # (m, p, i)
+        bits = (2 ** torch.arange(gates)).view(1, 1, gates, 1)
+        live_in = (self.w_mask.view(g, width, gates, n).ne(0) * bits).sum(2)  # (G, P, N)
+        edges = live_in.ne(0).nonzero()  # (m, p, i)
         m, p, i = edges.unbind(1)
+        live = live_in[m, p, i]
         delay, unit = lay.delay[m, 0, p], lay.unit[m, 0, p]
         toff = delay - (layer[m, i] - layer[m, unit])
         woff = (m * width + p) * k + i
         if self.gru:
-            rec = self.w_hh_mask.view(g, n, gates, n).ne(0).any(2).nonzero()  # (m, j, i)
+            live_hh = (self.w_hh_mask.view(g, n, gates, n).ne(0) * bits).sum(2)  # (G, N, N)
+            rec = live_hh.ne(0).nonzero()  # (m, j, i)
+            live = torch.cat([live, live_hh[rec[:, 0], rec[:, 1], rec[:, 2]]])
             m = torch.cat([m, rec[:, 0]])
             i = torch.cat([i, rec[:, 2]])
             unit = torch.cat([unit, rec[:, 1]])
@@ -209,17 +231,15 @@ class PackedModels:
         return native.NativePlan(
             cell=native.CELL_CODES[self.models[0].cell.name], g=g, n=n, gates=gates,
             ptr=ptr.to(int32), src=unit[order].to(int32), toff=toff[order].to(int32),
-            woff=woff[order].contiguous(), units=torch.tensor(units, dtype=int32),
-            first=torch.tensor(first, dtype=int32),
+            woff=woff[order].contiguous(), live=live[order].to(int32).contiguous(),
+            units=torch.tensor(units, dtype=int32), first=torch.tensor(first, dtype=int32),
         )  # fmt: skip
 
-    def _places(self, m: int, model: GraphRNN, wiring: _Wiring) -> list[tuple]:
-        """Where each model tensor goes: (packed, packed mask or None, index into them,
-        the model's tensor (a view, transposed to packed orientation), rows of it or None,
-        the model's mask in the same orientation or None)."""
+    def _places(self, m: int, model: GraphRNN, wiring: _Wiring) -> list[_Place]:
+        """Where each tensor of model ``m`` sits in the packed tensors (see `_Place`)."""
         n, gates = self.layout.n, model.cell.gates
-        out: list[tuple] = [(self.embedding[m], None, (slice(None), slice(0, model.layer_sizes[0])),
-                             model.embedding.weight, None, None)]  # fmt: skip
+        out = [_Place("embedding", self.embedding, None,
+                      (slice(None), slice(0, model.layer_sizes[0])), model.embedding.weight)]  # fmt: skip
         for l, layer in enumerate(model.layers):
             size, first = model.layer_sizes[l], wiring.offsets[l]
             cols = torch.tensor(
@@ -228,38 +248,40 @@ class PackedModels:
             ih, ih_mask = _ih(layer)
             if l == 0:
                 rows = torch.arange(ih.shape[1])
-                out.append((self.w0[m], self.w0_mask[m], (rows[:, None], cols[None, :]),
-                            ih.t(), None, ih_mask.t()))  # fmt: skip
+                out.append(_Place(f"{l}.i2h", self.w0, self.w0_mask,
+                                  (rows[:, None], cols[None, :]), ih.t(), None, ih_mask.t()))  # fmt: skip
             else:
                 keys = [(l - wiring.layer_of[u], u) for u in model.plan.layer_inputs(l)]
                 have = torch.tensor([c for c, key in enumerate(keys) if key in wiring.pairs],
                                     dtype=torch.long)  # fmt: skip
                 rows = torch.tensor([wiring.pairs[keys[c]] for c in have.tolist()],
                                     dtype=torch.long)  # fmt: skip
-                out.append((self.w[m], self.w_mask[m], (rows[:, None], cols[None, :]),
-                            ih.t(), have, ih_mask.t()))  # fmt: skip
+                out.append(_Place(f"{l}.i2h", self.w, self.w_mask,
+                                  (rows[:, None], cols[None, :]), ih.t(), have, ih_mask.t()))  # fmt: skip
             hh, hh_mask = _hh(layer)
             own = torch.arange(first, first + size)  # delay-1 pair j is pair j; GRU rows too
             target = (self.w_hh, self.w_hh_mask) if self.gru else (self.w, self.w_mask)
-            out.append((target[0][m], target[1][m], (own[:, None], cols[None, :]),
-                        hh.t(), None, hh_mask.t()))  # fmt: skip
-            out.append((self.b_ih[m], None, cols, layer.bias_ih_l0, None, None))
-            out.append((self.b_hh[m], None, cols, layer.bias_hh_l0, None, None))
+            out.append(_Place(f"{l}.h2h", *target, (own[:, None], cols[None, :]), hh.t(), None,
+                              hh_mask.t()))  # fmt: skip
+            out.append(_Place(f"{l}.b_ih", self.b_ih, None, cols, layer.bias_ih_l0))
+            out.append(_Place(f"{l}.b_hh", self.b_hh, None, cols, layer.bias_hh_l0))
         weight = model.readout.weight.t()
-        out.append((self.w_out[m], self.out_mask[m], slice(0, weight.shape[0]), weight, None,
-                    torch.ones_like(weight)))  # fmt: skip
-        out.append((self.b_out[m], None, slice(None), model.readout.bias, None, None))
+        out.append(_Place("readout", self.w_out, self.out_mask, slice(0, weight.shape[0]), weight,
+                          None, torch.ones_like(weight)))  # fmt: skip
+        out.append(_Place("readout.bias", self.b_out, None, slice(None), model.readout.bias))
         return out
 
     @torch.no_grad()
     def _copy(self, to_pack: bool) -> None:
         """Copy every model's weights into the packed tensors, or the packed weights back."""
         for m, (model, wiring) in enumerate(zip(self.models, self.wirings)):
-            for packed, mask, index, own, rows, own_mask in self._places(m, model, wiring):
+            for place in self._places(m, model, wiring):
+                packed, index, own, rows = place.packed[m], place.index, place.own, place.rows
                 if to_pack:
                     packed[index] = own if rows is None else own[rows]
-                    if mask is not None:
-                        mask[index] = own_mask if rows is None else own_mask[rows]
+                    if place.mask is not None:
+                        mine = place.own_mask if rows is None else place.own_mask[rows]
+                        place.mask[m][index] = mine
                 elif rows is None:
                     own.copy_(packed[index])
                 else:
@@ -269,6 +291,31 @@ class PackedModels:
                     layer.weight_ih_l0 = layer.weight_ih_l0_orig * layer.weight_ih_l0_mask
                     if hasattr(layer, "weight_hh_l0_orig"):
                         layer.weight_hh_l0 = layer.weight_hh_l0_orig * layer.weight_hh_l0_mask
+
+    @torch.no_grad()
+    def matrices(self, m: int, grad: bool = False) -> dict[str, torch.Tensor]:
+        """Model ``m``'s recurrent weight matrices as they are in the pack now, or their
+        gradients, by `WeightRef` key (``"0.i2h"``, ``"0.h2h"``, ...) in the model's own shape.
+
+        What the model alone would hold in ``weight_ih_l0_orig`` / ``weight_hh_l0``(``_orig``)
+        and its ``.grad``: input columns the pack leaves out (no weight left in them) keep the
+        model's own, never-updated values, and their gradient is zero.
+        """
+        model, wiring = self.models[m], self.wirings[m]
+        out = {}
+        for place in self._places(m, model, wiring):
+            if not place.name[0].isdigit() or "b_" in place.name:
+                continue
+            source = place.packed.grad if grad else place.packed
+            full = torch.zeros_like(place.own) if grad else place.own.detach().clone()
+            if source is not None:
+                values = source[m][place.index]
+                if place.rows is None:
+                    full.copy_(values)
+                else:
+                    full[place.rows] = values
+            out[place.name] = full.t().contiguous()
+        return out
 
     def store(self) -> None:
         """Write the packed (trained) weights back into the models; masks stay as they are."""
@@ -339,6 +386,8 @@ def _train_pack(
     config: TrainConfig,
     progress: Callable[[int], None] | None,
     engine: str | None = None,
+    eval_each_epoch: bool = False,
+    callbacks: Sequence[Any] = (),
 ) -> list[dict]:
     start = time.perf_counter()
     pack = PackedModels(models, engine)
@@ -346,6 +395,8 @@ def _train_pack(
     lengths = train.lengths.numpy()
     g = len(models)
     history: list[list[dict]] = [[] for _ in range(g)]
+    hooks = [c for c in callbacks if hasattr(c, "on_step")]
+    step = 0
     for epoch in range(config.epochs):
         correct = torch.zeros(g, dtype=torch.long)
         loss_sum = torch.zeros(g, dtype=torch.float64)
@@ -357,16 +408,27 @@ def _train_pack(
             losses.sum().backward()
             _clip(pack.params, config.clip)
             optimizer.step()
+            step += 1
+            for hook in hooks:
+                hook.on_step(pack, step)
             correct += (logits.detach().argmax(2) == labels).sum(1)
             loss_sum += losses.detach().double() * len(index)
         for m in range(g):
             history[m].append({"epoch": epoch + 1, "train_acc": int(correct[m]) / len(train),
                                "train_loss": float(loss_sum[m]) / len(train)})  # fmt: skip
+        if eval_each_epoch:
+            acc, loss = _evaluate(pack, test, config.eval_batch_size)
+            for m in range(g):
+                history[m][-1].update(test_acc=float(acc[m]), test_loss=float(loss[m]))
         if progress is not None:
             progress(g)
     seconds = time.perf_counter() - start
     pack.store()
-    acc, loss = _evaluate(pack, test, config.eval_batch_size)
+    if eval_each_epoch and config.epochs:
+        acc = np.array([h[-1]["test_acc"] for h in history])
+        loss = np.array([h[-1]["test_loss"] for h in history])
+    else:
+        acc, loss = _evaluate(pack, test, config.eval_batch_size)
     return [
         {
             "test_acc": float(acc[m]),
@@ -379,6 +441,23 @@ def _train_pack(
         }
         for m, model in enumerate(models)
     ]
+
+
+def evaluate_many(
+    models: Sequence[GraphRNN],
+    data: Encoded,
+    batch_size: int = 1024,
+    pack_size: int | None = None,
+    engine: str | None = None,
+) -> list[dict[str, float]]:
+    """`loop.evaluate` of every model (accuracy and mean loss), packed; models of one cell."""
+    out: list[dict[str, float]] = []
+    size = pack_size or max(len(models), 1)
+    for first in range(0, len(models), size):
+        pack = PackedModels(models[first : first + size], engine)
+        acc, loss = _evaluate(pack, data, batch_size)
+        out += [{"acc": float(a), "loss": float(l)} for a, l in zip(acc, loss)]
+    return out
 
 
 def pack_order(models: Sequence[GraphRNN]) -> list[int]:
@@ -395,14 +474,21 @@ def train_many(
     pack_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     engine: str | None = None,
+    eval_each_epoch: bool = False,
+    callbacks: Sequence[Any] = (),
 ) -> list[dict]:
     """Train models of one cell type together; return each one's `loop.fit` metrics, in order.
 
     Each model ends with the weights it would get from `fit` alone (written back into it, masks
-    intact). Models are sorted by depth and size and trained in packs of `pack_size` (default
-    `DEFAULT_PACK_SIZE`), by `engine` (default: `resolve_engine()`). ``train_seconds`` is the pack's training wall time (evaluation excluded, as in `fit`)
-    divided by the number of models in the pack. ``progress(k)`` is called after every epoch of
-    a pack with k = the pack's size, i.e. the unit is model-epochs (len(models) × epochs in all).
+    intact: structural and pruning masks alike, so pruned copies of one model retrain together,
+    each with its own Adam). Models are sorted by depth and size and trained in packs of
+    `pack_size` (default `DEFAULT_PACK_SIZE`), by `engine` (default: `resolve_engine()`).
+    ``train_seconds`` is the pack's training wall time divided by the number of models in the
+    pack. ``progress(k)`` is called after every epoch of a pack with k = the pack's size, i.e. the
+    unit is model-epochs (len(models) × epochs in all). ``eval_each_epoch`` adds test accuracy
+    and loss to every epoch's record, as `fit` does. ``callbacks`` with
+    ``on_step(pack, step)`` are called after every optimiser step with the `PackedModels`
+    (gradients still in ``.grad``); with several packs, ``pack.models`` says whose they are.
     """
     if not models:
         return []
@@ -419,6 +505,9 @@ def train_many(
     for first in range(0, len(order), size):
         chosen = order[first : first + size]
         pack = [models[i] for i in chosen]
-        for i, metrics in zip(chosen, _train_pack(pack, train, test, config, progress, engine)):
+        trained = _train_pack(
+            pack, train, test, config, progress, engine, eval_each_epoch, callbacks
+        )
+        for i, metrics in zip(chosen, trained):
             results[i] = metrics
     return results  # type: ignore[return-value]

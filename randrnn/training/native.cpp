@@ -251,13 +251,15 @@ struct Shape {
 };
 
 // Edge lists of one pack: per model, per unit i, edges [ptr[i], ptr[i + 1]) into src (source
-// unit), toff (0: same step, from an earlier layer; 1: previous step, the unit's own layer) and
-// woff (offset of the gate-0 weight in W, or in W_hh for GRU recurrence; gate k is k·N further).
+// unit), toff (0: same step, from an earlier layer; 1: previous step, the unit's own layer),
+// woff (offset of the gate-0 weight in W, or in W_hh for GRU recurrence; gate k is k·N further)
+// and live (bit k set: gate k's weight exists; pruning removes single gates' weights).
 struct Edges {
     const int32_t* ptr;  // (G, N + 1), offsets into the edge arrays
     const int32_t* src;
     const int32_t* toff;
     const int64_t* woff;
+    const int32_t* live;
     const int32_t* units;  // (G,) real units of each model
     const int32_t* first;  // (G,) layer-0 units of each model (they read the table by code)
 };
@@ -274,8 +276,16 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
     T* acc[4] = {buf.data(), buf.data() + B, buf.data() + 2 * B, buf.data() + 3 * B};
     T* an = buf.data() + 4 * B;  // GRU: recurrent part of the new gate
     const T* zero = buf.data() + 5 * B;  // the initial state
-    std::vector<const T*> in_src(N * N + N), rec_src(N * N + N);  // a unit's live edges
-    std::vector<T> in_w((N * N + N) * G), rec_w((N * N + N) * G);
+    int64_t most = 1;  // the most edges of any unit: the size of the per-unit lists
+    for (int64_t i = 0; i < e.units[m]; ++i) most = std::max<int64_t>(most, ptr[i + 1] - ptr[i]);
+    // A unit's live edges, per target set: all gates (one pass, GATES weights per edge) or, for
+    // edges with some gates pruned, one list per live gate (one pass each, one weight per edge).
+    // List 0 feeds the gate pre-activations, list 1 GRU's recurrence (the new gate's part is `an`).
+    std::vector<const T*> srcs(2 * (G + 1) * most);
+    std::vector<T> wts(2 * (G + 1) * most * G);
+    auto src_list = [&](int set, int64_t k) { return srcs.data() + (set * (G + 1) + k) * most; };
+    auto w_list = [&](int set, int64_t k) { return wts.data() + (set * (G + 1) + k) * most * G; };
+    const int32_t all = (1 << G) - 1;
     for (int64_t t = 0; t < s.t; ++t) {
         T* ht = h + t * N * B;
         T* at = act + s.slot(t) * G * N * B;
@@ -301,26 +311,43 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
                 }
             }
             // Gather the unit's live edges (source rows and weights), then one blocked pass
-            // per target set: GRU recurrence feeds `an` instead of the new gate.
-            int64_t n_in = 0, n_rec = 0;
+            // per list: GRU recurrence feeds `an` instead of the new gate.
+            int64_t count[2][5] = {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}};  // [set][G: all gates, k]
             for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
                 const int64_t tt = t - e.toff[q];
                 if (tt < 0) continue;  // the initial state is zero
-                const bool apart = gru && e.toff[q];
-                const int64_t slot = apart ? n_rec++ : n_in++;
-                const T* wq = (apart ? w_hh : w) + e.woff[q];
-                (apart ? rec_src : in_src)[slot] = h + (tt * N + e.src[q]) * B;
-                T* wv = (apart ? rec_w : in_w).data() + slot * G;
-                for (int64_t k = 0; k < G; ++k) wv[k] = wq[k * N];
+                const int set = gru && e.toff[q] ? 1 : 0;
+                const T* wq = (set ? w_hh : w) + e.woff[q];
+                const T* row = h + (tt * N + e.src[q]) * B;
+                const int32_t live = e.live[q];
+                if (live == all) {
+                    const int64_t slot = count[set][G]++;
+                    src_list(set, G)[slot] = row;
+                    T* wv = w_list(set, G) + slot * G;
+                    for (int64_t k = 0; k < G; ++k) wv[k] = wq[k * N];
+                } else {
+                    for (int64_t k = 0; k < G; ++k) {
+                        if (!((live >> k) & 1)) continue;
+                        const int64_t slot = count[set][k]++;
+                        src_list(set, k)[slot] = row;
+                        w_list(set, k)[slot] = wq[k * N];
+                    }
+                }
             }
-            T* const gru_rec[3] = {acc[0], acc[1], an};
-            if (G == 1)
-                edges_forward<T, 1>(n_in, in_src.data(), in_w.data(), acc, B);
-            else if (G == 3)
-                edges_forward<T, 3>(n_in, in_src.data(), in_w.data(), acc, B);
-            else
-                edges_forward<T, 4>(n_in, in_src.data(), in_w.data(), acc, B);
-            if (n_rec) edges_forward<T, 3>(n_rec, rec_src.data(), rec_w.data(), gru_rec, B);
+            T* const targets[2][4] = {{acc[0], acc[1], acc[2], acc[3]}, {acc[0], acc[1], an, an}};
+            for (int set = 0; set < (gru ? 2 : 1); ++set) {
+                const int64_t n_all = count[set][G];
+                if (G == 1)
+                    edges_forward<T, 1>(n_all, src_list(set, G), w_list(set, G), targets[set], B);
+                else if (G == 3)
+                    edges_forward<T, 3>(n_all, src_list(set, G), w_list(set, G), targets[set], B);
+                else
+                    edges_forward<T, 4>(n_all, src_list(set, G), w_list(set, G), targets[set], B);
+                for (int64_t k = 0; k < G; ++k)
+                    if (count[set][k])
+                        edges_forward<T, 1>(count[set][k], src_list(set, k), w_list(set, k),
+                                            &targets[set][k], B);
+            }
             T* hi = ht + i * B;
             T* ai = at + i * B;  // gate k of unit i: ai + k·N·B
             const int64_t nb = N * B;
@@ -354,6 +381,7 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
     T* dan = buf.data() + 4 * B;
     const T* zero = buf.data() + 5 * B;
     std::vector<T> sink(B);  // GRU: the own-unit gradient of step −1, dropped
+    const int32_t all = (1 << G) - 1;
     std::vector<T> dc_next(lstm ? N * B : 0, T(0));  // LSTM: cell gradient from step t + 1
     for (int64_t t = s.t - 1; t >= 0; --t) {
         T* dht = dh_all + t * N * B;
@@ -396,12 +424,19 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
                 if (tt < 0) continue;
                 const T* hs = h + (tt * N + e.src[q]) * B;
                 T* ds = dh_all + (tt * N + e.src[q]) * B;
-                if (gru && e.toff[q])
-                    edge_backward<T>(3, w_hh + e.woff[q], g_w_hh + e.woff[q], N, hs, ds, d[0],
-                                     d[1], dan, nullptr, B);
-                else
-                    edge_backward<T>(G, w + e.woff[q], g_w + e.woff[q], N, hs, ds, d[0], d[1],
-                                     d[2], d[3], B);
+                const bool apart = gru && e.toff[q];
+                const T* wq = (apart ? w_hh : w) + e.woff[q];
+                T* gq = (apart ? g_w_hh : g_w) + e.woff[q];
+                T* const dk[4] = {d[0], d[1], apart ? dan : d[2], d[3]};
+                const int32_t live = e.live[q];
+                if (live == all) {
+                    edge_backward<T>(G, wq, gq, N, hs, ds, dk[0], dk[1], dk[2], dk[3], B);
+                    continue;
+                }
+                for (int64_t k = 0; k < G; ++k)  // pruned gates: no work, no gradient
+                    if ((live >> k) & 1)
+                        edge_backward<T>(1, wq + k * N, gq + k * N, N, hs, ds, dk[k], nullptr,
+                                         nullptr, nullptr, B);
             }
         }
     }
@@ -409,11 +444,11 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
 
 template <typename T>
 void forward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src, const int32_t* toff,
-                 const int64_t* woff, const int32_t* units, const int32_t* first, const T* table,
-                 const int64_t* codes, const T* w, const T* w_hh, const T* b_hh, T* h, T* act,
-                 T* extra) {
+                 const int64_t* woff, const int32_t* live, const int32_t* units,
+                 const int32_t* first, const T* table, const int64_t* codes, const T* w,
+                 const T* w_hh, const T* b_hh, T* h, T* act, T* extra) {
     const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]};
-    const Edges e{ptr, src, toff, woff, units, first};
+    const Edges e{ptr, src, toff, woff, live, units, first};
     const int64_t per = s.t * s.n * s.b, kept = s.kept * s.n * s.b;
     for (int64_t m = 0; m < s.g; ++m)
         forward_model(s, e, m, table, codes, w, w_hh, b_hh, h + m * per, act + m * kept * s.gates,
@@ -422,12 +457,12 @@ void forward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src, c
 
 template <typename T>
 void backward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src,
-                  const int32_t* toff, const int64_t* woff, const int32_t* units,
-                  const int32_t* first, const int64_t* codes, const T* w, const T* w_hh,
-                  const T* h, const T* act, const T* extra, T* dh, T* g_table, T* g_w, T* g_w_hh,
-                  T* g_b_hh) {
+                  const int32_t* toff, const int64_t* woff, const int32_t* live,
+                  const int32_t* units, const int32_t* first, const int64_t* codes, const T* w,
+                  const T* w_hh, const T* h, const T* act, const T* extra, T* dh, T* g_table,
+                  T* g_w, T* g_w_hh, T* g_b_hh) {
     const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6]};
-    const Edges e{ptr, src, toff, woff, units, first};
+    const Edges e{ptr, src, toff, woff, live, units, first};
     const int64_t per = s.t * s.n * s.b;  // backward needs every step kept (kept == t)
     for (int64_t m = 0; m < s.g; ++m)
         backward_model(s, e, m, codes, w, w_hh, h + m * per, act + m * per * s.gates,
@@ -437,25 +472,26 @@ void backward_all(const int64_t* shape, const int32_t* ptr, const int32_t* src,
 
 }  // namespace
 
-// shape = (G, N, B, T, cell, gates, kept). Tensors: table (G, 128, K), codes (B, T),
-// w (G, P, K), w_hh (G, N, K) and b_hh (G, K) for GRU (else unused), h (G, T, N, B),
-// act (G, kept, gates, N, B), extra (G, kept, N, B): LSTM cell state, GRU recurrent part of the new gate, unused for RNN.
+// shape = (G, N, B, T, cell, gates, kept). Edges: ptr (G, N + 1), src, toff, woff, live (E,).
+// Tensors: table (G, 128, K), codes (B, T), w (G, P, K), w_hh (G, N, K) and b_hh (G, K) for GRU
+// (else unused), h (G, T, N, B), act (G, kept, gates, N, B), extra (G, kept, N, B): LSTM cell
+// state, GRU recurrent part of the new gate, unused for RNN.
 #define RANDRNN_EXPORT(T, SUFFIX)                                                                \
     extern "C" void randrnn_forward_##SUFFIX(                                                   \
         const int64_t* shape, const int32_t* ptr, const int32_t* src, const int32_t* toff,      \
-        const int64_t* woff, const int32_t* units, const int32_t* first, const T* table,        \
-        const int64_t* codes, const T* w, const T* w_hh, const T* b_hh, T* h, T* act,           \
-        T* extra) {                                                                             \
-        forward_all<T>(shape, ptr, src, toff, woff, units, first, table, codes, w, w_hh, b_hh,  \
-                       h, act, extra);                                                          \
+        const int64_t* woff, const int32_t* live, const int32_t* units, const int32_t* first,   \
+        const T* table, const int64_t* codes, const T* w, const T* w_hh, const T* b_hh, T* h,   \
+        T* act, T* extra) {                                                                     \
+        forward_all<T>(shape, ptr, src, toff, woff, live, units, first, table, codes, w, w_hh,  \
+                       b_hh, h, act, extra);                                                    \
     }                                                                                           \
     extern "C" void randrnn_backward_##SUFFIX(                                                  \
         const int64_t* shape, const int32_t* ptr, const int32_t* src, const int32_t* toff,      \
-        const int64_t* woff, const int32_t* units, const int32_t* first, const int64_t* codes,  \
-        const T* w, const T* w_hh, const T* h, const T* act, const T* extra, T* dh,             \
-        T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {                                             \
-        backward_all<T>(shape, ptr, src, toff, woff, units, first, codes, w, w_hh, h, act,      \
-                        extra, dh, g_table, g_w, g_w_hh, g_b_hh);                               \
+        const int64_t* woff, const int32_t* live, const int32_t* units, const int32_t* first,   \
+        const int64_t* codes, const T* w, const T* w_hh, const T* h, const T* act,              \
+        const T* extra, T* dh, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {                      \
+        backward_all<T>(shape, ptr, src, toff, woff, live, units, first, codes, w, w_hh, h,     \
+                        act, extra, dh, g_table, g_w, g_w_hh, g_b_hh);                          \
     }
 
 RANDRNN_EXPORT(float, f32)

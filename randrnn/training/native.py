@@ -135,7 +135,8 @@ class NativePlan:
 
     Edge q reads unit src[q] at step t − toff[q] (0: an earlier layer at the same step; 1: the
     unit's own layer at the previous step) with the gate-0 weight at flat offset woff[q] of w
-    (of w_hh for GRU recurrence); gate k's weight is k·N entries further.
+    (of w_hh for GRU recurrence); gate k's weight is k·N entries further. Bit k of live[q] says
+    that gate k's weight exists: the kernel does no work for the others (pruned weights).
     """
 
     cell: int
@@ -146,6 +147,7 @@ class NativePlan:
     src: Tensor  # (E,) int32
     toff: Tensor  # (E,) int32
     woff: Tensor  # (E,) int64
+    live: Tensor  # (E,) int32 bit mask of the gates whose weight exists
     units: Tensor  # (G,) int32 real units per model
     first: Tensor  # (G,) int32 layer-0 units per model
 
@@ -162,7 +164,10 @@ def _ptr(x: Tensor | None) -> ctypes.c_void_p:
 
 
 def _plan_args(plan: NativePlan) -> list[ctypes.c_void_p]:
-    return [_ptr(x) for x in (plan.ptr, plan.src, plan.toff, plan.woff, plan.units, plan.first)]
+    return [
+        _ptr(x)
+        for x in (plan.ptr, plan.src, plan.toff, plan.woff, plan.live, plan.units, plan.first)
+    ]
 
 
 class NativeRecurrence(torch.autograd.Function):

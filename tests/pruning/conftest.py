@@ -8,6 +8,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
+import torch
 
 from randrnn import reber
 from randrnn.pruning import results
@@ -53,3 +54,13 @@ def trained_study(tmp_path_factory, tiny_data) -> TrainedStudy:
         for spec in specs.values():
             get_base(study, spec, config, train, test)
     return TrainedStudy(path, config, specs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    """One torch thread, as prune's workers use: on a shared 2-core machine a second thread
+    makes `fit` (the reference path) many times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
