@@ -140,3 +140,22 @@ def test_run_small_study_end_to_end_and_resume(tmp_path):
     second = runner.invoke(app, ["run", str(path)])
     assert second.exit_code == 0
     assert "already done" in second.output and "nothing left to do" in second.output
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("[train-all]\nreplicates = 0", "[train-all] replicates: --replicates must be at least 1"),
+        ('[train-all]\nbatching = "sorted"', "unknown batching 'sorted'; known: shuffle, bucket"),
+        ('[generate]\nparam = "er.p=0.5,ba.seed_graph=ring"', "[generate] param:"),
+        ('[prune]\ncells = "lstm"\nwaea-reading = "abs"', "unknown WAEA reading 'abs'"),
+        ('[prune]\ncells = "lstm"\nwaea-normalize = "zscore"', "unknown WAEA normalize 'zscore'"),
+    ],
+)
+def test_bad_values_fail_when_the_file_loads(tmp_path, section, message):
+    """A value the library would refuse stops the file at load time, before any stage runs."""
+    path = tmp_path / "s.toml"
+    path.write_text(f"[generate]\nn = 2\n\n{section}\n" if "generate" not in section else section)
+    with pytest.raises(RandRNNError) as info:
+        studyfile.load(path, commands(), None, VALIDATORS)
+    assert message in str(info.value) and "\n" not in str(info.value)

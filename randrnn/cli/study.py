@@ -34,8 +34,40 @@ def _lazy(module: str, name: str, *, joined: bool = False, each: bool = False):
     return check
 
 
-# Values click cannot check by itself: names that live in the registries.
+def _choice(module: str, names: str, what: str):
+    """A validator: every comma-separated value is one of ``module.names`` (checked by name)."""
+
+    def check(value: Any) -> None:
+        from randrnn.errors import check_name
+
+        known = getattr(importlib.import_module(module), names)
+        for v in _joined(value).split(","):
+            check_name(what, v.strip(), known)
+
+    return check
+
+
+def _generator_params(text: str) -> None:
+    """Generator overrides: their syntax, and their values at both ends of the default range
+    (the generate stage checks them again against the file's own node range)."""
+    from randrnn.graphs.generate import check_settings, parse_params
+
+    params = parse_params(text)
+    if params:
+        check_settings(list(params), (10, 50), params)
+
+
+# Values click cannot check by itself: names that live in the registries, and numbers whose
+# bounds are the library's. Checked when the file loads, so no stage runs before a bad value.
 VALIDATORS = {
+    ("generate", "param"): lambda value: _generator_params(_joined(value)),
+    ("train-all", "batching"): _choice("randrnn.training.config", "BATCHINGS", "batching"),
+    ("train-all", "replicates"): _lazy("randrnn.training.runner", "check_replicates"),
+    ("prune", "batching"): _choice("randrnn.training.config", "BATCHINGS", "batching"),
+    ("prune", "waea_reading"): _choice("randrnn.pruning.waea", "READINGS", "WAEA reading"),
+    ("prune", "waea_filter"): _choice("randrnn.pruning.waea", "FILTER_STATS", "WAEA filter"),
+    ("prune", "waea_center"): _choice("randrnn.pruning.waea", "CENTERS", "WAEA center"),
+    ("prune", "waea_normalize"): _choice("randrnn.pruning.waea", "NORMALIZE", "WAEA normalize"),
     ("dataset", "task"): _lazy("randrnn.tasks.registry", "check_spec"),
     ("dataset", "grammar"): _lazy("randrnn.reber", "get_grammar"),
     ("generate", "generators"): _lazy("randrnn.graphs.generate", "get_generator", each=True),
