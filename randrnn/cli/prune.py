@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from randrnn.pruning.protocol import PruneSpec
-    from randrnn.training.config import TrainConfig
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -134,12 +133,29 @@ def prune_command(
     study: Annotated[Path, typer.Option(help="Study directory (created if missing).")] = Path(
         "study"
     ),
-    graph_id: Annotated[
-        int | None,
+    graphs: Annotated[
+        str | None,
         typer.Option(
-            "--graph-id",
-            help="Prune the model of this study graph (its id) instead of the dense 3×50 model.",
+            "--graphs",
+            help="Prune the trained models of a structure study instead of the dense 3×50 model: "
+            "'all' or graph ids (3,7,12). Each is its graph's train-all run (replicate 0): same "
+            "graph, seed and training config, trained again here; --base-epochs, --batch-size, "
+            "--batching, --max-train, --max-test and --seed do not apply.",
         ),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            help="With --graphs: the training config of the runs to prune (hash or prefix; "
+            "randrnn results --configs), when a cell was trained under several.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Local worker processes (1: in this process), as train-all.")
+    ] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
     max_train: Annotated[
         int | None, typer.Option(help="Use a seeded subset of this many training strings.")
@@ -193,18 +209,18 @@ def prune_command(
     """Prune a model at each level, retrain it, and store every level's result in the study.
 
     The model is trained here first, unless the study holds it: the dense 3×50 network
-    (embedding 128→50, three recurrent layers of 50 units, linear 50→2), or with --graph-id a
-    study graph's model, trained --base-epochs epochs (50) with batch --batch-size (32). Each
-    experiment (cell × method × target) then prunes that model at every level and retrains it
-    --retrain-epochs epochs (10) per level. With the defaults one LSTM experiment is 50 + 10 × 10
-    epochs, about a quarter of an hour on the reference machine: --dry-run shows the plan and
-    its projected time. Finished levels are kept; running it again resumes.
+    (embedding 128→50, three recurrent layers of 50 units, linear 50→2), trained --base-epochs
+    epochs (50) with batch --batch-size (32); or with --graphs the structure study's trained
+    model of each graph. Each experiment (cell × method × target) then prunes that model at
+    every level and retrains it --retrain-epochs epochs (10) per level; all levels of a model
+    retrain together in the packed engine. --dry-run shows the plan and its projected time.
+    Finished levels are kept; running it again resumes.
     """
     from randrnn.models.cells import parse_cells
     from randrnn.pruning.criteria import CRITERIA, SCOPES, TARGETS
-    from randrnn.pruning.protocol import PruneSpec, base_config, parse_levels, run_pruning
+    from randrnn.pruning.protocol import PruneSpec, base_config, parse_levels
+    from randrnn.pruning.runner import run_experiments
     from randrnn.pruning.waea import CENTERS, FILTER_STATS, NORMALIZE, READINGS, WaeaOptions
-    from randrnn.reber import load_data
     from randrnn.store import Study
 
     cell_names = parse_cells(cell or cells)
@@ -218,6 +234,8 @@ def prune_command(
         (waea_normalize, NORMALIZE),
     ):
         check_name("WAEA option", value, known)
+    if workers < 1:
+        raise RandRNNError(f"--workers must be at least 1, got {workers}")
     waea = WaeaOptions(
         alpha=alpha,
         reading=waea_reading,
@@ -226,19 +244,26 @@ def prune_command(
         center=waea_center,
         normalize=waea_normalize,
     )
-    config = base_config(base_epochs, batch_size, seed, max_train, max_test, batching=batching)
     level_list = parse_levels(levels)
-    sizes = _sizes(hidden)
-    specs = [
-        PruneSpec(
-            c, m, t, scope, level_list, retrain_epochs, tolerance, seed, graph_id, sizes, waea
-        )
-        for c in cell_names
-        for m in methods
-        for t in targets
-    ]
-    train, test = load_data(data)
-    plan = _plan(study, specs, config, min(len(train), max_train or len(train)))
+    if graphs is not None:
+        experiments, train, test = _graph_work(
+            study, cell_names, graphs, methods, targets, scope, level_list, retrain_epochs,
+            tolerance, waea, config, data,
+        )  # fmt: skip
+    else:
+        from randrnn.reber import load_data
+
+        base = base_config(base_epochs, batch_size, seed, max_train, max_test, batching=batching)
+        sizes = _sizes(hidden)
+        experiments = [
+            (PruneSpec(c, m, t, scope, level_list, retrain_epochs, tolerance, seed, None, sizes,
+                       waea), base)
+            for c in cell_names
+            for m in methods
+            for t in targets
+        ]  # fmt: skip
+        train, test = load_data(data)
+    plan = _plan(study, experiments, workers)
     if dry_run:
         print_views([plan.view], PLAN_LEGEND)
         return
@@ -249,20 +274,67 @@ def prune_command(
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(
-                    "base model epochs" if stage == "base" else "levels", total=total
+                    "base models" if stage == "base" else "levels", total=total
                 )
             bar.update(tasks[stage], completed=done, total=total)
 
-        for spec in specs:
-            for task in tasks.values():
-                bar.remove_task(task)
-            tasks.clear()
-            rows = run_pruning(st, spec, config, train, test, progress)
-            title = _experiment(spec, scope)
-            if rows:
-                bar.console.print(rich_table(_level_view(title, rows)))
-            else:
-                bar.console.print(f"{title}: every level already in the study")
+        rows = list(run_experiments(st, experiments, train, test, progress, workers, scheduler))
+    _print_rows(experiments, rows)
+
+
+def _graph_work(study, cells, graphs, methods, targets, scope, levels, retrain_epochs, tolerance,
+                waea, config, data):  # fmt: skip
+    """--graphs: the experiments on the study's trained models, and the data they trained on."""
+    from randrnn.pruning.structure import graph_experiments, parse_graph_ids
+    from randrnn.store import Study
+
+    ids = parse_graph_ids(graphs)
+    with Study.open(study) as st:
+        experiments = graph_experiments(
+            st, cells, ids, methods, targets, scope=scope, levels=levels,
+            retrain_epochs=retrain_epochs, tolerance=tolerance, waea=waea, config=config,
+        )  # fmt: skip
+    keys = {(getattr(cfg, "task", None), cfg.data) for _, cfg in experiments}
+    if len(keys) > 1:
+        raise RandRNNError("the cells chosen were trained on different data; prune one at a time")
+    (task, key), = keys  # fmt: skip
+    if task is None:
+        from randrnn.reber import load_data
+
+        train, test = load_data(data)
+        found = "shipped" if data is None else None
+    else:
+        from randrnn.tasks.data import task_data
+
+        loaded = task_data(task, None, data)
+        train, test, found = loaded.train, loaded.test, loaded.key
+    if found is not None and found != key:
+        raise RandRNNError(
+            f"the runs were trained on data {key}, not {found}; pass their folder with --data"
+        )
+    return experiments, train, test
+
+
+def _print_rows(experiments, rows: list[dict]) -> None:
+    """One table per experiment of the dense model; for study graphs one line per experiment."""
+    by_label: dict[str, list[dict]] = {}
+    for row in rows:
+        spec = next(s for s, _ in experiments if (s.cell, s.method, s.target, s.scope)
+                    == (row["cell"], row["method"], row["target"], row["scope"]))  # fmt: skip
+        title = _experiment(spec, row["scope"])
+        by_label.setdefault(title, []).append(row)
+    labels = list(dict.fromkeys(_experiment(s, s.scope) for s, _ in experiments))
+    graphs = any(s.graph_id is not None for s, _ in experiments)
+    for title in labels:
+        got = sorted(by_label.get(title, []), key=lambda r: (r["model"], r["level"]))
+        if not got:
+            console.print(f"{title}: every level already in the study")
+        elif graphs:
+            models = len({r["model"] for r in got})
+            console.print(f"{title}: {len(got)} levels of {models} graph models stored "
+                          "(randrnn prune-results --safe, correlate --target safe_level)")  # fmt: skip
+        else:
+            console.print(rich_table(_level_view(title, got)))
 
 
 def _experiment(spec: PruneSpec, scope: str) -> str:
@@ -274,10 +346,10 @@ def _experiment(spec: PruneSpec, scope: str) -> str:
 
 
 PLAN_LEGEND = (
-    "base: epochs of base-model training (0: stored, or trained by an experiment above); "
-    "levels: levels to run × retraining epochs. Projected from the seconds per epoch of the dense 3×50 model measured on the reference "
-    "machine (README, Speed); a graph's model is smaller and faster. Stored base models and "
-    "finished levels are not trained again."
+    "models: base models pruned; base: epochs of base training still to do (0: stored); "
+    "levels: levels still to run (all models) × retraining epochs; projected on one worker, "
+    "from the packed pruning path's seconds per epoch measured on the reference machine "
+    "(README, Speed). Stored base models and finished levels are not trained again."
 )
 
 
@@ -289,51 +361,47 @@ class Plan:
     summary: str
 
 
-def _plan(study: Path, specs: list[PruneSpec], config: TrainConfig, strings: int) -> Plan:
-    """Per experiment: base epochs still to train (once per model), levels still to run, and the
-    projected time (`randrnn.studyplan.prune_seconds`); what the study holds already is skipped."""
+def _plan(study: Path, experiments: list, workers: int) -> Plan:
+    """Per experiment: base models, base epochs and levels still to run, projected seconds
+    (`randrnn.pruning.plan`); what the study holds already is skipped."""
     import pandas as pd
 
+    from randrnn.pruning import plan as projection
     from randrnn.pruning import results
+    from randrnn.pruning.protocol import todo_levels
     from randrnn.store import DB_NAME, Study
-    from randrnn.studyplan import FULL_TRAIN, prune_seconds
 
-    share = strings / FULL_TRAIN
-    rows, total, trained = [], 0.0, set()
+    work = []
     with contextlib.ExitStack() as stack:
         st = stack.enter_context(Study.open(study)) if (study / DB_NAME).is_file() else None
         stored = st is not None and results.has_tables(st)
-        for spec in specs:
-            key = (spec.model_key, spec.cell)
+        for spec, config in experiments:
             base = (
                 results.find_base(st, spec.model_key, spec.cell, spec.seed, config.to_dict())
                 if stored
                 else None
             )
-            done = set()
-            if base is not None:
-                done = results.done_levels(st, base["id"], spec.method, spec.options,
-                                           spec.target, spec.scope, spec.retrain_epochs)  # fmt: skip
-            todo = [p for p in spec.levels if results.level_key(p) not in done]
-            base_epochs = 0 if base is not None or key in trained else config.epochs
-            trained.add(key)
-            seconds = prune_seconds({spec.cell: 1}, len(todo), spec.retrain_epochs,
-                                    {spec.cell: base_epochs}, share)  # fmt: skip
-            total += seconds
-            rows.append({
-                "experiment": _experiment(spec, spec.scope),
-                "base": str(base_epochs),
-                "levels": f"{len(todo)} × {spec.retrain_epochs}",
-                "epochs": str(base_epochs + len(todo) * spec.retrain_epochs),
-                "projected": _duration(seconds),
-            })  # fmt: skip
-    rows.append({"experiment": "total", "base": "", "levels": "", "epochs": "",
-                 "projected": _duration(total)})  # fmt: skip
-    epochs = sum(int(r["epochs"]) for r in rows[:-1])
+            todo = list(spec.levels) if base is None else todo_levels(st, spec, base)
+            work.append((spec, config, base is not None, todo))
+    projected = projection.project(work)
+    wall = projection.wall_seconds(projected, workers, projection.longest_base(work))
+    rows = [
+        {
+            "experiment": r.experiment,
+            "models": str(r.models),
+            "base": str(r.base_epochs),
+            "levels": f"{r.levels} × {r.retrain_epochs}",
+            "projected": _duration(r.seconds),
+        }
+        for r in projected
+    ]
+    rows.append({"experiment": f"total on {workers} worker(s)", "models": "", "base": "",
+                 "levels": "", "projected": _duration(wall)})  # fmt: skip
     view = View(f"plan of randrnn prune (study {study})", pd.DataFrame(rows), ("experiment",))
+    epochs = sum(r.base_epochs + r.levels * r.retrain_epochs for r in projected)
     summary = (
-        f"{len(specs)} experiment(s), {epochs} epochs of training, projected {_duration(total)} "
-        "on the reference machine (--dry-run shows the plan)"
+        f"{len(experiments)} experiment(s), {epochs} model-epochs of training, projected "
+        f"{_duration(wall)} on {workers} worker(s) (--dry-run shows the plan)"
     )
     return Plan(view, summary)
 

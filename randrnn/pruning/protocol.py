@@ -132,6 +132,7 @@ class PruneSpec:
     # initialisation of the base model when it differs from ``seed`` (a structure study's model:
     # the seed train-all gave it, so the base is that run's model)
     init_seed: int | None = None
+    readout: str = "last"  # the base model's readout: last layer, or all sinks (see models)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cell", get_cell(self.cell).name)
@@ -169,7 +170,7 @@ def new_model(spec: PruneSpec, graph: nx.Graph | None = None) -> GraphRNN:
     """The spec's base model, freshly initialised: the dense model of ``spec.hidden``, or the
     model of ``graph`` (the study graph ``spec.graph_id``, passed in by the caller)."""
     dag = dense_dag(list(spec.hidden)) if graph is None else to_dag(graph)
-    return build_model(dag, spec.cell, seed=init_seed(spec))
+    return build_model(dag, spec.cell, seed=init_seed(spec), readout=spec.readout)
 
 
 def init_seed(spec: PruneSpec) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from randrnn.errors import RandRNNError
 from randrnn.store import Study, config_hash
 
 SCHEMA = """
@@ -274,7 +275,7 @@ def runs(study: Study) -> list[dict]:
         return []
     with study.transaction() as conn:
         rows = conn.execute(
-            "SELECT r.*, b.model, b.cell, b.seed FROM prune_runs r"
+            "SELECT r.*, b.model, b.cell, b.seed, b.config_hash FROM prune_runs r"
             " JOIN prune_base b ON b.id = r.base_id ORDER BY b.id, r.method, r.options_hash,"
             " r.target, r.scope, r.level"
         ).fetchall()
@@ -326,6 +327,110 @@ def safe_levels(table: pd.DataFrame) -> pd.DataFrame:
         thesis = THESIS_SAFE.get((cell, target)) if model == "dense:50,50,50" else None
         records.append(dict(zip(columns, (model, cell, target, label, scope, safe, thesis))))
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+# --------------------------------------------------------------------------- per graph
+
+GRAPH_KEYS = ["graph_id", "cell", "config_hash"]  # a structure study's run (replicate 0)
+
+
+def experiment_tag(method: str, options: dict, target: str, scope: str) -> str:
+    """A column-name tag of one pruning experiment: the method (WAEA with α and reading), then
+    the target unless ``both`` and the scope unless ``global``: ``magnitude``, ``random_h2h``,
+    ``waea_a0.3_signed``."""
+    parts = [method]
+    if method == "waea":
+        parts += [f"a{options.get('alpha', 0.3):g}", str(options.get("reading", "signed"))]
+    if target != "both":
+        parts.append(target)
+    if scope != "global":
+        parts.append(scope)
+    return "_".join(parts)
+
+
+def _level_name(level: float) -> str:
+    return f"{level:g}".replace(".", "p")
+
+
+def graph_curves(study: Study, tolerance: float | None = None) -> pd.DataFrame:
+    """The pruning curve of every study graph's model: one row per (graph, cell, config,
+    experiment, level) with the accuracy before, right after pruning and after retraining.
+    Only base models of study graphs (``graph:<id>``); empty if there are none."""
+    columns = [*GRAPH_KEYS, "tag", "label", "method", "target", "scope", "retrain_epochs",
+               "level", "tolerance", "acc_before", "acc_pruned", "acc_final", "sparsity"]  # fmt: skip
+    records = []
+    for run in runs(study):
+        if not run["model"].startswith("graph:"):
+            continue
+        records.append(
+            {
+                "graph_id": int(run["model"].split(":", 1)[1]),
+                "cell": run["cell"],
+                "config_hash": run["config_hash"],
+                "tag": experiment_tag(run["method"], run["options"], run["target"], run["scope"]),
+                **{k: run[k] for k in columns[4:] if k not in ("tolerance",)},
+                "tolerance": run["tolerance"] if tolerance is None else tolerance,
+            }
+        )
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    clash = frame.groupby([*GRAPH_KEYS, "tag", "level"])["retrain_epochs"].nunique()
+    if (clash > 1).any():
+        tag = clash[clash > 1].index[0][3]
+        raise RandRNNError(
+            f"pruning experiment '{tag}' was run with several retraining epochs on one graph; "
+            "use one study per setting"
+        )
+    return frame
+
+
+def graph_safe_levels(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per graph model and experiment: the safe level — the highest level such that it and every
+    lower level are within the tolerance of the unpruned accuracy *after retraining* (0 if
+    even the lowest is not) — beside the unpruned accuracy and the levels run."""
+    columns = [*GRAPH_KEYS, "tag", "label", "acc_before", "safe_level", "levels"]
+    records = []
+    for key, group in curves.groupby([*GRAPH_KEYS, "tag"], sort=True):
+        safe = 0.0
+        for row in group.sort_values("level").itertuples():
+            if row.acc_final < row.acc_before - row.tolerance - 1e-12:
+                break
+            safe = float(row.level)
+        first = group.iloc[0]
+        records.append(dict(zip(columns, (*key, first["label"], first["acc_before"], safe,
+                                          len(group)))))  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def graph_columns(study: Study, tolerance: float | None = None) -> pd.DataFrame:
+    """The pruning outcomes of each study graph's model as columns, one row per (graph_id,
+    cell, config_hash), for the analysis to read like accuracy:
+
+    ``safe_level_<tag>`` (`graph_safe_levels`), ``acc_<tag>_<level>`` (test accuracy after
+    retraining at that level) and ``pruned_<tag>_<level>`` (right after pruning), with ``<tag>``
+    from `experiment_tag` and levels written as ``50`` (``12p5`` for 12.5). With one experiment
+    in the study, ``safe_level`` is that experiment's too. Empty if no graph was pruned.
+    """
+    curves = graph_curves(study, tolerance) if has_tables(study) else pd.DataFrame()
+    if curves.empty:
+        return pd.DataFrame(columns=GRAPH_KEYS)
+    safe = graph_safe_levels(curves)
+    wide = safe.pivot(index=GRAPH_KEYS, columns="tag", values="safe_level")
+    wide.columns = [f"safe_level_{tag}" for tag in wide.columns]
+    parts = [wide]
+    for prefix, column in (("acc", "acc_final"), ("pruned", "acc_pruned")):
+        values = curves.pivot_table(index=GRAPH_KEYS, columns=["tag", "level"], values=column)
+        values.columns = [f"{prefix}_{tag}_{_level_name(level)}" for tag, level in values.columns]
+        parts.append(values)
+    out = pd.concat(parts, axis=1).reset_index()
+    tags = sorted(safe["tag"].unique())
+    if len(tags) == 1:
+        out["safe_level"] = out[f"safe_level_{tags[0]}"]
+    return out
+
+
+def safe_level_tags(columns: list[str]) -> list[str]:
+    """The ``safe_level_<tag>`` columns among ``columns``."""
+    return [c for c in columns if c.startswith("safe_level_")]
 
 
 def has_tables(study: Study) -> bool:

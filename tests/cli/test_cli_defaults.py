@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from randrnn import reber
 from randrnn.analysis import predict as pred
 from randrnn.cli import app, prune
-from randrnn.studyplan import FULL_TRAIN, PRUNE_EPOCH_SECONDS
 from tests.analysis.conftest import make_study
 
 
@@ -41,22 +40,30 @@ def test_predict_on_a_pilot_chooses_its_folds_and_says_so(tmp_path: Path) -> Non
 
 
 def test_prune_dry_run_projects_and_trains_nothing(tmp_path: Path) -> None:
-    """--dry-run: 2 cells × 2 methods, each cell's base trained once; time in closed form."""
+    """--dry-run: 2 cells × 2 methods, each cell's base trained once; each row's time is base
+    epochs × the base's seconds per epoch plus, per level, retraining epochs × the pruned
+    copy's (`randrnn.pruning.plan`), summed here from those functions."""
+    from randrnn.pruning import plan
+    from randrnn.pruning.protocol import PruneSpec, base_config
+
     study = tmp_path / "none"
     result = invoke("prune", "--study", study, "--cells", "lstm,gru", "--method",
                     "magnitude,random", "--levels", "10:50:10", "--retrain-epochs", "4",
                     "--base-epochs", "20", "--dry-run")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert not study.exists()
-    epochs = {"lstm": 20 + 2 * 5 * 4, "gru": 20 + 2 * 5 * 4}
-    seconds = sum(e * PRUNE_EPOCH_SECONDS[c] * len(reber.load_data()[0]) / FULL_TRAIN
-                  for c, e in epochs.items())  # fmt: skip
+    config = base_config(epochs=20)
+    rows = {}
+    for cell in ("lstm", "gru"):
+        spec = PruneSpec(cell, retrain_epochs=4)
+        levels = sum(4 * plan.epoch_seconds(spec, config, p) for p in (10, 20, 30, 40, 50))
+        rows[cell] = (20 * plan.epoch_seconds(spec, config, None) + levels, levels)
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
-    assert f"total {seconds / 60:.0f} min" in lines
-    share = len(reber.load_data()[0]) / FULL_TRAIN
-    lstm = PRUNE_EPOCH_SECONDS["lstm"] * share
-    assert f"lstm · magnitude · both · global 20 5 × 4 40 {40 * lstm / 60:.0f} min" in lines
-    assert f"lstm · random · both · global 0 5 × 4 20 {20 * lstm / 60:.0f} min" in lines
+    total = sum(a + b for a, b in rows.values())
+    assert f"total on 1 worker(s) {prune._duration(total)}" in lines
+    lstm = rows["lstm"]
+    assert f"lstm · magnitude · both · global 1 20 5 × 4 {prune._duration(lstm[0])}" in lines
+    assert f"lstm · random · both · global 1 0 5 × 4 {prune._duration(lstm[1])}" in lines
 
 
 def test_prune_dry_run_skips_what_the_study_holds(tmp_path: Path) -> None:
@@ -69,7 +76,7 @@ def test_prune_dry_run_skips_what_the_study_holds(tmp_path: Path) -> None:
     assert invoke(*common, "--levels", "50").exit_code == 0
     result = invoke(*common, "--levels", "50,90", "--dry-run")
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
-    assert "rnn_tanh · magnitude · both · global 0 1 × 1 1 0 s" in lines
+    assert "rnn_tanh · magnitude · both · global 1 0 1 × 1 0 s" in lines
 
 
 def test_prune_progress_shows_an_eta_and_its_help_says_what_it_trains() -> None:

@@ -41,13 +41,13 @@ def visible(command: str) -> set[str]:
 
 def test_one_name_for_cells_and_three_for_graphs() -> None:
     """Every command that picks cell types says --cells (a comma list); --graph means nothing:
-    predict reads --graph-file, prune --graph-id, bench --graph-files."""
+    predict reads --graph-file, prune --graphs (all or ids), bench --graph-files."""
     for command in ("train-all", "bench", "correlate", "predict", "prune"):
         assert "--cells" in visible(command), command
     for command in COMMANDS:
         assert not {"--cell", "--graph"} & visible(command), command
     assert "--graph-file" in visible("predict")
-    assert "--graph-id" in visible("prune")
+    assert "--graphs" in visible("prune")
     assert "--graph-files" in visible("bench")
 
 

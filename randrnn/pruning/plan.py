@@ -1,0 +1,182 @@
+"""How long pruning will take, projected from a benchmark of the packed pruning path.
+
+The packed engine's cost per model-epoch is a fixed part (embedding, per-unit gate arithmetic,
+loss, Adam, evaluation) plus a part proportional to the recurrent weights it still visits: the
+native kernel does no work for a pruned weight. So a pruned copy costs about
+``fixed + visited · (1 − share pruned of the kernel's weights)`` seconds per epoch;
+`benchmark` measures both numbers for a model and `DENSE` holds them for the dense 3×50 base
+model (batch 32, full data, one worker with one thread, on the reference machine: README). Study
+graphs' models are projected from train-all's seconds per model-epoch (`studyplan`), scaled the
+same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from randrnn.pruning.protocol import PruneSpec
+from randrnn.training.config import TrainConfig
+
+FULL_TRAIN = 18_750  # training strings of the shipped set
+# Dense 3×50, batch 32, full data, one thread: seconds per model-epoch of a pruned copy in a
+# pack of 10 = fixed + visited × (share of the kernel's recurrent weights left); base training
+# (a pack of one) per epoch. Measured with `benchmark` (README, "Pruning speed").
+DENSE: dict[str, tuple[float, float]] = {
+    "rnn_tanh": (0.6, 1.2),
+    "rnn_relu": (0.6, 1.2),
+    "lstm": (1.2, 3.6),
+    "gru": (1.2, 3.2),
+}
+DENSE_BASE: dict[str, float] = {"rnn_tanh": 2.0, "rnn_relu": 2.0, "lstm": 5.0, "gru": 4.6}
+GRAPH_FIXED = 0.5  # a study graph's model: share of its epoch that pruning does not shorten
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One row of a plan: an experiment group and its projected work and seconds."""
+
+    experiment: str
+    models: int  # base models the experiments prune
+    base_epochs: int  # epochs of base training still to do (all bases of the group)
+    levels: int  # levels still to run (all models)
+    retrain_epochs: int
+    seconds: float  # one worker
+
+
+def kernel_share(spec: PruneSpec, level: float) -> float:
+    """Share of the kernel's recurrent weights a copy pruned at ``level`` % still has.
+
+    The dense model's layer-0 input weights live in the embedding table (no kernel work), so
+    pruning them saves nothing; its inner input and recurrent weights count by their numbers.
+    A graph's model: half of the work is taken as input, half as recurrent weights.
+    """
+    p = level / 100.0
+    if spec.graph_id is None:
+        sizes = spec.hidden
+        inner = sum(a * b for a, b in itertools.pairwise(sizes))
+        recurrent = sum(h * h for h in sizes)
+    else:
+        inner = recurrent = 1
+    kept = {"both": (1 - p, 1 - p), "i2h": (1 - p, 1.0), "h2h": (1.0, 1 - p)}[spec.target]
+    return (inner * kept[0] + recurrent * kept[1]) / (inner + recurrent)
+
+
+def epoch_seconds(spec: PruneSpec, config: TrainConfig, level: float | None) -> float:
+    """Projected seconds of one epoch of one model (``level`` None: the unpruned base model)."""
+    share = min(1.0, (config.max_train or FULL_TRAIN) / FULL_TRAIN)
+    if spec.graph_id is None:
+        if level is None:
+            return DENSE_BASE.get(spec.cell, max(DENSE_BASE.values())) * share
+        fixed, visited = DENSE.get(spec.cell, max(DENSE.values()))
+        return (fixed + visited * kernel_share(spec, level)) * share
+    from randrnn.studyplan import seconds_per_model_epoch
+
+    base = seconds_per_model_epoch().get(spec.cell, 0.3) * share
+    if level is None:
+        return base
+    return base * (GRAPH_FIXED + (1 - GRAPH_FIXED) * kernel_share(spec, level))
+
+
+def experiment_label(spec: PruneSpec) -> str:
+    """'lstm · waea α=0.3 signed · both · global'."""
+    label = spec.method
+    if spec.method == "waea":
+        label = f"waea α={spec.waea.alpha:g} {spec.waea.reading}"
+    return f"{spec.cell} · {label} · {spec.target} · {spec.scope}"
+
+
+def project(
+    work: Sequence[tuple[PruneSpec, TrainConfig, bool, Sequence[float]]],
+) -> list[Projection]:
+    """Projected rows, one per experiment label (graphs of one experiment together), from
+    ``(spec, config, base stored?, levels still to run)`` per experiment. A base model is
+    counted once, by the first experiment that needs it."""
+    rows: dict[str, dict] = {}
+    trained: set[tuple] = set()
+    for spec, config, stored, todo in work:
+        label = experiment_label(spec)
+        row = rows.setdefault(
+            label, {"models": 0, "base": 0, "levels": 0, "retrain": spec.retrain_epochs, "s": 0.0}
+        )
+        row["models"] += 1
+        key = (spec.model_key, spec.cell, spec.seed, config)
+        if not stored and key not in trained:
+            row["base"] += config.epochs
+            row["s"] += config.epochs * epoch_seconds(spec, config, None)
+        trained.add(key)
+        row["levels"] += len(todo)
+        row["s"] += sum(spec.retrain_epochs * epoch_seconds(spec, config, p) for p in todo)
+    return [
+        Projection(label, r["models"], r["base"], r["levels"], r["retrain"], r["s"])
+        for label, r in rows.items()
+    ]
+
+
+def wall_seconds(rows: Sequence[Projection], workers: int, longest_base: float = 0.0) -> float:
+    """Projected wall time on ``workers`` workers: the work shared out, but never less than the
+    longest single base model's training (one model trains on one worker)."""
+    total = sum(r.seconds for r in rows)
+    return max(total / max(workers, 1), longest_base)
+
+
+def longest_base(work: Sequence[tuple[PruneSpec, TrainConfig, bool, Sequence[float]]]) -> float:
+    """Seconds of the longest base training still to do (0 if all are stored)."""
+    return max(
+        (
+            config.epochs * epoch_seconds(spec, config, None)
+            for spec, config, stored, _ in work
+            if not stored
+        ),
+        default=0.0,
+    )
+
+
+def benchmark(
+    cell: str,
+    levels: Sequence[float] = (0.0, 50.0, 90.0),
+    copies: int = 10,
+    max_train: int = 2000,
+    batch_size: int = 32,
+    hidden: tuple[int, ...] = (50, 50, 50),
+    seed: int = 0,
+) -> dict[str, float]:
+    """Time the packed pruning path on the dense model (one thread): seconds per epoch of the
+    base model alone and per model-epoch of ``copies`` pruned copies (random, both targets)
+    at each level, scaled to the full data; and the fit of ``fixed + visited · share``."""
+    import numpy as np
+
+    from randrnn.pruning.protocol import new_model, prune_copy
+    from randrnn.reber import load_data
+    from randrnn.training.engine import train_many
+    from randrnn.training.loop import prepare_data
+    from randrnn.training.process import worker_setup
+
+    worker_setup()
+    config = TrainConfig(epochs=1, batch_size=batch_size, max_train=max_train, max_test=500)
+    train, test = prepare_data(*load_data(None), config)
+    scale = FULL_TRAIN / len(train)
+    spec = PruneSpec(cell, method="random", hidden=hidden, seed=seed)
+    start = time.perf_counter()
+    train_many([new_model(spec)], train, test, config)
+    out = {"base": (time.perf_counter() - start) * scale}
+    shares, seconds = [], []
+    for level in levels:
+        models = []
+        for n in range(copies):
+            model = new_model(spec)
+            prune_copy(model, PruneSpec(cell, "random", seed=n, hidden=hidden), level)
+            models.append(model)
+        start = time.perf_counter()
+        train_many(models, train, test, config, pack_size=copies, eval_each_epoch=True)
+        per_model = (time.perf_counter() - start) * scale / copies
+        out[f"level_{level:g}"] = per_model
+        shares.append(kernel_share(spec, level))
+        seconds.append(per_model)
+    visited, fixed = np.polyfit(shares, seconds, 1) if len(levels) > 1 else (0.0, seconds[0])
+    out["fixed"], out["visited"] = float(fixed), float(visited)
+    out["seconds_total"] = math.fsum(seconds)
+    return out

@@ -1,0 +1,136 @@
+"""Structure × pruning: prune the trained models of a structure study, one per graph and cell.
+
+A structure study (``generate`` + ``train-all``) holds, for every graph and cell, a run: the
+model of the graph's DAG trained under one config from the seed `training.runner.model_seed`
+gives it. `graph_experiments` turns those into pruning experiments whose base model *is* that
+run's model: the same graph (structural masks kept, so only existing connections can go), the
+same initialisation seed, readout and training config, so training the base again reproduces
+the run (the packed engine is deterministic up to float summation order). Replicate 0 is the
+one pruned.
+
+Per graph the study then holds a pruning curve (one row per level) and, derived from it, a safe
+level (`results.graph_safe_levels`), which the analysis reads like accuracy
+(`results.graph_columns`: ``safe_level_<tag>``, ``acc_<tag>_<level>``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from randrnn.errors import RandRNNError
+from randrnn.pipeline import study_seed
+from randrnn.pruning.protocol import PruneSpec
+from randrnn.pruning.waea import WaeaOptions
+from randrnn.store import Study
+from randrnn.training.config import TrainConfig
+from randrnn.training.runner import model_seed
+
+Experiment = tuple[PruneSpec, TrainConfig]
+
+
+def parse_graph_ids(text: str) -> str | list[int]:
+    """``"all"`` or a comma list of graph ids (``"3,7,12"``); anything else is one error line."""
+    text = text.strip()
+    if text.lower() == "all":
+        return "all"
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise RandRNNError(
+            f"--graphs takes 'all' or graph ids such as 3,7,12, got '{text}'"
+        ) from None
+    if not ids:
+        raise RandRNNError("--graphs takes 'all' or graph ids such as 3,7,12")
+    return list(dict.fromkeys(ids))
+
+
+def run_config(study: Study, cell: str, config: str | None = None) -> tuple[str, TrainConfig]:
+    """(hash, config) under which the study's runs of ``cell`` were trained: the only one, or
+    ``config`` (a hash or unique prefix); one error line if there is none or a choice is due."""
+    from randrnn.analysis.table import HASH_SHOWN, resolve_config
+
+    found = {c["config_hash"]: c for c in study.configs() if c["cell"] == cell}
+    if not found:
+        raise RandRNNError(
+            f"study '{study.path}' has no finished {cell} runs to prune; "
+            f"run: randrnn train-all --study {study.path} --cells {cell}"
+        )
+    if config is not None:
+        chosen = resolve_config(config, list(found))
+    elif len(found) == 1:
+        chosen = next(iter(found))
+    else:
+        listed = ", ".join(f"{h[:HASH_SHOWN]} ({c['runs']} runs)" for h, c in found.items())
+        raise RandRNNError(
+            f"{cell} was trained under {len(found)} configs: {listed}; choose one with --config"
+        )
+    return chosen, TrainConfig.from_dict(found[chosen]["config"])
+
+
+def graph_experiments(
+    study: Study,
+    cells: Sequence[str],
+    graphs: str | Sequence[int],
+    methods: Sequence[str],
+    targets: Sequence[str],
+    *,
+    scope: str = "global",
+    levels: tuple[float, ...],
+    retrain_epochs: int,
+    tolerance: float,
+    waea: WaeaOptions | None = None,
+    config: str | None = None,
+) -> list[Experiment]:
+    """One experiment per (graph, cell, method, target): the graph's trained model (replicate 0
+    of its run under the cell's config) pruned at ``levels``. ``graphs``: ``"all"`` (every graph
+    with such a run) or ids, each of which must exist and have that run."""
+    known = set(study.graph_ids())
+    if graphs != "all":
+        unknown = [gid for gid in graphs if gid not in known]
+        if unknown:
+            shown = ", ".join(map(str, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+            raise RandRNNError(
+                f"unknown graph id(s) {shown}; the study '{study.path}' has {len(known)} graphs"
+                + (f" (ids {min(known)}–{max(known)})" if known else "")
+            )
+    seed = study_seed(study)
+    out: list[Experiment] = []
+    for cell in cells:
+        chash, cfg = run_config(study, cell, config)
+        trained = sorted(
+            {
+                run["graph_id"]
+                for run in study.runs("done")
+                if run["cell"] == cell and run["config_hash"] == chash and run["replicate"] == 0
+            }
+        )
+        if graphs == "all":
+            chosen = trained
+        else:
+            missing = [gid for gid in graphs if gid not in set(trained)]
+            if missing:
+                shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+                raise RandRNNError(
+                    f"graph(s) {shown} have no finished {cell} run under config "
+                    f"{chash[:8]} to prune; train them first (randrnn train-all)"
+                )
+            chosen = list(graphs)
+        for gid in chosen:
+            for method in methods:
+                for target in targets:
+                    spec = PruneSpec(
+                        cell,
+                        method,
+                        target,
+                        scope,
+                        levels,
+                        retrain_epochs,
+                        tolerance,
+                        seed=cfg.seed,
+                        graph_id=gid,
+                        waea=waea or WaeaOptions(),
+                        init_seed=model_seed(seed, gid, cell, 0),
+                        readout=cfg.readout,
+                    )
+                    out.append((spec, cfg))
+    return out

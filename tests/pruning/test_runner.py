@@ -1,0 +1,103 @@
+"""The pruning driver: one thread per worker, every level exactly once, resumable, on Dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from randrnn.pruning import results, runner
+from randrnn.pruning.protocol import PruneSpec, base_config
+from randrnn.store import Study
+
+CONFIG = base_config(epochs=1, batch_size=32, max_train=200, max_test=80)
+LEVELS = (20.0, 50.0, 80.0, 100.0)
+
+
+def _experiments() -> list:
+    """Two experiments on one dense GRU base (4 levels each) and one on an RNN base."""
+    specs = [
+        PruneSpec("gru", method="magnitude", levels=LEVELS, retrain_epochs=1, hidden=(6, 5)),
+        PruneSpec("gru", method="random", target="h2h", levels=LEVELS, retrain_epochs=1,
+                  hidden=(6, 5)),
+        PruneSpec("rnn_tanh", method="magnitude", levels=LEVELS[:2], retrain_epochs=2,
+                  hidden=(6,)),
+    ]  # fmt: skip
+    return [(spec, CONFIG) for spec in specs]
+
+
+def _stored(study: Study) -> list[tuple]:
+    table = results.results_table(study)
+    return sorted(zip(table["cell"], table["method"], table["target"], table["level"]))
+
+
+EXPECTED = sorted(
+    [("gru", "magnitude", "both", p) for p in LEVELS]
+    + [("gru", "random", "h2h", p) for p in LEVELS]
+    + [("rnn_tanh", "magnitude", "both", p) for p in LEVELS[:2]]
+)
+
+
+def test_one_thread_while_working_and_restored_after(tmp_path: Path, tiny_data, monkeypatch):
+    """Jobs run with one torch thread (as train-all's workers); the caller's count comes back."""
+    seen = []
+    original = runner.retrain
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "retrain", spy)
+    torch.set_num_threads(2)
+    try:
+        with Study.create(tmp_path / "s") as study:
+            rows = list(runner.run_experiments(study, _experiments(), *tiny_data))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+    assert seen and set(seen) == {1}
+    assert len(rows) == len(EXPECTED)
+
+
+class Killed(Exception):
+    """Stands for the process being killed after some rows were written."""
+
+
+def test_killed_run_resumes_with_nothing_lost_or_repeated(tmp_path: Path, tiny_data) -> None:
+    """Stopped after the first stored job, a second run stores exactly the missing levels: the
+    first run's rows keep their ids, every level is stored once, no base trains twice."""
+
+    def stop(stage: str, done: int, total: int) -> None:
+        if stage == "prune" and done > 0:
+            raise Killed
+
+    with Study.create(tmp_path / "s") as study:
+        with pytest.raises(Killed):
+            list(runner.run_experiments(study, _experiments(), *tiny_data, progress=stop))
+        first = results.results_table(study)
+        assert 0 < len(first) < len(EXPECTED)
+        bases = results.bases(study)
+        rows = list(runner.run_experiments(study, _experiments(), *tiny_data))
+        assert len(rows) == len(EXPECTED) - len(first)
+        assert _stored(study) == EXPECTED
+        after = results.results_table(study).set_index("run_id")
+        for row in first.itertuples():
+            assert after.loc[row.run_id, "acc_final"] == row.acc_final
+        assert [b["id"] for b in results.bases(study)][: len(bases)] == [b["id"] for b in bases]
+        assert len(results.bases(study)) == 2
+        assert list(runner.run_experiments(study, _experiments(), *tiny_data)) == []
+
+
+def test_dask_workers_store_the_same_rows(tmp_path: Path, tiny_data) -> None:
+    """Two local Dask workers: every level once, each with the in-process accuracies."""
+    tables = []
+    for workers in (1, 2):
+        with Study.create(tmp_path / f"w{workers}") as study:
+            list(runner.run_experiments(study, _experiments(), *tiny_data, workers=workers))
+            assert _stored(study) == EXPECTED
+            table = results.results_table(study)
+            tables.append(table.sort_values(["cell", "method", "target", "level"]))
+    here, dask = tables
+    for column in ("acc_before", "acc_pruned", "acc_final", "sparsity"):
+        assert list(dask[column]) == pytest.approx(list(here[column]), abs=1e-5)
