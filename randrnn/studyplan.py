@@ -24,9 +24,6 @@ FULL_TRAIN = round(DEFAULT_N * (1 - DEFAULT_TEST_FRACTION))  # 18,750 strings
 # graphs (10–50 nodes), native engine: measured with `randrnn bench --epochs 2` (README, Speed).
 # Two workers were measured at 1.2–1.9× this throughput, so dividing by the workers is close.
 REFERENCE_SECONDS = {"rnn_tanh": 0.13, "rnn_relu": 0.11, "lstm": 0.29, "gru": 0.28}
-# Dense 3×50 pruning base model, batch 32, one thread: seconds per epoch on the full data
-# (measured on the reference machine: 586 steps of `loop.fit`).
-PRUNE_EPOCH_SECONDS = {"rnn_tanh": 5.1, "rnn_relu": 5.1, "lstm": 7.2, "gru": 11.5}
 GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
 
 
@@ -83,36 +80,6 @@ def _names(value: Any) -> list[str]:
     return [str(v).strip().lower() for v in items if str(v).strip()]
 
 
-def count_levels(text: str) -> int:
-    """How many levels 'start:stop:step' (stop included) or 'a,b,c' names."""
-    if ":" in text:
-        lo, hi, by = (float(x) for x in text.split(":"))
-        return int((hi - lo) // by) + 1
-    return len([x for x in text.split(",") if x.strip()])
-
-
-def prune_epoch_seconds(cell: str) -> float:
-    """Reference seconds per epoch of the dense 3×50 pruning model (full data, batch 32); the
-    slowest cell's for a cell not measured."""
-    return PRUNE_EPOCH_SECONDS.get(cell, max(PRUNE_EPOCH_SECONDS.values()))
-
-
-def prune_seconds(
-    experiments: dict[str, int],
-    levels: int,
-    retrain_epochs: int,
-    base_epochs: dict[str, int],
-    share: float = 1.0,
-) -> float:
-    """Projected seconds of pruning: per cell, ``experiments[cell]`` experiments of ``levels``
-    × ``retrain_epochs`` epochs each, plus ``base_epochs[cell]`` epochs of base training (0 or
-    absent when the base model is stored), on ``share`` of the full training set."""
-    epochs = {
-        c: n * levels * retrain_epochs + base_epochs.get(c, 0) for c, n in experiments.items()
-    }
-    return sum(e * share * prune_epoch_seconds(c) for c, e in epochs.items())
-
-
 def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
     """A short description of a step's work and its projected seconds (None: negligible)."""
     if step.stage == "dataset":
@@ -138,27 +105,24 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         seconds = sum(per_cell * epochs * share * speed[c] for c in cells) / workers
         return f"{runs:,} models × {epochs} epochs on {workers} worker(s)", seconds
     if step.stage == "prune":
-        cells = _names(_opt(step, "cells", _opt(step, "cell", "lstm")))
-        experiments = len(_names(_opt(step, "method", "magnitude"))) * len(
-            _names(_opt(step, "target", "both"))
-        )
-        n_levels = count_levels(str(_opt(step, "levels", "10:100:10")))
-        retrain = int(_opt(step, "retrain_epochs", 10))
-        base = int(_opt(step, "base_epochs", 50))
-        share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
-        # A base model is trained once per cell and seed, by the first experiment that needs it.
-        earlier = set()
+        from randrnn.pruning.plan import project_step
+
+        # A base model is trained once, by the first prune stage that needs it; `graphs`
+        # prunes the models train-all trained (its config).
+        earlier: set[str] = set()
         for other in sf.steps:
             if other is step:
                 break
-            if other.stage == "prune":
+            if other.stage == "prune" and (_opt(other, "graphs", None) is None) == (
+                _opt(step, "graphs", None) is None
+            ):
                 earlier.update(_names(_opt(other, "cells", _opt(other, "cell", "lstm"))))
-        fresh = [c for c in cells if c not in earlier]
-        work = f"{len(cells) * experiments} experiment(s) × {n_levels} levels × {retrain} epochs"
-        if fresh:
-            work += f" + {len(fresh)} × {base} base epochs"
-        seconds = prune_seconds(
-            {c: experiments for c in cells}, n_levels, retrain, {c: base for c in fresh}, share
+        train = next((s for s in sf.steps if s.stage == "train-all"), None)
+        work, seconds, _ = project_step(
+            lambda key, default: _opt(step, key, default),
+            _count_graphs(sf),
+            None if train is None else (lambda key, default: _opt(train, key, default)),
+            earlier,
         )
         return work, seconds
     return "tables" if step.stage in ("correlate", "predict") else "figures and page", None

@@ -167,14 +167,18 @@ def prune_command(
         Path | None, typer.Option(help="Folder with train.csv and test.csv (default: shipped set).")
     ] = None,
     alpha: Annotated[
-        float, typer.Option(help="WAEA: weight of Filter(Q) in the activity (paper's best 0.3).")
-    ] = 0.3,
+        str,
+        typer.Option(
+            help="WAEA: weight of Filter(Q) in the activity (paper's best 0.3); a comma list "
+            "runs one experiment per value."
+        ),
+    ] = "0.3",
     waea_reading: Annotated[
         str,
         typer.Option(
             help="WAEA: what the filter reads. signed: the mean weight Q, centred on the mean of "
             "the signed Q (eq. (2) as written; drops the largest |w| first); magnitude: |Q| with "
-            "μ, σ of |Q| (drops the smallest and the largest |w|)."
+            "μ, σ of |Q| (drops the smallest and the largest |w|); signed,magnitude: both."
         ),
     ] = names.WAEA_READING,
     waea_steps: Annotated[
@@ -227,7 +231,7 @@ def prune_command(
     methods = parse_names(method, CRITERIA, "method")
     targets = parse_names(target, TARGETS, "target")
     check_name("scope", scope, SCOPES)
-    check_name("WAEA reading", waea_reading, READINGS)
+    readings = parse_names(waea_reading, READINGS, "WAEA reading")
     for value, known in (
         (waea_filter, FILTER_STATS),
         (waea_center, CENTERS),
@@ -236,19 +240,25 @@ def prune_command(
         check_name("WAEA option", value, known)
     if workers < 1:
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
-    waea = WaeaOptions(
-        alpha=alpha,
-        reading=waea_reading,
-        window_steps=waea_steps,
-        filter_stats=waea_filter,
-        center=waea_center,
-        normalize=waea_normalize,
-    )
+    waeas = [
+        WaeaOptions(
+            alpha=a,
+            reading=r,
+            window_steps=waea_steps,
+            filter_stats=waea_filter,
+            center=waea_center,
+            normalize=waea_normalize,
+        )
+        for r in readings
+        for a in _alphas(alpha)
+    ]
+    # (method, WAEA options): one experiment per α for WAEA, one for the other methods
+    variants = [(m, w) for m in methods for w in (waeas if m == "waea" else waeas[:1])]
     level_list = parse_levels(levels)
     if graphs is not None:
         experiments, train, test = _graph_work(
-            study, cell_names, graphs, methods, targets, scope, level_list, retrain_epochs,
-            tolerance, waea, config, data,
+            study, cell_names, graphs, variants, targets, scope, level_list, retrain_epochs,
+            tolerance, config, data,
         )  # fmt: skip
     else:
         from randrnn.reber import load_data
@@ -257,9 +267,9 @@ def prune_command(
         sizes = _sizes(hidden)
         experiments = [
             (PruneSpec(c, m, t, scope, level_list, retrain_epochs, tolerance, seed, None, sizes,
-                       waea), base)
+                       w), base)
             for c in cell_names
-            for m in methods
+            for m, w in variants
             for t in targets
         ]  # fmt: skip
         train, test = load_data(data)
@@ -282,18 +292,31 @@ def prune_command(
     _print_rows(experiments, rows)
 
 
-def _graph_work(study, cells, graphs, methods, targets, scope, levels, retrain_epochs, tolerance,
-                waea, config, data):  # fmt: skip
+def _alphas(text: str) -> list[float]:
+    """'0.3' or '0.3,0.9' → the WAEA α values (each checked by WaeaOptions)."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise RandRNNError(f"--alpha takes numbers in [0, 1] such as 0.3,0.9, got '{text}'") from None
+    if not values:
+        raise RandRNNError("--alpha takes numbers in [0, 1] such as 0.3,0.9")
+    return list(dict.fromkeys(values))
+
+
+def _graph_work(study, cells, graphs, variants, targets, scope, levels, retrain_epochs, tolerance,
+                config, data):  # fmt: skip
     """--graphs: the experiments on the study's trained models, and the data they trained on."""
     from randrnn.pruning.structure import graph_experiments, parse_graph_ids
     from randrnn.store import Study
 
     ids = parse_graph_ids(graphs)
+    experiments = []
     with Study.open(study) as st:
-        experiments = graph_experiments(
-            st, cells, ids, methods, targets, scope=scope, levels=levels,
-            retrain_epochs=retrain_epochs, tolerance=tolerance, waea=waea, config=config,
-        )  # fmt: skip
+        for method, waea in variants:
+            experiments += graph_experiments(
+                st, cells, ids, [method], targets, scope=scope, levels=levels,
+                retrain_epochs=retrain_epochs, tolerance=tolerance, waea=waea, config=config,
+            )  # fmt: skip
     keys = {(getattr(cfg, "task", None), cfg.data) for _, cfg in experiments}
     if len(keys) > 1:
         raise RandRNNError("the cells chosen were trained on different data; prune one at a time")
@@ -319,8 +342,8 @@ def _print_rows(experiments, rows: list[dict]) -> None:
     """One table per experiment of the dense model; for study graphs one line per experiment."""
     by_label: dict[str, list[dict]] = {}
     for row in rows:
-        spec = next(s for s, _ in experiments if (s.cell, s.method, s.target, s.scope)
-                    == (row["cell"], row["method"], row["target"], row["scope"]))  # fmt: skip
+        spec = next(s for s, _ in experiments if (s.cell, s.method, s.target, s.scope, s.options)
+                    == (row["cell"], row["method"], row["target"], row["scope"], row["options"]))  # fmt: skip
         title = _experiment(spec, row["scope"])
         by_label.setdefault(title, []).append(row)
     labels = list(dict.fromkeys(_experiment(s, s.scope) for s, _ in experiments))

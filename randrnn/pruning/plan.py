@@ -15,8 +15,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from randrnn.pruning.protocol import PruneSpec
 from randrnn.training.config import TrainConfig
@@ -180,3 +181,64 @@ def benchmark(
     out["fixed"], out["visited"] = float(fixed), float(visited)
     out["seconds_total"] = math.fsum(seconds)
     return out
+
+
+def project_step(
+    get: Callable[[str, Any], Any],
+    graphs: int,
+    train_get: Callable[[str, Any], Any] | None,
+    stored: set[str],
+) -> tuple[str, float, set[str]]:
+    """A study file's prune stage: (what it trains, projected wall seconds, the cells whose base
+    models it trains). ``get(key, default)`` reads the stage's options, ``train_get`` those of
+    the study's train-all stage (the config of the models ``graphs = "all"`` prunes), ``graphs``
+    is how many graphs the study generates, ``stored`` the cells whose bases an earlier stage
+    trains."""
+    from randrnn.pruning.protocol import base_config, parse_levels
+
+    def names(value: Any) -> list[str]:
+        items = value if isinstance(value, list) else str(value).split(",")
+        return [str(v).strip().lower() for v in items if str(v).strip()]
+
+    cells = names(get("cells", get("cell", "lstm")))
+    waea = len(names(get("alpha", "0.3"))) * len(names(get("waea_reading", "signed")))
+    methods = sum(waea if m == "waea" else 1 for m in names(get("method", "magnitude")))
+    experiments = methods * len(names(get("target", "both")))
+    levels = parse_levels(str(get("levels", "10:100:10")))
+    retrain = int(get("retrain_epochs", 10))
+    workers = int(get("workers", 1))
+    chosen = get("graphs", None)
+    if chosen is None:
+        config = base_config(
+            int(get("base_epochs", 50)),
+            int(get("batch_size", 32)),
+            max_train=get("max_train", None),
+        )
+        models, graph_id = 1, None
+    else:
+        train_get = train_get or (lambda key, default: default)
+        config = TrainConfig(
+            epochs=int(train_get("epochs", 15)),
+            batch_size=int(train_get("batch_size", 128)),
+            max_train=train_get("max_train", None),
+        )
+        text = str(chosen).strip().lower()
+        models = graphs if text == "all" else len(names(text))
+        graph_id = 0
+    work = []
+    for cell in cells:
+        for n in range(experiments):
+            spec = PruneSpec(cell, retrain_epochs=retrain, graph_id=graph_id, levels=levels)
+            for m in range(models):
+                # one base per (cell, model); its first experiment trains it
+                work.append((replace(spec, seed=m), config, cell in stored or n > 0, levels))
+    rows = project(work)
+    seconds = wall_seconds(rows, workers, longest_base(work))
+    what = f"{len(cells) * experiments} experiment(s)"
+    if models > 1:
+        what += f" × {models} graphs"
+    what += f" × {len(levels)} levels × {retrain} epochs"
+    fresh = [c for c in cells if c not in stored]
+    if fresh:
+        what += f" + {len(fresh) * models} base model(s) × {config.epochs} epochs"
+    return f"{what} on {workers} worker(s)", seconds, set(cells)
