@@ -66,7 +66,7 @@ def load_study(
     replicates and an integer ``replicates`` column; ``per_run``: one row per run.
     """
     with Study.open(path) as study:
-        df = study.results()
+        df = with_pruning(study, study.results())
         described = {c["config_hash"]: c["config"] for c in study.configs()}
     if df.empty:
         raise RandRNNError(
@@ -74,6 +74,18 @@ def load_study(
         )
     df = select_config(normalise(df, source=f"study '{path}'"), config, described)
     return df if per_run else per_graph(df)
+
+
+def with_pruning(study: Study, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (a study's runs) with the per-graph pruning columns of the runs' models, if the
+    study pruned any (`randrnn.pruning.results.graph_columns`: ``safe_level_<tag>``,
+    ``acc_<tag>_<level>``, ...; NaN for runs not pruned)."""
+    from randrnn.pruning.results import GRAPH_KEYS, graph_columns
+
+    pruned = graph_columns(study)
+    if df.empty or pruned.empty:
+        return df
+    return df.merge(pruned, on=GRAPH_KEYS, how="left")
 
 
 def select_config(
@@ -290,6 +302,11 @@ def cell_label(name: str) -> str:
 def check_target(df: pd.DataFrame, target: str) -> None:
     """Fail once, clearly, if the target column is missing or not numeric."""
     if target not in df.columns:
+        from randrnn.pruning.results import missing_target
+
+        pruning = missing_target(list(df.columns), target, df.attrs.get("source", "table"))
+        if pruning is not None:
+            raise RandRNNError(pruning)
         shown = ", ".join(map(str, df.columns[:12])) + (", ..." if len(df.columns) > 12 else "")
         raise RandRNNError(
             f"{df.attrs.get('source', 'table')} has no target column '{target}' "

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -453,3 +454,28 @@ def _base_dict(row: Any) -> dict:
     base["config"] = json.loads(base["config"])
     base["history"] = json.loads(base["history"])
     return base
+
+
+PRUNING_TARGET = re.compile(r"^(safe_level|(acc|pruned)_(magnitude|waea|random))")
+
+
+def missing_target(columns: list[str], target: str, source: str) -> str | None:
+    """The one-line error for an analysis ``--target`` that names a per-graph pruning column
+    (``safe_level...``, ``acc_<method>_<level>``, ``pruned_<method>_<level>``) missing from a
+    table; None for any other target."""
+    if not PRUNING_TARGET.match(target):
+        return None
+    safe = safe_level_tags(columns)
+    if not safe:
+        return (
+            f"{source} has no pruning results of its graphs' models for --target {target}; "
+            "prune them first: randrnn prune --graphs all --cells CELLS"
+        )
+    if target == "safe_level":
+        return (
+            f"--target safe_level: {source} has {len(safe)} pruning experiments; "
+            f"choose one of {', '.join(safe)}"
+        )
+    others = [c for c in columns if PRUNING_TARGET.match(c) and c not in safe]
+    shown = ", ".join(others[:6]) + (", ..." if len(others) > 6 else "")
+    return f"--target {target}: no such column; pruning columns: {', '.join(safe)}, {shown}"
