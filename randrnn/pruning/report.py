@@ -7,6 +7,10 @@ tolerance. Tables: safe levels per cell × target × method beside the thesis' (
 mean WAEA activity per gate (the paper's claim: LSTM input-gate weights least active, cell
 candidate most), and for each WAEA experiment its reading and the Spearman rank correlation
 between activity and |w| (computed by `protocol.waea_correlations`; this module only draws).
+A study whose graphs' models were pruned (`prune --graphs`) also gets "Pruning robustness":
+accuracy after retraining against level over the graphs, per method, and which graph
+properties go with a high safe level (`randrnn.pruning.robustness`); its per-graph models are
+left out of the per-model figures.
 """
 
 from __future__ import annotations
@@ -164,6 +168,13 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     out_dir.mkdir(parents=True, exist_ok=True)
     run_list = results.runs(study)
     table = results.results_table(study)
+    robust = robustness_html(study, out_dir)
+    if robust:  # the graphs' models are shown together there, not one panel each
+        bases = [b for b in bases if not b["model"].startswith("graph:")]
+        run_list = [r for r in run_list if not r["model"].startswith("graph:")]
+        table = table[~table["model"].astype(str).str.startswith("graph:")]
+        if not bases:
+            return "<section id='pruning'>\n<h2>Pruning</h2>\n" + robust + "</section>\n"
     parts = [
         "<section id='pruning'>\n<h2>Pruning</h2>\n",
         (
@@ -231,5 +242,106 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
         parts.append(
             correlations.to_html(index=False, na_rep="", float_format=lambda v: f"{v:+.3f}")
         )
+    if robust:
+        parts.append(robust)
     parts.append("\n</section>\n")
+    return "".join(parts)
+
+
+def robustness_figure(summary: pd.DataFrame, safe: pd.DataFrame, best: dict) -> plt.Figure:
+    """Per cell: mean accuracy after retraining (band: quartiles over graphs) against level, one
+    line per method; and each graph's safe level against the property most correlated with it."""
+    cells = list(dict.fromkeys(summary["cell"]))
+    fig, axes = _grid(2 * len(cells), 2)
+    for c, cell in enumerate(cells):
+        ax = axes[2 * c]
+        rows = summary[summary["cell"] == cell]
+        for label, lines in rows.groupby("label", sort=True):
+            lines = lines.sort_values("level")
+            (line,) = ax.plot(lines["level"], lines["acc_final"], marker="o", label=label)
+            ax.fill_between(
+                lines["level"],
+                lines["acc_final_q25"],
+                lines["acc_final_q75"],
+                color=line.get_color(),
+                alpha=0.15,
+            )
+        ax.axhline(
+            rows["acc_before"].mean(),
+            color="grey",
+            linestyle="--",
+            linewidth=1,
+            label="unpruned (mean)",
+        )
+        graphs = int(rows["graphs"].max())
+        ax.set_title(f"{cell} · {graphs} graphs: accuracy after retraining", fontsize=9)
+        ax.set_xlabel("pruned % of existing weights")
+        ax.set_ylabel("test accuracy (mean, quartiles)")
+        ax.legend(fontsize=7)
+        ax = axes[2 * c + 1]
+        feature = best.get(cell)
+        points = safe[safe["cell"] == cell]
+        if feature is None or feature not in points.columns:
+            ax.set_visible(False)
+            continue
+        for label, group in points.groupby("label", sort=True):
+            ax.scatter(group[feature], group["safe_level"], s=12, alpha=0.6, label=label)
+        ax.set_title(f"{cell}: safe level against {feature}", fontsize=9)
+        ax.set_xlabel(feature)
+        ax.set_ylabel("safe level % (after retraining)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def robustness_html(study: Study, out_dir: Path) -> str:
+    """The "Pruning robustness" part ('' if fewer than 3 study graphs' models were pruned)."""
+    from randrnn.pruning import robustness
+
+    curves = robustness.curves(study)
+    if curves.empty or curves["graph_id"].nunique() < 3:
+        return ""
+    summary = robustness.level_summary(curves)
+    safe = robustness.safe_levels(study, curves)
+    correlations = robustness.safe_level_correlations(safe)
+    table = robustness.strongest(correlations)
+    best = {}
+    if not correlations.empty:
+        ranked = correlations.assign(size=correlations["rho"].abs()).sort_values("size")
+        best = {cell: group.iloc[-1]["property"] for cell, group in ranked.groupby("cell")}
+    tolerance = float(curves["tolerance"].iloc[0])
+    parts = [
+        "<h3>Pruning robustness</h3>\n",
+        (
+            f"<p>Each graph's trained model (prune --graphs) pruned at every level and retrained. "
+            f"The safe level of a model is the highest level such that it and every lower level "
+            f"end within {tolerance:g} of the unpruned accuracy after retraining. Which structures "
+            "keep their accuracy when pruned, and does the criterion matter?</p>\n"
+        ),
+        _figure_html(
+            robustness_figure(summary, safe, best),
+            out_dir,
+            "prune_robustness.png",
+            "Left: accuracy after retraining against pruning level, mean over graphs with the "
+            "quartiles as a band. Right: each graph's safe level against the property most "
+            "rank-correlated with it.",
+        ),
+    ]
+    means = (
+        safe.groupby(["cell", "label"])
+        .agg(
+            graphs=("graph_id", "nunique"),
+            acc_before=("acc_before", "mean"),
+            safe_level=("safe_level", "mean"),
+            safe_sd=("safe_level", "std"),
+        )
+        .reset_index()
+    )
+    parts.append(means.to_html(index=False, float_format=lambda v: f"{v:.3g}"))
+    if not table.empty:
+        parts.append(
+            "<p>Spearman ρ between graph properties and the safe level over graphs (largest "
+            "|ρ| first, per cell):</p>\n"
+        )
+        parts.append(table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:+.2f}"))
     return "".join(parts)

@@ -207,3 +207,39 @@ def test_pruning_targets_without_rows_are_one_line(
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_report_has_a_robustness_section(pruned_study, tmp_path: Path) -> None:
+    """The report's pruning section shows robustness (figure written, mean safe level per
+    method) instead of one panel per graph model."""
+    from randrnn.pruning.report import report_section
+
+    with Study.open(pruned_study) as study:
+        html = report_section(study, tmp_path / "report")
+        safe = results.graph_safe_levels(results.graph_curves(study))
+    assert "Pruning robustness" in html and html.count("<img") == 1
+    assert (tmp_path / "report" / "prune_robustness.png").is_file()
+    assert not (tmp_path / "report" / "prune_base.png").exists()
+    for label, group in safe.groupby("label"):
+        assert f"<td>{label}</td>" in html
+        assert f"{group['safe_level'].mean():.3g}" in html
+
+
+def test_safe_level_correlations_are_spearman() -> None:
+    """ρ per property and experiment equals pandas' Spearman over the graphs."""
+    import numpy as np
+
+    from randrnn.pruning.robustness import safe_level_correlations
+
+    rng = np.random.default_rng(0)
+    n = 12
+    frame = pd.DataFrame(
+        {"graph_id": range(n), "cell": "gru", "tag": "magnitude", "label": "magnitude",
+         "source_nodes": rng.integers(1, 6, n), "nodes": rng.integers(10, 50, n)}
+    )  # fmt: skip
+    frame["safe_level"] = 10.0 * frame["source_nodes"] + rng.choice([0.0, 10.0], n)
+    got = safe_level_correlations(frame).set_index("property")
+    for prop in ("source_nodes", "nodes"):
+        expected = frame[prop].corr(frame["safe_level"], method="spearman")
+        assert got.loc[prop, "rho"] == pytest.approx(expected, abs=1e-12)
+    assert got.loc["source_nodes", "rho"] > 0.8
