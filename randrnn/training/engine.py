@@ -192,6 +192,7 @@ class PackedModels:
             p.requires_grad_(True)
         self.engine = resolve_engine(engine)
         self.plan = self._native_plan() if self.engine == "native" else None
+        self._matrix_places: dict[int, list[_Place]] = {}
 
     def _native_plan(self) -> native.NativePlan:
         """Edge lists of the pack for the native recurrence, read off the masks (so pruned
@@ -301,11 +302,11 @@ class PackedModels:
         and its ``.grad``: input columns the pack leaves out (no weight left in them) keep the
         model's own, never-updated values, and their gradient is zero.
         """
-        model, wiring = self.models[m], self.wirings[m]
+        if m not in self._matrix_places:  # index tensors built once per model
+            places = self._places(m, self.models[m], self.wirings[m])
+            self._matrix_places[m] = [p for p in places if p.name.endswith(("i2h", "h2h"))]
         out = {}
-        for place in self._places(m, model, wiring):
-            if not place.name[0].isdigit() or "b_" in place.name:
-                continue
+        for place in self._matrix_places[m]:
             source = place.packed.grad if grad else place.packed
             full = torch.zeros_like(place.own) if grad else place.own.detach().clone()
             if source is not None:
