@@ -93,6 +93,9 @@ def run_experiments(
         return graphs[spec.graph_id]
 
     size = pack_size or RETRAIN_PACK
+    # With fewer bases than workers, a base's copies are split so every worker has work; with
+    # many bases (a structure study) each base's copies stay one pack.
+    split = workers if len(groups) < workers else 1
     tasks: deque[tuple[str, Any]] = deque()
     missing: dict[tuple, list[tuple]] = {}  # (cell, config hash) → base keys to train
     total_cuts = 0
@@ -103,9 +106,7 @@ def run_experiments(
             missing.setdefault((spec.cell, key[3]), []).append(key)
             total_cuts += sum(len(s.levels) for s, _ in exps)
         else:
-            jobs = _retrain_jobs(
-                study, base, exps, graph_of(spec), train_df, test_df, size, workers
-            )
+            jobs = _retrain_jobs(study, base, exps, graph_of(spec), train_df, test_df, size, split)
             total_cuts += sum(len(job.cuts) for job in jobs)
             tasks.extend(("retrain", job) for job in jobs)
     base_jobs = []
@@ -147,7 +148,7 @@ def run_experiments(
             exps = groups[_base_key(spec, config)]
             more += [
                 ("retrain", job)
-                for job in _retrain_jobs(study, base, exps, graph, train_df, test_df, size, workers)
+                for job in _retrain_jobs(study, base, exps, graph, train_df, test_df, size, split)
             ]
         tell("base", len(work.items), total_bases)
         return [], more
