@@ -80,6 +80,25 @@ def _names(value: Any) -> list[str]:
     return [str(v).strip().lower() for v in items if str(v).strip()]
 
 
+def length_share(
+    task: str | None, negatives: str | None = None, data: str | None = None
+) -> float:
+    """Mean string length of a train-all stage's data over the shipped Reber set's: an epoch
+    costs about the same per letter on every task (`randrnn bench` shows µs / symbol). 1 for
+    the shipped set, and for a data folder that a dataset stage has not made yet."""
+    from randrnn.errors import RandRNNError
+    from randrnn.tasks.data import task_data
+
+    if task is None and negatives is None and data is None:
+        return 1.0
+    try:
+        found = task_data(task, negatives, data)
+    except RandRNNError:
+        return 1.0
+    mean = found.train["string"].str.len().mean()
+    return float(mean / task_data().train["string"].str.len().mean())
+
+
 def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
     """A short description of a step's work and its projected seconds (None: negligible)."""
     if step.stage == "dataset":
@@ -99,6 +118,8 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         workers = int(_opt(step, "workers", 1))
         replicates = int(_opt(step, "replicates", 1))  # each pair trained K times
         share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
+        share *= length_share(_opt(step, "task", None), _opt(step, "negatives", None),
+                              _opt(step, "data", None))  # fmt: skip
         speed = seconds_per_model_epoch()
         runs = (graphs if split else graphs * len(cells)) * replicates
         per_cell = (graphs / len(cells) if split else graphs) * replicates

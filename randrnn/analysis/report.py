@@ -16,6 +16,11 @@ Figures are drawn on `matplotlib.figure.Figure` objects (no pyplot, no global ba
 Runs trained otherwise than the thesis (epochs, batch, batching, subsets) get a visible note
 beside its numbers; a missing value shows as — with a line saying why; a section that cannot be
 computed (too few graphs) shows one line instead; prediction uses min(cv, graphs // 2) folds.
+
+A study of several tasks (the same graphs trained on, e.g., reber and dyck-2) gets a section
+"Tasks" after the provenance: per task and cell the accuracy, the task's baselines, the
+strongest properties and the cross-validated R², side by side, and one correlation heatmap with
+a column per task and cell; then the sections above once per task, titled with the task.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from randrnn.analysis import noise, table, thesis
 from randrnn.analysis import predict as pred
 from randrnn.errors import RandRNNError
 from randrnn.store import DB_NAME, Study
+from randrnn.tasks.registry import DEFAULT_TASK, parse_spec
 
 ACC_LABEL = "test accuracy (fraction correct)"
 DPI = 110
@@ -81,6 +87,29 @@ class Page:
         )
 
 
+@dataclass
+class TaskPage:
+    """The part of a page about one task: section titles end with the task, figures are saved
+    as ``<task>-<name>.png``. Drawn on like a `Page`."""
+
+    page: Page
+    task: str
+
+    @property
+    def out_dir(self) -> Path:
+        return self.page.out_dir
+
+    def section(self, title: str, *parts: str) -> None:
+        self.page.section(f"{title} · {self.task}", *parts)
+
+    def raw_section(self, anchor: str, title: str, fragment: str) -> None:
+        self.page.raw_section(anchor, title, fragment)
+
+    def figure(self, fig: Figure, name: str, alt: str) -> str:
+        stem = self.task.replace(":", "-").replace(" ", "-")
+        return self.page.figure(fig, f"{stem}-{name}", f"{alt} ({self.task})")
+
+
 def _p(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
@@ -111,8 +140,17 @@ def read_meta(study: Study) -> dict:
     return {key: study.get_meta(key) for key in keys}
 
 
-def _load_data(meta: dict, data: str | Path | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """(train, test, where) of the study's data set: --data, else meta 'data', else the default."""
+def _load_data(
+    meta: dict, data: str | Path | None, task: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(train, test, where) of the study's data set: --data, else meta 'data', else the default.
+    A task other than reber: its folder (meta 'tasks') or its default set."""
+    if data is None and task not in (None, DEFAULT_TASK):
+        from randrnn.tasks.data import task_data
+
+        source = (meta.get("tasks") or {}).get(task)
+        found = task_data(task, None, None if source in (None, "default") else source)
+        return found.train, found.test, f"{found.source} ({task})"
     value = data if data is not None else meta.get("data")
     if isinstance(value, dict):
         value = value.get("dir") or value.get("path")
@@ -279,13 +317,14 @@ def subsample(df: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
 
 
 def _data_section(
-    page: Page, meta: dict, data: str | Path | None, configs: dict[str, dict]
+    page: Page, meta: dict, data: str | Path | None, configs: dict[str, dict],
+    task: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """The data set, and per analysed cell the trivial baselines on the strings its runs saw:
     learned on its training strings, scored on its test strings (``max_train``/``max_test``
     subsets included). Returns cell → baseline → accuracy ('' for a study with no runs)."""
     try:
-        train, test, where = _load_data(meta, data)
+        train, test, where = _load_data(meta, data, task)
     except (RandRNNError, OSError) as exc:
         page.section("Data set", _p(f"Data set not available: {exc}"))
         return {}
@@ -306,7 +345,8 @@ def _data_section(
         {"trivial baseline (learned on train)": list(next(iter(columns.values())))}
         | {h: [f"{v:.4f}" for v in base.values()] for h, base in columns.items()}
     )
-    stats = {"train": reber.describe(train), "test": reber.describe(test)}
+    letters = reber.REBER_LETTERS if task is None else parse_spec(task)[0].alphabet
+    stats = {"train": reber.describe(train, letters), "test": reber.describe(test, letters)}
     desc = pd.DataFrame(
         [{"statistic": key} | {name: _cell(st[key]) for name, st in stats.items()}
          for key in stats["train"]]
@@ -324,8 +364,10 @@ def _data_section(
     page.section(
         "Data set",
         _p(
-            f"Reber strings from {where}. An accuracy means something only above these trivial "
-            "rules: the majority class, the string's length alone, its set of letters alone. " + how
+            f"{'Reber strings' if task in (None, DEFAULT_TASK) else 'Strings'} from {where}. "
+            "An accuracy means something only above these trivial "
+            "rules: the majority class, the string's length alone, its set of letters alone, "
+            "and than a logistic regression on its character 1-3-gram counts. " + how
         ),
         _html_table(frame, "trivial baselines, test accuracy"),
         _html_table(desc, "train and test splits (the whole data set)", "not defined"),
@@ -903,31 +945,149 @@ def write_report(
         meta = read_meta(study)
         options = {"target": target, "cv": cv, "repeats": repeats, "top": top, "seed": seed,
                    "config": config or "the only one", "per_run": per_run}  # fmt: skip
-        configs = run_configs(study, runs)
+        parts = table.by_task(runs)
+        configs = run_configs(study, runs) if len(parts) == 1 else {
+            f"{task} · {table.cell_label(cell)}": cfg
+            for task, part in parts for cell, cfg in run_configs(study, part).items()
+        }  # fmt: skip
         _provenance(page, study, meta, df, runs, options, configs)
-        base = _data_section(page, meta, data, configs)
+        if len(parts) > 1:
+            _several_tasks(page, study, meta, parts, target, cv, repeats, top, seed, per_run)
+            _guarded(page, "Pruning", _pruning_section, page, study)
+            return _write_page(page, study_path, out_dir)
+        tasks = table.tasks_of(runs)
+        only = tasks[0] if tasks and tasks[0] != DEFAULT_TASK else None  # reber: as before
+        base = _data_section(page, meta, data, configs, only)
         if df.empty:  # a pruning-only study: the structure sections have nothing to show
             _guarded(page, "Pruning", _pruning_section, page, study)
             return _write_page(page, study_path, out_dir)
-        note = _protocol_note(configs)
-        seeds = noise.of_runs(runs, target)
-        pairs = noise.replicate_pairs(runs, target) if seeds is not None else None
-        ceilings = noise.ceilings(seeds, per_run) if seeds is not None else {}
-        _guarded(page, "Accuracy by generator", _accuracy_section, page, df, target, base, note)
-        _guarded(page, "Seed noise", _noise_section, page, seeds, pairs, target)
-        # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
-        props = [f for f in table.default_features(df, target) if not f.startswith("params_")]
-        result = corr.correlate(df, target, features=props, seed=seed)
-        _guarded(page, "Accuracy vs the strongest properties", _strongest_section, page, df,
-                 target, result, top)  # fmt: skip
-        _guarded(page, "Correlation", _heatmap_section, page, df, result)
-        cv_res, th_res, notes = _prediction(df, target, cv, repeats, seed)
-        _guarded(page, "Prediction", _prediction_section, page, cv_res, th_res, notes, cv,
-                 repeats, ceilings)  # fmt: skip
-        _guarded(page, "Thesis comparison", _thesis_section, page, df, target, result, cv_res,
-                 th_res, cv, repeats, seed, note)  # fmt: skip
+        _task_sections(
+            page, df, runs, target, cv, repeats, top, seed, per_run, configs, base, only
+        )
         _guarded(page, "Pruning", _pruning_section, page, study)
     return _write_page(page, study_path, out_dir)
+
+
+def _task_sections(
+    page: Page | TaskPage, df: pd.DataFrame, runs: pd.DataFrame, target: str, cv: int,
+    repeats: int, top: int, seed: int, per_run: bool, configs: dict[str, dict],
+    base: dict[str, dict[str, float]], task: str | None = None,
+) -> dict:  # fmt: skip
+    """The sections about the runs of one task; returns what the task overview shows. The
+    thesis' numbers are compared only for the reber task (``task`` None or reber)."""
+    note = _protocol_note(configs)
+    seeds = noise.of_runs(runs, target)
+    pairs = noise.replicate_pairs(runs, target) if seeds is not None else None
+    ceilings = noise.ceilings(seeds, per_run) if seeds is not None else {}
+    _guarded(page, "Accuracy by generator", _accuracy_section, page, df, target, base, note)
+    _guarded(page, "Seed noise", _noise_section, page, seeds, pairs, target)
+    # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
+    props = [f for f in table.default_features(df, target) if not f.startswith("params_")]
+    result = corr.correlate(df, target, features=props, seed=seed)
+    _guarded(page, "Accuracy vs the strongest properties", _strongest_section, page, df,
+             target, result, top)  # fmt: skip
+    _guarded(page, "Correlation", _heatmap_section, page, df, result)
+    cv_res, th_res, notes = _prediction(df, target, cv, repeats, seed)
+    if task not in (None, DEFAULT_TASK) and "thesis_r2" in cv_res:  # thesis: reber only
+        cv_res = cv_res.assign(thesis_r2=math.nan)
+    _guarded(page, "Prediction", _prediction_section, page, cv_res, th_res, notes, cv,
+             repeats, ceilings)  # fmt: skip
+    if task in (None, DEFAULT_TASK):
+        _guarded(page, "Thesis comparison", _thesis_section, page, df, target, result, cv_res,
+                 th_res, cv, repeats, seed, note)  # fmt: skip
+    return {"df": df, "result": result, "cv": cv_res, "base": base, "ceilings": ceilings}
+
+
+def _several_tasks(
+    page: Page, study: Study, meta: dict, parts: list[tuple[str | None, pd.DataFrame]],
+    target: str, cv: int, repeats: int, top: int, seed: int, per_run: bool,
+) -> None:  # fmt: skip
+    """Every task's sections in turn, then the side-by-side overview, placed before them."""
+    at = len(page.sections)
+    summaries = {}
+    for task, runs in parts:
+        sub, configs = TaskPage(page, str(task)), run_configs(study, runs)
+        base = _data_section(sub, meta, None, configs, task)
+        df = runs if per_run else table.per_graph(runs)
+        summaries[str(task)] = _task_sections(
+            sub, df, runs, target, cv, repeats, top, seed, per_run, configs, base, task
+        )
+    end = len(page.sections)
+    _guarded(page, "Tasks", _tasks_section, page, summaries, target)
+    both = TaskPage(page, "all tasks")
+    frames = {
+        key: pd.concat(
+            [s[key].assign(cell=[f"{t} · {table.cell_label(c)}" for c in s[key]["cell"]])
+             for t, s in summaries.items()], ignore_index=True,
+        )
+        for key in ("df", "result")
+    }  # fmt: skip
+    _guarded(both, "Correlation", _heatmap_section, both, frames["df"], frames["result"])
+    overview = page.sections[end:]
+    del page.sections[end:]
+    page.sections[at:at] = overview
+
+
+def _tasks_section(page: Page, summaries: dict[str, dict], target: str) -> None:
+    """Per task and cell, side by side: accuracy, the baselines, the strongest properties and
+    the best cross-validated R² beside the Dummy's; and the accuracy of each task per cell."""
+    rows = []
+    for task, s in summaries.items():
+        df, result, cv_res = s["df"], s["result"], s["cv"]
+        for cell in _cells(df):
+            acc = df.loc[df["cell"] == cell, target]
+            strongest = result[(result["cell"] == cell) & result["pearson"].notna()].head(3)
+            scored = cv_res[cv_res["cell"] == cell] if len(cv_res) else cv_res
+            real = scored[scored["regressor"] != "dummy"] if len(scored) else scored
+            best = real.loc[real["r2"].idxmax()] if len(real) else None
+            dummy = scored.loc[scored["regressor"] == "dummy", "r2"] if len(scored) else []
+            ceiling = s["ceilings"].get(cell, (math.nan, ""))[0]
+            rows.append({
+                "task": task,
+                "cell": table.cell_label(cell),
+                "graphs": len(acc),
+                "mean": acc.mean(),
+                "sd": acc.std(),
+                **{f"{k}": v for k, v in s["base"].get(cell, {}).items()},
+                "strongest properties (Pearson r)": ", ".join(
+                    f"{p} {r:.2f}" for p, r in zip(strongest["property"], strongest["pearson"])
+                ),
+                "best CV R²": MISSING if best is None else
+                f"{best['r2']:.3f} ± {best['r2_sd']:.3f} ({pred.REGRESSORS[best['regressor']][0]})",
+                "Dummy R²": float(dummy.iloc[0]) if len(dummy) else math.nan,
+                "noise ceiling": ceiling,
+            })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    cells = list(dict.fromkeys(cell for s in summaries.values() for cell in _cells(s["df"])))
+    fig = Figure(figsize=(1.2 * len(summaries) * len(cells) + 2.5, 4.2))
+    axes = fig.subplots(1, len(cells), sharey=True, squeeze=False)[0]
+    long = pd.concat([s["df"].assign(task=t) for t, s in summaries.items()], ignore_index=True)
+    for ax, cell in zip(axes, cells):
+        rows_c = long[long["cell"] == cell]
+        kw = {"data": rows_c, "x": "task", "y": target, "ax": ax, "order": list(summaries)}
+        sns.boxplot(**kw, color="#d0d8e8", fliersize=0, width=0.55)
+        sns.stripplot(**kw, color="#2a4d8f", size=2, alpha=0.5, jitter=0.2)
+        ax.set_title(table.cell_label(cell))
+        ax.set_xlabel("task")
+        ax.set_ylabel(ACC_LABEL)
+        ax.tick_params(axis="x", rotation=30)
+    fig.suptitle(f"{target} of the same graphs on each task")
+    img = page.figure(fig, "accuracy_by_task", f"{target} per task and cell")
+    page.section(
+        "Tasks",
+        _p(
+            "The same graphs trained on several tasks. Per task and cell: the accuracy over the "
+            "graphs, the task's baselines (learned on its training strings, scored on its test "
+            "strings), the three properties with the largest |Pearson r|, and the best "
+            "cross-validated R² of a regressor on the graph properties beside the Dummy's. Each "
+            "task's own sections follow, titled with the task."
+        ),
+        img,
+        _html_table(
+            frame.round(3), "tasks side by side",
+            "not computed: noise ceiling without seed replicates, R² with too few graphs",
+        ),
+    )
 
 
 def _guarded(page: Page, title: str, draw: Callable[..., None], *args: object) -> None:

@@ -12,6 +12,12 @@ one chosen with ``config`` (a hash or a unique prefix of one), and otherwise `se
 stops with one line listing the configs and their run counts. A table with a ``config_hash``
 column (a study, or a CSV written by ``randrnn results``) is checked the same way.
 
+Tasks: a study may hold the same graphs trained on several tasks (`TrainConfig.task`). Unless
+every run is of the reber task, a study's table has a ``task`` column (the config's task spec;
+``reber`` for configs older than tasks), one config is chosen per (task, cell), and `by_task`
+splits a table with two or more tasks so that every analysis runs per task; a table of one task
+is analysed, and shown, as before.
+
 Seed replicates: a study's runs are per replicate. By default the table has one row per
 (graph, cell): the metrics averaged over its replicates and an integer ``replicates`` column
 (`per_graph`); ``per_run=True`` keeps one row per run, with its ``replicate``.
@@ -29,8 +35,10 @@ from randrnn.errors import RandRNNError
 from randrnn.graphs.properties import EXTRAS, FEATURES
 from randrnn.models.cells import CELLS, get_cell
 from randrnn.store import Study
+from randrnn.tasks.registry import DEFAULT_TASK, TASKS
 
 DEFAULT_TARGET = "test_acc"
+TASK = "task"  # the column naming a run's task
 ALL = "all"  # the group name when a table has no cell column
 CELL_COLUMNS = ("cell", "mode")
 # Columns that are never properties: ids, labels and training outcomes.
@@ -39,7 +47,7 @@ NOT_FEATURES = frozenset(
         "graph_id", "id", "index", "seed", "config_hash", "generator", "cell", "mode", "name",
         "file", "test_acc", "test_loss", "train_acc", "train_loss", "train_seconds",
         "effective_params", "epochs", "accuracy", "acc", "loss", "replicate", "replicates",
-        "worker_pid",
+        "worker_pid", "task",
     }
 )  # fmt: skip
 PROPERTIES = [*FEATURES, *EXTRAS]
@@ -67,13 +75,53 @@ def load_study(
     """
     with Study.open(path) as study:
         df = with_pruning(study, study.results())
-        described = {c["config_hash"]: c["config"] for c in study.configs()}
+        described = {c["config_hash"]: _with_task(c["config"]) for c in study.configs()}
     if df.empty:
         raise RandRNNError(
             f"study '{path}' has no finished runs; run: randrnn train-all --study {path}"
         )
-    df = select_config(normalise(df, source=f"study '{path}'"), config, described)
+    df = normalise(df, source=f"study '{path}'")
+    if {c[TASK] for c in described.values()} - {DEFAULT_TASK}:
+        df = add_task(df, described)
+    df = select_config(df, config, described)
     return df if per_run else per_graph(df)
+
+
+def _with_task(config: Mapping[str, object]) -> dict:
+    """A stored config with its task spelled out (configs older than tasks are reber's)."""
+    return {**config, TASK: config.get(TASK, DEFAULT_TASK)}
+
+
+def add_task(df: pd.DataFrame, described: Mapping[str, dict]) -> pd.DataFrame:
+    """``df`` with a last column ``task``: each run's config's task."""
+    if df.empty or "config_hash" not in df.columns:
+        return df
+    tasks = [described.get(h, {}).get(TASK, DEFAULT_TASK) for h in df["config_hash"]]
+    out = df.drop(columns=[TASK], errors="ignore").assign(**{TASK: tasks})
+    out.attrs.update(df.attrs)
+    return out
+
+
+def tasks_of(df: pd.DataFrame) -> list[str]:
+    """The tasks of a table, registry order (unknown specs after, sorted); [] without a column."""
+    if TASK not in df.columns:
+        return []
+    order = list(TASKS)
+    return sorted(set(df[TASK].astype(str)), key=lambda t: (
+        order.index(t.split(":")[0]) if t.split(":")[0] in order else len(order), t))  # fmt: skip
+
+
+def by_task(df: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """[(task, its rows)] for a table of two or more tasks, else [(None, the table)]."""
+    names = tasks_of(df)
+    if len(names) < 2:
+        return [(None, df)]
+    parts = []
+    for name in names:
+        rows = df[df[TASK].astype(str) == name].reset_index(drop=True)
+        rows.attrs.update(df.attrs)
+        parts.append((name, rows))
+    return parts
 
 
 def with_pruning(study: Study, df: pd.DataFrame) -> pd.DataFrame:
@@ -91,10 +139,11 @@ def with_pruning(study: Study, df: pd.DataFrame) -> pd.DataFrame:
 def select_config(
     df: pd.DataFrame, config: str | None = None, described: Mapping[str, dict] | None = None
 ) -> pd.DataFrame:
-    """The rows of one config per cell: all rows of ``config`` (a hash or unique prefix), or,
-    without it, the table itself if no cell has runs under two configs; otherwise one error
-    line listing that cell's configs (with the settings that differ, from ``described``: hash →
-    config dict) and their run counts. A table without a ``config_hash`` column is one config."""
+    """The rows of one config per (task, cell): all rows of ``config`` (a hash or unique prefix),
+    or, without it, the table itself if no cell of a task has runs under two configs; otherwise
+    one error line listing that cell's configs (with the settings that differ, from
+    ``described``: hash → config dict) and their run counts. A table without a ``config_hash``
+    column is one config."""
     source = df.attrs.get("source", "table")
     if "config_hash" not in df.columns:
         if config is not None:
@@ -107,8 +156,10 @@ def select_config(
         kept.attrs.update(df.attrs)
         return kept
     cells = df["cell"] if "cell" in df.columns else pd.Series(ALL, index=df.index)
-    for cell in sorted(set(cells), key=_cell_order):
-        counts = hashes[cells == cell].value_counts()
+    tasks = df[TASK].astype(str) if TASK in df.columns else pd.Series("", index=df.index)
+    several = tasks.nunique() > 1
+    for task, cell in sorted(set(zip(tasks, cells)), key=lambda tc: (tc[0], _cell_order(tc[1]))):
+        counts = hashes[(cells == cell) & (tasks == task)].value_counts()
         if len(counts) > 1:
             ordered = sorted(counts.index, key=lambda h: (-counts[h], h))
             settings = differing([(described or {}).get(h, {}) for h in ordered])
@@ -117,8 +168,8 @@ def select_config(
                 for h, text in zip(ordered, settings)
             )
             raise RandRNNError(
-                f"cell {cell} has runs under {len(counts)} configs: {listed}; "
-                "choose one with --config"
+                f"cell {cell}{f' of task {task}' if several else ''} has runs under "
+                f"{len(counts)} configs: {listed}; choose one with --config"
             )
     return df
 
@@ -176,9 +227,16 @@ def per_graph(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def results_table(path: str | Path, config: str | None = None) -> pd.DataFrame:
-    """Every finished run of the study, optionally of one config (a hash or unique prefix)."""
+    """Every finished run of the study, optionally of one config (a hash or unique prefix);
+    with a ``task`` column when some run's task is not reber."""
     with Study.open(path) as study:
         df = study.results()
+        described = {c["config_hash"]: _with_task(c["config"]) for c in study.configs()}
+    if {c[TASK] for c in described.values()} - {DEFAULT_TASK}:  # the task beside the cell
+        df = add_task(df, described)
+        columns = [c for c in df.columns if c != TASK]
+        at = columns.index("cell") + 1
+        df = df[[*columns[:at], TASK, *columns[at:]]]
     if config is not None:
         chosen = resolve_config(config, [] if df.empty else df["config_hash"].unique())
         df = df[df["config_hash"] == chosen].reset_index(drop=True)
@@ -204,7 +262,7 @@ def config_table(path: str | Path) -> pd.DataFrame:
     columns = ["config_hash", "cell", "runs", "graphs", "replicates"]
     if not configs:
         return pd.DataFrame(columns=columns)
-    by_hash = {c["config_hash"]: c["config"] for c in configs}
+    by_hash = {c["config_hash"]: _with_task(c["config"]) for c in configs}
     keys = list(dict.fromkeys(k for c in by_hash.values() for k in c))
     varied = [
         k for k in keys if k == "epochs" or len({repr(c.get(k, "-")) for c in by_hash.values()}) > 1
@@ -212,7 +270,7 @@ def config_table(path: str | Path) -> pd.DataFrame:
     rows = [
         {
             "config_hash": c["config_hash"],
-            **{k: c["config"].get(k, "-") for k in varied},
+            **{k: by_hash[c["config_hash"]].get(k, "-") for k in varied},
             **{k: c[k] for k in columns[1:]},
         }
         for c in configs

@@ -3,7 +3,9 @@
 Each reads a study (``--study DIR``) or any results CSV (``--from FILE``, thesis layout
 accepted), calls `randrnn.analysis` and prints a rich table, Markdown or CSV. A study's runs are
 averaged over seed replicates per graph unless ``--per-run``; with replicates, the seed noise and
-the noise ceiling for R² are shown too (`randrnn.analysis.noise`).
+the noise ceiling for R² are shown too (`randrnn.analysis.noise`). A study of several tasks is
+analysed task by task: each table's title starts with its task, and CSV output has a ``task``
+column first.
 """
 
 from __future__ import annotations
@@ -84,16 +86,42 @@ def _load(
     per_run: bool,
     target: str,
     cells: str | None,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The rows to analyse (per run or per-graph mean) and the seed-noise table (None if no
-    graph has two runs)."""
+) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame | None]]:
+    """Per task (one entry, task None, for a table of one task): the task, the rows to analyse
+    (per run or per-graph mean) and the seed-noise table (None if no graph has two runs)."""
     from randrnn.analysis import noise, table
 
     runs = table.load(study, from_, config=config, per_run=True)
     table.check_target(runs, target)
     runs = table.select_cells(runs, cells)
-    rows = runs if per_run else table.per_graph(runs)
-    return rows, noise.of_runs(runs, target)
+    return [
+        (task, part if per_run else table.per_graph(part), noise.of_runs(part, target))
+        for task, part in table.by_task(runs)
+    ]
+
+
+def _of_task(task: str | None, views: list[View], result: pd.DataFrame):
+    """A task's views titled with the task, and its result with a first ``task`` column."""
+    from dataclasses import replace
+
+    if task is None:
+        return views, result
+    return [replace(v, title=f"{task} · {v.title}") for v in views], result.assign(
+        task=task
+    )[["task", *result.columns]]
+
+
+def _is_reber(df: pd.DataFrame) -> bool:
+    """Whether the rows are of the thesis' task (no task column: a CSV, taken as the thesis')."""
+    from randrnn.analysis import table
+
+    return table.tasks_of(df) in ([], [table.DEFAULT_TASK])
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    import pandas as pd
+
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 # Marks for a correlation row whose coefficient does not exist (correlate's notes).
@@ -178,19 +206,28 @@ def correlate(
     from randrnn.analysis import correlate as corr
     from randrnn.analysis import noise
 
-    df, seeds = _load(study, from_, config, per_run, target, cells or cell)
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    result = corr.correlate(
-        df, target, corr.parse_methods(method), feats, None, by, bootstrap, seed, thesis
-    )
-    views, marks = _correlation_views(result, by)
+    views, results, all_marks, noisy = [], [], [], False
+    for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell):
+        result = corr.correlate(
+            df, target, corr.parse_methods(method), feats, None, by, bootstrap, seed,
+            thesis and _is_reber(df),  # the thesis' numbers are of the reber task only
+        )  # fmt: skip
+        task_views, marks = _correlation_views(result, by)
+        all_marks.append(marks)
+        if seeds is not None:
+            task_views += _noise_views(seeds)
+            noisy = True
+        task_views, result = _of_task(task, task_views, result)
+        views += task_views
+        results.append(result)
+    marks = "; ".join(dict.fromkeys(m for text in all_marks for m in text.split("; ") if m))
     legend = "\n".join(filter(None, [corr.LEGEND, marks]))
-    if seeds is not None:
-        views += _noise_views(seeds)
+    if noisy:
         legend += "\n" + noise.LEGEND + " " + corr.CEILING_NOTE
     if per_run:
         legend += "\n" + PER_RUN_NOTE
-    emit(views, result, fmt, out, legend, wide)
+    emit(views, _joined(results), fmt, out, legend, wide)
 
 
 @app.command("predict")
@@ -249,12 +286,38 @@ def predict(
     structure could reach at most), and a table of the seed noise per cell follows.
     """
     fmt, out = parse_format(fmt), out_file(out)
+    outputs = [
+        (task, *_predict_one(
+            df, seeds, target, regressor, protocol, cv, repeats, feature_set, features,
+            importance, graph_file, seed, per_run,
+        ))
+        for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell)
+    ]  # fmt: skip
+    if len(outputs) == 1:
+        _, views, result, legend = outputs[0]
+    else:  # several tasks: each task's tables in turn, the legend's lines once
+        views, results = [], []
+        for task, task_views, task_result, _ in outputs:
+            task_views, task_result = _of_task(task, task_views, task_result)
+            views += task_views
+            results.append(task_result)
+        result = _joined(results)
+        lines = (line for *_, text in outputs for line in text.split("\n") if line)
+        legend = "\n".join(dict.fromkeys(lines))
+    emit(views, result, fmt, out, legend, wide)
+
+
+def _predict_one(
+    df: pd.DataFrame, seeds: pd.DataFrame | None, target: str, regressor: str | None,
+    protocol: Protocol, cv: int | None, repeats: int, feature_set: str, features: str | None,
+    importance: bool, graph_file: Path | None, seed: int, per_run: bool,
+) -> tuple[list[View], pd.DataFrame, str]:  # fmt: skip
+    """What `predict` shows for one table: the views, the raw result and the legend."""
     import pandas as pd
 
     from randrnn.analysis import noise
     from randrnn.analysis import predict as pred
 
-    df, seeds = _load(study, from_, config, per_run, target, cells or cell)
     if graph_file is not None:
         from randrnn.graphs.io import read_graph
         from randrnn.graphs.properties import properties
@@ -279,8 +342,7 @@ def predict(
         if outside:
             legend += f" The graph lies outside the training range of: {', '.join(outside)}."
         legend += _folds_note(result, cv)
-        emit(_graph_views(result, graph_file), result, fmt, out, legend, wide)
-        return
+        return _graph_views(result, graph_file), result, legend
     if importance:
         regs = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
         if not regs:
@@ -292,19 +354,20 @@ def predict(
             ],
             ignore_index=True,
         )
-        emit(_importance_views(result), result, fmt, out, _folds_note(result, cv), wide)
-        return
+        if not _is_reber(df):  # the thesis' numbers are of the reber task only
+            result = result.assign(thesis_impurity=float("nan"))
+        return _importance_views(result), result, _folds_note(result, cv)
     result = pred.evaluate(
         df, target, regressor or "all", protocol.value, feature_set, features, None, cv,
         repeats, seed,
     )  # fmt: skip
+    if not _is_reber(df):
+        result = result.assign(thesis_r2=float("nan"))
     if seeds is None:
-        emit(_prediction_views(result), result, fmt, out, _folds_note(result, cv), wide)
-        return
+        return _prediction_views(result), result, _folds_note(result, cv)
     result = pred.add_ceiling(result, noise.ceilings(seeds, per_run))
     legend = pred.CEILING_NOTE + "\n" + noise.LEGEND + _folds_note(result, cv)
-    views = _prediction_views(result) + _noise_views(seeds)
-    emit(views, result, fmt, out, legend, wide)
+    return _prediction_views(result) + _noise_views(seeds), result, legend
 
 
 def _folds_note(result: pd.DataFrame, cv: int | None, most: int = 10) -> str:

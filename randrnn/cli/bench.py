@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from randrnn.cli import app, console
+from randrnn.cli.data import TaskOpt
 from randrnn.cli.train import parse_range
 from randrnn.errors import RandRNNError
 from randrnn.training.config import DEFAULT_BATCHING
@@ -60,13 +61,20 @@ def bench(
             "(sorted by size, as train-all packs them); 0: the first N."
         ),
     ] = 1000,
+    task: TaskOpt = None,
 ) -> None:
-    """Train a small sample of graphs with the engine on the default data and time it."""
+    """Train a small sample of graphs with the engine on a task's default data and time it.
+
+    The line under the table gives µs / symbol, the training time per letter read (per model):
+    tasks with longer strings should cost the same per letter. Only a benchmark of the reber task is kept for
+    `randrnn run --dry-run`, which scales it by each task's mean string length.
+    """
     from randrnn.graphs.dag import to_dag
     from randrnn.graphs.io import read_graph
     from randrnn.models.cells import parse_cells
-    from randrnn.reber import load_data
     from randrnn.studyplan import save_measurement
+    from randrnn.tasks.data import task_data
+    from randrnn.tasks.registry import DEFAULT_TASK
     from randrnn.training.bench import (
         STUDY_EPOCHS,
         STUDY_GRAPHS,
@@ -101,12 +109,15 @@ def bench(
             source += f", packed as in a study of {population}"
     if not dags:
         raise RandRNNError("no graphs to benchmark")
-    train_df, test_df = load_data()
+    found = task_data(task)
+    train_df, test_df = found.train, found.test
     train, test = prepare_data(train_df, test_df, config)
+    symbols = int(train_df["string"].str.len().sum())  # letters in the full training set
     shape = describe(dags)
     generate_seconds = time_generation()
 
-    table = Table(title=f"engine benchmark: {source}, {len(train)} training strings, "
+    table = Table(title=f"engine benchmark: task {found.task} (mean length "
+                        f"{symbols / len(train_df):.1f}), {source}, {len(train)} training strings, "
                         f"batch {config.batch_size} ({config.batching}), "
                         f"{workers} worker(s) × 1 thread, "
                         f"{engine} engine",
@@ -117,6 +128,7 @@ def bench(
                           ("study hours", "right")]:  # fmt: skip
         table.add_column(name, justify=justify)
     measured: dict[str, float] = {}
+    per_symbol: dict[str, float] = {}  # µs per letter read, per model
     for cell in parse_cells(cells):
         with console.status(f"training {len(dags)} {cell} models…"):
             result = bench_cell(dags, cell, train, test, config, workers, pack_size, engine)
@@ -124,11 +136,17 @@ def bench(
         per_epoch = result["model_epoch_seconds"] * len(train_df) / len(train)
         hours = projected_study_hours(per_epoch, result["eval_seconds"], generate_seconds / workers)
         measured[cell] = per_epoch * workers  # one worker's share, for run --dry-run
+        per_symbol[cell] = per_epoch / symbols * 1e6
         table.add_row(cell, str(len(dags)), f"{shape['nodes']:.1f}", f"{shape['layers']:.1f}",
                       f"{per_epoch:.3f}", f"{result['eval_seconds']:.2f}",
                       f"{hours:.1f} h")  # fmt: skip
     console.print(table)
-    save_measurement(measured, workers)
+    console.print(
+        "µs / symbol (training, per model and letter read): "
+        + ", ".join(f"{cell} {us:.2f}" for cell, us in per_symbol.items())
+    )
+    if found.task == DEFAULT_TASK:
+        save_measurement(measured, workers)
     console.print(
         f"s / model-epoch: full training set ({len(train_df)} strings), aggregate over the workers. "
         f"study hours: generate --n {STUDY_GRAPHS} + train-all ({STUDY_EPOCHS} epochs, one cell) "

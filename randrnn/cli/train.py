@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +19,11 @@ from rich.progress import (
 )
 
 from randrnn.cli import app, console
+from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
 from randrnn.cli.output import View, WideOpt, emit, fitted, out_file, parse_format, strings
 from randrnn.errors import RandRNNError
+from randrnn.tasks.registry import DEFAULT_TASK
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
@@ -136,18 +137,6 @@ def import_graphs(
     console.print(f"imported {len(ids)} graph(s) as id {', '.join(map(str, ids))}")
 
 
-def _data_key(data: Path | None) -> str:
-    """Identifies the data set for worker-side caching and the run config."""
-    if data is None:
-        return "shipped"
-    digest = hashlib.sha256()
-    for name in ("train.csv", "test.csv"):
-        path = data / name
-        if path.exists():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @app.command("train-all")
 def train_all(
     study: StudyOpt = Path("study"),
@@ -155,8 +144,11 @@ def train_all(
     epochs: Annotated[int, typer.Option(help="Training epochs per model.")] = 15,
     batch_size: Annotated[int, typer.Option(help="Strings per optimiser step.")] = 128,
     data: Annotated[
-        Path | None, typer.Option(help="Directory with train.csv and test.csv (default: shipped).")
+        Path | None,
+        typer.Option(help="Directory with train.csv and test.csv (default: the task's set)."),
     ] = None,
+    task: TaskOpt = None,
+    negatives: NegativesOpt = None,
     max_train: Annotated[int | None, typer.Option(help="Subsample the training strings.")] = None,
     max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
     readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
@@ -184,17 +176,21 @@ def train_all(
         ),
     ] = 1,
 ) -> None:
-    """Train every (graph, cell) pair that has no finished run with the same settings."""
+    """Train every (graph, cell) pair that has no finished run with the same settings.
+
+    The task is part of the settings: train-all --task tomita-4 on a study trained on reber adds
+    a second set of runs of the same graphs (the analysis groups by task).
+    """
     from randrnn.models.cells import parse_cells
-    from randrnn.reber import load_data
     from randrnn.store import Study
+    from randrnn.tasks.data import task_data
     from randrnn.training.config import TrainConfig
     from randrnn.training.runner import check_replicates, train_study
 
     check_replicates(replicates)
     cell_names = parse_cells(cells)
-    train, test = load_data(data)
-    key = _data_key(data)
+    found = task_data(task, negatives, data)
+    train, test = found.train, found.test
     config = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,
@@ -203,10 +199,14 @@ def train_all(
         readout=readout,
         max_train=max_train,
         max_test=max_test,
-        data=key,
+        data=found.key,
+        task=found.task,
     )
     with Study.open(study) as st:
-        st.set_meta("data", str(data.resolve()) if data else "shipped")
+        source = str(data.resolve()) if data else found.source
+        if found.task == DEFAULT_TASK:
+            st.set_meta("data", source)
+        st.set_meta("tasks", {**(st.get_meta("tasks", {}) or {}), found.task: source})
         done = failed = 0
         with progress_bar() as bar:
             task = bar.add_task("models", total=None, current="")

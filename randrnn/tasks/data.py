@@ -33,7 +33,7 @@ from randrnn.tasks.reber import REBER_LETTERS
 from randrnn.tasks.registry import DEFAULT_TASK, parse_spec, spec
 
 DEFAULT_SEED = 0  # seed of the shipped data set in data/reber/
-DEFAULT_N = 25_000  # strings in all, half valid (SPEC §2)
+DEFAULT_N = 25_000  # strings in all, half valid (docs/method.md §2.3)
 DEFAULT_NEGATIVES = "thesis"  # the reber task's default
 DEFAULT_TEST_FRACTION = 0.25  # 18,750 train / 6,250 test for n = 25,000
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "reber"

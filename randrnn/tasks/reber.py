@@ -23,9 +23,9 @@ distribution and then drawing a walk *conditioned on that length*: at each state
 is chosen with probability proportional to the number of ways to finish the string in exactly
 the remaining letters (`randrnn.tasks.automaton`). Every state of the Reber automaton (and of
 the embedded one) has one or two outgoing symbols, and all strings of one length make the same
-number of two-way choices, so this is exactly the uniform walk of docs/method.md §2 conditioned on its
-length, i.e. rejection sampling on the target length without the rejections: 25,000 strings
-take well under a second.
+number of two-way choices, so this is exactly the uniform walk of docs/method.md §2 conditioned
+on its length, i.e. rejection sampling on the target length without the rejections: 25,000
+strings take well under a second.
 
 The length distributions are discretised, shifted gamma densities on 11..53,
 ``p(L) ~ (L-10)^(k-1) exp(-(L-10)/theta)`` with ``(k-1) theta = mode - 10``:

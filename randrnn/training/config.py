@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from randrnn.errors import RandRNNError, check_name
+from randrnn.tasks.registry import DEFAULT_TASK, spec
 
 BATCHINGS = ("shuffle", "bucket")  # how an epoch is cut into batches (training/batches.py)
 # Shuffled, as the thesis did: bucketing by length moved mean accuracy measurably on the shipped
@@ -27,8 +28,10 @@ class TrainConfig:
     max_test: int | None = None  # subsample the test strings (pilot runs)
     eval_batch_size: int = 1024  # strings per forward pass when evaluating (no gradients)
     data: str = "shipped"  # which data set (a content hash for user data): part of a run's identity
+    task: str = DEFAULT_TASK  # task spec ('reber', 'reber:hard', 'tomita-4'); analysis groups by it
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "task", spec(self.task))  # canonical: 'reber:thesis' → 'reber'
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise RandRNNError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -41,11 +44,17 @@ class TrainConfig:
                 raise RandRNNError(f"{name} must be at least 1, got {value}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The config as stored with a run and hashed. ``task`` is left out when it is the
+        default (reber), so the configs of studies made before tasks existed keep their hash."""
+        out = asdict(self)
+        if out["task"] == DEFAULT_TASK:
+            del out["task"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        """The config of a stored run; older studies stored ``bucket: bool`` for ``batching``."""
+        """The config of a stored run; older studies stored ``bucket: bool`` for ``batching``,
+        and a config without ``task`` is the reber task."""
         data = dict(data)
         if "bucket" in data and "batching" not in data:
             data["batching"] = "bucket" if data.pop("bucket") else "shuffle"

@@ -15,8 +15,8 @@ ROUTES = {"reber": REBER_RE, "embedded-reber": EMBEDDED_RE}
 
 
 def test_regexes_agree_with_hand_checked_examples() -> None:
-    """The test's own regular expressions accept SPEC §2's valid strings and reject its invalid
-    ones (so they are a fair second route)."""
+    """The test's own regular expressions accept hand-checked valid strings and reject
+    invalid ones (so they are a fair second route)."""
     for s in ("BTSXXTTTTVVE", "BPTVPXTTVVE", "BTXSE", "BPVVE"):
         assert REBER_RE.fullmatch(s)
     for s in ("BPSXXTTTVPSE", "BTTVPXTVPSE", "BTXS", "BTXSEE"):
