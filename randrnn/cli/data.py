@@ -15,7 +15,7 @@ from rich.table import Table
 
 from randrnn.cli import app, console, names
 from randrnn.errors import RandRNNError
-from randrnn.tasks.registry import DEFAULT_TASK, TASKS, check_spec, parse_spec
+from randrnn.tasks.registry import DEFAULT_TASK, TASKS, parse_spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,15 +27,24 @@ TASK_HELP = (
 GRAMMAR_TASKS = {"reber": "reber", "embedded": "embedded-reber"}  # the old --grammar names
 
 
-def _check_negatives(ctx: typer.Context, value: str | None) -> str | None:
-    """--negatives must be a kind of the task given before it (checked while parsing, so a
-    study file fails before any stage runs)."""
-    if value is not None:
-        parse_spec(ctx.params.get("task") or DEFAULT_TASK, value)
+def _check_task(ctx: typer.Context, value: str | None) -> str | None:
+    """--task must be known, and agree with --negatives if that was parsed first (click parses
+    options in the order they are given; options not given come last)."""
+    negatives = ctx.params.get("negatives")
+    if value is not None or negatives is not None:
+        parse_spec(value or DEFAULT_TASK, negatives)
     return value
 
 
-TaskOpt = Annotated[str | None, typer.Option(help=TASK_HELP, callback=check_spec)]
+def _check_negatives(ctx: typer.Context, value: str | None) -> str | None:
+    """--negatives must be a kind of the task, if --task was parsed first (else `_check_task`
+    checks the pair). Checked while parsing, so a study file fails before any stage runs."""
+    if value is not None and "task" in ctx.params:
+        parse_spec(ctx.params["task"] or DEFAULT_TASK, value)
+    return value
+
+
+TaskOpt = Annotated[str | None, typer.Option(help=TASK_HELP, callback=_check_task)]
 NegativesOpt = Annotated[
     str | None,
     typer.Option(

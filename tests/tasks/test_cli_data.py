@@ -115,3 +115,21 @@ def test_study_file_dataset_of_a_task(tmp_path: Path) -> None:
         _load_study_file(tmp_path, '[dataset]\ntask = "tomita-4"\nnegatives = "hard"\n')
     with pytest.raises(RandRNNError, match=r"\[dataset\] task: unknown task 'tomita'"):
         _load_study_file(tmp_path, '[dataset]\ntask = "tomita"\n')
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--task", "tomita-4", "--negatives", "edit"], ["--negatives", "edit", "--task", "tomita-4"]],
+)
+def test_task_and_negatives_in_either_order(tmp_path: Path, args: list[str]) -> None:
+    """--negatives is checked against --task whichever comes first on the command line."""
+    result = invoke("dataset", "--n", 200, "--out", tmp_path, *args)
+    assert result.exit_code == 0, result.output
+    assert d.read_info(tmp_path)["task"] == "tomita-4:edit"
+
+
+def test_negatives_without_task_are_reber_kinds(tmp_path: Path) -> None:
+    """--negatives alone names a kind of reber: 'edit' is not one."""
+    result = invoke("dataset", "--n", 200, "--out", tmp_path / "x", "--negatives", "edit")
+    assert result.exit_code == 1
+    assert "unknown negatives 'edit' for task reber" in str(result.exception)
