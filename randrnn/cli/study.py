@@ -57,12 +57,20 @@ def _generator_params(text: str) -> None:
         check_settings(list(params), (10, 50), params)
 
 
+def _replicates(value: Any) -> None:
+    """At least 1 (an integer: anything else is click's to refuse, with its own message)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        from randrnn.training.runner import check_replicates
+
+        check_replicates(value)
+
+
 # Values click cannot check by itself: names that live in the registries, and numbers whose
 # bounds are the library's. Checked when the file loads, so no stage runs before a bad value.
 VALIDATORS = {
     ("generate", "param"): lambda value: _generator_params(_joined(value)),
     ("train-all", "batching"): _choice("randrnn.training.config", "BATCHINGS", "batching"),
-    ("train-all", "replicates"): _lazy("randrnn.training.runner", "check_replicates"),
+    ("train-all", "replicates"): _replicates,
     ("prune", "batching"): _choice("randrnn.training.config", "BATCHINGS", "batching"),
     ("prune", "waea_reading"): _choice("randrnn.pruning.waea", "READINGS", "WAEA reading"),
     ("prune", "waea_filter"): _choice("randrnn.pruning.waea", "FILTER_STATS", "WAEA filter"),
