@@ -39,6 +39,11 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, target: str = table.DEFAULT_TARGET)
         if "graph_id" not in df.columns:
             raise RandRNNError(f"study {name} has no graph_id column: cannot pair graphs")
     keys = ["graph_id", "cell"]
+    tasks = [t for t in (a, b) if "task" in t.columns]
+    if len(tasks) == 2:
+        keys.append("task")  # a task's runs are paired with the same task's only
+    elif tasks:
+        raise RandRNNError("one study has several tasks and the other not: compare like with like")
     both = a.merge(b, on=keys, suffixes=("_a", "_b"))
     if both.empty:
         raise RandRNNError("the two studies share no (graph, cell) pair with finished runs")
@@ -65,15 +70,18 @@ def _interval(d: np.ndarray) -> tuple[float, float, float]:
 
 
 def paired_means(both: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> pd.DataFrame:
-    """Per cell: n, mean of A and B, mean difference B − A with its 95 % CI and p, and the total
-    training seconds of each study (NaN where ``train_seconds`` is missing)."""
+    """Per (task,) cell: n, mean of A and B, mean difference B − A with its 95 % CI and p, and
+    the total training seconds of each study (NaN where ``train_seconds`` is missing)."""
     rows = []
-    for cell, group in both.groupby("cell", sort=False):
+    keys = [k for k in ("task", "cell") if k in both.columns]
+    for key, group in both.groupby(keys, sort=False):
+        task, cell = key if len(keys) == 2 else (None, key[0])
         a = group[f"{target}_a"].to_numpy(float)
         b = group[f"{target}_b"].to_numpy(float)
         lo, hi, p = _interval(b - a)
         rows.append(
             {
+                **({"task": task} if task is not None else {}),
                 "cell": cell,
                 "graphs": len(group),
                 "mean_a": a.mean(),
@@ -86,8 +94,8 @@ def paired_means(both: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> pd.D
                 "seconds_b": _seconds(group, "b"),
             }
         )
-    out = pd.DataFrame(rows)
-    return out.sort_values("cell", key=lambda s: s.map(table._cell_order)).reset_index(drop=True)
+    rows.sort(key=lambda r: (str(r.get("task", "")), table._cell_order(r["cell"])))
+    return pd.DataFrame(rows)
 
 
 def _seconds(group: pd.DataFrame, side: str) -> float:
@@ -105,7 +113,9 @@ def sign_changes(
     left out (they have no correlation)."""
     rows = []
     properties = [p for p in table.PROPERTIES if f"{p}_a" in both.columns]
-    for cell, group in both.groupby("cell", sort=False):
+    keys = [k for k in ("task", "cell") if k in both.columns]
+    for key, group in both.groupby(keys, sort=False):
+        task, cell = key if len(keys) == 2 else (None, key[0])
         for prop in properties:
             # A property is the same number in both studies (same graph); use A's column.
             x = group[f"{prop}_a"].to_numpy(float)
@@ -121,9 +131,11 @@ def sign_changes(
                 and np.sign(r["a"]) != np.sign(r["b"])
                 and max(abs(r["a"]), abs(r["b"])) > min_r
             )
-            rows.append({"cell": cell, "property": prop, "r_a": r["a"], "r_b": r["b"],
-                         "flips": bool(flips)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["cell", "property", "r_a", "r_b", "flips"])
+            task_col = {"task": task} if task is not None else {}
+            rows.append({**task_col, "cell": cell, "property": prop, "r_a": r["a"],
+                         "r_b": r["b"], "flips": bool(flips)})  # fmt: skip
+    columns = [*(["task"] if len(keys) == 2 else []), "cell", "property", "r_a", "r_b", "flips"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def compare_studies(

@@ -150,7 +150,8 @@ def _load_data(
 
         source = (meta.get("tasks") or {}).get(task)
         found = task_data(task, None, None if source in (None, "default") else source)
-        return found.train, found.test, f"{found.source} ({task})"
+        where = "the task's default set" if found.source == "default" else found.source
+        return found.train, found.test, f"{where} ({task})"
     value = data if data is not None else meta.get("data")
     if isinstance(value, dict):
         value = value.get("dir") or value.get("path")
@@ -367,7 +368,7 @@ def _data_section(
             f"{'Reber strings' if task in (None, DEFAULT_TASK) else 'Strings'} from {where}. "
             "An accuracy means something only above these trivial "
             "rules: the majority class, the string's length alone, its set of letters alone, "
-            "and than a logistic regression on its character 1-3-gram counts. " + how
+            "and a logistic regression on its character 1-3-gram counts. " + how
         ),
         _html_table(frame, "trivial baselines, test accuracy"),
         _html_table(desc, "train and test splits (the whole data set)", "not defined"),
@@ -389,7 +390,12 @@ BASELINE_STYLES = {
 
 
 def _accuracy_section(
-    page: Page, df: pd.DataFrame, target: str, base: dict[str, dict[str, float]], note: str
+    page: Page,
+    df: pd.DataFrame,
+    target: str,
+    base: dict[str, dict[str, float]],
+    note: str,
+    thesis_too: bool = True,
 ) -> None:
     cells = _cells(df)
     fig = Figure(figsize=(3.6 * len(cells) + 0.8, 4.2))
@@ -411,13 +417,15 @@ def _accuracy_section(
     img = page.figure(fig, "accuracy_by_generator", f"{target} by generator and cell")
     stats = ["count", "mean", "std", "min", "median", "max"]
     summary = df.groupby(["cell", "generator"])[target].agg(stats).reset_index()
-    summary.insert(
-        summary.columns.get_loc("mean") + 1,
-        "thesis mean",
-        [thesis.MEAN_ACCURACY.get(c, math.nan) for c in summary["cell"]],
-    )
+    caption = f"{target} per cell and generator"
+    if thesis_too:
+        summary.insert(
+            summary.columns.get_loc("mean") + 1,
+            "thesis mean",
+            [thesis.MEAN_ACCURACY.get(c, math.nan) for c in summary["cell"]],
+        )
+        caption += "; the thesis' mean (200 graphs per cell) beside"
     summary["cell"] = summary["cell"].map(table.cell_label)
-    caption = f"{target} per cell and generator; the thesis' mean (200 graphs per cell) beside"
     page.section(
         "Accuracy by generator",
         note,
@@ -952,6 +960,11 @@ def write_report(
         }  # fmt: skip
         _provenance(page, study, meta, df, runs, options, configs)
         if len(parts) > 1:
+            if data is not None:
+                raise RandRNNError(
+                    f"--data names one data set, but the study holds {len(parts)} tasks; leave "
+                    "--data out (each task's data is recorded in the study)"
+                )
             _several_tasks(page, study, meta, parts, target, cv, repeats, top, seed, per_run)
             _guarded(page, "Pruning", _pruning_section, page, study)
             return _write_page(page, study_path, out_dir)
@@ -979,7 +992,10 @@ def _task_sections(
     seeds = noise.of_runs(runs, target)
     pairs = noise.replicate_pairs(runs, target) if seeds is not None else None
     ceilings = noise.ceilings(seeds, per_run) if seeds is not None else {}
-    _guarded(page, "Accuracy by generator", _accuracy_section, page, df, target, base, note)
+    thesis_too = task in (None, DEFAULT_TASK)  # the thesis' means are of the Reber task
+    _guarded(
+        page, "Accuracy by generator", _accuracy_section, page, df, target, base, note, thesis_too
+    )
     _guarded(page, "Seed noise", _noise_section, page, seeds, pairs, target)
     # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
     props = [f for f in table.default_features(df, target) if not f.startswith("params_")]

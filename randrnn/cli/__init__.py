@@ -40,8 +40,7 @@ class Command(TyperCommand):
         study = ctx.params.get("study")
         if isinstance(study, Path) and study.is_file():
             raise RandRNNError(
-                f"--study {study} is a file; give the study's folder (the one holding "
-                "study.sqlite)"
+                f"--study {study} is a file; give the study's folder (the one holding study.sqlite)"
             )
         return super().invoke(ctx)
 
@@ -80,7 +79,11 @@ def main() -> None:
     try:
         app()
     except RandRNNError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape  # the message is text: '[train-all]' must stay
+
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print(

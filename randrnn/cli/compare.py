@@ -51,16 +51,19 @@ def compare(
             for lo, hi in zip(means["ci_low"], means["ci_high"])
         ],
         p=means["p"].map(format_p),
-    )[["cell", "graphs", "mean_a", "mean_b", "diff", "ci", "p", "seconds_a", "seconds_b"]]
-    shown.columns = ["cell", "n", "A", "B", "B − A", "95% CI", "p", "s A", "s B"]
+    )
+    task = ["task"] if "task" in means.columns else []  # studies of several tasks: per task
+    shown = shown[[*task, "cell", "graphs", "mean_a", "mean_b", "diff", "ci", "p", "seconds_a",
+                   "seconds_b"]]  # fmt: skip
+    shown.columns = [*task, "cell", "n", "A", "B", "B − A", "95% CI", "p", "s A", "s B"]
     flips = corr[corr["flips"]].assign(cell=lambda d: d["cell"].map(table.cell_label))
-    flips = flips[["cell", "property", "r_a", "r_b"]]
+    flips = flips[[*task, "cell", "property", "r_a", "r_b"]]
     title = f"{target}: A = {study_a}, B = {study_b}; diff = B − A, paired by graph"
-    views = [View(title, _formatted(shown), text=("cell",))]
+    views = [View(title, _formatted(shown), text=(*task, "cell"))]
     legend = f"no property changes the sign of its r with |r| > {min_r} in A or B"
     if not flips.empty:
         flipped = f"sign changes (|r| > {min_r} in A or B)"
-        views.append(View(flipped, _formatted(flips), text=("cell", "property")))
+        views.append(View(flipped, _formatted(flips), text=(*task, "cell", "property")))
         legend = ""
     emit(views, means, fmt, out, legend, wide)
 

@@ -279,10 +279,15 @@ def results(
     fmt, out = parse_format(fmt), out_file(out)
     frame = config_table(study) if configs else results_table(study, config=config)
     title = f"configs of {study}" if configs else f"finished runs of {study}"
-    view = fitted(View(title, strings(frame), text=("generator", "cell", "config_hash")), keep=2)
+    text = ("generator", "task", "cell", "config_hash")
+    view = fitted(View(title, strings(frame), text=text), keep=2)
     if not configs:
-        default = ["graph_id", "cell", "config_hash", "replicate", "nodes", "edges", "test_acc",
-                   "epochs"]  # fmt: skip
+        # Most telling first, so that what an 80-column table leaves out is the least needed
+        # (task: present only when not every run is reber).
+        default = ["graph_id", "task", "cell", "replicate", "test_acc", "config_hash", "epochs",
+                   "nodes", "edges"]  # fmt: skip
+        first = [c for c in default if c in frame.columns]
+        shown = strings(frame[first + [c for c in frame.columns if c not in first]])
         hidden = tuple(c for c in map(str, frame.columns) if c not in default)
-        view = View(title, view.frame, view.text, hidden)
+        view = fitted(View(title, shown, text, hidden), keep=2)
     emit([view], frame, fmt, out, wide=wide, float_format=None)

@@ -84,3 +84,15 @@ def test_cli_prints_every_cell_whole_at_80_columns(two_studies) -> None:
     means, _ = compare.compare_studies(a, b)
     for row in means.itertuples():
         assert f"[{row.ci_low:.3f}, {row.ci_high:.3f}]" in out
+
+
+def test_runs_of_different_tasks_are_never_paired(tmp_path: Path) -> None:
+    """Two tasks in each study: every graph pairs once per task, reber with reber only."""
+    a = table.load_study(make_study(tmp_path / "a"))
+    two = lambda df: pd.concat([df.assign(task="reber"), df.assign(task="dyck-2", test_acc=0.5)])
+    both = compare.paired(two(a), two(a))
+    assert len(both) == 2 * len(a)
+    assert (both["test_acc_a"] == both["test_acc_b"]).all()  # no reber run met a dyck-2 run
+    means = compare.paired_means(both)
+    assert set(means["task"]) == {"reber", "dyck-2"} and (means["graphs"] == 24).all()
+    assert (means["diff"] == 0).all()

@@ -3,13 +3,14 @@ and one warning per disconnected graph."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-from randrnn.cli import app
+from randrnn.cli import app, main
 from randrnn.errors import RandRNNError
 
 
@@ -94,3 +95,15 @@ def test_graph_info_shows_the_component_count(tmp_path: Path) -> None:
     row = next(line for line in lines if "connected_components" in line)
     assert row.replace("│", " ").split()[:2] == ["connected_components", "4"]
     assert nx.number_connected_components(g) == 4
+
+
+def test_error_text_in_brackets_is_printed_as_text(tmp_path, monkeypatch, capsys) -> None:
+    """An error naming a study-file stage ('[train-all]') keeps its brackets: no markup."""
+    path = tmp_path / "s.toml"
+    path.write_text('[generate]\nn = 2\n\n[train-all]\nbatching = "sorted"\n')
+    monkeypatch.setattr(sys, "argv", ["randrnn", "run", str(path), "--dry-run"])
+    with pytest.raises(SystemExit) as info:
+        main()
+    err = " ".join(capsys.readouterr().err.split())
+    assert info.value.code == 1
+    assert "[train-all] batching: unknown batching 'sorted'" in err

@@ -213,11 +213,11 @@ def test_prune_results_safe_fits(pruned: Path) -> None:
 def test_results_table_fits(study: Path) -> None:
     """results --format table: each run's ids and accuracy whole; integers stay integers."""
     lines = fits(run("results", "--study", str(study), "--format", "table"))
-    header(lines, "graph_id", "nodes", "edges", "cell", "config_hash", "replicate", "test_acc")
+    header(lines, "graph_id", "cell", "replicate", "test_acc", "config_hash", "nodes", "edges")
     raw = csv("results", "--study", str(study))
     for rec in raw.head(12).itertuples():
-        row(lines, str(rec.graph_id), str(rec.nodes), str(rec.edges), rec.cell,
-            rec.config_hash, str(rec.replicate), f"{rec.test_acc:.4g}")  # fmt: skip
+        row(lines, str(rec.graph_id), rec.cell, str(rec.replicate), f"{rec.test_acc:.4g}",
+            rec.config_hash, str(rec.nodes), str(rec.edges))  # fmt: skip
 
 
 def test_results_counts_are_integers(study: Path) -> None:
