@@ -22,6 +22,16 @@ from randrnn.training.wavefront import Wavefront
 CONFIG = TrainConfig(epochs=1, batch_size=32)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread, as the workers train: `fit`, the reference, is far slower with two
+    threads on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def data() -> tuple[Encoded, Encoded]:
     train, test = make_dataset(n=300, seed=3, test_fraction=1 / 3)
@@ -295,3 +305,36 @@ def test_pack_matrices_are_the_model_tensors(data, dags) -> None:
             assert torch.equal(weights[f"{l}.{kind}"], param.detach())
             torch.testing.assert_close(grads[f"{l}.{kind}"], param.grad, rtol=1e-4, atol=1e-6)
             assert (grads[f"{l}.{kind}"][getattr(layer, f"{name}_mask") == 0] == 0).all()
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_finished_strings_are_left_alone_exactly(cell: str, dags) -> None:
+    """With the batch sorted longest first and `step_widths`, the kernel skips strings past
+    their end, and the readout states and every gradient are those of the full computation."""
+    from randrnn.training.native import step_widths
+
+    pack = PackedModels(_models(dags[:2], cell, "sinks"), engine="native")
+    gen = torch.Generator().manual_seed(3)
+    lengths = torch.tensor([21, 19, 17, 12, 9, 9, 4, 3, 2, 1] + [1] * 10)  # B = 20, sorted
+    codes = torch.randint(1, 6, (20, 21), generator=gen)
+    index = pack.plan.readout_index(21, lengths, pack.layout.read_unit)
+    table = torch.randn(2, 128, pack.w.shape[2], dtype=torch.float64, generator=gen)
+    w = (0.5 * torch.randn(pack.w.shape, dtype=torch.float64, generator=gen)) * pack.w_mask
+    extra = ()
+    if pack.step.recurrent_apart:
+        extra = (0.5 * torch.randn(pack.w_hh.shape, dtype=torch.float64, generator=gen)
+                 * pack.w_hh_mask, torch.randn(2, pack.w.shape[2], dtype=torch.float64))  # fmt: skip
+    width = step_widths(lengths, 21, torch.float64)
+    running = [sum(int(n) > t for n in lengths) for t in range(21)]
+    assert width.tolist() == [min(20, -(-r // 8) * 8) for r in running]  # blocks of 8 doubles
+    assert width.tolist()[:3] == [20, 16, 8]
+    out = []
+    for widths in (None, width):
+        inputs = [x.clone().requires_grad_() for x in (table, w, *extra)]
+        w_hh, b_hh = inputs[2:] if extra else (None, None)
+        features = NativeRecurrence.apply(pack.plan, index, inputs[0], codes, inputs[1], w_hh,
+                                          b_hh, widths)  # fmt: skip
+        (features * torch.linspace(-1, 1, features.numel()).view_as(features)).sum().backward()
+        out.append([features.detach()] + [x.grad for x in inputs])
+    for full, skipped in zip(*out, strict=True):
+        torch.testing.assert_close(skipped, full, rtol=1e-12, atol=1e-12)

@@ -331,9 +331,14 @@ class PackedModels:
         b_hh = self.b_hh if self.gru else None
         w = self.w * self.w_mask
         if self.plan is not None:
+            # longest strings first, so that the kernel leaves the finished ones alone
+            order = torch.argsort(lengths, descending=True, stable=True)
+            codes, lengths = codes[order], lengths[order]
+            width = native.step_widths(lengths, codes.shape[1], table.dtype)
             index = self.plan.readout_index(codes.shape[1], lengths, lay.read_unit)
             features = native.NativeRecurrence.apply(self.plan, index, table, codes, w, w_hh,
-                                                     b_hh)  # fmt: skip
+                                                     b_hh, width)  # fmt: skip
+            features = features[:, torch.argsort(order)]  # back to the batch's order
         else:
             states = Wavefront.apply(self.step, lay, torch.is_grad_enabled(), table, codes, w,
                                      w_hh, b_hh)  # fmt: skip

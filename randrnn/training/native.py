@@ -159,6 +159,16 @@ class NativePlan:
         return model + step + read_unit * b + torch.arange(b).view(1, b, 1)
 
 
+def step_widths(lengths: Tensor, steps: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """(steps,) int64: for a batch sorted by length, longest first, how many strings the kernel
+    computes at each step — those still running, rounded up to the kernel's block of two
+    vectors (16 floats, 8 doubles) and at most the batch. Never increasing, so a string computed
+    at a step was computed at the step before."""
+    block = 2 * 32 // torch.empty((), dtype=dtype).element_size()
+    running = (lengths.view(1, -1) > torch.arange(steps).view(-1, 1)).sum(1)
+    return torch.clamp((running + block - 1) // block * block, max=lengths.shape[0])
+
+
 def _ptr(x: Tensor | None) -> ctypes.c_void_p:
     return ctypes.c_void_p(x.data_ptr() if x is not None and x.numel() else 0)
 
@@ -178,8 +188,13 @@ class NativeRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, plan: NativePlan, index, table, codes, w, w_hh, b_hh):
-        """h (G, T, N, B), or with ``index`` (flat offsets into h) only those entries."""
+    def forward(ctx, plan: NativePlan, index, table, codes, w, w_hh, b_hh, width=None):
+        """h (G, T, N, B), or with ``index`` (flat offsets into h) only those entries.
+
+        ``width`` (T,) int64 (`step_widths`): the strings to compute at each step, for a batch
+        sorted by length, longest first; entries of h past a string's end are then left
+        unwritten (never read: the readout reads each string's last step). None: all of them.
+        """
         lib = library()
         g, n = plan.g, plan.n
         b, t = codes.shape
@@ -198,21 +213,25 @@ class NativeRecurrence(torch.autograd.Function):
         # without gradients, a ring of two steps is enough.
         kept = t if any(ctx.needs_input_grad) else 2
         shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, kept])
+        if width is not None:
+            width = width.to(torch.int64).contiguous()
+            if width.shape != (t,) or (t and int(width.max()) > b):
+                raise ValueError("width must hold one count per step, each at most the batch")
         h = table.new_empty(g, t, n, b)  # the kernel writes all of it, padding units as zeros
         act = table.new_empty(g, kept, plan.gates, n, b)
         extra = table.new_empty(g, kept, n, b) if plan.gates > 1 else None
         getattr(lib, f"randrnn_forward_{_SUFFIX[dtype]}")(
-            _ptr(shape), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w), _ptr(w_hh),
+            _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w), _ptr(w_hh),
             _ptr(b_hh), _ptr(h), _ptr(act), _ptr(extra),
         )  # fmt: skip
         ctx.plan, ctx.has_index = plan, index is not None
-        ctx.save_for_backward(shape, codes, w, w_hh, h, act, extra, index)
+        ctx.save_for_backward(shape, codes, w, w_hh, h, act, extra, index, width)
         return h if index is None else torch.take(h, index)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_h):
-        shape, codes, w, w_hh, h, act, extra, index = ctx.saved_tensors
+        shape, codes, w, w_hh, h, act, extra, index, width = ctx.saved_tensors
         plan = ctx.plan
         if ctx.has_index:  # the kernel accumulates into dh
             dh = torch.zeros_like(h)
@@ -224,7 +243,7 @@ class NativeRecurrence(torch.autograd.Function):
         g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
         g_b_hh = w.new_zeros(plan.g, plan.gates * plan.n) if w_hh is not None else None
         getattr(library(), f"randrnn_backward_{_SUFFIX[w.dtype]}")(
-            _ptr(shape), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh), _ptr(h), _ptr(act),
+            _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh), _ptr(h), _ptr(act),
             _ptr(extra), _ptr(dh), _ptr(g_table), _ptr(g_w), _ptr(g_w_hh), _ptr(g_b_hh),
         )  # fmt: skip
-        return None, None, g_table, None, g_w, g_w_hh, g_b_hh
+        return None, None, g_table, None, g_w, g_w_hh, g_b_hh, None
