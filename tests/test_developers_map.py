@@ -11,17 +11,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "DEVELOPERS.md").read_text()
-ROW = re.compile(r"^\| `(randrnn/[^`]*)` \|[^|]*\|(.*)\|\s*$", re.MULTILINE)
+ROW = re.compile(r"^\| (`randrnn/[^|]*) \|[^|]*\|(.*)\|\s*$", re.MULTILINE)
 
 
-def _paths(pattern: str) -> list[str]:
-    """`randrnn/tasks/{a,b}.py` → the two paths; other patterns as they are."""
-    brace = re.search(r"\{([^}]*)\}", pattern)
-    if not brace:
-        return [pattern]
-    return [
-        pattern[: brace.start()] + part + pattern[brace.end() :] for part in brace[1].split(",")
-    ]
+def _paths(cell: str) -> list[str]:
+    """The paths of a first column: "`randrnn/x/a.py`, `b.py`" (b beside a) or
+    "`randrnn/tasks/{a,b}.py`" → every path it names."""
+    items = re.findall(r"`([^`]+)`", cell)
+    folder = items[0].rsplit("/", 1)[0]
+    out = []
+    for item in [items[0], *(i if "/" in i else f"{folder}/{i}" for i in items[1:])]:
+        brace = re.search(r"\{([^}]*)\}", item)
+        if not brace:
+            out.append(item)
+            continue
+        out += [item[: brace.start()] + p + item[brace.end() :] for p in brace[1].split(",")]
+    return out
 
 
 ROWS = [(pattern, names) for pattern, names in ROW.findall(TEXT)]
