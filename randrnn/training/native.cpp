@@ -142,14 +142,16 @@ template <typename V, typename T> INLINE V load(const T* p) {
 
 template <typename V, typename T> INLINE void store(T* p, V v) { std::memcpy(p, &v, sizeof v); }
 
-// All live edges of one unit, forward, GATES gates: acc[k][b] += w[q·GATES + k] · src[q][b].
-// The batch goes in blocks of two vectors held in registers across all edges, so each block of
-// the accumulators is loaded and stored once per unit, not once per edge.
+// All live edges of one unit, forward, GATES gates: acc[k][b] += w[q·GATES + k] · src_q[b], with
+// src_q = base0 + off[q] for the n0 edges from the same step, base1 + off[q] for the n1 after them
+// (the previous step). The batch goes in blocks of two vectors held in registers across all
+// edges, so each block of the accumulators is loaded and stored once per unit, not once per edge.
 template <typename T, int GATES>
-NOINLINE void edges_forward(int64_t ne, const T* const* src, const T* wv, T* const* acc,
-                            int64_t B) {
+NOINLINE void edges_forward(int64_t n0, int64_t n1, const T* base0, const T* base1,
+                            const int64_t* off, const T* wv, T* const* acc, int64_t B) {
     using V = typename Vec<T>::type;
     constexpr int64_t L = Vec<T>::lanes;
+    const int64_t ne = n0 + n1;
     int64_t b0 = 0;
     for (; b0 + 2 * L <= B; b0 += 2 * L) {
         V a[GATES][2];
@@ -157,12 +159,15 @@ NOINLINE void edges_forward(int64_t ne, const T* const* src, const T* wv, T* con
             a[k][0] = load<V>(acc[k] + b0);
             a[k][1] = load<V>(acc[k] + b0 + L);
         }
-        for (int64_t q = 0; q < ne; ++q) {
-            const V x0 = load<V>(src[q] + b0), x1 = load<V>(src[q] + b0 + L);
-            for (int k = 0; k < GATES; ++k) {
-                const T wk = wv[q * GATES + k];
-                a[k][0] += wk * x0;
-                a[k][1] += wk * x1;
+        for (int part = 0; part < 2; ++part) {
+            const T* base = (part ? base1 : base0) + b0;
+            for (int64_t q = part ? n0 : 0; q < (part ? ne : n0); ++q) {
+                const V x0 = load<V>(base + off[q]), x1 = load<V>(base + off[q] + L);
+                for (int k = 0; k < GATES; ++k) {
+                    const T wk = wv[q * GATES + k];
+                    a[k][0] += wk * x0;
+                    a[k][1] += wk * x1;
+                }
             }
         }
         for (int k = 0; k < GATES; ++k) {
@@ -170,53 +175,85 @@ NOINLINE void edges_forward(int64_t ne, const T* const* src, const T* wv, T* con
             store(acc[k] + b0 + L, a[k][1]);
         }
     }
-    for (int64_t q = 0; q < ne; ++q)  // the rest of the batch
+    for (int64_t q = 0; q < ne; ++q) {  // the rest of the batch
+        const T* src = (q < n0 ? base0 : base1) + off[q];
         for (int k = 0; k < GATES; ++k)
-            for (int64_t b = b0; b < B; ++b) acc[k][b] += wv[q * GATES + k] * src[q][b];
+            for (int64_t b = b0; b < B; ++b) acc[k][b] += wv[q * GATES + k] * src[b];
+    }
 }
 
-// One edge, backward: weight gradients (batch sums) and the source unit's output gradient.
-template <typename T>
-NOINLINE void edge_backward(int gates, const T* w, T* gw, int64_t n, const T* R hs, T* R ds,
-                            const T* R d0, const T* R d1, const T* R d2, const T* R d3,
-                            int64_t B) {
-    const T w0 = w[0];
-    if (gates == 1) {
-        T s0 = 0;
-        for (int64_t b = 0; b < B; ++b) {
-            s0 += d0[b] * hs[b];
-            ds[b] += w0 * d0[b];
+// All live edges of one unit, backward, GATES gates: dst_q[b] += Σ_k w[q·GATES + k] · d[k][b],
+// the gradient that flows back to each edge's source state (dst_q = base0 + off[q] for the first
+// n0 edges, base1 + off[q] for the n1 after them). The transpose of `edges_forward`: the gate
+// gradients stay in registers, block by block, across all edges.
+template <typename T, int GATES>
+NOINLINE void edges_backward(int64_t n0, int64_t n1, T* base0, T* base1, const int64_t* off,
+                             const T* wv, const T* const* d, int64_t B) {
+    using V = typename Vec<T>::type;
+    constexpr int64_t L = Vec<T>::lanes;
+    const int64_t ne = n0 + n1;
+    int64_t b0 = 0;
+    for (; b0 + 2 * L <= B; b0 += 2 * L) {
+        V g[GATES][2];
+        for (int k = 0; k < GATES; ++k) {
+            g[k][0] = load<V>(d[k] + b0);
+            g[k][1] = load<V>(d[k] + b0 + L);
         }
-        gw[0] += s0;
-        return;
-    }
-    const T w1 = w[n], w2 = w[2 * n];
-    if (gates == 3) {
-        T s0 = 0, s1 = 0, s2 = 0;
-        for (int64_t b = 0; b < B; ++b) {
-            s0 += d0[b] * hs[b];
-            s1 += d1[b] * hs[b];
-            s2 += d2[b] * hs[b];
-            ds[b] += w0 * d0[b] + w1 * d1[b] + w2 * d2[b];
+        for (int part = 0; part < 2; ++part) {
+            T* base = (part ? base1 : base0) + b0;
+            for (int64_t q = part ? n0 : 0; q < (part ? ne : n0); ++q) {
+                T* dst = base + off[q];
+                V x0 = load<V>(dst), x1 = load<V>(dst + L);
+                for (int k = 0; k < GATES; ++k) {
+                    const T wk = wv[q * GATES + k];
+                    x0 += wk * g[k][0];
+                    x1 += wk * g[k][1];
+                }
+                store(dst, x0);
+                store(dst + L, x1);
+            }
         }
-        gw[0] += s0;
-        gw[n] += s1;
-        gw[2 * n] += s2;
-        return;
     }
-    const T w3 = w[3 * n];
-    T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int64_t b = 0; b < B; ++b) {
-        s0 += d0[b] * hs[b];
-        s1 += d1[b] * hs[b];
-        s2 += d2[b] * hs[b];
-        s3 += d3[b] * hs[b];
-        ds[b] += w0 * d0[b] + w1 * d1[b] + w2 * d2[b] + w3 * d3[b];
+    for (int64_t q = 0; q < ne; ++q) {  // the rest of the batch
+        T* dst = (q < n0 ? base0 : base1) + off[q];
+        for (int k = 0; k < GATES; ++k)
+            for (int64_t b = b0; b < B; ++b) dst[b] += wv[q * GATES + k] * d[k][b];
     }
-    gw[0] += s0;
-    gw[n] += s1;
-    gw[2 * n] += s2;
-    gw[3 * n] += s3;
+}
+
+// The weight gradients of one edge over the whole batch and all steps, after the backward
+// sweep: gw[k] += Σ_t Σ_b dg[k][t][b] · hs[t − toff][b] for the NG gates given (dg[k] points
+// at the edge's gate-gradient slot of step 0, `dstep` apart per step; hs at its source state of
+// step 0, `hstep` apart). One long dot product per gate; the source state is loaded once for
+// all gates.
+template <typename T, int NG>
+NOINLINE void edge_grads(int64_t steps, int64_t toff, const int64_t* width, int64_t B,
+                         const T* hs, int64_t hstep, const T* const* dg, int64_t dstep,
+                         T* const* gw) {
+    using V = typename Vec<T>::type;
+    constexpr int64_t L = Vec<T>::lanes;
+    V acc[NG];
+    T rest[NG];
+    for (int k = 0; k < NG; ++k) {
+        acc[k] = V{};
+        rest[k] = T(0);
+    }
+    for (int64_t t = toff; t < steps; ++t) {
+        const int64_t Bt = width ? width[t] : B;
+        const T* h = hs + (t - toff) * hstep;
+        int64_t b = 0;
+        for (; b + L <= Bt; b += L) {
+            const V x = load<V>(h + b);
+            for (int k = 0; k < NG; ++k) acc[k] += load<V>(dg[k] + t * dstep + b) * x;
+        }
+        for (; b < Bt; ++b)
+            for (int k = 0; k < NG; ++k) rest[k] += dg[k][t * dstep + b] * h[b];
+    }
+    for (int k = 0; k < NG; ++k) {
+        T sum = rest[k];
+        for (int64_t l = 0; l < L; ++l) sum += acc[k][l];
+        *gw[k] += sum;
+    }
 }
 
 // dan: gradient of the new gate's recurrent part; dhp (may alias nothing else): own unit, t − 1.
@@ -276,6 +313,52 @@ struct Edges {
     const int32_t* first;  // (G,) layer-0 units of each model (they read the table by code)
 };
 
+// One model's live edges, gathered once per call (not once per step), per unit i, target set
+// (0: the gate pre-activations; 1: GRU's recurrence) and list k (G: edges taken whole, with G
+// weights each; k < G: edges of which only gate k goes this way, one weight each). Entries of a
+// list: first those reading the same step (toff 0), then those reading the previous one; off is
+// the source unit times B.
+template <typename T>
+struct Lists {
+    struct Span {
+        int64_t start, wstart, n0, n1;
+    };
+    std::vector<Span> spans;  // (units, 2, G + 1)
+    std::vector<int64_t> off;
+    std::vector<T> weights;
+    int64_t g1 = 0;
+
+    const Span& at(int64_t i, int set, int64_t k) const { return spans[(i * 2 + set) * g1 + k]; }
+
+    Lists(const Shape& s, const Edges& e, int64_t m, const T* w, const T* w_hh) {
+        const int64_t N = s.n, G = s.gates;
+        const bool gru = s.cell == GRU;
+        const int32_t* ptr = e.ptr + m * (N + 1);
+        g1 = G + 1;
+        spans.resize(e.units[m] * 2 * g1);
+        for (int64_t i = 0; i < e.units[m]; ++i)
+            for (int set = 0; set < 2; ++set)
+                for (int64_t k = 0; k <= G; ++k) {
+                    Span span{static_cast<int64_t>(off.size()),
+                              static_cast<int64_t>(weights.size()), 0, 0};
+                    for (int32_t toff = 0; toff < 2; ++toff)
+                        for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
+                            if (e.toff[q] != toff || (gru && toff) != (set == 1)) continue;
+                            const bool all = whole(e.live[q], G);
+                            if (k == G ? !all : (all || !((e.live[q] >> k) & 1))) continue;
+                            const T* wq = (set ? w_hh : w) + e.woff[q];
+                            off.push_back(static_cast<int64_t>(e.src[q]) * s.b);
+                            if (k == G)
+                                for (int64_t j = 0; j < G; ++j) weights.push_back(wq[j * N]);
+                            else
+                                weights.push_back(wq[k * N]);
+                            ++(toff ? span.n1 : span.n0);
+                        }
+                    spans[(i * 2 + set) * g1 + k] = span;
+                }
+    }
+};
+
 template <typename T>
 void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, const int64_t* codes,
                    const T* w, const T* w_hh, const T* b_hh, T* h, T* act, T* extra) {
@@ -283,20 +366,11 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
     const bool gru = s.cell == GRU, lstm = s.cell == LSTM;
     const T* tab = table + m * 128 * K;
     const T* bh = gru ? b_hh + m * K : nullptr;
-    const int32_t* ptr = e.ptr + m * (N + 1);
     std::vector<T> buf(6 * B, T(0));
     T* acc[4] = {buf.data(), buf.data() + B, buf.data() + 2 * B, buf.data() + 3 * B};
     T* an = buf.data() + 4 * B;  // GRU: recurrent part of the new gate
     const T* zero = buf.data() + 5 * B;  // the initial state
-    int64_t most = 1;  // the most edges of any unit: the size of the per-unit lists
-    for (int64_t i = 0; i < e.units[m]; ++i) most = std::max<int64_t>(most, ptr[i + 1] - ptr[i]);
-    // A unit's live edges, per target set: all gates (one pass, GATES weights per edge) or, for
-    // edges with some gates pruned, one list per live gate (one pass each, one weight per edge).
-    // List 0 feeds the gate pre-activations, list 1 GRU's recurrence (the new gate's part is `an`).
-    std::vector<const T*> srcs(2 * (G + 1) * most);
-    std::vector<T> wts(2 * (G + 1) * most * G);
-    auto src_list = [&](int set, int64_t k) { return srcs.data() + (set * (G + 1) + k) * most; };
-    auto w_list = [&](int set, int64_t k) { return wts.data() + (set * (G + 1) + k) * most * G; };
+    const Lists<T> lists(s, e, m, w, w_hh);
     for (int64_t t = 0; t < s.t; ++t) {
         const int64_t Bt = s.width ? s.width[t] : B;  // strings still running at step t
         T* ht = h + t * N * B;
@@ -322,44 +396,28 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
                     an[b] = bn;
                 }
             }
-            // Gather the unit's live edges (source rows and weights), then one blocked pass
-            // per list: GRU recurrence feeds `an` instead of the new gate.
-            int64_t count[2][5] = {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}};  // [set][G: all gates, k]
-            for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
-                const int64_t tt = t - e.toff[q];
-                if (tt < 0) continue;  // the initial state is zero
-                const int set = gru && e.toff[q] ? 1 : 0;
-                const T* wq = (set ? w_hh : w) + e.woff[q];
-                const T* row = h + (tt * N + e.src[q]) * B;
-                const int32_t live = e.live[q];
-                if (whole(live, G)) {
-                    const int64_t slot = count[set][G]++;
-                    src_list(set, G)[slot] = row;
-                    T* wv = w_list(set, G) + slot * G;
-                    for (int64_t k = 0; k < G; ++k) wv[k] = wq[k * N];
-                } else {
-                    for (int64_t k = 0; k < G; ++k) {
-                        if (!((live >> k) & 1)) continue;
-                        const int64_t slot = count[set][k]++;
-                        src_list(set, k)[slot] = row;
-                        w_list(set, k)[slot] = wq[k * N];
-                    }
-                }
-            }
+            // One blocked pass per list of the unit's live edges: GRU recurrence feeds `an`
+            // instead of the new gate. Nothing reads step −1: the initial state is zero.
             T* const targets[2][4] = {{acc[0], acc[1], acc[2], acc[3]}, {acc[0], acc[1], an, an}};
-            for (int set = 0; set < (gru ? 2 : 1); ++set) {
-                const int64_t n_all = count[set][G];
-                if (G == 1)
-                    edges_forward<T, 1>(n_all, src_list(set, G), w_list(set, G), targets[set], Bt);
-                else if (G == 3)
-                    edges_forward<T, 3>(n_all, src_list(set, G), w_list(set, G), targets[set], Bt);
-                else
-                    edges_forward<T, 4>(n_all, src_list(set, G), w_list(set, G), targets[set], Bt);
-                for (int64_t k = 0; k < G; ++k)
-                    if (count[set][k])
-                        edges_forward<T, 1>(count[set][k], src_list(set, k), w_list(set, k),
-                                            &targets[set][k], Bt);
-            }
+            const T* now = ht;
+            const T* before = ht - N * B;
+            for (int set = 0; set < (gru ? 2 : 1); ++set)
+                for (int64_t k = G; k >= 0; --k) {
+                    const auto& list = lists.at(i, set, k);
+                    const int64_t n1 = t > 0 ? list.n1 : 0;
+                    if (list.n0 + n1 == 0) continue;
+                    const int64_t* off = lists.off.data() + list.start;
+                    const T* wv = lists.weights.data() + list.wstart;
+                    if (k < G)
+                        edges_forward<T, 1>(list.n0, n1, now, before, off, wv, &targets[set][k],
+                                            Bt);
+                    else if (G == 1)
+                        edges_forward<T, 1>(list.n0, n1, now, before, off, wv, targets[set], Bt);
+                    else if (G == 3)
+                        edges_forward<T, 3>(list.n0, n1, now, before, off, wv, targets[set], Bt);
+                    else
+                        edges_forward<T, 4>(list.n0, n1, now, before, off, wv, targets[set], Bt);
+                }
             T* hi = ht + i * B;
             T* ai = at + i * B;  // gate k of unit i: ai + k·N·B
             const int64_t nb = N * B;
@@ -382,28 +440,31 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
 template <typename T>
 void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* codes, const T* w,
                     const T* w_hh, const T* h, const T* act, const T* extra, T* dh_all,
-                    T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {
+                    T* dgate, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {
     const int64_t N = s.n, B = s.b, K = s.gates * N, G = s.gates;
     const bool gru = s.cell == GRU, lstm = s.cell == LSTM;
+    const int64_t S = gru ? G + 1 : G;  // gate-gradient slots per unit: GRU adds `dan`
     T* gtab = g_table + m * 128 * K;
     T* gbh = gru ? g_b_hh + m * K : nullptr;
     const int32_t* ptr = e.ptr + m * (N + 1);
-    std::vector<T> buf(6 * B, T(0));
-    T* d[4] = {buf.data(), buf.data() + B, buf.data() + 2 * B, buf.data() + 3 * B};
-    T* dan = buf.data() + 4 * B;
-    const T* zero = buf.data() + 5 * B;
+    std::vector<T> buf(B, T(0));
+    const T* zero = buf.data();
     std::vector<T> sink(B);  // GRU: the own-unit gradient of step −1, dropped
     std::vector<T> dc_next(lstm ? N * B : 0, T(0));  // LSTM: cell gradient from step t + 1
+    const Lists<T> lists(s, e, m, w, w_hh);
     for (int64_t t = s.t - 1; t >= 0; --t) {
         const int64_t Bt = s.width ? s.width[t] : B;  // strings still running at step t
         T* dht = dh_all + t * N * B;
         const T* at = act + t * G * N * B;
         const T* ht = h + t * N * B;
         const T* xt = extra ? extra + t * N * B : nullptr;
+        T* dgt = dgate + t * S * N * B;  // slot k of unit i: dgt + (k·N + i)·B
         for (int64_t i = e.units[m] - 1; i >= 0; --i) {
             const T* dh = dht + i * B;
             const T* ai = at + i * B;  // gate k of unit i: ai + k·N·B
             const int64_t nb = N * B;
+            T* d[4];  // the gate gradients of unit i (GRU: d[3] is `dan`); unused ones repeat
+            for (int64_t k = 0; k < 4; ++k) d[k] = dgt + std::min(k, S - 1) * nb + i * B;
             if (s.cell == RNN_TANH || s.cell == RNN_RELU) {
                 rnn_backward<T>(s.cell, ai, dh, d[0], Bt);
             } else if (lstm) {
@@ -415,7 +476,7 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
                 T* dhp = t > 0 ? dht - nb + i * B : sink.data();  // nothing before step 0
                 T sums[3] = {0, 0, 0};
                 gru_backward<T>(ai, ai + nb, ai + 2 * nb, xt + i * B, hp, dh, dhp, d[0], d[1],
-                                d[2], dan, sums, Bt);
+                                d[2], d[3], sums, Bt);  // d[3]: `dan`, slot G
                 gbh[i] += sums[0];
                 gbh[N + i] += sums[1];
                 gbh[2 * N + i] += sums[2];
@@ -431,25 +492,55 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
                     gtab[k * N + i] += sum;
                 }
             }
-            for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
-                const int64_t tt = t - e.toff[q];
-                if (tt < 0) continue;
-                const T* hs = h + (tt * N + e.src[q]) * B;
-                T* ds = dh_all + (tt * N + e.src[q]) * B;
-                const bool apart = gru && e.toff[q];
-                const T* wq = (apart ? w_hh : w) + e.woff[q];
-                T* gq = (apart ? g_w_hh : g_w) + e.woff[q];
-                T* const dk[4] = {d[0], d[1], apart ? dan : d[2], d[3]};
-                const int32_t live = e.live[q];
-                if (whole(live, G)) {
-                    edge_backward<T>(G, wq, gq, N, hs, ds, dk[0], dk[1], dk[2], dk[3], Bt);
-                    continue;
+            // the gradient to each live edge's source state (weights later, all steps at once)
+            const T* const grads[2][4] = {{d[0], d[1], d[2], d[3]}, {d[0], d[1], d[3], d[3]}};
+            T* before = dht - N * B;
+            for (int set = 0; set < (gru ? 2 : 1); ++set)
+                for (int64_t k = G; k >= 0; --k) {
+                    const auto& list = lists.at(i, set, k);
+                    const int64_t n1 = t > 0 ? list.n1 : 0;
+                    if (list.n0 + n1 == 0) continue;
+                    const int64_t* off = lists.off.data() + list.start;
+                    const T* wv = lists.weights.data() + list.wstart;
+                    if (k < G)
+                        edges_backward<T, 1>(list.n0, n1, dht, before, off, wv, &grads[set][k],
+                                             Bt);
+                    else if (G == 1)
+                        edges_backward<T, 1>(list.n0, n1, dht, before, off, wv, grads[set], Bt);
+                    else if (G == 3)
+                        edges_backward<T, 3>(list.n0, n1, dht, before, off, wv, grads[set], Bt);
+                    else
+                        edges_backward<T, 4>(list.n0, n1, dht, before, off, wv, grads[set], Bt);
                 }
-                for (int64_t k = 0; k < G; ++k)  // pruned gates: no work, no gradient
-                    if ((live >> k) & 1)
-                        edge_backward<T>(1, wq + k * N, gq + k * N, N, hs, ds, dk[k], nullptr,
-                                         nullptr, nullptr, Bt);
+        }
+    }
+    // weight gradients: per edge and live gate, one dot product over all steps and strings
+    const int64_t dstep = S * N * B, nb = N * B;
+    for (int64_t i = 0; i < e.units[m]; ++i) {
+        for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
+            const bool apart = gru && e.toff[q];
+            T* gq = (apart ? g_w_hh : g_w) + e.woff[q];
+            const T* hs = h + e.src[q] * B;
+            const T* dg[4];
+            T* gw[4];
+            for (int64_t k = 0; k < G; ++k) {
+                const int64_t slot = apart && k == 2 ? G : k;  // GRU recurrence: `dan`
+                dg[k] = dgate + slot * nb + i * B;
+                gw[k] = gq + k * N;
             }
+            const int32_t live = e.live[q];
+            if (whole(live, G)) {
+                if (G == 1)
+                    edge_grads<T, 1>(s.t, e.toff[q], s.width, B, hs, nb, dg, dstep, gw);
+                else if (G == 3)
+                    edge_grads<T, 3>(s.t, e.toff[q], s.width, B, hs, nb, dg, dstep, gw);
+                else
+                    edge_grads<T, 4>(s.t, e.toff[q], s.width, B, hs, nb, dg, dstep, gw);
+                continue;
+            }
+            for (int64_t k = 0; k < G; ++k)  // pruned gates: no work, no gradient
+                if ((live >> k) & 1)
+                    edge_grads<T, 1>(s.t, e.toff[q], s.width, B, hs, nb, &dg[k], dstep, &gw[k]);
         }
     }
 }
@@ -472,15 +563,16 @@ template <typename T>
 void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr,
                   const int32_t* src, const int32_t* toff, const int64_t* woff, const int32_t* live,
                   const int32_t* units, const int32_t* first, const int64_t* codes, const T* w,
-                  const T* w_hh, const T* h, const T* act, const T* extra, T* dh, T* g_table,
-                  T* g_w, T* g_w_hh, T* g_b_hh) {
+                  const T* w_hh, const T* h, const T* act, const T* extra, T* dh, T* dgate,
+                  T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {
     const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], width};
     const Edges e{ptr, src, toff, woff, live, units, first};
     const int64_t per = s.t * s.n * s.b;  // backward needs every step kept (kept == t)
+    const int64_t slots = s.cell == GRU ? s.gates + 1 : s.gates;  // dgate (G, T, slots, N, B)
     for (int64_t m = 0; m < s.g; ++m)
         backward_model(s, e, m, codes, w, w_hh, h + m * per, act + m * per * s.gates,
-                       extra ? extra + m * per : nullptr, dh + m * per, g_table, g_w, g_w_hh,
-                       g_b_hh);
+                       extra ? extra + m * per : nullptr, dh + m * per, dgate + m * per * slots,
+                       g_table, g_w, g_w_hh, g_b_hh);
 }
 
 }  // namespace
@@ -489,7 +581,8 @@ void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr
 // (G, N + 1), src, toff, woff, live (E,).
 // Tensors: table (G, 128, K), codes (B, T), w (G, P, K), w_hh (G, N, K) and b_hh (G, K) for GRU
 // (else unused), h (G, T, N, B), act (G, kept, gates, N, B), extra (G, kept, N, B): LSTM cell
-// state, GRU recurrent part of the new gate, unused for RNN.
+// state, GRU recurrent part of the new gate, unused for RNN; backward's scratch dgate
+// (G, T, gates + 1 for GRU, N, B): every unit's gate gradients, for the weight gradients.
 #define RANDRNN_EXPORT(T, SUFFIX)                                                                \
     extern "C" void randrnn_forward_##SUFFIX(                                                   \
         const int64_t* shape, const int64_t* width, const int32_t* ptr, const int32_t* src,     \
@@ -505,9 +598,9 @@ void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr
         const int32_t* toff, const int64_t* woff, const int32_t* live, const int32_t* units,    \
         const int32_t* first,                                                                   \
         const int64_t* codes, const T* w, const T* w_hh, const T* h, const T* act,              \
-        const T* extra, T* dh, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {                      \
+        const T* extra, T* dh, T* dgate, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {            \
         backward_all<T>(shape, width, ptr, src, toff, woff, live, units, first, codes, w, w_hh, \
-                        h, act, extra, dh, g_table, g_w, g_w_hh, g_b_hh);                       \
+                        h, act, extra, dh, dgate, g_table, g_w, g_w_hh, g_b_hh);                \
     }
 
 RANDRNN_EXPORT(float, f32)

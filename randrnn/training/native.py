@@ -242,8 +242,11 @@ class NativeRecurrence(torch.autograd.Function):
         g_w = torch.zeros_like(w)
         g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
         g_b_hh = w.new_zeros(plan.g, plan.gates * plan.n) if w_hh is not None else None
+        slots = plan.gates + (1 if plan.cell == CELL_CODES["gru"] else 0)
+        dgate = w.new_empty(plan.g, h.shape[1], slots, plan.n, h.shape[3])  # kernel scratch
         getattr(library(), f"randrnn_backward_{_SUFFIX[w.dtype]}")(
-            _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh), _ptr(h), _ptr(act),
-            _ptr(extra), _ptr(dh), _ptr(g_table), _ptr(g_w), _ptr(g_w_hh), _ptr(g_b_hh),
+            _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh),
+            _ptr(h), _ptr(act), _ptr(extra), _ptr(dh), _ptr(dgate), _ptr(g_table), _ptr(g_w),
+            _ptr(g_w_hh), _ptr(g_b_hh),
         )  # fmt: skip
         return None, None, g_table, None, g_w, g_w_hh, g_b_hh, None
