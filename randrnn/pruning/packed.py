@@ -54,8 +54,8 @@ class BaseOutcome:
 
 # Dense base models that PyTorch's own layers (`loop.fit`) train faster than the engine, one
 # thread, CPU seconds per epoch of the 3×50 model on the full data (README, "Pruning speed"):
-# LSTM fit 6.3, engine 8.3; GRU 13.4 and 7.8; RNN_Tanh 5.2 and 5.1. Their copies still retrain
-# packed (pruned copies cost the engine less, `fit` the same).
+# LSTM fit 6.5, engine 6.9; GRU 13.1 and 6.1; RNN_Tanh 5.5 and 4.0; RNN_ReLU 4.9 and 3.8.
+# Their pruned copies still retrain packed (they cost the engine less, `fit` the same).
 FIT_BASES = frozenset({"lstm"})
 
 

@@ -13,7 +13,6 @@ same way.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,17 +21,18 @@ from typing import Any
 from randrnn.pruning.protocol import PruneSpec
 from randrnn.training.config import TrainConfig
 
-FULL_TRAIN = 18_750  # training strings of the shipped set
-# Dense 3×50, batch 32, full data, one thread: seconds per model-epoch of a pruned copy in a
-# pack of 10 = fixed + visited × (share of the kernel's recurrent weights left); base training
-# (a pack of one) per epoch. Measured with `benchmark` (README, "Pruning speed").
+FULL_TRAIN, FULL_TEST = 18_750, 6_250  # strings of the shipped set
+# Dense 3×50, batch 32, full data, one thread, CPU seconds (`benchmark`, levels 0/30/60/90, on
+# the reference machine while it was shared): one epoch of a pruned copy in a pack of 10 plus
+# one evaluation of the test set = fixed + visited × (share of the kernel's weights left); one
+# epoch of base training with its evaluation (LSTM: `loop.fit`, see `packed.FIT_BASES`).
 DENSE: dict[str, tuple[float, float]] = {
-    "rnn_tanh": (0.6, 1.2),
-    "rnn_relu": (0.6, 1.2),
-    "lstm": (1.2, 3.6),
-    "gru": (1.2, 3.2),
+    "rnn_tanh": (0.80, 2.53),
+    "rnn_relu": (0.78, 2.49),
+    "lstm": (4.13, 3.09),
+    "gru": (3.21, 3.53),
 }
-DENSE_BASE: dict[str, float] = {"rnn_tanh": 2.0, "rnn_relu": 2.0, "lstm": 5.0, "gru": 4.6}
+DENSE_BASE: dict[str, float] = {"rnn_tanh": 3.9, "rnn_relu": 3.8, "lstm": 6.9, "gru": 6.9}
 GRAPH_FIXED = 0.5  # a study graph's model: share of its epoch that pruning does not shorten
 
 
@@ -140,46 +140,52 @@ def benchmark(
     cell: str,
     levels: Sequence[float] = (0.0, 50.0, 90.0),
     copies: int = 10,
-    max_train: int = 2000,
+    max_train: int = 1000,
+    max_test: int = 500,
     batch_size: int = 32,
     hidden: tuple[int, ...] = (50, 50, 50),
-    seed: int = 0,
 ) -> dict[str, float]:
-    """Time the packed pruning path on the dense model (one thread): seconds per epoch of the
-    base model alone and per model-epoch of ``copies`` pruned copies (random, both targets)
-    at each level, scaled to the full data; and the fit of ``fixed + visited · share``."""
+    """Time the packed pruning path on the dense model, one thread, in CPU seconds (the wall
+    time of an idle core), scaled to the full data: an epoch of the base model alone
+    (``base``), and per copy in a pack of ``copies`` random-pruned copies at each level an
+    epoch of training plus one evaluation of the test set (``level_<p>``); and the least-squares
+    ``fixed`` and ``visited`` of `epoch_seconds` over the levels."""
     import numpy as np
 
     from randrnn.pruning.protocol import new_model, prune_copy
     from randrnn.reber import load_data
-    from randrnn.training.engine import train_many
+    from randrnn.training.engine import evaluate_many, train_many
     from randrnn.training.loop import prepare_data
     from randrnn.training.process import worker_setup
 
     worker_setup()
-    config = TrainConfig(epochs=1, batch_size=batch_size, max_train=max_train, max_test=500)
+    config = TrainConfig(epochs=1, batch_size=batch_size, max_train=max_train, max_test=max_test)
     train, test = prepare_data(*load_data(None), config)
-    scale = FULL_TRAIN / len(train)
-    spec = PruneSpec(cell, method="random", hidden=hidden, seed=seed)
-    start = time.perf_counter()
-    train_many([new_model(spec)], train, test, config)
-    out = {"base": (time.perf_counter() - start) * scale}
-    shares, seconds = [], []
+    train_scale, test_scale = FULL_TRAIN / len(train), FULL_TEST / len(test)
+    spec = PruneSpec(cell, method="random", hidden=hidden)
+    train_many([new_model(spec)], train, test, replace(config, max_train=64))  # warm-up
+
+    def seconds(models: list) -> float:
+        start = time.process_time()
+        train_many(models, train, test, config, pack_size=len(models))
+        middle = time.process_time()
+        evaluate_many(models, test, config.eval_batch_size)
+        end = time.process_time()
+        return ((middle - start) * train_scale + (end - middle) * test_scale) / len(models)
+
+    out = {"base": seconds([new_model(spec)])}
+    shares, measured = [], []
     for level in levels:
         models = []
         for n in range(copies):
             model = new_model(spec)
-            prune_copy(model, PruneSpec(cell, "random", seed=n, hidden=hidden), level)
+            prune_copy(model, replace(spec, seed=n), level)
             models.append(model)
-        start = time.perf_counter()
-        train_many(models, train, test, config, pack_size=copies, eval_each_epoch=True)
-        per_model = (time.perf_counter() - start) * scale / copies
-        out[f"level_{level:g}"] = per_model
+        out[f"level_{level:g}"] = seconds(models)
         shares.append(kernel_share(spec, level))
-        seconds.append(per_model)
-    visited, fixed = np.polyfit(shares, seconds, 1) if len(levels) > 1 else (0.0, seconds[0])
+        measured.append(out[f"level_{level:g}"])
+    visited, fixed = np.polyfit(shares, measured, 1) if len(levels) > 1 else (0.0, measured[0])
     out["fixed"], out["visited"] = float(fixed), float(visited)
-    out["seconds_total"] = math.fsum(seconds)
     return out
 
 
