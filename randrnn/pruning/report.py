@@ -24,6 +24,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
@@ -284,14 +285,35 @@ def robustness_figure(summary: pd.DataFrame, safe: pd.DataFrame, best: dict) -> 
         if feature is None or feature not in points.columns:
             ax.set_visible(False)
             continue
+        rng = np.random.default_rng(0)  # jitter only: levels and counts are discrete
         for label, group in points.groupby("label", sort=True):
-            ax.scatter(group[feature], group["safe_level"], s=12, alpha=0.6, label=label)
+            x, y = group[feature].astype(float), group["safe_level"].astype(float)
+            means = _binned_means(x, y)
+            (line,) = ax.plot(means.index, means.values, marker="o", label=f"{label} (mean)")
+            spread = [0.15 * (x.max() - x.min()) / max(x.nunique(), 1), 1.5]
+            ax.scatter(
+                x + rng.uniform(-1, 1, len(x)) * spread[0],
+                y + rng.uniform(-1, 1, len(y)) * spread[1],
+                s=6,
+                alpha=0.25,
+                color=line.get_color(),
+            )
         ax.set_title(f"{cell}: safe level against {feature}", fontsize=9)
         ax.set_xlabel(feature)
         ax.set_ylabel("safe level % (after retraining)")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _binned_means(x: pd.Series, y: pd.Series, bins: int = 8) -> pd.Series:
+    """Mean of y per value of x (x with few values) or per quantile bin of x (at bin centres)."""
+    if x.nunique() <= 15:
+        return y.groupby(x).mean().sort_index()
+    cut = pd.qcut(x, bins, duplicates="drop")
+    means = y.groupby(cut, observed=True).mean()
+    means.index = [interval.mid for interval in means.index]
+    return means
 
 
 def robustness_html(study: Study, out_dir: Path) -> str:
