@@ -6,11 +6,14 @@ the graphs' properties; returns frames (the report draws them):
 - `level_summary`: per cell, experiment and level, the mean and quartiles over graphs of the
   accuracy after retraining (and right after pruning) — magnitude vs WAEA vs random;
 - `safe_level_correlations`: per cell and experiment, Spearman's ρ between each property and
-  the safe level, with its p-value, over the graphs.
+  the safe level, with its p-value, over the graphs, and the partial ρ given the unpruned
+  accuracy (a weak base model gains from the retraining epochs themselves, so its safe level
+  can be high for that reason alone: the partial ρ asks what structure adds beyond it).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -66,10 +69,23 @@ def safe_levels(study: Study, curves: pd.DataFrame) -> pd.DataFrame:
     return safe.merge(props, on="graph_id", how="left")
 
 
+def partial_spearman(x: pd.Series, y: pd.Series, z: pd.Series) -> float:
+    """Spearman ρ of x and y given z: the partial correlation of their ranks,
+    (r_xy − r_xz·r_yz) / √((1 − r_xz²)(1 − r_yz²)); NaN if z explains x or y entirely."""
+    ranks = np.column_stack([stats.rankdata(v) for v in (x, y, z)])
+    r = np.corrcoef(ranks, rowvar=False)
+    denominator = (1.0 - r[0, 2] ** 2) * (1.0 - r[1, 2] ** 2)
+    if denominator <= 1e-12:
+        return float("nan")
+    return float((r[0, 1] - r[0, 2] * r[1, 2]) / np.sqrt(denominator))
+
+
 def safe_level_correlations(safe: pd.DataFrame, minimum: int = 5) -> pd.DataFrame:
     """Spearman ρ (and p) between each property and the safe level, per cell and experiment,
-    over graphs (groups of fewer than ``minimum`` graphs, or a constant column, give none)."""
-    columns = ["cell", "tag", "label", "property", "graphs", "rho", "p"]
+    over graphs, and ``rho_given_acc``: the partial ρ given the unpruned accuracy
+    (`partial_spearman`; NaN without an ``acc_before`` column). Groups of fewer than
+    ``minimum`` graphs, or a constant column, give none."""
+    columns = ["cell", "tag", "label", "property", "graphs", "rho", "p", "rho_given_acc"]
     records = []
     if safe.empty:
         return pd.DataFrame(columns=columns)
@@ -78,28 +94,43 @@ def safe_level_correlations(safe: pd.DataFrame, minimum: int = 5) -> pd.DataFram
         if len(group) < minimum or group["safe_level"].nunique() < 2:
             continue
         for feature in features:
-            values = group[[feature, "safe_level"]].dropna()
+            control = ["acc_before"] if "acc_before" in group.columns else []
+            values = group[[feature, "safe_level", *control]].dropna()
             if len(values) < minimum or values[feature].nunique() < 2:
                 continue
             rho, p = stats.spearmanr(values[feature], values["safe_level"])
-            records.append(
-                dict(zip(columns, (cell, tag, label, feature, len(values), float(rho), float(p))))
+            given = (
+                partial_spearman(values[feature], values["safe_level"], values["acc_before"])
+                if "acc_before" in values
+                else float("nan")
             )
+            row = (cell, tag, label, feature, len(values), float(rho), float(p), given)
+            records.append(dict(zip(columns, row)))
     return pd.DataFrame.from_records(records, columns=columns)
 
 
 def strongest(correlations: pd.DataFrame, count: int = 8) -> pd.DataFrame:
     """The ``count`` properties with the largest |ρ| in any experiment of a cell, as a table:
-    one row per (cell, property), one ρ column per experiment label."""
+    one row per (cell, property); per experiment label its ρ and, as ``<label> | acc``, the
+    partial ρ given the unpruned accuracy."""
     if correlations.empty:
         return pd.DataFrame()
-    wide = correlations.pivot_table(
-        index=["cell", "property"], columns="label", values="rho", aggfunc="first"
-    )
+
+    def pivot(values: str) -> pd.DataFrame:
+        return correlations.pivot_table(
+            index=["cell", "property"], columns="label", values=values, aggfunc="first",
+            dropna=False,
+        )  # fmt: skip
+
+    wide, given = pivot("rho"), pivot("rho_given_acc")
     order = wide.abs().max(axis=1).sort_values(ascending=False)
     tops = [
         key
         for cell in wide.index.get_level_values(0).unique()
         for key in [k for k in order.index if k[0] == cell][:count]
     ]
-    return wide.loc[tops].reset_index()
+    columns = {}
+    for label in wide.columns:
+        columns[label] = wide[label]
+        columns[f"{label} | acc"] = given[label]
+    return pd.DataFrame(columns).loc[tops].reset_index()
