@@ -67,8 +67,8 @@ app = App(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)  # ":100:" in "--levels 10:100:10" is not an emoji
+err_console = Console(stderr=True, emoji=False)
 
 # Command modules register themselves on `app` when imported.
 from randrnn.cli import commands as _commands  # noqa: F401

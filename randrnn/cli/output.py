@@ -174,7 +174,9 @@ def hidden_note(views: Sequence[View], wide: bool) -> str:
 def render_text(views: Sequence[View], legend: str = "", width: int | None = None) -> str:
     """The views as plain text (every column), for a file written with --out."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 10_000, no_color=True, highlight=False)
+    console = Console(
+        file=buffer, width=width or 10_000, no_color=True, highlight=False, emoji=False
+    )
     for view in views:
         table = rich_table(view, wide=True)
         console.print(table, width=min(console.measure(table).maximum, console.width))
