@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from randrnn.callbacks import Callbacks, Progress
 from randrnn.pruning import results, runner
 from randrnn.pruning.protocol import PruneSpec, base_config
 from randrnn.store import Study
@@ -68,13 +69,14 @@ def test_killed_run_resumes_with_nothing_lost_or_repeated(tmp_path: Path, tiny_d
     """Stopped after the first stored job, a second run stores exactly the missing levels: the
     first run's rows keep their ids, every level is stored once, no base trains twice."""
 
-    def stop(stage: str, done: int, total: int) -> None:
-        if stage == "prune" and done > 0:
+    def stop(event: Progress) -> None:
+        if event.stage == "levels" and event.done > 0:
             raise Killed
 
     with Study.create(tmp_path / "s") as study:
         with pytest.raises(Killed):
-            list(runner.run_experiments(study, _experiments(), *tiny_data, progress=stop))
+            killed = Callbacks().add_callback("progress", stop)
+            list(runner.run_experiments(study, _experiments(), *tiny_data, callbacks=killed))
         first = results.results_table(study)
         assert 0 < len(first) < len(EXPECTED)
         bases = results.bases(study)
