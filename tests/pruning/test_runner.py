@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
+from randrnn import reber
 from randrnn.callbacks import Callbacks, Progress
+from randrnn.errors import RandRNNError
 from randrnn.pruning import results, runner
 from randrnn.pruning.protocol import PruneSpec, base_config
 from randrnn.store import Study
@@ -103,3 +110,49 @@ def test_dask_workers_store_the_same_rows(tmp_path: Path, tiny_data) -> None:
     here, dask = tables
     for column in ("acc_before", "acc_pruned", "acc_final", "sparsity"):
         assert list(dask[column]) == pytest.approx(list(here[column]), abs=1e-5)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_prune_exits_130_and_a_rerun_stores_exactly_the_rest(
+    tmp_path: Path, tiny_data
+) -> None:
+    """SIGINT once a base model is stored: exit code 130 and one line; the study holds whole
+    jobs only, and a re-run stores every missing level once (no base trained twice)."""
+    data, study_dir = tmp_path / "data", tmp_path / "s"
+    reber.write_dataset(*tiny_data, data)
+    args = [str(Path(sys.executable).parent / "randrnn"), "prune", "--study", str(study_dir),
+            "--data", str(data), "--cells", "rnn_tanh,gru", "--method", "magnitude,random",
+            "--base-epochs", "2", "--retrain-epochs", "3", "--hidden", "12,12",
+            "--levels", "10:100:10"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not _has_a_base(study_dir) and proc.poll() is None:
+        assert time.time() < deadline, "prune stored no base model in 60 s"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "interrupted: finished work is saved; run the command again to resume"
+    ]
+    with Study.open(study_dir) as study:
+        before = results.results_table(study)
+        assert len(before) < 40 and len(before) % 10 == 0  # whole retraining jobs only
+        bases = [b["id"] for b in results.bases(study)]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with Study.open(study_dir) as study:
+        after = results.results_table(study)
+        keys = list(zip(after["cell"], after["method"], after["level"]))
+        assert len(keys) == len(set(keys)) == 40
+        assert set(before["run_id"]) <= set(after["run_id"])
+        assert [b["id"] for b in results.bases(study)][: len(bases)] == bases
+        assert len(results.bases(study)) == 2
+
+
+def _has_a_base(study_dir: Path) -> bool:
+    """Whether the study (perhaps still being created by another process) holds a base model."""
+    try:
+        with Study.open(study_dir) as study:
+            return bool(results.bases(study))
+    except (RandRNNError, sqlite3.Error):
+        return False
