@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from randrnn.errors import RandRNNError
 from randrnn.pruning import results, runner
 from randrnn.pruning.protocol import PruneSpec, base_config
 from randrnn.store import Study
+from tests.cli.ctrl_c import interrupt
 
 CONFIG = base_config(epochs=1, batch_size=32, max_train=200, max_test=80)
 LEVELS = (20.0, 50.0, 80.0, 100.0)
@@ -124,17 +123,7 @@ def test_ctrl_c_during_prune_exits_130_and_a_rerun_stores_exactly_the_rest(
             "--data", str(data), "--cells", "rnn_tanh,gru", "--method", "magnitude,random",
             "--base-epochs", "2", "--retrain-epochs", "3", "--hidden", "12,12",
             "--levels", "10:100:10"]  # fmt: skip
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not _has_a_base(study_dir) and proc.poll() is None:
-        assert time.time() < deadline, "prune stored no base model in 60 s"
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert stderr.strip().splitlines() == [
-        "interrupted: finished work is saved; run the command again to resume"
-    ]
+    interrupt(args, ready=lambda: _has_a_base(study_dir))
     with Study.open(study_dir) as study:
         before = results.results_table(study)
         assert len(before) < 40 and len(before) % 10 == 0  # whole retraining jobs only

@@ -24,6 +24,7 @@ from randrnn.store import Study
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import fit, prepare_data
 from randrnn.training.runner import batch_seed, chunk_jobs, model_seed, plan_jobs, train_study
+from tests.cli.ctrl_c import interrupt
 
 CELLS = ["gru", "rnn_tanh"]
 CONFIG = TrainConfig(epochs=1, batch_size=32, max_train=160, max_test=64)
@@ -394,14 +395,6 @@ def _train_all_args(study_dir: Path, *more: str) -> list[str]:
             "--chunk", "1", *more]  # fmt: skip
 
 
-def _wait_for_done(study_dir: Path, count: int, proc: subprocess.Popen) -> None:
-    deadline = time.time() + 60
-    with Study.open(study_dir) as study:
-        while study.run_counts()["done"] < count and proc.poll() is None:
-            assert time.time() < deadline, "train-all finished no run in 60 s"
-            time.sleep(0.1)
-
-
 @pytest.mark.slow
 def test_ctrl_c_exits_130_with_one_line_and_a_rerun_resumes(tmp_path):
     """SIGINT in the middle of train-all: exit code 130, one line on stderr, no run left
@@ -409,14 +402,12 @@ def test_ctrl_c_exits_130_with_one_line_and_a_rerun_resumes(tmp_path):
     study_dir = tmp_path / "s"
     small_study(study_dir, n=6).close()
     args = _train_all_args(study_dir)
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _wait_for_done(study_dir, 2, proc)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert stderr.strip().splitlines() == [
-        "interrupted: finished work is saved; run the command again to resume"
-    ]
+
+    def two_done() -> bool:
+        with Study.open(study_dir) as study:
+            return study.run_counts()["done"] >= 2
+
+    interrupt(args, two_done)
     with Study.open(study_dir) as study:
         counts = study.run_counts()
         assert counts["running"] == 0 and counts["failed"] == 0
