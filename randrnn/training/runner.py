@@ -222,7 +222,7 @@ def summary(outcome: Outcome, replicates: int = 1) -> str:
     name += f" r{outcome.replicate}" if replicates > 1 else ""
     if outcome.error is not None:
         return f"{name}: FAILED"
-    return f"{name}: acc {(outcome.metrics or {}).get('test_acc', float('nan')):.3f}"
+    return f"{name}: acc {outcome.metrics['test_acc']:.3f}"
 
 
 RunIds = dict[tuple[int, str, int], int]  # (graph, cell, replicate) → run id
