@@ -7,10 +7,11 @@ adds nothing and a larger n extends the study. Graphs are written in one transac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from randrnn.callbacks import Callbacks, Progress
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.generate import (
@@ -24,8 +25,6 @@ from randrnn.graphs.generate import (
 from randrnn.graphs.io import read_graph
 from randrnn.graphs.properties import properties
 from randrnn.store import Study
-
-Progress = Callable[[int], None]
 
 
 def generated_count(study: Study) -> int:
@@ -80,13 +79,14 @@ def generate_into(
     seed: int,
     generators: Sequence[str] = ("ws", "ba"),
     nodes: tuple[int, int] = (10, 50),
-    progress: Progress | None = None,
+    callbacks: Callbacks | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[int]:
     """Generate the graphs the study still lacks to hold n generated ones; return their ids.
 
     ``params`` overrides generator parameters ({"ba": {"seed_graph": "star"}}); a study is
-    only extended with graphs made with the same settings and parameters as those it holds."""
+    only extended with graphs made with the same settings and parameters as those it holds.
+    ``callbacks`` get ``"progress"`` as each graph's properties are computed (stage "graphs")."""
     if n <= 0:
         raise RandRNNError(f"--n must be at least 1, got {n}")
     settings = check_generation(study, seed, generators, nodes, params)
@@ -94,11 +94,12 @@ def generate_into(
     if have >= n:
         return []
     records = generate(n - have, seed, tuple(generators), nodes, start=have, params=params)
-    for record in records:
+    callbacks = callbacks or Callbacks()
+    callbacks.trigger_callback("progress", Progress(0, len(records), "graphs"))
+    for done, record in enumerate(records, start=1):
         record["params"] = {**record["params"], "index": record.pop("index")}
         record["properties"] = properties(record["graph"])
-        if progress:
-            progress(1)
+        callbacks.trigger_callback("progress", Progress(done, len(records), "graphs"))
     with study.transaction():
         for key, value in settings.items():
             study.set_meta(key, value)

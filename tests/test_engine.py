@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from randrnn.callbacks import Callbacks, Progress
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.generate import generate_graph
@@ -188,13 +189,13 @@ def test_mixed_cells_fail(data, dags) -> None:
 
 
 def test_progress_counts_model_epochs(data, dags) -> None:
-    """progress receives model-epochs: len(models) × epochs in all."""
+    """"progress" counts model-epochs, after every epoch of a pack: len(models) × epochs in all."""
     train, test = data
-    seen: list[int] = []
+    seen: list[Progress] = []
     config = TrainConfig(epochs=2, batch_size=64)
     results = train_many(_models(dags, "rnn_tanh"), train, test, config, pack_size=2,
-                         progress=seen.append)  # fmt: skip
-    assert sum(seen) == 3 * 2
+                         callbacks=Callbacks().add_callback("progress", seen.append))  # fmt: skip
+    assert [(p.done, p.total) for p in seen] == [(2, 6), (4, 6), (5, 6), (6, 6)]
     assert all(len(r["history"]) == 2 for r in results)
 
 

@@ -42,7 +42,13 @@ class Command(TyperCommand):
             raise RandRNNError(
                 f"--study {study} is a file; give the study's folder (the one holding study.sqlite)"
             )
-        return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C: one line and exit code 130 (Typer's own is silent)
+            err_console.print(
+                "[yellow]interrupted[/]: finished work is saved; run the command again to resume"
+            )
+            raise typer.Exit(130) from None
 
 
 class Group(TyperGroup):
@@ -75,7 +81,8 @@ from randrnn.cli import commands as _commands  # noqa: F401
 
 
 def main() -> None:
-    """Entry point: run the app, turning domain errors into one line and exit code 1."""
+    """Entry point: run the app, turning domain errors into one line and exit code 1 (Ctrl-C:
+    `Command.invoke`)."""
     try:
         app()
     except RandRNNError as exc:
@@ -85,8 +92,3 @@ def main() -> None:
             f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(1)
-    except KeyboardInterrupt:
-        err_console.print(
-            "[yellow]interrupted[/]: finished work is saved; run the command again to resume"
-        )
-        sys.exit(130)

@@ -10,14 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from randrnn.cli import app, console, names
 from randrnn.cli.output import (
@@ -31,6 +23,7 @@ from randrnn.cli.output import (
     print_views,
     rich_table,
 )
+from randrnn.cli.progress import ProgressDisplay
 from randrnn.errors import RandRNNError, check_name, parse_names
 from randrnn.training.config import DEFAULT_BATCHING
 
@@ -278,17 +271,10 @@ def prune_command(
         print_views([plan.view], PLAN_LEGEND)
         return
     console.print(plan.summary, highlight=False)
-    with Study.create(study) as st, _progress() as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(
-                    "base models" if stage == "base" else "levels", total=total
-                )
-            bar.update(tasks[stage], completed=done, total=total)
-
-        rows = list(run_experiments(st, experiments, train, test, progress, workers, scheduler))
+    with Study.create(study) as st, ProgressDisplay(console) as shown:
+        rows = list(
+            run_experiments(st, experiments, train, test, shown.callbacks, workers, scheduler)
+        )
     _print_rows(experiments, rows)
 
 
@@ -435,18 +421,6 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def _results_views(frame: pd.DataFrame, study: Path) -> list[View]:

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from randrnn.cli import app, console
 from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
 from randrnn.cli.output import View, WideOpt, emit, fitted, out_file, parse_format, strings
+from randrnn.cli.progress import ProgressDisplay
 from randrnn.errors import RandRNNError
 from randrnn.tasks.registry import DEFAULT_TASK
 from randrnn.training.config import DEFAULT_BATCHING
@@ -57,20 +50,6 @@ def study_for_writing(path: Path) -> Iterator[Study]:
         raise
 
 
-def progress_bar() -> Progress:
-    """The progress display used by long commands: done/total, bar, elapsed, ETA."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[current]}"),
-        console=console,
-    )
-
-
 @app.command()
 def generate(
     n: Annotated[
@@ -93,24 +72,16 @@ def generate(
 ) -> None:
     """Generate seeded random graphs (Watts–Strogatz, Barabási–Albert) into a study."""
     from randrnn.graphs.generate import parse_params
-    from randrnn.pipeline import check_generation, generate_into, generated_count
+    from randrnn.pipeline import check_generation, generate_into
 
     gens = tuple(g.strip() for g in generators.split(",") if g.strip())
     node_range = parse_range(nodes)
     overrides = parse_params(param)
     with study_for_writing(study) as st:
         check_generation(st, seed, gens, node_range, overrides)  # before any progress is shown
-        todo = max(0, n - generated_count(st))
-        with progress_bar() as bar:
-            task = bar.add_task("graphs", total=todo, current="computing properties")
+        with ProgressDisplay(console) as shown:
             ids = generate_into(
-                st,
-                n,
-                seed,
-                gens,
-                node_range,
-                progress=lambda k: bar.advance(task, k),
-                params=overrides,
+                st, n, seed, gens, node_range, callbacks=shown.callbacks, params=overrides
             )
         console.print(
             f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"
@@ -207,9 +178,7 @@ def train_all(
         if found.task == DEFAULT_TASK:
             st.set_meta("data", source)
         st.set_meta("tasks", {**(st.get_meta("tasks", {}) or {}), found.task: source})
-        done = failed = 0
-        with progress_bar() as bar:
-            task = bar.add_task("models", total=None, current="")
+        with ProgressDisplay(console) as shown:
             outcomes = train_study(
                 st,
                 cell_names,
@@ -220,20 +189,13 @@ def train_all(
                 scheduler=scheduler,
                 chunk_size=chunk,
                 assign=assign,
-                on_start=lambda n: bar.update(task, total=n),
+                callbacks=shown.callbacks,
                 replicates=replicates,
             )
-            for out in outcomes:
-                name = f"graph {out.graph_id} {out.cell}" + (
-                    f" r{out.replicate}" if replicates > 1 else ""
-                )
-                if out.error is None:
-                    done += 1
-                    text = f"{name}: acc {out.metrics['test_acc']:.3f}"
-                else:
-                    failed += 1
-                    text = f"{name}: FAILED"
-                bar.update(task, advance=1, current=text)
+            with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open
+                errors = [out.error for out in outcomes]
+        failed = sum(error is not None for error in errors)
+        done = len(errors) - failed
         if done == failed == 0:
             console.print("nothing left to do: every pair has a finished run with these settings")
         else:

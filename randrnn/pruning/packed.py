@@ -18,13 +18,14 @@ neither the study nor its files (`randrnn.pruning.runner` sends them and writes 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
 import torch
 
+from randrnn.callbacks import Callbacks, Epoch, Progress
 from randrnn.graphs.io import from_json
 from randrnn.models.graph_rnn import GraphRNN
 from randrnn.pruning.protocol import (
@@ -66,23 +67,29 @@ def train_bases(
     test: Encoded,
     engine: str | None = None,
     pack_size: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    callbacks: Callbacks | None = None,
 ) -> list[BaseOutcome]:
     """Train base models of one cell under ``config`` (each spec with its graph, None: dense)
     together; test numbers after every epoch, WAEA statistics over the last epoch. Dense
     models of a cell in `FIT_BASES` train with `loop.fit` instead (unless ``engine`` is given):
-    the same numbers, sooner."""
+    the same numbers, sooner. ``callbacks`` get ``"progress"`` in model-epochs, as from
+    `engine.train_many`."""
+    callbacks = callbacks or Callbacks()
     models = [new_model(spec, graph) for spec, graph in bases]
     first = last_epoch_start(config, len(train))
     dense = all(graph is None for _, graph in bases)
     if engine is None and dense and models and models[0].cell.name in FIT_BASES:
         out = []
-        for model in models:
+        total = len(models) * config.epochs
+        for k, model in enumerate(models):
             recorder = WaeaRecorder(first_step=first)
-            callbacks: list[Any] = [recorder]
-            if progress is not None:
-                callbacks.append(_EpochCount(progress))
-            metrics = fit(model, train, test, config, callbacks=callbacks, eval_each_epoch=True)
+
+            def count(event: Epoch, before: int = k * config.epochs) -> None:
+                progress = Progress(before + event.epoch, total, "model-epochs")
+                callbacks.trigger_callback("progress", progress)
+
+            hooks = Callbacks().add_callback("step", recorder.on_step).add_callback("epoch", count)
+            metrics = fit(model, train, test, config, callbacks=hooks, eval_each_epoch=True)
             out.append(BaseOutcome(model.state_dict(), recorder.state_dict(), metrics))
         return out
     recorders = PackRecorders(models, first_step=first)
@@ -92,25 +99,14 @@ def train_bases(
         test,
         config,
         pack_size=pack_size,
-        progress=progress,
         engine=engine,
         eval_each_epoch=True,
-        callbacks=[recorders],
+        callbacks=callbacks.plus("step", recorders.on_step),
     )
     return [
         BaseOutcome(model.state_dict(), recorders.of(model).state_dict(), m)
         for model, m in zip(models, metrics)
     ]
-
-
-class _EpochCount:
-    """`fit` callback that reports each epoch as the engine does (one model-epoch)."""
-
-    def __init__(self, progress: Callable[[int], None]) -> None:
-        self.progress = progress
-
-    def on_epoch_end(self, epoch: int, record: dict) -> None:
-        self.progress(1)
 
 
 @dataclass(frozen=True)

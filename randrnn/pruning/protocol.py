@@ -26,7 +26,6 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from randrnn.callbacks import Callbacks, Progress
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.models.cells import get_cell
@@ -68,9 +68,6 @@ from randrnn.training.loop import evaluate, fit, prepare_data
 DEFAULT_LEVELS: tuple[float, ...] = tuple(float(p) for p in range(10, 101, 10))
 BASE_HIDDEN = (50, 50, 50)  # docs/method.md §5: three recurrent layers of 50 units
 DEFAULT_TOLERANCE = 0.01  # one accuracy point below the unpruned model
-
-# progress(stage, done, total): stage is "base" (epochs) or "prune" (levels)
-Progress = Callable[[str, int, int], None]
 
 
 def parse_levels(text: str) -> tuple[float, ...]:
@@ -210,34 +207,37 @@ def get_base(
     config: TrainConfig,
     train: Encoded,
     test: Encoded,
-    progress: Progress | None = None,
+    callbacks: Callbacks | None = None,
     packed: bool = True,
 ) -> dict:
     """The stored base model of ``spec`` under ``config``; trained and stored if missing.
 
     ``packed``: trained by the packed engine (`packed.train_bases`), else by `loop.fit`; both
-    record WAEA's statistics over the last epoch.
+    record WAEA's statistics over the last epoch. ``callbacks`` get ``"progress"`` in epochs
+    (stage "base epochs").
     """
     results.ensure_tables(study)
     found = results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
     if found is not None:
         return found
     graph = None if spec.graph_id is None else study.graph(spec.graph_id)["graph"]
+    callbacks = callbacks or Callbacks()
+
+    def epochs(done: int) -> None:
+        callbacks.trigger_callback("progress", Progress(done, config.epochs, "base epochs"))
+
+    epochs(0)
     if packed:
         from randrnn.pruning.packed import train_bases
 
-        count = _EpochProgress(progress, config.epochs) if progress is not None else None
-        if progress is not None:
-            progress("base", 0, config.epochs)
-        (outcome,) = train_bases([(spec, graph)], config, train, test, progress=count)
+        count = Callbacks().add_callback("progress", lambda event: epochs(event.done))
+        (outcome,) = train_bases([(spec, graph)], config, train, test, callbacks=count)
         return store_base(study, spec, config, outcome.state, outcome.waea, outcome.metrics)
     model = new_model(spec, graph)
     recorder = WaeaRecorder(first_step=last_epoch_start(config, len(train)))
-    callbacks: list[Any] = [recorder]
-    if progress is not None:
-        progress("base", 0, config.epochs)
-        callbacks.append(_EpochProgress(progress, config.epochs))
-    metrics = fit(model, train, test, config, callbacks=callbacks, eval_each_epoch=True)
+    hooks = Callbacks().add_callback("step", recorder.on_step)
+    hooks.add_callback("epoch", lambda event: epochs(event.epoch))
+    metrics = fit(model, train, test, config, callbacks=hooks, eval_each_epoch=True)
     return store_base(study, spec, config, model.state_dict(), recorder.state_dict(), metrics)
 
 
@@ -278,20 +278,6 @@ def store_base(
     return results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
 
 
-class _EpochProgress:
-    """Base-training progress in epochs, from `fit`'s epoch callback or the engine's counts."""
-
-    def __init__(self, progress: Progress, total: int) -> None:
-        self.progress, self.total, self.done = progress, total, 0
-
-    def on_epoch_end(self, epoch: int, record: dict) -> None:
-        self.progress("base", epoch, self.total)
-
-    def __call__(self, models: int) -> None:  # engine: called with model-epochs
-        self.done += 1
-        self.progress("base", self.done, self.total)
-
-
 def load_base(study: Study, spec: PruneSpec, base: dict) -> GraphRNN:
     """A model with the trained base weights (structural masks only), ready to prune."""
     model = build_base(study, spec)
@@ -305,19 +291,6 @@ def base_state(study: Study, base: dict) -> dict[str, torch.Tensor]:
 
 
 # --------------------------------------------------------------------------- WAEA statistics
-
-
-class _WindowFull(Exception):
-    """Raised by the observation callback once the window holds enough steps."""
-
-
-class _StopAfter:
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
-
-    def on_step(self, model: torch.nn.Module, step: int) -> None:
-        if step >= self.steps:
-            raise _WindowFull
 
 
 def stats_path(study: Study, base: dict, window_steps: int | None) -> Path:
@@ -346,10 +319,9 @@ def waea_statistics(
         recorder = WaeaRecorder(first_step=1, last_step=steps)
         per_epoch = math.ceil(len(train) / config.batch_size)
         observe = replace(config, epochs=math.ceil(steps / per_epoch))
-        try:
-            fit(model, train, test, observe, callbacks=[recorder, _StopAfter(steps)])
-        except _WindowFull:
-            pass
+        hooks = Callbacks().add_callback("step", recorder.on_step)
+        hooks.add_callback("step", lambda event: event.step >= steps)  # the window is full
+        fit(model, train, test, observe, callbacks=hooks)
         _save(recorder.state_dict(), path)
     return split_state(_load(path))
 
@@ -484,7 +456,7 @@ def run_pruning(
     config: TrainConfig,
     train_df: pd.DataFrame,
     test_df: pd.DataFrame,
-    progress: Progress | None = None,
+    callbacks: Callbacks | None = None,
     packed: bool = True,
 ) -> list[dict]:
     """Run the protocol for every level of ``spec`` not yet in the study; return the new rows.
@@ -493,30 +465,30 @@ def run_pruning(
     ``epochs=spec.retrain_epochs``. Its seed is set to ``spec.seed`` (one seed per base model).
     ``packed`` (default): base model and all levels through the packed engine
     (`runner.run_experiments`); otherwise one level at a time with `fit` (the reference).
+    ``callbacks`` get ``"progress"`` events (see `runner.run_experiments` and `get_base`).
     """
     if config.seed != spec.seed:
         config = replace(config, seed=spec.seed)
     if packed:
         from randrnn.pruning.runner import run_experiments
 
-        return list(run_experiments(study, [(spec, config)], train_df, test_df, progress))
+        return list(run_experiments(study, [(spec, config)], train_df, test_df, callbacks))
+    callbacks = callbacks or Callbacks()
     train, test = prepare_data(train_df, test_df, config)
-    base = get_base(study, spec, config, train, test, progress, packed=False)
+    base = get_base(study, spec, config, train, test, callbacks, packed=False)
     todo = todo_levels(study, spec, base)
     stats = (
         waea_statistics(study, spec, base, config, train, test)
         if (spec.method == "waea" and todo)
         else None
     )
-    rows = []
-    if progress is not None:
-        progress("prune", 0, len(todo))
-    for n, level in enumerate(todo, start=1):
+    rows: list[dict] = []
+    callbacks.trigger_callback("progress", Progress(0, len(todo), "levels"))
+    for level in todo:
         row = prune_level(study, spec, base, config, train, test, level, stats)
         row["id"] = results.add_run(study, row)
         rows.append(row)
-        if progress is not None:
-            progress("prune", n, len(todo))
+        callbacks.trigger_callback("progress", Progress(len(rows), len(todo), "levels"))
     return rows
 
 

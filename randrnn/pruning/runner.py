@@ -15,16 +15,16 @@ loses at most the jobs in flight, and the next run does exactly those again.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
-import torch
 
+from randrnn.callbacks import Callbacks, Progress
 from randrnn.errors import RandRNNError
 from randrnn.graphs.io import from_json, to_json
 from randrnn.pruning import results
@@ -37,13 +37,13 @@ from randrnn.pruning.protocol import (
     waea_statistics,
 )
 from randrnn.store import Study, config_hash
+from randrnn.training.cluster import run_tasks
 from randrnn.training.config import TrainConfig
 from randrnn.training.engine import DEFAULT_PACK_SIZE
 from randrnn.training.loop import prepare_data
 from randrnn.training.process import worker_setup
 
 Experiment = tuple[PruneSpec, TrainConfig]  # a spec and the training config of its base model
-Progress = Callable[[str, int, int], None]  # (stage "base" | "prune", done, total)
 RETRAIN_PACK = 10  # pruned copies per retraining job (one pack): the 10 levels of one experiment
 
 
@@ -64,7 +64,7 @@ def run_experiments(
     experiments: Sequence[Experiment],
     train_df: pd.DataFrame,
     test_df: pd.DataFrame,
-    progress: Progress | None = None,
+    callbacks: Callbacks | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     pack_size: int | None = None,
@@ -74,8 +74,10 @@ def run_experiments(
     (with its ``id``, ``cell`` and ``model``).
 
     ``workers=1`` without a scheduler runs here; ``workers>1`` starts a local Dask cluster of
-    single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses a running one.
-    ``pack_size``: pruned copies per retraining job (default `RETRAIN_PACK`).
+    single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses a running one
+    (`cluster.run_tasks`). ``pack_size``: pruned copies per retraining job (default
+    `RETRAIN_PACK`). ``callbacks`` get ``"progress"`` of two stages, "base models" (when some
+    are missing) and "levels": 0 of each total first, then after every stored job.
     """
     if workers < 1:
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
@@ -123,23 +125,24 @@ def run_experiments(
             base_jobs.append(("base", _BaseWork(items, config.to_dict())))
     tasks.extendleft(reversed(base_jobs))  # bases first: they unlock their levels
     total_bases = sum(len(keys) for keys in missing.values())
-    done = {"base": 0, "prune": 0}
+    totals = {"base models": total_bases, "levels": total_cuts}
+    done = dict.fromkeys(totals, 0)
+    callbacks = callbacks or Callbacks()
 
-    def tell(stage: str, count: int, total: int) -> None:
+    def tell(stage: str, count: int) -> None:
         done[stage] += count
-        if progress is not None:
-            progress(stage, done[stage], total)
+        callbacks.trigger_callback("progress", Progress(done[stage], totals[stage], stage))
 
-    if progress is not None:
-        if total_bases:
-            progress("base", 0, total_bases)
-        progress("prune", 0, total_cuts)
+    if total_bases:
+        tell("base models", 0)
+    tell("levels", 0)
 
-    def finish(kind: str, work: Any, outcome: Any) -> tuple[list[dict], list[tuple[str, Any]]]:
+    def finish(task: tuple[str, Any], outcome: Any) -> tuple[list[dict], list[tuple[str, Any]]]:
         """Write a job's results; return the rows and the jobs they make possible."""
+        kind, work = task
         if kind == "retrain":
             rows = _store_rows(study, work, outcome)
-            tell("prune", len(rows), total_cuts)
+            tell("levels", len(rows))
             return rows, []
         config = TrainConfig.from_dict(work.config)
         more = []
@@ -150,15 +153,11 @@ def run_experiments(
                 ("retrain", job)
                 for job in _retrain_jobs(study, base, exps, graph, train_df, test_df, size, split)
             ]
-        tell("base", len(work.items), total_bases)
+        tell("base models", len(work.items))
         return [], more
 
-    if not tasks:
-        return
-    if scheduler is None and workers == 1:
-        yield from _run_here(tasks, finish, train_df, test_df, engine)
-    else:
-        yield from _run_dask(tasks, finish, train_df, test_df, engine, workers, scheduler)
+    work = partial(run_task, engine=engine)
+    yield from run_tasks(tasks, work, finish, (train_df, test_df), workers, scheduler)
 
 
 def _retrain_jobs(
@@ -254,58 +253,9 @@ def retrain_task(
 TASKS = {"base": base_task, "retrain": retrain_task}
 
 
-def _run_here(tasks, finish, train_df, test_df, engine) -> Iterator[dict]:
-    threads = torch.get_num_threads()
-    try:
-        while tasks:
-            kind, work = tasks.popleft()
-            rows, more = finish(kind, work, TASKS[kind](work, train_df, test_df, engine))
-            tasks.extend(more)
-            yield from rows
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run_dask(tasks, finish, train_df, test_df, engine, workers, scheduler) -> Iterator[dict]:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-    try:
-        client = Client(cluster if cluster is not None else scheduler, timeout="30s")
-    except OSError as exc:
-        if cluster is not None:
-            cluster.close()
-        raise RandRNNError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    try:
-        data = client.scatter([train_df, test_df], broadcast=True)
-        slots = max(2, 2 * len(client.scheduler_info()["workers"]))  # work in flight, bounded
-        in_flight: dict[Any, tuple[str, Any]] = {}
-        running = as_completed()
-
-        def submit() -> None:
-            kind, work = tasks.popleft()
-            future = client.submit(TASKS[kind], work, data[0], data[1], engine, pure=False)
-            in_flight[future] = (kind, work)
-            running.add(future)
-
-        while tasks and len(in_flight) < slots:
-            submit()
-        for future in running:
-            kind, work = in_flight.pop(future)
-            rows, more = finish(kind, work, future.result())
-            tasks.extend(more)
-            yield from rows
-            while tasks and len(in_flight) < slots:
-                submit()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+def run_task(
+    task: tuple[str, Any], train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None
+) -> Any:
+    """Worker side: one ("base" | "retrain", work) task."""
+    kind, work = task
+    return TASKS[kind](work, train_df, test_df, engine)

@@ -35,6 +35,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from randrnn.callbacks import Step
 from randrnn.errors import RandRNNError
 from randrnn.pruning.criteria import GATES, WeightRef, select_weights
 
@@ -142,10 +143,11 @@ class WaeaRecorder:
             self.weights[key].update(value)
             self.grads[key].update(grads[key])
 
-    def on_step(self, model: nn.Module, step: int) -> None:
-        if not self.wants(step):
+    def on_step(self, event: Step) -> None:
+        """The ``"step"`` callback of `loop.fit`: record the model's matrices if in the window."""
+        if not self.wants(event.step):
             return
-        refs = select_weights(model, "both")
+        refs = select_weights(event.model, "both")
         weights = {ref.key: ref.param() for ref in refs}
         grads = {
             ref.key: ref.param().grad if ref.param().grad is not None else torch.zeros_like(w)
@@ -169,7 +171,7 @@ class WaeaRecorder:
 class PackRecorders:
     """`engine.train_many` callback: a `WaeaRecorder` per model, fed from the packed tensors.
 
-    ``on_step(pack, step)`` reads each model's matrices and their (clipped) gradients out of the
+    ``on_step`` (the ``"step"`` callback) reads each model's matrices and their (clipped) gradients out of the
     pack (`PackedModels.matrices`), which are what the model trained alone with `loop.fit` holds
     at that step; so a base model trained in a pack gets the statistics it would get alone.
     """
@@ -181,10 +183,11 @@ class PackRecorders:
         """The recorder of one model."""
         return self.recorders[id(model)]
 
-    def on_step(self, pack: Any, step: int) -> None:
+    def on_step(self, event: Step) -> None:
+        pack = event.model
         for m, model in enumerate(pack.models):
             recorder = self.recorders.get(id(model))
-            if recorder is not None and recorder.wants(step):
+            if recorder is not None and recorder.wants(event.step):
                 recorder.record(pack.matrices(m), pack.matrices(m, grad=True))
 
 

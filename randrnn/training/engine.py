@@ -27,12 +27,12 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from randrnn.callbacks import Callbacks, Progress, Step
 from randrnn.errors import RandRNNError, check_name
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
 from randrnn.training import native
@@ -390,10 +390,10 @@ def _train_pack(
     train: Encoded,
     test: Encoded,
     config: TrainConfig,
-    progress: Callable[[int], None] | None,
-    engine: str | None = None,
-    eval_each_epoch: bool = False,
-    callbacks: Sequence[Any] = (),
+    progress: Callable[[int], None],
+    engine: str | None,
+    eval_each_epoch: bool,
+    callbacks: Callbacks,
 ) -> list[dict]:
     start = time.perf_counter()
     pack = PackedModels(models, engine)
@@ -401,7 +401,6 @@ def _train_pack(
     lengths = train.lengths.numpy()
     g = len(models)
     history: list[list[dict]] = [[] for _ in range(g)]
-    hooks = [c for c in callbacks if hasattr(c, "on_step")]
     step = 0
     for epoch in range(config.epochs):
         correct = torch.zeros(g, dtype=torch.long)
@@ -415,8 +414,7 @@ def _train_pack(
             _clip(pack.params, config.clip)
             optimizer.step()
             step += 1
-            for hook in hooks:
-                hook.on_step(pack, step)
+            callbacks.trigger_callback("step", Step(pack, step))
             correct += (logits.detach().argmax(2) == labels).sum(1)
             loss_sum += losses.detach().double() * len(index)
         for m in range(g):
@@ -426,8 +424,7 @@ def _train_pack(
             acc, loss = _evaluate(pack, test, config.eval_batch_size)
             for m in range(g):
                 history[m][-1].update(test_acc=float(acc[m]), test_loss=float(loss[m]))
-        if progress is not None:
-            progress(g)
+        progress(g)
     seconds = time.perf_counter() - start
     pack.store()
     if eval_each_epoch and config.epochs:
@@ -478,10 +475,9 @@ def train_many(
     test: Encoded,
     config: TrainConfig,
     pack_size: int | None = None,
-    progress: Callable[[int], None] | None = None,
     engine: str | None = None,
     eval_each_epoch: bool = False,
-    callbacks: Sequence[Any] = (),
+    callbacks: Callbacks | None = None,
 ) -> list[dict]:
     """Train models of one cell type together; return each one's `loop.fit` metrics, in order.
 
@@ -490,11 +486,10 @@ def train_many(
     each with its own Adam). Models are sorted by depth and size and trained in packs of
     `pack_size` (default `DEFAULT_PACK_SIZE`), by `engine` (default: `resolve_engine()`).
     ``train_seconds`` is the pack's training wall time divided by the number of models in the
-    pack. ``progress(k)`` is called after every epoch of a pack with k = the pack's size, i.e. the
-    unit is model-epochs (len(models) × epochs in all). ``eval_each_epoch`` adds test accuracy
-    and loss to every epoch's record, as `fit` does. ``callbacks`` with
-    ``on_step(pack, step)`` are called after every optimiser step with the `PackedModels`
-    (gradients still in ``.grad``); with several packs, ``pack.models`` says whose they are.
+    pack. ``eval_each_epoch`` adds test accuracy and loss to every epoch's record, as `fit`
+    does. `callbacks`: ``"progress"`` after every epoch of a pack, counting model-epochs
+    (len(models) × epochs in all); ``"step"`` after every optimiser step with the
+    `PackedModels` (gradients still in ``.grad``; ``pack.models`` says whose they are).
     """
     if not models:
         return []
@@ -508,6 +503,14 @@ def train_many(
         raise RandRNNError(f"pack size must be at least 1, got {size}")
     order = pack_order(models)
     results: list[dict | None] = [None] * len(models)
+    callbacks = callbacks or Callbacks()
+    total, done = len(models) * config.epochs, 0
+
+    def progress(count: int) -> None:
+        nonlocal done
+        done += count
+        callbacks.trigger_callback("progress", Progress(done, total, "model-epochs"))
+
     for first in range(0, len(order), size):
         chosen = order[first : first + size]
         pack = [models[i] for i in chosen]

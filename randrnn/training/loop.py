@@ -1,14 +1,13 @@
 """Fit and evaluate one model. The loop knows only model, data and config.
 
 It prints nothing and opens no paths: progress, checkpoints and statistics (WAEA) attach as
-callbacks with two optional hooks, ``on_step(model, step)`` after every optimiser step (gradients
-are still in ``.grad``) and ``on_epoch_end(epoch, record)`` with the epoch's numbers.
+`randrnn.callbacks` (events ``"step"`` after every optimiser step, gradients still in ``.grad``,
+and ``"epoch"`` with the epoch's numbers). A step callback that returns True ends training there.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from randrnn.callbacks import Callbacks, Epoch, Step
 from randrnn.reber import encode
 from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
@@ -61,7 +61,7 @@ def fit(
     train: Encoded,
     test: Encoded,
     config: TrainConfig,
-    callbacks: Sequence[Any] = (),
+    callbacks: Callbacks | None = None,
     eval_each_epoch: bool = False,
 ) -> dict[str, Any]:
     """Train with Adam, cross-entropy and per-model gradient clipping; return the metrics.
@@ -69,10 +69,13 @@ def fit(
     Metrics: test_acc and test_loss after the last epoch, train_acc (running accuracy over the
     last epoch's batches, as seen during training), train_seconds, effective_params, epochs, and
     ``history`` (one record per epoch; test numbers in it only with ``eval_each_epoch``).
+    A ``"step"`` callback that returns True stops training after that step (the unfinished
+    epoch gets no record).
     """
+    callbacks = callbacks or Callbacks()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     lengths = train.lengths.numpy()
-    history, step = [], 0
+    history, step, stop = [], 0, False
     start = time.perf_counter()
     model.train()
     for epoch in range(config.epochs):
@@ -86,11 +89,13 @@ def fit(
             nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
             step += 1
-            for callback in callbacks:
-                if hasattr(callback, "on_step"):
-                    callback.on_step(model, step)
+            stop = callbacks.trigger_callback("step", Step(model, step))
+            if stop:
+                break
             correct += int((logits.detach().argmax(1) == labels).sum())
             loss_sum += loss.item() * len(index)
+        if stop:
+            break
         record = {
             "epoch": epoch + 1,
             "train_acc": correct / len(train),
@@ -100,9 +105,7 @@ def fit(
             result = evaluate(model, test, config.eval_batch_size)
             record.update(test_acc=result["acc"], test_loss=result["loss"])
         history.append(record)
-        for callback in callbacks:
-            if hasattr(callback, "on_epoch_end"):
-                callback.on_epoch_end(epoch + 1, record)
+        callbacks.trigger_callback("epoch", Epoch(epoch + 1, record))
     seconds = time.perf_counter() - start
     final = (
         {"acc": history[-1]["test_acc"], "loss": history[-1]["test_loss"]}

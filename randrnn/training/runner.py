@@ -19,23 +19,24 @@ single-threaded processes beat one process with several threads.
 
 from __future__ import annotations
 
-import logging
 import os
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
+from randrnn.callbacks import Callbacks, Progress
 from randrnn.errors import RandRNNError, check_name
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import from_json, to_json
 from randrnn.models.graph_rnn import build_model
 from randrnn.pipeline import study_seed
 from randrnn.store import Study
+from randrnn.training.cluster import run_tasks
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import prepare_data
 from randrnn.training.process import worker_setup
@@ -168,7 +169,7 @@ _DATA_CACHE: dict[str, tuple[Any, Any]] = {}
 
 
 def train_chunk(
-    jobs: Sequence[Job], config: dict, train: pd.DataFrame, test: pd.DataFrame
+    jobs: Sequence[Job], train: pd.DataFrame, test: pd.DataFrame, config: dict
 ) -> list[Outcome]:
     """Worker side: build the chunk's models and train them together with the engine.
 
@@ -210,6 +211,20 @@ def _failed(job: Job, exc: BaseException) -> Outcome:
     return Outcome(job.graph_id, job.cell, None, f"{type(exc).__name__}: {exc}", job.replicate)
 
 
+def _chunk_failed(chunk: list[Job], exc: Exception) -> list[Outcome]:
+    """The outcomes of a chunk whose worker raised or died: each of its runs failed."""
+    return [_failed(j, exc) for j in chunk]
+
+
+def summary(outcome: Outcome, replicates: int = 1) -> str:
+    """'graph 3 gru: acc 0.912' (with ' r1' after the cell when there are replicates)."""
+    name = f"graph {outcome.graph_id} {outcome.cell}"
+    name += f" r{outcome.replicate}" if replicates > 1 else ""
+    if outcome.error is not None:
+        return f"{name}: FAILED"
+    return f"{name}: acc {outcome.metrics['test_acc']:.3f}"
+
+
 RunIds = dict[tuple[int, str, int], int]  # (graph, cell, replicate) → run id
 
 
@@ -233,16 +248,20 @@ def train_study(
     scheduler: str | None = None,
     chunk_size: int = 8,
     assign: str = "all",
-    on_start: Callable[[int], None] | None = None,
+    callbacks: Callbacks | None = None,
     replicates: int = 1,
 ) -> Iterator[Outcome]:
     """Train every pending model; yields each outcome after it is written to the study.
 
     ``workers=1`` without a scheduler runs in this process; ``workers>1`` starts a local Dask
     cluster of single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses an
-    existing Dask cluster. ``assign`` chooses the (graph, cell) pairs (see `assigned_cells`);
-    each pair is trained ``replicates`` times (replicates 0 .. K − 1, see the module docstring).
-    ``on_start(n)`` is told how many runs are pending before work begins.
+    existing Dask cluster (`cluster.run_tasks`). ``assign`` chooses the (graph, cell) pairs (see
+    `assigned_cells`); each pair is trained ``replicates`` times (replicates 0 .. K − 1, see the
+    module docstring). ``callbacks`` get ``"progress"`` (stage "models"): 0 of the pending runs
+    before work begins, then one more with each outcome (`summary` as ``current``).
+
+    If the caller stops (Ctrl-C, an error, or it stops iterating), the runs in flight are marked
+    'interrupted' before the error goes on: the study holds no run left 'running'.
     """
     if study.graph_count() == 0:
         raise RandRNNError(
@@ -254,85 +273,36 @@ def train_study(
     study.mark_interrupted()
     seed = study_seed(study)
     jobs = plan_jobs(study, cells, config, seed, assign, replicates)
-    if on_start:
-        on_start(len(jobs))
-    if not jobs:
-        return
+    callbacks = callbacks or Callbacks()
+    callbacks.trigger_callback("progress", Progress(0, len(jobs), "models"))
     chunks = chunk_jobs(jobs, chunk_size, 1 if scheduler is None and workers == 1 else workers)
     cfg = config.to_dict()
-    if scheduler is None and workers == 1:
-        yield from _run_here(study, chunks, cfg, train, test)
-    else:
-        yield from _run_dask(study, chunks, cfg, train, test, workers, scheduler)
+    run_ids: RunIds = {}
 
+    def start(chunk: list[Job], where: str) -> None:
+        with study.transaction():
+            for j in chunk:
+                run_ids[(j.graph_id, j.cell, j.replicate)] = study.start_run(
+                    j.graph_id, j.cell, cfg, where, replicate=j.replicate
+                )
 
-def _start(study: Study, chunk: list[Job], cfg: dict, worker: str) -> RunIds:
-    with study.transaction():
-        return {
-            (j.graph_id, j.cell, j.replicate): study.start_run(
-                j.graph_id, j.cell, cfg, worker, replicate=j.replicate
-            )
-            for j in chunk
-        }
+    done = 0
 
+    def finish(chunk: list[Job], outcomes: list[Outcome]) -> tuple[list[Outcome], list]:
+        nonlocal done
+        _record(study, run_ids, outcomes)
+        for out in outcomes:
+            done += 1
+            progress = Progress(done, len(jobs), "models", summary(out, replicates))
+            callbacks.trigger_callback("progress", progress)
+        return outcomes, []
 
-def _run_here(study, chunks, cfg, train, test) -> Iterator[Outcome]:
-    threads = torch.get_num_threads()
+    work = partial(train_chunk, config=cfg)
     try:
-        for chunk in chunks:
-            run_ids = _start(study, chunk, cfg, "local")
-            outcomes = train_chunk(chunk, cfg, train, test)
-            _record(study, run_ids, outcomes)
-            yield from outcomes
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run_dask(study, chunks, cfg, train, test, workers, scheduler) -> Iterator[Outcome]:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
+        yield from run_tasks(
+            chunks, work, finish, (train, test), workers, scheduler, start, _chunk_failed
         )
-    try:
-        client = Client(cluster if cluster is not None else scheduler, timeout="30s")
-    except OSError as exc:
-        if cluster is not None:
-            cluster.close()
-        raise RandRNNError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    try:
-        data = client.scatter([train, test], broadcast=True)
-        slots = max(2, 2 * len(client.scheduler_info()["workers"]))  # work in flight, bounded
-        queue = list(chunks)
-        in_flight: dict[Any, tuple[list[Job], dict]] = {}
-        running = as_completed()
-
-        def submit() -> None:
-            chunk = queue.pop(0)
-            run_ids = _start(study, chunk, cfg, scheduler or "local-cluster")
-            future = client.submit(train_chunk, chunk, cfg, data[0], data[1], pure=False)
-            in_flight[future] = (chunk, run_ids)
-            running.add(future)
-
-        while queue and len(in_flight) < slots:
-            submit()
-        for future in running:
-            chunk, run_ids = in_flight.pop(future)
-            try:
-                outcomes = future.result()
-            except Exception as exc:  # noqa: BLE001 — e.g. the worker died: fail its runs only
-                outcomes = [_failed(j, exc) for j in chunk]
-            _record(study, run_ids, outcomes)
-            yield from outcomes
-            if queue:
-                submit()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    except BaseException:
+        if run_ids:
+            study.mark_interrupted()
+        raise

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from randrnn import reber
 from randrnn.analysis import predict as pred
-from randrnn.cli import app, prune
+from randrnn.cli import app, console, prune
+from randrnn.cli.progress import progress_bar
 from tests.analysis.conftest import make_study
 
 
@@ -81,7 +82,7 @@ def test_prune_dry_run_skips_what_the_study_holds(tmp_path: Path) -> None:
 
 def test_prune_progress_shows_an_eta_and_its_help_says_what_it_trains() -> None:
     """The progress display has a time-remaining column; --help names the base model."""
-    assert any(isinstance(c, TimeRemainingColumn) for c in prune._progress().columns)
+    assert any(isinstance(c, TimeRemainingColumn) for c in progress_bar(console).columns)
     text = " ".join(invoke("prune", "--help").output.split())
     assert "dense 3×50 network" in text and "--base-epochs epochs (50)" in text
     assert "--dry-run" in text

@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 import torch
 
+from randrnn.callbacks import Callbacks, Step
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import layer_index, to_dag
 from randrnn.graphs.generate import generate_graph
@@ -114,13 +115,13 @@ def test_masked_weights_get_no_gradient_and_stay_zero(cell):
     model = build_model(dag, cell, seed=3)
     grads = []
 
-    class Watch:
-        def on_step(self, m, step):
-            for layer in m.layers:
-                grads.append((layer.weight_ih_l0_orig.grad.clone(), layer.weight_ih_l0_mask))
+    def watch(event: Step) -> None:
+        for layer in event.model.layers:
+            grads.append((layer.weight_ih_l0_orig.grad.clone(), layer.weight_ih_l0_mask))
 
     data = random_data(96)
-    fit(model, data, data, TrainConfig(epochs=2, batch_size=32), callbacks=[Watch()])
+    hooks = Callbacks().add_callback("step", watch)
+    fit(model, data, data, TrainConfig(epochs=2, batch_size=32), callbacks=hooks)
     assert grads
     for grad, mask in grads:
         assert torch.all(grad[mask == 0] == 0)

@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 import torch
 
+from randrnn.callbacks import Callbacks
 from randrnn.models.cells import CELLS
 from randrnn.pruning.packed import train_bases
 from randrnn.pruning.protocol import PruneSpec, base_config, last_epoch_start, new_model
@@ -33,7 +34,8 @@ def test_pack_statistics_equal_alone(cell: str, tiny_data) -> None:
     for spec, graph, outcome in zip(specs, graphs, outcomes, strict=True):
         model = new_model(spec, graph)
         recorder = WaeaRecorder(first_step=first)
-        metrics = fit(model, train, test, CONFIG, callbacks=[recorder], eval_each_epoch=True)
+        hooks = Callbacks().add_callback("step", recorder.on_step)
+        metrics = fit(model, train, test, CONFIG, callbacks=hooks, eval_each_epoch=True)
         alone = recorder.state_dict()
         assert int(outcome.waea["steps"]) == int(alone["steps"]) == 10
         q_pack, i_pack = split_state(outcome.waea)

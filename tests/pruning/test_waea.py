@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from randrnn.callbacks import Step
 from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import build_model, dense_dag
 from randrnn.pruning.criteria import lowest_mask, select_weights
@@ -52,7 +53,7 @@ def test_recorder_matches_recorded_sequence() -> None:
         if step >= 3:
             seen_w.append(ref.param().detach().double().numpy().copy())
             seen_g.append(ref.param().grad.double().numpy().copy())
-        recorder.on_step(model, step)
+        recorder.on_step(Step(model, step))
     q, i = split_state(recorder.state_dict())
     assert recorder.steps == 8
     np.testing.assert_allclose(q["1.h2h"].numpy(), np.mean(seen_w, 0), rtol=1e-10)

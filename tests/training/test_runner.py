@@ -24,6 +24,7 @@ from randrnn.store import Study
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import fit, prepare_data
 from randrnn.training.runner import batch_seed, chunk_jobs, model_seed, plan_jobs, train_study
+from tests.cli.ctrl_c import interrupt
 
 CELLS = ["gru", "rnn_tanh"]
 CONFIG = TrainConfig(epochs=1, batch_size=32, max_train=160, max_test=64)
@@ -385,3 +386,65 @@ def test_chunks_balance_several_workers(tmp_path):
     costs = [sum(j.nodes**3 for j in c) for c in chunks]
     assert costs == sorted(costs, reverse=True)
     assert len(chunk_jobs(jobs, 16)) == 1  # one process: one pack-friendly chunk
+
+
+def _train_all_args(study_dir: Path, *more: str) -> list[str]:
+    """`randrnn train-all` on a tiny study: one model per task, a second or so each."""
+    return [str(Path(sys.executable).parent / "randrnn"), "train-all", "--study", str(study_dir),
+            "--cells", "gru,rnn_tanh", "--epochs", "4", "--max-train", "400", "--max-test", "100",
+            "--chunk", "1", *more]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_with_one_line_and_a_rerun_resumes(tmp_path):
+    """SIGINT in the middle of train-all: exit code 130, one line on stderr, no run left
+    'running' (the one in flight is 'interrupted'); a re-run trains exactly the rest."""
+    study_dir = tmp_path / "s"
+    small_study(study_dir, n=6).close()
+    args = _train_all_args(study_dir)
+
+    def two_done() -> bool:
+        with Study.open(study_dir) as study:
+            return study.run_counts()["done"] >= 2
+
+    interrupt(args, two_done)
+    with Study.open(study_dir) as study:
+        counts = study.run_counts()
+        assert counts["running"] == 0 and counts["failed"] == 0
+        assert 2 <= counts["done"] < 12 and counts["interrupted"] <= 1
+        done_before = {(r["graph_id"], r["cell"]) for r in study.runs("done")}
+        assert all(r["metrics"] is None for r in study.runs("interrupted"))
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with Study.open(study_dir) as study:
+        assert_exactly_once(study, 6)
+        attempts = {(r["graph_id"], r["cell"]): r["attempts"] for r in study.runs()}
+        assert all(attempts[key] == 1 for key in done_before)
+
+
+@pytest.mark.slow
+def test_a_killed_dask_worker_process_loses_and_repeats_nothing(tmp_path, data):
+    """SIGKILL to a real Dask worker process while it trains: Dask gives its task to another
+    worker, and every (graph, cell) lands in the study exactly once, trained once."""
+    from randrnn.training.cluster import connect
+
+    client, cluster = connect(2, None)
+    try:
+        pids = client.run(os.getpid)  # worker address → pid
+        study = small_study(tmp_path / "s", n=6)
+        config = TrainConfig(epochs=3, batch_size=32, max_train=400, max_test=100)
+        outcomes = train_study(study, CELLS, config, *data, scheduler=cluster.scheduler_address,
+                               chunk_size=1)  # fmt: skip
+        first = next(outcomes)
+        busy = [address for address, keys in client.processing().items() if keys]
+        assert busy, "no worker had a task when the kill came"
+        victim = pids[busy[0]]
+        os.kill(victim, signal.SIGKILL)
+        rest = list(outcomes)
+        assert all(o.error is None for o in [first, *rest])
+        assert len(rest) == 11
+        assert_exactly_once(study, 6)
+        assert all(r["attempts"] == 1 for r in study.runs())
+        assert victim not in client.run(os.getpid).values()  # the process is really gone
+    finally:
+        client.close()
+        cluster.close()
