@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from randrnn.errors import RandRNNError
-from randrnn.graphs import EXTRAS, FEATURES, GENERATORS, generate, properties, to_dag
-from randrnn.graphs.properties import effective_params
+from randrnn.graphs import EXTRAS, FEATURES, GENERATORS, generate, properties
 
 THESIS_FEATURES = [
     "layers",
@@ -137,10 +136,10 @@ def test_dag_extras_on_hand_built_dag() -> None:
 
 def test_params_gru_by_hand_count() -> None:
     """GRU weights of layers [0],[1,3],[2] (sizes 1,2,1) match a hand count."""
-    dag = to_dag(nx.Graph([(0, 1), (1, 2), (0, 2), (0, 3)]))
+    g = nx.Graph([(0, 1), (1, 2), (0, 2), (0, 3)])
     # embedding 128·1; layer 0 input 3·1·1; layer 1 input 3·2 edges (0→1, 0→3);
     # layer 2 input 3·2 edges (1→2, 0→2); recurrent 3·(1+4+1); readout 1·2
-    assert effective_params(dag, 3) == 128 + 3 + 6 + 6 + 18 + 2
+    assert properties(g)["params_gru"] == 128 + 3 + 6 + 6 + 18 + 2
     props = properties(nx.path_graph(4))
     # sizes 1,1,1,1: 128 + g + 3 edges·g + 4·g + 2
     assert (props["params_rnn"], props["params_gru"], props["params_lstm"]) == (138, 154, 162)
