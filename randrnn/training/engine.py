@@ -246,11 +246,12 @@ class PackedModels:
         if len(names) != 1:
             raise RandRNNError(f"train_many needs models of one cell type, got {sorted(names)}")
         self.models = list(models)
-        self.step = STEPS[models[0].cell.name]
-        self.recurrence = _ApartRecurrence() if self.step.recurrent_apart else _PairedRecurrence()
+        cell = models[0].cell
+        self.step = STEPS[cell.name]
+        self.recurrence = _ApartRecurrence() if cell.recurrent_apart else _PairedRecurrence()
         self.wirings = [_wiring(m, self.recurrence.in_pairs) for m in models]
         self.layout = lay = _make_layout(models, self.wirings)
-        g, n, k = lay.g, lay.n, models[0].cell.gates * lay.n
+        g, n, k = lay.g, lay.n, cell.gates * lay.n
         width = lay.unit.shape[2]
         e0 = max(m.layer_sizes[0] for m in models)
         zeros = torch.zeros
