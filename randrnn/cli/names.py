@@ -2,16 +2,19 @@
 
 `randrnn --help`, any `COMMAND --help` and a mistyped option must answer at once, so the command
 modules import no torch, scikit-learn, scipy or pandas at module level: those load inside the
-command that needs them. The registries themselves live beside the code they choose (cells with
-torch layers, regressors with scikit-learn), so their names are repeated here for the help texts
-only; `tests/cli/test_names.py` checks every tuple against its registry. Names given on the
-command line are still checked by the registries themselves.
+command that needs them. Most registries live beside the code they choose (criteria with torch,
+regressors with scikit-learn), so their names are repeated here for the help texts only;
+`tests/cli/test_names.py` checks every tuple against its registry. The cell registry is plain
+Python, so `CELLS` is read from it. Names given on the command line are still checked by the
+registries themselves.
 """
 
 from __future__ import annotations
 
-# randrnn.models.cells.CELLS
-CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+from randrnn.models.cells import CELLS as _CELL_REGISTRY
+
+# randrnn.models.cells.CELLS, a plain table: read from it, not repeated
+CELLS = tuple(_CELL_REGISTRY)
 # randrnn.reber: NEGATIVES, GRAMMARS and the data set defaults
 NEGATIVES = ("thesis", "hard")
 GRAMMARS = ("reber", "embedded")

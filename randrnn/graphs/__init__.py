@@ -12,16 +12,14 @@ from randrnn.graphs.generate import (
     resolve_params,
 )
 from randrnn.graphs.io import from_json, read_graph, to_json
-from randrnn.graphs.properties import EXTRAS, FEATURES, GATES, effective_params, properties
+from randrnn.graphs.properties import EXTRAS, FEATURES, properties
 
 __all__ = [
     "EXTRAS",
     "FEATURES",
-    "GATES",
     "GENERATORS",
     "GeneratorSpec",
     "build_graph",
-    "effective_params",
     "from_json",
     "generate",
     "generate_graph",

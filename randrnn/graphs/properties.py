@@ -19,6 +19,8 @@ import numpy as np
 
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import layer_index, layers, to_dag
+from randrnn.models.cells import family_gates
+from randrnn.models.params import family_params
 
 FEATURES: list[str] = [
     "layers",
@@ -46,11 +48,6 @@ FEATURES: list[str] = [
     "edge_betweenness_std",
 ]
 
-# Gate rows per unit of each cell type (docs/method.md §4).
-GATES: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
-EMBEDDING_ROWS = 128  # ASCII codes (docs/method.md §2)
-CLASSES = 2
-
 EXTRAS: list[str] = [
     "average_clustering",
     "transitivity",
@@ -59,7 +56,7 @@ EXTRAS: list[str] = [
     "dead_end_nodes",
     "longest_path",
     "connected_components",
-    *(f"params_{cell}" for cell in GATES),
+    *(f"params_{family}" for family in family_gates()),  # the model's weights, per cell family
 ]
 
 
@@ -72,24 +69,6 @@ def _stats(prefix: str, values: Iterable[float]) -> dict[str, float]:
         mean = float(x.mean())
         var = float(x.var(ddof=1)) if x.size > 1 else 0.0
     return {f"{prefix}_mean": mean, f"{prefix}_var": var, f"{prefix}_std": math.sqrt(var)}
-
-
-def effective_params(dag: nx.DiGraph, gates: int) -> int:
-    """Unmasked weights (no biases) of the model built from `dag` with `gates` rows per unit.
-
-    Embedding 128·H0; layer 0 input g·H0·H0 (dense); each later layer g·(edges into it), one
-    weight per DAG edge per gate; recurrent g·H_l² in every layer; readout H_last·2.
-    """
-    index = layer_index(dag)
-    sizes = [len(layer) for layer in layers(dag, index)]
-    edges_into = [0] * len(sizes)
-    for _u, v in dag.edges:
-        edges_into[index[v]] += 1
-    h0 = sizes[0]
-    count = EMBEDDING_ROWS * h0 + gates * h0 * h0 + sizes[-1] * CLASSES
-    count += sum(gates * e for e in edges_into[1:])
-    count += sum(gates * h * h for h in sizes)
-    return count
 
 
 def properties(g: nx.Graph, dag: nx.DiGraph | None = None) -> dict[str, float]:
@@ -137,5 +116,7 @@ def properties(g: nx.Graph, dag: nx.DiGraph | None = None) -> dict[str, float]:
         "longest_path": nx.dag_longest_path_length(dag),
         "connected_components": len(components),
     }
-    out |= {f"params_{cell}": effective_params(dag, gates) for cell, gates in GATES.items()}
+    sizes = [len(layer) for layer in layer_list]
+    params = family_params(sizes, dag.number_of_edges())
+    out |= {f"params_{family}": count for family, count in params.items()}
     return {key: float(out[key]) for key in FEATURES + EXTRAS}

@@ -33,9 +33,8 @@ from torch.nn.utils import prune
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import layers as dag_layers
 from randrnn.models.cells import Cell, get_cell
+from randrnn.models.params import CLASSES, VOCAB
 
-VOCAB = 128  # ASCII codes
-CLASSES = 2
 READOUTS = ("last", "sinks")
 
 

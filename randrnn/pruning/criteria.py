@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from randrnn.errors import RandRNNError
+from randrnn.models.cells import CELLS
 
 # Weight sets a pruning run can select: PyTorch names of the recurrent layers' matrices.
 TARGETS: dict[str, tuple[str, ...]] = {
@@ -43,12 +44,7 @@ KINDS = {"weight_ih_l0": "i2h", "weight_hh_l0": "h2h"}
 SCOPES = ("global", "layer")  # one threshold over all selected matrices, or one per matrix
 
 # Gate names in PyTorch's gate-major row order, per cell (rows [g·H, (g+1)·H) are gate g).
-GATES: dict[str, tuple[str, ...]] = {
-    "rnn_tanh": ("hidden",),
-    "rnn_relu": ("hidden",),
-    "lstm": ("input", "forget", "cell", "output"),
-    "gru": ("reset", "update", "new"),
-}
+GATES: dict[str, tuple[str, ...]] = {name: cell.gate_names for name, cell in CELLS.items()}
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,6 +27,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -161,6 +162,83 @@ def _make_layout(models: Sequence[GraphRNN], wirings: Sequence[_Wiring]) -> Layo
                   read_unit)  # fmt: skip
 
 
+class _Edges(NamedTuple):
+    """Edges of the native plan, one entry each (see `native.NativePlan`)."""
+
+    model: torch.Tensor
+    target: torch.Tensor  # unit i that the edge feeds
+    source: torch.Tensor  # unit it reads
+    toff: torch.Tensor  # steps back: 0 (an earlier layer) or 1 (own layer, previous step)
+    woff: torch.Tensor  # flat offset of its gate-0 weight
+    live: torch.Tensor  # bit mask of the gates whose weight exists
+
+    def then(self, other: _Edges | None) -> _Edges:
+        """These edges followed by the other's (if any)."""
+        return self if other is None else _Edges(*map(torch.cat, zip(self, other)))
+
+
+class _Inputs(NamedTuple):
+    """What the recurrence reads besides the pairs' weights ``w``: the bias folded into the
+    code table, and for a recurrence kept apart its own weights and bias (else None)."""
+
+    bias: torch.Tensor
+    w_hh: torch.Tensor | None
+    b_hh: torch.Tensor | None
+
+
+class _PairedRecurrence:
+    """A recurrence that enters the gates like any input (RNN, LSTM): unit j's delay-1 pair is
+    pair j of ``w``, both biases fold into the table, and the pack has no ``w_hh``."""
+
+    in_pairs = True
+
+    def hh_rows(self, n: int) -> int:
+        return 0
+
+    def h2h(self, pack: PackedModels) -> tuple[torch.Tensor, torch.Tensor]:
+        """The packed tensor and mask that hold the recurrent weights."""
+        return pack.w, pack.w_mask
+
+    def params(self, pack: PackedModels) -> list[torch.Tensor]:
+        """Trainable packed tensors beyond those every cell has."""
+        return []
+
+    def inputs(self, pack: PackedModels) -> _Inputs:
+        return _Inputs(pack.b_ih + pack.b_hh, None, None)
+
+    def edges(self, pack: PackedModels, bits: torch.Tensor) -> _Edges | None:
+        """Native-plan edges beyond the pairs' (none: the pairs carry the recurrence)."""
+        return None
+
+
+class _ApartRecurrence(_PairedRecurrence):
+    """A recurrence scaled by a gate (GRU's reset gate scales the new gate's recurrent part):
+    its own weights ``w_hh`` (N rows: unit j → i) and bias ``b_hh``, its own native edges."""
+
+    in_pairs = False
+
+    def hh_rows(self, n: int) -> int:
+        return n
+
+    def h2h(self, pack: PackedModels) -> tuple[torch.Tensor, torch.Tensor]:
+        return pack.w_hh, pack.w_hh_mask
+
+    def params(self, pack: PackedModels) -> list[torch.Tensor]:
+        return [pack.w_hh]
+
+    def inputs(self, pack: PackedModels) -> _Inputs:
+        return _Inputs(pack.b_ih, pack.w_hh * pack.w_hh_mask, pack.b_hh)
+
+    def edges(self, pack: PackedModels, bits: torch.Tensor) -> _Edges:
+        """Every recurrent weight w_hh[j → i] of a live gate, read one step back."""
+        g, n = pack.layout.g, pack.layout.n
+        k = pack.step.gates * n
+        live = (pack.w_hh_mask.view(g, n, pack.step.gates, n).ne(0) * bits).sum(2)  # (G, N, N)
+        m, j, i = live.ne(0).nonzero().unbind(1)
+        return _Edges(m, i, j, torch.ones(len(m), dtype=torch.long), (m * n + j) * k + i,
+                      live[m, j, i])  # fmt: skip
+
+
 class PackedModels:
     """G models of one cell type as packed tensors for the wavefront; load, run, store."""
 
@@ -169,25 +247,26 @@ class PackedModels:
         if len(names) != 1:
             raise RandRNNError(f"train_many needs models of one cell type, got {sorted(names)}")
         self.models = list(models)
-        self.step = STEPS[models[0].cell.name]
-        self.wirings = [_wiring(m, not self.step.recurrent_apart) for m in models]
+        cell = models[0].cell
+        self.step = STEPS[cell.name]
+        self.recurrence = _ApartRecurrence() if cell.recurrent_apart else _PairedRecurrence()
+        self.wirings = [_wiring(m, self.recurrence.in_pairs) for m in models]
         self.layout = lay = _make_layout(models, self.wirings)
-        g, n, k = lay.g, lay.n, models[0].cell.gates * lay.n
+        g, n, k = lay.g, lay.n, cell.gates * lay.n
         width = lay.unit.shape[2]
         e0 = max(m.layer_sizes[0] for m in models)
         zeros = torch.zeros
         self.embedding = zeros(g, VOCAB, e0)
         self.w0, self.w0_mask = zeros(g, e0, k), zeros(g, e0, k)
         self.w, self.w_mask = zeros(g, width, k), zeros(g, width, k)
-        self.gru = self.step.recurrent_apart
-        hh_rows = n if self.gru else 0
+        hh_rows = self.recurrence.hh_rows(n)
         self.w_hh, self.w_hh_mask = zeros(g, hh_rows, k), zeros(g, hh_rows, k)
         self.b_ih, self.b_hh = zeros(g, k), zeros(g, k)
         reads = lay.read_unit.shape[2]
         self.w_out, self.out_mask, self.b_out = zeros(g, reads, 2), zeros(g, reads, 2), zeros(g, 2)
         self._copy(to_pack=True)
         self.params = [self.embedding, self.w0, self.w, self.b_ih, self.b_hh, self.w_out,
-                       self.b_out] + ([self.w_hh] if self.gru else [])  # fmt: skip
+                       self.b_out] + self.recurrence.params(self)  # fmt: skip
         for p in self.params:
             p.requires_grad_(True)
         self.engine = resolve_engine(engine)
@@ -197,29 +276,21 @@ class PackedModels:
     def _native_plan(self) -> native.NativePlan:
         """Edge lists of the pack for the native recurrence, read off the masks (so pruned
         connections are gone too): edge (model, target unit i, pair p) for every pair with a
-        weight to i in any gate, and for GRU every recurrent weight w_hh[j → i]; each edge
-        with a bit mask of the gates whose weight exists (pruning removes single gates)."""
+        weight to i in any gate, then those of a recurrence kept apart (GRU: every recurrent
+        weight w_hh[j → i]); each edge with a bit mask of the gates whose weight exists (pruning
+        removes single gates)."""
         lay, gates = self.layout, self.step.gates
         g, n = lay.g, lay.n
         k, width = gates * n, lay.unit.shape[2]
         layer = lay.layer
         bits = (2 ** torch.arange(gates)).view(1, 1, gates, 1)
         live_in = (self.w_mask.view(g, width, gates, n).ne(0) * bits).sum(2)  # (G, P, N)
-        edges = live_in.ne(0).nonzero()  # (m, p, i)
-        m, p, i = edges.unbind(1)
-        live = live_in[m, p, i]
+        m, p, i = live_in.ne(0).nonzero().unbind(1)
         delay, unit = lay.delay[m, 0, p], lay.unit[m, 0, p]
         toff = delay - (layer[m, i] - layer[m, unit])
-        woff = (m * width + p) * k + i
-        if self.gru:
-            live_hh = (self.w_hh_mask.view(g, n, gates, n).ne(0) * bits).sum(2)  # (G, N, N)
-            rec = live_hh.ne(0).nonzero()  # (m, j, i)
-            live = torch.cat([live, live_hh[rec[:, 0], rec[:, 1], rec[:, 2]]])
-            m = torch.cat([m, rec[:, 0]])
-            i = torch.cat([i, rec[:, 2]])
-            unit = torch.cat([unit, rec[:, 1]])
-            toff = torch.cat([toff, torch.ones(len(rec), dtype=torch.long)])
-            woff = torch.cat([woff, (rec[:, 0] * n + rec[:, 1]) * k + rec[:, 2]])
+        edges = _Edges(m, i, unit, toff, (m * width + p) * k + i, live_in[m, p, i])
+        edges = edges.then(self.recurrence.edges(self, bits))
+        m, i, toff = edges.model, edges.target, edges.toff
         if not bool(((toff == 0) | (toff == 1)).all()):
             raise RandRNNError("internal: an edge reaches further back than one step")
         order = torch.argsort(m * n + i, stable=True)
@@ -230,9 +301,9 @@ class PackedModels:
         first = [model.layer_sizes[0] for model in self.models]
         int32 = torch.int32
         return native.NativePlan(
-            cell=native.CELL_CODES[self.models[0].cell.name], g=g, n=n, gates=gates,
-            ptr=ptr.to(int32), src=unit[order].to(int32), toff=toff[order].to(int32),
-            woff=woff[order].contiguous(), live=live[order].to(int32).contiguous(),
+            cell=self.models[0].cell.code, g=g, n=n, gates=gates,
+            ptr=ptr.to(int32), src=edges.source[order].to(int32), toff=toff[order].to(int32),
+            woff=edges.woff[order].contiguous(), live=edges.live[order].to(int32).contiguous(),
             units=torch.tensor(units, dtype=int32), first=torch.tensor(first, dtype=int32),
         )  # fmt: skip
 
@@ -261,9 +332,9 @@ class PackedModels:
                                   (rows[:, None], cols[None, :]), ih.t(), have, ih_mask.t()))  # fmt: skip
             hh, hh_mask = _hh(layer)
             own = torch.arange(first, first + size)  # delay-1 pair j is pair j; GRU rows too
-            target = (self.w_hh, self.w_hh_mask) if self.gru else (self.w, self.w_mask)
-            out.append(_Place(f"{l}.h2h", *target, (own[:, None], cols[None, :]), hh.t(), None,
-                              hh_mask.t()))  # fmt: skip
+            packed, mask = self.recurrence.h2h(self)
+            out.append(_Place(f"{l}.h2h", packed, mask, (own[:, None], cols[None, :]), hh.t(),
+                              own_mask=hh_mask.t()))  # fmt: skip
             out.append(_Place(f"{l}.b_ih", self.b_ih, None, cols, layer.bias_ih_l0))
             out.append(_Place(f"{l}.b_hh", self.b_hh, None, cols, layer.bias_hh_l0))
         weight = model.readout.weight.t()
@@ -325,10 +396,8 @@ class PackedModels:
     def forward(self, codes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits (G, B, 2) of every model for padded codes (B, T)."""
         lay = self.layout
-        bias = self.b_ih if self.gru else self.b_ih + self.b_hh
+        bias, w_hh, b_hh = self.recurrence.inputs(self)
         table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
-        w_hh = self.w_hh * self.w_hh_mask if self.gru else None
-        b_hh = self.b_hh if self.gru else None
         w = self.w * self.w_mask
         if self.plan is not None:
             # longest strings first, so that the kernel leaves the finished ones alone

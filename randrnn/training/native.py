@@ -38,7 +38,6 @@ Tensor = torch.Tensor
 SOURCE = Path(__file__).with_name("native.cpp")
 FLAGS = ["-O3", "-march=native", "-std=c++17", "-fPIC", "-shared", "-fno-math-errno",
          "-fno-trapping-math", "-fassociative-math", "-fno-signed-zeros"]  # fmt: skip
-CELL_CODES = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "gru": 3}
 _SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 
 
@@ -139,7 +138,7 @@ class NativePlan:
     that gate k's weight exists: the kernel does no work for the others (pruned weights).
     """
 
-    cell: int
+    cell: int  # `Cell.code`: the kernel's branch
     g: int
     n: int
     gates: int
@@ -242,7 +241,7 @@ class NativeRecurrence(torch.autograd.Function):
         g_w = torch.zeros_like(w)
         g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
         g_b_hh = w.new_zeros(plan.g, plan.gates * plan.n) if w_hh is not None else None
-        slots = plan.gates + (1 if plan.cell == CELL_CODES["gru"] else 0)
+        slots = plan.gates + (w_hh is not None)  # gate gradients, and GRU's gated recurrence
         dgate = w.new_empty(plan.g, h.shape[1], slots, plan.n, h.shape[3])  # kernel scratch
         getattr(library(), f"randrnn_backward_{_SUFFIX[w.dtype]}")(
             _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh),

@@ -29,6 +29,8 @@ from collections.abc import Callable
 import torch
 from torch.autograd.function import once_differentiable
 
+from randrnn.models.cells import CELLS, Cell
+
 Tensor = torch.Tensor
 
 
@@ -51,14 +53,27 @@ def _gated_derivative(act: Tensor) -> Tensor:
     return der
 
 
-class RnnStep:
+class Step:
+    """The equations of one cell type, one time step forward and backward. What the registry
+    says of the cell comes from its `Cell`: gate count, and whether the recurrence stays apart."""
+
+    def __init__(self, cell: Cell):
+        self.gates, self.recurrent_apart = cell.gates, cell.recurrent_apart
+
+
+# Plain RNN nonlinearities (`Cell.nonlinearity`): the function and its derivative from its value.
+ACTIVATIONS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
+    "tanh": (torch.tanh, lambda act: 1 - act * act),
+    "relu": (torch.relu, lambda act: (act > 0).to(act.dtype)),
+}
+
+
+class RnnStep(Step):
     """h = f(a): one gate."""
 
-    gates = 1
-    recurrent_apart = False
-
-    def __init__(self, fn: Callable[[Tensor], Tensor], derivative: Callable[[Tensor], Tensor]):
-        self.fn, self.derivative = fn, derivative
+    def __init__(self, cell: Cell):
+        super().__init__(cell)
+        self.fn, self.derivative = ACTIVATIONS[cell.nonlinearity]
 
     def forward(self, pre, h_prev, c, active, w_hh, b_hh):
         act = self.fn(pre) * active
@@ -68,11 +83,8 @@ class RnnStep:
         return dh * der, dc, None, None
 
 
-class LstmStep:
+class LstmStep(Step):
     """Gates input, forget, cell candidate, output (PyTorch's order); c carried along."""
-
-    gates = 4
-    recurrent_apart = False
 
     derivative = staticmethod(_gated_derivative)
 
@@ -89,11 +101,8 @@ class LstmStep:
         return out, dc * act[1], None, None
 
 
-class GruStep:
+class GruStep(Step):
     """Gates reset, update, new; the reset gate scales the recurrent part of the new gate."""
-
-    gates = 3
-    recurrent_apart = True
 
     derivative = staticmethod(_gated_derivative)
 
@@ -115,12 +124,9 @@ class GruStep:
         return out, dc, dh_prev, d_ah
 
 
-STEPS = {
-    "rnn_tanh": RnnStep(torch.tanh, lambda act: 1 - act * act),
-    "rnn_relu": RnnStep(torch.relu, lambda act: (act > 0).to(act.dtype)),
-    "lstm": LstmStep(),
-    "gru": GruStep(),
-}
+# The step type of each layer kind (`Cell.layer`); every cell of the registry gets its step.
+STEP_TYPES: dict[str, type[Step]] = {"RNN": RnnStep, "LSTM": LstmStep, "GRU": GruStep}
+STEPS: dict[str, Step] = {name: STEP_TYPES[cell.layer](cell) for name, cell in CELLS.items()}
 
 
 class Wavefront(torch.autograd.Function):

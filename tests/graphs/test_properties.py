@@ -3,40 +3,32 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 
 from randrnn.errors import RandRNNError
-from randrnn.graphs import EXTRAS, FEATURES, GENERATORS, generate, properties, to_dag
-from randrnn.graphs.properties import effective_params
+from randrnn.graphs import EXTRAS, FEATURES, GENERATORS, generate, properties
 
-THESIS_FEATURES = [
-    "layers",
-    "nodes",
-    "edges",
-    "source_nodes",
-    "sink_nodes",
-    "diameter",
-    "density",
-    "average_shortest_path_length",
-    "eccentricity_mean",
-    "eccentricity_var",
-    "eccentricity_std",
-    "degree_mean",
-    "degree_var",
-    "degree_std",
-    "closeness_mean",
-    "closeness_var",
-    "closeness_std",
-    "nodes_betweenness_mean",
-    "nodes_betweenness_var",
-    "nodes_betweenness_std",
-    "edge_betweenness_mean",
-    "edge_betweenness_var",
-    "edge_betweenness_std",
-]
+METHOD = Path(__file__).resolve().parents[2] / "docs" / "method.md"
+
+
+def documented_features() -> list[str]:
+    """The names in the first table of docs/method.md §6, in order: a cell "`a`, `b`" gives
+    a and b, and "`x_mean/var/std`" gives x_mean, x_var and x_std."""
+    section = METHOD.read_text().split("## 6. Graph properties", 1)[1]
+    rows = section.split("| --- | --- |\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    names = []
+    for row in rows:
+        for name in re.findall(r"`([^`]+)`", row.split("|")[1]):
+            first, *more = name.split("/")
+            stem = first.rsplit("_", 1)[0] if more else first
+            names += [first, *(f"{stem}_{suffix}" for suffix in more)]
+    return names
+
 
 # Path 0-1-2-3, computed by hand: distances 1,2,3,1,2,1; eccentricities 3,2,2,3; degree
 # centralities 1/3,2/3,2/3,1/3; closeness 3/6,3/4,3/4,3/6; node betweenness (2 pairs)/3 for the
@@ -76,8 +68,9 @@ PATH4 = {
 
 
 def test_feature_names_are_the_thesis_23() -> None:
-    """FEATURES are exactly the 23 thesis names, in order; extras do not overlap."""
-    assert FEATURES == THESIS_FEATURES
+    """FEATURES are exactly the 23 names docs/method.md §6 lists, in order; extras differ."""
+    assert len(documented_features()) == 23
+    assert FEATURES == documented_features()
     assert not set(FEATURES) & set(EXTRAS)
 
 
@@ -137,10 +130,10 @@ def test_dag_extras_on_hand_built_dag() -> None:
 
 def test_params_gru_by_hand_count() -> None:
     """GRU weights of layers [0],[1,3],[2] (sizes 1,2,1) match a hand count."""
-    dag = to_dag(nx.Graph([(0, 1), (1, 2), (0, 2), (0, 3)]))
+    g = nx.Graph([(0, 1), (1, 2), (0, 2), (0, 3)])
     # embedding 128·1; layer 0 input 3·1·1; layer 1 input 3·2 edges (0→1, 0→3);
     # layer 2 input 3·2 edges (1→2, 0→2); recurrent 3·(1+4+1); readout 1·2
-    assert effective_params(dag, 3) == 128 + 3 + 6 + 6 + 18 + 2
+    assert properties(g)["params_gru"] == 128 + 3 + 6 + 6 + 18 + 2
     props = properties(nx.path_graph(4))
     # sizes 1,1,1,1: 128 + g + 3 edges·g + 4·g + 2
     assert (props["params_rnn"], props["params_gru"], props["params_lstm"]) == (138, 154, 162)
