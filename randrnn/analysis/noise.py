@@ -216,7 +216,10 @@ def ceilings(result: pd.DataFrame, per_run: bool) -> dict[str, tuple[float, str]
         if per_run:
             out[row.cell] = (row.ceiling_run, "one run")
         else:
-            out[row.cell] = (row.ceiling_mean, f"mean of {_k(row.replicates)} runs")
+            out[row.cell] = (
+                row.ceiling_mean,
+                f"mean of {table.fmt(row.replicates, 2, whole=True)} runs",
+            )
     return out
 
 
@@ -260,7 +263,7 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     frame = pd.DataFrame({
         "cell": [table.cell_label(str(c)) for c in result["cell"]],
         "graphs ≥2 runs": result["graphs"].astype(int).astype(str),
-        "K": [_k(v) for v in result["replicates"]],
+        "K": [f(v, 2, whole=True) for v in result["replicates"]],
         "within-graph sd": [f(v, 4) for v in result["within_sd"]],
         "between-graph sd": [f(v, 4) for v in result["between_sd"]],
         "split-half r": [f(v) for v in result["split_half_r"]],
@@ -278,9 +281,3 @@ LEGEND = (
     "ceiling: the largest R² any predictor from graph structure can reach given the seed noise "
     "(one run: r; mean of K runs: Spearman–Brown Kr/(1+(K−1)r))."
 )
-
-
-def _k(value: float) -> str:
-    if math.isnan(value):
-        return ""
-    return str(round(value)) if abs(value - round(value)) < 1e-9 else f"{value:.2f}"
