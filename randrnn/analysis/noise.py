@@ -119,9 +119,15 @@ def pair_r(w: pd.DataFrame, a: object, b: object) -> float:
     if len(both) < MIN_GRAPHS:
         return math.nan
     x, y = both[a].to_numpy(), both[b].to_numpy()
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
+    if _constant(x) or _constant(y):
         return math.nan
     return float(np.corrcoef(x, y)[0, 1])
+
+
+def _constant(values: np.ndarray) -> bool:
+    """No spread beyond floating-point rounding (0.30000000000000004 beside 0.3 is constant:
+    a correlation with such a column is rounding error, and changes with the target's scale)."""
+    return bool(np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())))
 
 
 def anova(w: pd.DataFrame) -> dict[str, float]:
@@ -143,7 +149,7 @@ def anova(w: pd.DataFrame) -> dict[str, float]:
     out["ms_b"] = float((k * (means - grand) ** 2).sum() / (n - 1))
     out["k0"] = float((big_n - (k**2).sum() / big_n) / (n - 1))
     den = out["ms_b"] + (out["k0"] - 1) * out["ms_w"]
-    if n >= MIN_GRAPHS and den > 0:
+    if n >= MIN_GRAPHS and den > 0 and not _constant(np.concatenate(values)):
         out["icc"] = float((out["ms_b"] - out["ms_w"]) / den)
     return out
 
