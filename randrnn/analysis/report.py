@@ -838,9 +838,12 @@ def _task_sections(
     _guarded(page, "Accuracy vs the strongest properties", _strongest_section, page, df,
              target, result, options.top)  # fmt: skip
     _guarded(page, "Correlation", _heatmap_section, page, df, result)
-    cv_res, th_res, notes = pred.score_cells(
-        df, target, cv=options.cv, repeats=options.repeats, seed=options.seed
-    )
+    try:
+        cv_res, th_res, notes = pred.score_cells(
+            df, target, cv=options.cv, repeats=options.repeats, seed=options.seed
+        )
+    except RandRNNError as exc:  # shown in the prediction section, the rest is written
+        cv_res, th_res, notes = pred.concat([]), pred.concat([]), [f"Not predicted: {exc}"]
     if not thesis_too and "thesis_r2" in cv_res:  # thesis: reber only
         cv_res = cv_res.assign(thesis_r2=math.nan)
     _guarded(page, "Prediction", _prediction_section, page, cv_res, th_res, notes, options.cv,

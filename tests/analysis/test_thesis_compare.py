@@ -81,3 +81,22 @@ def test_the_report_records_its_options(small_study: Path, tmp_path: Path, monke
     row = page.split("report options</td>")[1].split("</td>")[0]
     for key, value in options.shown().items():
         assert f"{key}={value}" in row
+
+
+def test_a_prediction_that_fails_is_a_line_in_its_section(
+    small_study: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """score_cells raising RandRNNError: the Prediction section says why; the page is written."""
+    from randrnn.analysis import report
+    from randrnn.errors import RandRNNError
+
+    def fail(*args, **kwargs):
+        raise RandRNNError("the regressors cannot be fitted")
+
+    monkeypatch.setattr(report.pred, "score_cells", fail)
+    monkeypatch.setattr(report, "_strongest_section", lambda *a, **k: None)
+    page = write_report(small_study, out=tmp_path, options=AnalysisConfig(cv=3, repeats=1))
+    text = page.read_text()
+    section = text.split('<section id="prediction">')[1].split("</section>")[0]
+    assert "<p>Not predicted: the regressors cannot be fitted</p>" in section
+    assert '<section id="thesis-comparison">' in text
