@@ -32,11 +32,6 @@ from randrnn.store import Study
 MAX_PANELS = 24  # beyond this a figure is unreadable; later panels are left out (and said so)
 
 
-def _figure_html(fig: Figure, out_dir: Path, name: str, caption: str) -> str:
-    """Save a figure as ``out_dir/name`` and return it as an embedded <figure>."""
-    return figures.embed(fig, out_dir / name, caption) + "\n"
-
-
 def _label(ax: Axes, title: str, x: str, y: str, legend: int, ncol: int = 1) -> None:
     """A panel's title (small), axis labels and legend (font size ``legend``)."""
     ax.set_title(title, fontsize=9)
@@ -190,10 +185,9 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     ]
     parts.append("<h3>Base models</h3>\n")
     parts.append(
-        _figure_html(
+        figures.embed(
             base_figure(bases),
-            out_dir,
-            "prune_base.png",
+            out_dir / "prune_base.png",
             "Base models: train and test accuracy per epoch",
         )
     )
@@ -202,10 +196,9 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
         return "".join(parts)
     parts.append("<h3>Accuracy vs pruning level</h3>\n")
     parts.append(
-        _figure_html(
+        figures.embed(
             level_figure(table, run_list),
-            out_dir,
-            "prune_levels.png",
+            out_dir / "prune_levels.png",
             "Test accuracy right after pruning (solid) and after one retraining "
             "epoch (dotted), per method",
         )
@@ -214,10 +207,9 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     if regain is not None:
         parts.append("<h3>Regaining accuracy</h3>\n")
         parts.append(
-            _figure_html(
+            figures.embed(
                 regain,
-                out_dir,
-                "prune_regain.png",
+                out_dir / "prune_regain.png",
                 "Retraining curves of the levels that lost more than the "
                 "tolerance (epoch 0: right after pruning)",
             )
@@ -349,10 +341,9 @@ def robustness_html(study: Study, out_dir: Path) -> str:
             f"end within {tolerance:g} of the unpruned accuracy after retraining. Which structures "
             "keep their accuracy when pruned, and does the criterion matter?</p>\n"
         ),
-        _figure_html(
+        figures.embed(
             robustness_figure(summary, safe, best),
-            out_dir,
-            "prune_robustness.png",
+            out_dir / "prune_robustness.png",
             "Left: accuracy after retraining against pruning level, mean over graphs with the "
             "quartiles as a band. Right: each graph's safe level against the property most "
             "rank-correlated with it.",
