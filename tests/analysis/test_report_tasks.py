@@ -32,7 +32,9 @@ def _section(html: str, title: str) -> str:
 
 def test_thesis_means_stand_beside_the_reber_task_only(two_tasks: Path, tmp_path: Path) -> None:
     """'thesis mean' is a column of the Reber accuracy table, not of tomita-4's."""
-    text = write_report(two_tasks, out=tmp_path / "r", options=AnalysisConfig(cv=3, repeats=1)).read_text()
+    text = write_report(
+        two_tasks, out=tmp_path / "r", options=AnalysisConfig(cv=3, repeats=1)
+    ).read_text()
     assert "thesis mean" in _section(text, "Accuracy by generator · reber")
     assert "thesis mean" not in _section(text, "Accuracy by generator · tomita-4")
 
@@ -41,5 +43,8 @@ def test_data_option_is_refused_for_several_tasks(two_tasks: Path, tmp_path: Pat
     """One --data cannot be the data of two tasks: one line, not silently ignored."""
     with pytest.raises(RandRNNError, match="--data names one data set, but the study holds 2"):
         write_report(
-            two_tasks, out=tmp_path / "r", data="data/reber", options=AnalysisConfig(cv=3, repeats=1)
+            two_tasks,
+            out=tmp_path / "r",
+            data="data/reber",
+            options=AnalysisConfig(cv=3, repeats=1),
         )

@@ -39,7 +39,10 @@ def test_score_cells_equals_evaluate_with_the_chosen_folds(df: pd.DataFrame) -> 
     )  # fmt: skip
     pd.testing.assert_frame_equal(cv_res, direct)
     assert th_res.empty
-    assert "GRU: the thesis protocol (one 90/10 split) needs 20 graphs, it has 12: not scored." in notes
+    assert (
+        "GRU: the thesis protocol (one 90/10 split) needs 20 graphs, it has 12: not scored."
+        in notes
+    )
 
 
 def test_an_ablation_that_cannot_be_scored_is_a_note_not_a_silent_blank(df: pd.DataFrame) -> None:

@@ -177,7 +177,9 @@ def test_a_section_that_cannot_be_computed_is_one_line(
     monkeypatch.setattr(report, "_strongest_section", fail)
     monkeypatch.setattr(report, "_thesis_section", lambda *a, **k: None)
     monkeypatch.setattr(report, "_prediction_section", lambda *a, **k: None)
-    text = report.write_report(small_study, out=tmp_path, options=AnalysisConfig(cv=3, repeats=1)).read_text()
+    text = report.write_report(
+        small_study, out=tmp_path, options=AnalysisConfig(cv=3, repeats=1)
+    ).read_text()
     assert (
         "<h2>Accuracy vs the strongest properties</h2>\n<p>Not shown: too few graphs for this figure</p>"
         in text
