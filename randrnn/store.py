@@ -19,8 +19,9 @@ Schema versions: 1 had no ``replicate`` column; opening such a study rebuilds ``
 every old run as replicate 0, in one transaction (``_migrate``).
 
 Other modules (pruning, engine) own their own tables: they create them with
-``study.execute_script("CREATE TABLE IF NOT EXISTS ...")`` and write through
-``with study.transaction() as conn: ...``. This module never reads or migrates those tables.
+``study.execute_script("CREATE TABLE IF NOT EXISTS ...")``, write through
+``with study.transaction() as conn: ...`` and read through ``with study.reading() as conn: ...``
+(no write lock). This module never reads or migrates those tables.
 
 Every write runs in one ``BEGIN IMMEDIATE`` transaction that is committed on success and rolled
 back on any exception, so a crash never leaves a half-written batch. The file is in WAL mode, so a
@@ -34,12 +35,10 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from randrnn.errors import RandRNNError
 from randrnn.graphs.io import from_json, to_json
@@ -104,7 +103,7 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(_dumps(config, canonical=True).encode()).hexdigest()[:16]
 
 
-def _now() -> str:
+def utc_now() -> str:
     """The current UTC time as a fixed-width ISO string (sorts as text)."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -234,18 +233,30 @@ class Study:
 
     # ------------------------------------------------------------------ extension hooks
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """Yield the connection inside one write transaction; roll back if the block raises.
 
         Nested use joins the outer transaction. Other modules write their own tables this way.
         """
+        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
+        # instead of one failing when it upgrades a read lock.
+        return self._begin("IMMEDIATE")
+
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Yield the connection for reads that see one snapshot, without the write lock.
+
+        A deferred transaction: in WAL mode it reads while a writer writes and never waits for
+        one. Nested use joins the outer transaction. Other modules read their own tables this way.
+        """
+        return self._begin("DEFERRED")
+
+    @contextmanager
+    def _begin(self, mode: str) -> Iterator[sqlite3.Connection]:
+        """One transaction of ``mode``, committed at the end, rolled back if the block raises."""
         if self._conn.in_transaction:
             yield self._conn
             return
-        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
-        # instead of one failing when it upgrades a read lock.
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute(f"BEGIN {mode}")
         try:
             yield self._conn
         except BaseException:
@@ -378,7 +389,7 @@ class Study:
             "config": _dumps(config, canonical=True),
             "replicate": int(replicate),
             "worker": worker,
-            "started": _now(),
+            "started": utc_now(),
         }
         if row["replicate"] < 0:
             raise RandRNNError(f"replicate must be 0 or more, got {replicate}")
@@ -410,14 +421,8 @@ class Study:
         Finishing a run that is already done is a no-op if the metrics are identical and a
         ``RandRNNError`` otherwise, so a pair is never recorded twice.
         """
-        text = _dumps(metrics)
-        with self.transaction() as conn:
-            changed = conn.execute(
-                "UPDATE runs SET status = 'done', metrics = :metrics, error = NULL,"
-                " finished = :finished WHERE id = :id AND status != 'done'",
-                {"id": run_id, "metrics": text, "finished": _now()},
-            ).rowcount
-            if changed:
+        with self.transaction():
+            if self._end_run(run_id, "done", metrics=_dumps(metrics), error=None):
                 return
             old = json.loads(self._run_row(run_id)["metrics"])
             if _dumps(old, canonical=True) != _dumps(metrics, canonical=True):
@@ -425,15 +430,23 @@ class Study:
 
     def fail_run(self, run_id: int, error: str) -> None:
         """Mark a run 'failed' with its error text; a done run raises ``RandRNNError``."""
-        with self.transaction() as conn:
-            changed = conn.execute(
-                "UPDATE runs SET status = 'failed', error = :error, finished = :finished"
-                " WHERE id = :id AND status != 'done'",
-                {"id": run_id, "error": error, "finished": _now()},
-            ).rowcount
-            if not changed:
+        with self.transaction():
+            if not self._end_run(run_id, "failed", error=error):
                 self._run_row(run_id)
                 raise RandRNNError(f"run {run_id} is already done; not marking it failed")
+
+    def _end_run(self, run_id: int, status: str, **fields: str | None) -> bool:
+        """Set a run that is not done to ``status`` with ``fields`` (column → value) and the
+        finishing time; False if the run is done already (or unknown)."""
+        sets = "".join(f", {column} = :{column}" for column in fields)
+        with self.transaction() as conn:
+            return bool(
+                conn.execute(
+                    f"UPDATE runs SET status = :status{sets}, finished = :finished"
+                    " WHERE id = :id AND status != 'done'",
+                    {"id": run_id, "status": status, "finished": utc_now(), **fields},
+                ).rowcount
+            )
 
     def mark_interrupted(self) -> int:
         """Mark every 'running' run 'interrupted' and return how many.
@@ -480,15 +493,10 @@ class Study:
         ).fetchall()
         return [{**dict(row), "config": json.loads(row["config"])} for row in rows]
 
-    def results(self, config_hash: str | None = None) -> pd.DataFrame:
-        """One row per done run (graph, cell, config, replicate), optionally of one config.
-
-        Columns: ``RESULT_COLUMNS`` (graph_id, generator, seed, nodes, edges, cell,
-        config_hash, replicate), then ``param_<key>`` per generator parameter, then every graph
-        property, then every metric (a metric whose name is already a column gets a ``metric_``
-        prefix). A property named ``nodes`` or ``edges`` shares the graph's column. Rows of
-        several configs are all listed: choosing one config per cell and averaging replicates
-        is the analysis' job (`randrnn.analysis.table.load_study`).
+    def done_runs(self, config_hash: str | None = None) -> list[dict]:
+        """Every done run (optionally of one config) joined with its graph, by graph, cell,
+        config and replicate: ``RESULT_COLUMNS`` and the parsed ``params``, ``properties`` and
+        ``metrics``. The analysis shapes them into a table (`randrnn.analysis.table.runs_frame`).
         """
         where = "WHERE r.status = 'done'"
         params: dict[str, Any] = {}
@@ -502,26 +510,11 @@ class Study:
             " ORDER BY r.graph_id, r.cell, r.config_hash, r.replicate",
             params,
         ).fetchall()
-        records = []
-        for row in rows:
-            record = {name: row[name] for name in RESULT_COLUMNS}
-            record.update({f"param_{k}": v for k, v in json.loads(row["params"]).items()})
-            for key, value in json.loads(row["properties"]).items():
-                if record.get(key) != value:  # the property 'nodes' (a float) keeps the int column
-                    record[key] = value
-            for key, value in json.loads(row["metrics"]).items():
-                clash = key in record and not key.startswith("metric_")
-                record[f"metric_{key}" if clash else key] = value
-            records.append(record)
-        if not records:
-            return pd.DataFrame(columns=RESULT_COLUMNS)
-        columns = list(dict.fromkeys(key for record in records for key in record))
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        for column in columns:  # integers stay integers where some rows lack a value
-            values = [record.get(column) for record in records]
-            if frame[column].dtype.kind == "f" and _integers(values):
-                frame[column] = pd.array(values, dtype="Int64")
-        return frame
+        return [
+            {**{name: row[name] for name in RESULT_COLUMNS},
+             **{key: json.loads(row[key]) for key in ("params", "properties", "metrics")}}
+            for row in rows
+        ]  # fmt: skip
 
     def _run_row(self, run_id: int) -> sqlite3.Row:
         """The raw row of one run; an unknown id raises ``RandRNNError``."""
@@ -564,12 +557,6 @@ def _add_replicate(conn: sqlite3.Connection) -> None:
 _MIGRATIONS = {1: _add_replicate}
 
 
-def _integers(values: list) -> bool:
-    """Whether every value that is there is an int (bools are not)."""
-    present = [v for v in values if v is not None]
-    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
-
-
 def _check_version(path: Path, version: int) -> None:
     """Refuse a study written by a newer randrnn."""
     if version > SCHEMA_VERSION:
@@ -600,7 +587,7 @@ def _graph_row(record: dict) -> dict:
         "edges": g.number_of_edges(),
         "graph": text,
         "properties": _dumps(record.get("properties") or {}),
-        "created": _now(),
+        "created": utc_now(),
     }
 
 

@@ -11,6 +11,7 @@ import networkx as nx
 import pytest
 
 from randrnn import store
+from randrnn.analysis.table import runs_frame
 from randrnn.errors import RandRNNError
 from randrnn.store import RESULT_COLUMNS, SCHEMA_VERSION, STATUSES, Study, config_hash
 
@@ -152,7 +153,7 @@ def test_replicates_are_separate_runs_each_done_once(study: Study) -> None:
         study.start_run(0, "gru", CONFIG, replicate=-1)
     runs = study.runs("done")
     assert sorted((r["replicate"], r["metrics"]["test_acc"]) for r in runs) == [(0, 0.8), (1, 0.6)]
-    df = study.results()
+    df = runs_frame(study)
     assert df["replicate"].tolist() == [0, 1] and df["replicate"].dtype == "int64"
     assert df["test_acc"].tolist() == [0.8, 0.6]
 
@@ -169,7 +170,7 @@ def test_finish_twice_is_exactly_once(study: Study) -> None:
         study.fail_run(run_id, "late failure")
     assert len(study.runs()) == 1
     assert study.runs()[0]["metrics"] == METRICS
-    assert len(study.results()) == 1
+    assert len(runs_frame(study)) == 1
 
 
 def test_restart_reuses_the_row(study: Study) -> None:
@@ -222,7 +223,7 @@ def test_results_columns(study: Study) -> None:
     """results has the fixed columns, params, every property and every metric, one row each."""
     finish(study, 0, "gru", effective_params=40)
     finish(study, 1, "lstm", train_seconds=1.5)
-    df = study.results()
+    df = runs_frame(study)
     assert list(df.columns[: len(RESULT_COLUMNS)]) == RESULT_COLUMNS
     for column in ["param_n", "param_k", "density", "test_acc", "effective_params"]:
         assert column in df.columns
@@ -235,7 +236,7 @@ def test_results_columns(study: Study) -> None:
 def test_results_metric_named_like_a_column_is_prefixed(study: Study) -> None:
     """A metric sharing a property's name gets a metric_ prefix instead of overwriting it."""
     finish(study, 0, "gru", density=-1.0)
-    df = study.results()
+    df = runs_frame(study)
     assert df.loc[0, "metric_density"] == -1.0
     assert df.loc[0, "density"] > 0
 
@@ -244,10 +245,10 @@ def test_results_lists_every_config_none_hidden(study: Study) -> None:
     """Without a hash, a pair done under two configs shows both runs; a hash selects one."""
     finish(study, 0, "gru", test_acc=0.5)
     finish(study, 0, "gru", {"epochs": 1}, test_acc=0.7)
-    df = study.results()
+    df = runs_frame(study)
     by_hash = dict(zip(df["config_hash"], df["test_acc"]))
     assert by_hash == {config_hash(CONFIG): 0.5, config_hash({"epochs": 1}): 0.7}
-    assert study.results(config_hash(CONFIG))["test_acc"].tolist() == [0.5]
+    assert runs_frame(study, config_hash(CONFIG))["test_acc"].tolist() == [0.5]
 
 
 def test_configs_counts_done_runs_per_config_and_cell(study: Study) -> None:
@@ -275,7 +276,7 @@ def test_results_keep_integer_columns_integer(study: Study) -> None:
     [gid] = study.add_graphs([{"generator": "import:x", "graph": nx.path_graph(4)}])  # seed None
     finish(study, 0, "gru", effective_params=40)
     finish(study, gid, "gru", effective_params=12)
-    df = study.results()
+    df = runs_frame(study)
     assert df["seed"].dtype == "Int64" and df["seed"].tolist()[0] == 106
     assert df["seed"].isna().tolist() == [False, True]
     assert df["param_n"].dtype == "Int64"  # the imported graph has no generator parameters
@@ -286,7 +287,7 @@ def test_results_keep_integer_columns_integer(study: Study) -> None:
 def test_results_empty(tmp_path: Path) -> None:
     """An empty study gives an empty table with the fixed leading columns."""
     with Study.create(tmp_path) as s:
-        df = s.results()
+        df = runs_frame(s)
     assert df.empty and list(df.columns) == RESULT_COLUMNS
 
 
@@ -327,7 +328,7 @@ def test_driver_and_reader_on_one_directory(study: Study) -> None:
         run_id = study.start_run(0, "gru", CONFIG)
         assert reader.run_counts()["running"] == 1
         study.finish_run(run_id, METRICS)
-        assert len(reader.results()) == 1
+        assert len(runs_frame(reader)) == 1
         reader.set_meta("note", "from reader")
         assert study.get_meta("note") == "from reader"
 
@@ -438,7 +439,7 @@ def test_old_schema_study_is_migrated_on_open(tmp_path: Path, how: str) -> None:
             s.start_run(0, "gru", CONFIG)
         assert s.start_run(1, "gru", CONFIG) == 2  # the failed old row is restarted, not copied
         finish(s, 0, "gru", replicate=1, test_acc=0.25)
-        df = s.results()
+        df = runs_frame(s)
         assert list(zip(df["graph_id"], df["cell"], df["replicate"], df["test_acc"])) == [
             (0, "gru", 0, 0.75), (0, "gru", 1, 0.25), (1, "lstm", 0, 0.5),
         ]  # fmt: skip
@@ -467,3 +468,19 @@ def test_failed_migration_leaves_the_old_schema(tmp_path: Path, monkeypatch) -> 
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "runs_v2" not in tables
     conn.close()
+
+
+def test_readers_do_not_wait_for_a_writer(study: Study) -> None:
+    """While another connection holds the write lock, reading() and pruning's readers read
+    (the write lock would make them wait and fail with 'database is locked')."""
+    from randrnn.pruning import results
+
+    results.ensure_tables(study)
+    study._conn.execute("PRAGMA busy_timeout = 100")
+    with Study.open(study.path) as writer, writer.transaction():
+        with study.reading() as conn:
+            assert conn.execute("SELECT COUNT(*) FROM graphs").fetchone()[0] == 3
+        assert results.has_tables(study) and results.bases(study) == []
+        assert results.runs(study) == []
+        with pytest.raises(sqlite3.OperationalError, match="locked"), study.transaction():
+            pass

@@ -190,9 +190,9 @@ def correlate(
 
 def format_p(value: float) -> str:
     """A p-value as short text: 3 decimals, or 1 significant digit below 0.001."""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    return f"{value:.0e}" if value < 0.001 else f"{value:.3f}"
+    if table.is_missing(value) or value >= 0.001:
+        return table.fmt(value)
+    return f"{value:.0e}"
 
 
 def display(result: pd.DataFrame, by: str | None = None) -> list[tuple[str, pd.DataFrame]]:

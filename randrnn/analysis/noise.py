@@ -119,9 +119,15 @@ def pair_r(w: pd.DataFrame, a: object, b: object) -> float:
     if len(both) < MIN_GRAPHS:
         return math.nan
     x, y = both[a].to_numpy(), both[b].to_numpy()
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
+    if _constant(x) or _constant(y):
         return math.nan
     return float(np.corrcoef(x, y)[0, 1])
+
+
+def _constant(values: np.ndarray) -> bool:
+    """No spread beyond floating-point rounding (0.30000000000000004 beside 0.3 is constant:
+    a correlation with such a column is rounding error, and changes with the target's scale)."""
+    return bool(np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())))
 
 
 def anova(w: pd.DataFrame) -> dict[str, float]:
@@ -143,7 +149,7 @@ def anova(w: pd.DataFrame) -> dict[str, float]:
     out["ms_b"] = float((k * (means - grand) ** 2).sum() / (n - 1))
     out["k0"] = float((big_n - (k**2).sum() / big_n) / (n - 1))
     den = out["ms_b"] + (out["k0"] - 1) * out["ms_w"]
-    if n >= MIN_GRAPHS and den > 0:
+    if n >= MIN_GRAPHS and den > 0 and not _constant(np.concatenate(values)):
         out["icc"] = float((out["ms_b"] - out["ms_w"]) / den)
     return out
 
@@ -216,7 +222,10 @@ def ceilings(result: pd.DataFrame, per_run: bool) -> dict[str, tuple[float, str]
         if per_run:
             out[row.cell] = (row.ceiling_run, "one run")
         else:
-            out[row.cell] = (row.ceiling_mean, f"mean of {_k(row.replicates)} runs")
+            out[row.cell] = (
+                row.ceiling_mean,
+                f"mean of {table.fmt(row.replicates, 2, whole=True)} runs",
+            )
     return out
 
 
@@ -260,7 +269,7 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     frame = pd.DataFrame({
         "cell": [table.cell_label(str(c)) for c in result["cell"]],
         "graphs ≥2 runs": result["graphs"].astype(int).astype(str),
-        "K": [_k(v) for v in result["replicates"]],
+        "K": [f(v, 2, whole=True) for v in result["replicates"]],
         "within-graph sd": [f(v, 4) for v in result["within_sd"]],
         "between-graph sd": [f(v, 4) for v in result["between_sd"]],
         "split-half r": [f(v) for v in result["split_half_r"]],
@@ -278,9 +287,3 @@ LEGEND = (
     "ceiling: the largest R² any predictor from graph structure can reach given the seed noise "
     "(one run: r; mean of K runs: Spearman–Brown Kr/(1+(K−1)r))."
 )
-
-
-def _k(value: float) -> str:
-    if math.isnan(value):
-        return ""
-    return str(round(value)) if abs(value - round(value)) < 1e-9 else f"{value:.2f}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from randrnn.analysis import table, thesis
+from randrnn.analysis.config import PredictConfig
 from randrnn.errors import RandRNNError, check_name, parse_names
 from randrnn.graphs.properties import EXTRAS, FEATURES
 
@@ -164,6 +166,35 @@ def _need_rows(
     raise RandRNNError(f"{what}; {why} needs at least {need}: {todo} (or {fix})")
 
 
+@dataclass(frozen=True)
+class CellData:
+    """One cell's rows ready to fit: features, target, the graph of each row when a graph has
+    several rows (else None, `graph_groups`) and the folds to split them into."""
+
+    cell: str
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray | None
+    folds: int
+
+
+def cell_data(
+    df: pd.DataFrame, target: str, cols: Sequence[str], cell: str | None, cv: int | None, *,
+    why: str = "{k}-fold CV", need: int | None = None, fix: str = "lower --cv",
+) -> Iterator[CellData]:  # fmt: skip
+    """Per cell (every cell, or ``cell``) its data with ``choose_folds(graphs, cv)`` folds,
+    after checking it has the graphs ``why`` needs (``need``, default two per fold); else
+    one error line (`_need_rows`)."""
+    source = df.attrs.get("source", "table")
+    for (name, _), rows in table.groups(df, cell=cell):
+        X, y = xy(rows, target, cols)
+        groups = graph_groups(rows, target, cols)
+        units = _units(y, groups)
+        k = choose_folds(units, cv)
+        _need_rows(units, need or 2 * k, why.format(k=k), name, source, fix, groups is not None)
+        yield CellData(name, X, y, groups, k)
+
+
 def _rank_corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Spearman and Kendall between predictions and truth (NaN if either is constant)."""
     if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
@@ -276,18 +307,11 @@ def evaluate(
     table.check_target(df, target)
     cols = select_features(df, target, feature_set, features)
     set_name = "custom" if features else feature_set
-    source = df.attrs.get("source", "table")
+    need = {} if protocol == "cv" else {"why": "the thesis' 90/10 split", "need": 20,
+                                        "fix": "use --protocol cv"}  # fmt: skip
     records = []
-    for (cell_name, _), rows in table.groups(df, cell=cell):
-        X, y = xy(rows, target, cols)
-        groups = graph_groups(rows, target, cols)
-        units, grouped = _units(y, groups), groups is not None
-        k = choose_folds(units, cv)
-        if protocol == "cv":
-            _need_rows(units, 2 * k, f"{k}-fold CV", cell_name, source, "lower --cv", grouped)
-        else:
-            _need_rows(units, 20, "the thesis' 90/10 split", cell_name, source,
-                       "use --protocol cv", grouped)  # fmt: skip
+    for data in cell_data(df, target, cols, cell, cv, **need):
+        cell_name, X, y, groups, k = data.cell, data.X, data.y, data.groups, data.folds
         for name in regressors:
             if protocol == "cv":
                 res = cross_validate(X, y, name, k, repeats, seed, groups=groups)
@@ -318,32 +342,25 @@ def evaluate(
 
 def importances(
     df: pd.DataFrame,
-    target: str = table.DEFAULT_TARGET,
+    options: PredictConfig,
     regressor: str = "random_forest",
-    feature_set: str = "all",
-    features: Sequence[str] | str | None = None,
     cell: str | None = None,
-    cv: int | None = 5,
     n_repeats: int = 5,
-    seed: int = 0,
 ) -> pd.DataFrame:
     """Feature importances per cell, most important first.
 
     ``impurity``: the fitted model's ``feature_importances_`` on all rows (tree models only,
     NaN otherwise). ``permutation`` / ``permutation_sd``: drop in R² when a feature is shuffled,
-    measured on held-out folds of a K-fold split (``cv`` folds, ``n_repeats`` shuffles each).
+    measured on held-out folds of a K-fold split (``options.cv`` folds, ``n_repeats``
+    shuffles each). ``options``: target, features and seed (its regressor is not read).
     """
     (regressor,) = parse_regressors(regressor)
-    table.check_target(df, target)
-    cols = select_features(df, target, feature_set, features)
-    source = df.attrs.get("source", "table")
+    target, seed = options.target, options.seed
+    cols = _columns(df, options)
     parts = []
-    for (cell_name, _), rows in table.groups(df, cell=cell):
-        X, y = xy(rows, target, cols)
-        groups = graph_groups(rows, target, cols)
-        k = choose_folds(_units(y, groups), cv)
-        _need_rows(_units(y, groups), 2 * k, f"{k}-fold permutation importance", cell_name,
-                   source, "lower --cv", groups is not None)  # fmt: skip
+    for data in cell_data(df, target, cols, cell, options.cv,
+                          why="{k}-fold permutation importance"):  # fmt: skip
+        cell_name, X, y, groups, k = data.cell, data.X, data.y, data.groups, data.folds
         full = make_pipeline(regressor, seed).fit(X, y)
         impurity = getattr(full.named_steps["model"], "feature_importances_", None)
         drops = []
@@ -378,17 +395,18 @@ def importances(
     return pd.concat(parts, ignore_index=True)
 
 
+def _columns(df: pd.DataFrame, options: PredictConfig) -> list[str]:
+    """The checked target's feature columns ``options`` choose."""
+    table.check_target(df, options.target)
+    return select_features(df, options.target, options.feature_set, options.features)
+
+
 def predict_graph(
     df: pd.DataFrame,
     props: Mapping[str, float],
-    target: str = table.DEFAULT_TARGET,
+    options: PredictConfig,
     regressor: str = "random_forest",
-    feature_set: str = "all",
-    features: Sequence[str] | str | None = None,
     cell: str | None = None,
-    cv: int | None = 10,
-    repeats: int = 5,
-    seed: int = 0,
 ) -> pd.DataFrame:
     """Predict the target of an untrained graph (its ``props``) per cell, with the spread.
 
@@ -396,23 +414,20 @@ def predict_graph(
     are the sd and 2.5–97.5% range of the cv × repeats fold models' predictions; ``tree_sd`` the
     sd across a forest's trees (forests only); ``cv_r2`` says how far to trust it; ``outside``
     lists features where the graph lies outside the training range (extrapolation).
+    ``options``: target, features, cv, repeats and seed (its regressor is not read).
     """
     (regressor,) = parse_regressors(regressor)
-    table.check_target(df, target)
-    cols = select_features(df, target, feature_set, features)
+    cols = _columns(df, options)
     unknown = [c for c in cols if c not in props]
     if unknown:
         raise RandRNNError(f"feature(s) {', '.join(unknown)} cannot be computed from a graph file")
     x_new = np.array([[float(props[c]) for c in cols]])
-    source = df.attrs.get("source", "table")
+    seed = options.seed
     records = []
-    for (cell_name, _), rows in table.groups(df, cell=cell):
-        X, y = xy(rows, target, cols)
-        groups = graph_groups(rows, target, cols)
-        k = choose_folds(_units(y, groups), cv)
-        _need_rows(_units(y, groups), 2 * k, f"{k}-fold CV", cell_name, source, "lower --cv",
-                   groups is not None)  # fmt: skip
-        res = cross_validate(X, y, regressor, k, repeats, seed, X_new=x_new, groups=groups)
+    for data in cell_data(df, options.target, cols, cell, options.cv):
+        cell_name, X, y, groups, k = data.cell, data.X, data.y, data.groups, data.folds
+        res = cross_validate(X, y, regressor, k, options.repeats, seed, X_new=x_new,
+                             groups=groups)  # fmt: skip
         full = make_pipeline(regressor, seed).fit(X, y)
         model = full.named_steps["model"]
         tree_sd = math.nan
@@ -439,6 +454,46 @@ def predict_graph(
             "outside": ", ".join(outside),
         })  # fmt: skip
     return pd.DataFrame.from_records(records)
+
+
+def graph_count(rows: pd.DataFrame) -> int:
+    """What prediction folds split: graphs (a per-run table has several rows per graph)."""
+    return rows[GRAPH].nunique() if GRAPH in rows.columns else len(rows)
+
+
+def score_cells(
+    df: pd.DataFrame, target: str, *, cv: int, repeats: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every regressor scored per cell both ways: (CV results with min(cv, graphs // 2) folds,
+    thesis-protocol results, notes). A cell the CV or the thesis' split cannot score is left
+    out and gets a one-line note saying why."""
+    cv_parts, thesis_parts, notes = [], [], []
+    for (cell, _), rows in table.groups(df):
+        one = None if cell == table.ALL else cell
+        label = table.cell_label(cell)
+        units = graph_count(rows)
+        k = choose_folds(units, None, most=cv)
+        if units < 4:
+            notes.append(f"{label}: not predicted: {units} graphs, cross-validation needs 4.")
+            continue
+        if k < cv:
+            notes.append(f"{label}: {k}-fold CV instead of {cv}-fold, as it has {units} graphs.")
+        cv_parts.append(
+            evaluate(df, target, "all", "cv", cell=one, cv=k, repeats=repeats, seed=seed)
+        )
+        if units < 20:
+            notes.append(
+                f"{label}: the thesis protocol (one 90/10 split) needs 20 graphs, it has "
+                f"{units}: not scored."
+            )
+            continue
+        thesis_parts.append(evaluate(df, target, "all", "thesis", cell=one, seed=seed))
+    return concat(cv_parts), concat(thesis_parts), notes
+
+
+def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """`evaluate` results as one frame (an empty one with `RESULT_COLUMNS` if there are none)."""
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
 
 
 CEILING_COLUMNS = ["ceiling", "ceiling_of", "r2_of_ceiling", "r2_pooled_of_ceiling"]

@@ -6,11 +6,13 @@ strings the runs saw: the ``max_train``/``max_test`` subsets), accuracy by gener
 the seed noise (replicate a against b per graph, noise ceiling), accuracy against the strongest
 properties, the correlation heatmap (properties × cells), the prediction table beside a Dummy
 baseline and the noise ceiling, the thesis' published tables (docs/method.md §7) beside this study's
-numbers, and pruning (from `randrnn.pruning.report.report_section` when it exists).
+numbers, and pruning (`randrnn.pruning.report.report_section`).
 
 The rows are each graph's mean over its seed replicates (``per_run``: one row per run), of one
 training config per cell (`randrnn.analysis.table.load_study`). Every number is computed in
-`randrnn.analysis` as a frame; this module only draws and writes them.
+`randrnn.analysis` as a frame; this module only draws and writes them. The options are one
+`AnalysisConfig`, listed in the provenance; a part of a section that cannot be computed says so
+in that section (a warning line), never a silent blank.
 
 Figures are drawn on `matplotlib.figure.Figure` objects (no pyplot, no global backend state).
 Runs trained otherwise than the thesis (epochs, batch, batching, subsets) get a visible note
@@ -25,9 +27,7 @@ a column per task and cell; then the sections above once per task, titled with t
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 import platform
 import sqlite3
@@ -44,14 +44,16 @@ from matplotlib.figure import Figure
 import randrnn
 from randrnn import reber
 from randrnn.analysis import correlate as corr
-from randrnn.analysis import noise, table, thesis
+from randrnn.analysis import figures, noise, table, thesis, thesis_compare
 from randrnn.analysis import predict as pred
+from randrnn.analysis.config import AnalysisConfig
 from randrnn.errors import RandRNNError
+from randrnn.pruning.report import report_section
+from randrnn.pruning.results import has_results
 from randrnn.store import DB_NAME, Study
 from randrnn.tasks.registry import DEFAULT_TASK, parse_spec
 
 ACC_LABEL = "test accuracy (fraction correct)"
-DPI = 110
 
 
 @dataclass
@@ -74,17 +76,9 @@ class Page:
 
     def figure(self, fig: Figure, name: str, alt: str) -> str:
         """Save ``fig`` as ``<name>.png`` and return an <img> with the PNG embedded."""
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-        data = buf.getvalue()
         path = self.out_dir / f"{name}.png"
-        path.write_bytes(data)
         self.figures.append(path)
-        b64 = base64.b64encode(data).decode("ascii")
-        return (
-            f'<figure><img src="data:image/png;base64,{b64}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(alt)} ({path.name})</figcaption></figure>"
-        )
+        return figures.embed(fig, path, alt)
 
 
 @dataclass
@@ -117,13 +111,9 @@ def _p(text: str) -> str:
 MISSING = "—"  # a value that does not exist; every table that shows one says so under it
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _html_table(frame: pd.DataFrame, caption: str = "", missing: str = "no value") -> str:
     """A table; None and NaN show as — and a line under the table says what — means."""
-    shown = frame.astype(object).map(lambda v: MISSING if _missing(v) else v)
+    shown = frame.astype(object).map(lambda v: MISSING if table.is_missing(v) else v)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     body = shown.to_html(index=False, border=0, escape=True)
     body = body.replace('<table class="dataframe">', f'<table class="dataframe">{cap}', 1)
@@ -194,9 +184,9 @@ def run_configs(study: Study, runs: pd.DataFrame) -> dict[str, dict]:
 
 def _setting(key: str, value: object) -> str:
     """A config value as the report shows it (no None: an unset subsample is 'all')."""
-    if key in ("max_train", "max_test") and _missing(value):
+    if key in ("max_train", "max_test") and table.is_missing(value):
         return "all"
-    return MISSING if _missing(value) else str(value)
+    return MISSING if table.is_missing(value) else str(value)
 
 
 def config_frame(configs: dict[str, dict]) -> pd.DataFrame:
@@ -249,13 +239,13 @@ def _provenance(
     meta: dict,
     df: pd.DataFrame,
     runs: pd.DataFrame,
-    options: dict,
+    options: AnalysisConfig,
     configs: dict[str, dict],
 ) -> None:
     import sklearn
 
     counts = study.run_counts()
-    per_run = options.get("per_run", False)
+    per_run = options.per_run
     if df.empty:
         analysed = "0"
     elif per_run:
@@ -273,7 +263,7 @@ def _provenance(
         ("rows analysed", analysed),
         ("finished runs analysed", str(len(runs))),
         ("python · numpy · pandas · scikit-learn", versions),
-        ("report options", ", ".join(f"{k}={v}" for k, v in options.items())),
+        ("report options", ", ".join(f"{k}={v}" for k, v in options.shown().items())),
     ]
     meta = dict(meta)
     toml = meta.pop("study_toml", None)
@@ -294,13 +284,6 @@ def _provenance(
             + "</pre></details>"
         )
     page.section("Provenance", *parts)
-
-
-def _cell(value: object) -> str:
-    """A table cell: floats with 3 decimals, None as —, anything else as text."""
-    if value is None:
-        return MISSING
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def _meta_text(value: object) -> str:
@@ -349,7 +332,7 @@ def _data_section(
     letters = reber.REBER_LETTERS if task is None else parse_spec(task)[0].alphabet
     stats = {"train": reber.describe(train, letters), "test": reber.describe(test, letters)}
     desc = pd.DataFrame(
-        [{"statistic": key} | {name: _cell(st[key]) for name, st in stats.items()}
+        [{"statistic": key} | {name: table.fmt(st[key], missing=MISSING) for name, st in stats.items()}
          for key in stats["train"]]
     )  # fmt: skip
     subset = any(k[0] is not None or k[1] is not None for k in settings)
@@ -461,25 +444,9 @@ def _strongest_section(
                 continue
             pick = picks[cell].iloc[j]
             prop = pick["property"]
-            sns.scatterplot(
-                data=rows,
-                x=prop,
-                y=target,
-                hue=hue,
-                ax=ax,
-                s=18,
-                alpha=0.7,
-                legend=(i == 0 and j == 0),
-            )
-            sns.regplot(
-                data=rows,
-                x=prop,
-                y=target,
-                scatter=False,
-                ax=ax,
-                color="black",
-                line_kws={"lw": 1.2},
-            )
+            kw = {"data": rows, "x": prop, "y": target, "ax": ax}
+            sns.scatterplot(**kw, hue=hue, s=18, alpha=0.7, legend=(i == 0 and j == 0))
+            sns.regplot(**kw, scatter=False, color="black", line_kws={"lw": 1.2})
             ax.set_title(
                 f"{table.cell_label(cell)}: {prop}\n(n={int(pick['n'])}, "
                 f"r={pick['pearson']:.2f}, q={pick['pearson_q']:.2g})",
@@ -528,7 +495,7 @@ def _heatmap_section(page: Page, df: pd.DataFrame, result: pd.DataFrame) -> None
     shown = result.copy()
     shown["cell"] = shown["cell"].map(table.cell_label)
     for col in [c for c in shown if c.endswith(("_p", "_q"))]:
-        shown[col] = [MISSING if _missing(v) else corr.format_p(v) for v in shown[col]]
+        shown[col] = [MISSING if table.is_missing(v) else corr.format_p(v) for v in shown[col]]
     cols = [
         "cell",
         "property",
@@ -554,46 +521,6 @@ def _heatmap_section(page: Page, df: pd.DataFrame, result: pd.DataFrame) -> None
             missing="no coefficient: the property (or the accuracy) is constant for that cell",
         )
         + "</details>",
-    )
-
-
-def _units(rows: pd.DataFrame) -> int:
-    """What prediction folds split: graphs (a per-run table has several rows per graph)."""
-    return rows["graph_id"].nunique() if "graph_id" in rows.columns else len(rows)
-
-
-def _prediction(
-    df: pd.DataFrame, target: str, cv: int, repeats: int, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """CV and thesis-protocol results per cell, with min(cv, graphs // 2) folds; a cell the
-    CV or the thesis' split cannot score becomes a one-line note."""
-    cv_parts, thesis_parts, notes = [], [], []
-    for cell in _cells(df):
-        one = None if cell == table.ALL else cell
-        label = table.cell_label(cell)
-        units = _units(df if one is None else df[df["cell"] == cell])
-        k = pred.choose_folds(units, None, most=cv)
-        if units < 4:
-            notes.append(f"{label}: not predicted: {units} graphs, cross-validation needs 4.")
-            continue
-        if k < cv:
-            notes.append(f"{label}: {k}-fold CV instead of {cv}-fold, as it has {units} graphs.")
-        cv_parts.append(
-            pred.evaluate(df, target, "all", "cv", cell=one, cv=k, repeats=repeats, seed=seed)
-        )
-        if units < 20:
-            notes.append(
-                f"{label}: the thesis protocol (one 90/10 split) needs 20 graphs, it has "
-                f"{units}: not scored."
-            )
-            continue
-        thesis_parts.append(pred.evaluate(df, target, "all", "thesis", cell=one, seed=seed))
-    return _concat(cv_parts), _concat(thesis_parts), notes
-
-
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return (
-        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=pred.RESULT_COLUMNS)
     )
 
 
@@ -731,18 +658,21 @@ def _noise_section(
 
 
 def _thesis_section(
-    page: Page,
+    page: Page | TaskPage,
     df: pd.DataFrame,
-    target: str,
     result: pd.DataFrame,
-    cv_res: pd.DataFrame,
-    th_res: pd.DataFrame,
-    cv: int,
-    repeats: int,
-    seed: int,
+    scores: tuple[pd.DataFrame, pd.DataFrame],
+    options: AnalysisConfig,
     note: str = "",
 ) -> None:
-    cells = [c for c in thesis.CELL_ORDER if c in set(result["cell"])]
+    """The thesis' published numbers beside this study's (`thesis_compare.compare`)."""
+    _draw_thesis(page, thesis_compare.compare(df, result, *scores, options), options, note)
+
+
+def _draw_thesis(
+    page: Page | TaskPage, found: thesis_compare.ThesisComparison, options: AnalysisConfig,
+    note: str,
+) -> None:  # fmt: skip
     parts = [
         note,
         _p(
@@ -750,134 +680,54 @@ def _thesis_section(
             "had 200 graphs per cell and scored regressors on one 20-row test split."
         ),
     ]
-    # Pearson
-    rows = []
-    for prop in thesis.PEARSON:
-        row = {"property": prop}
-        for cell in cells:
-            hit = result[(result["cell"] == cell) & (result["property"] == prop)]
-            ours = hit["pearson"].iloc[0] if len(hit) else math.nan
-            row[f"{thesis_label(cell)} thesis"] = thesis.pearson(prop, cell)
-            row[f"{thesis_label(cell)} here"] = ours
-        rows.append(row)
-    pearson = pd.DataFrame(rows)
-    if cells:
-        fig = Figure(figsize=(5, 4.6))
-        ax = fig.subplots()
-        for cell in cells:
-            ax.scatter(
-                pearson[f"{thesis_label(cell)} thesis"],
-                pearson[f"{thesis_label(cell)} here"],
-                label=thesis_label(cell),
-                s=22,
-            )
-        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8, ls="--")
-        ax.set_xlim(-1, 1)
-        ax.set_ylim(-1, 1)
-        ax.set_xlabel("Pearson r in the thesis")
-        ax.set_ylabel("Pearson r in this study")
-        n = int(result["n"].max())
-        ax.set_title(f"12 published correlations: thesis vs here (n≤{n} per cell)")
-        ax.legend(fontsize=8)
-        parts.append(page.figure(fig, "thesis_pearson", "thesis vs this study, Pearson r"))
-    parts.append(
+    if found.cells:
+        parts.append(_pearson_figure(page, found))
+    parts += [
         _html_table(
-            pearson.round(2), "Pearson r of test accuracy with properties", "not computable here"
-        )
-    )
-    # mean accuracy
-    acc = pd.DataFrame(
-        {
-            "cell": [thesis_label(c) for c in cells],
-            "thesis mean accuracy": [thesis.MEAN_ACCURACY[c] for c in cells],
-            "here": [df.loc[df["cell"] == c, target].mean() for c in cells],
-            "n here": [int((df["cell"] == c).sum()) for c in cells],
-        }
-    )
-    parts.append(_html_table(acc.round(3), "mean test accuracy of the structured models"))
-    # regression
-    rows = []
-    for cell in cells:
-        for reg in pred.THESIS_REGRESSORS:
-            row = {
-                "cell": thesis_label(cell),
-                "regressor": pred.REGRESSORS[reg][0],
-                "thesis R² (one split)": thesis.regression_r2(cell, reg),
-            }
-            for name, res in (("here, thesis protocol", th_res), ("here, CV mean", cv_res)):
-                hit = res[(res["cell"] == cell) & (res["regressor"] == reg)] if len(res) else res
-                row[name] = hit["r2"].iloc[0] if len(hit) else math.nan
-            rows.append(row)
-    parts.append(
+            found.pearson.round(2), "Pearson r of test accuracy with properties",
+            "not computable here",
+        ),
+        _html_table(found.accuracy.round(3), "mean test accuracy of the structured models"),
         _html_table(
-            pd.DataFrame(rows).round(3),
-            "regression R²",
+            found.regression.round(3), "regression R²",
             "not computed here (the thesis' split needs 20 graphs)",
-        )
-    )
-    # ablation and importance (random forest)
-    abl = []
-    for cell in cells:
-        row = {"cell": thesis_label(cell)}
-        for fs in thesis.ABLATION_R2:
-            row[f"{fs} thesis"] = thesis.ABLATION_R2[fs].get(cell, math.nan)
-            done = cv_res[(cv_res["cell"] == cell) & (cv_res["regressor"] == "random_forest")]
-            if fs == "all" and len(done):  # already scored in the prediction section
-                row[f"{fs} here"] = done["r2"].iloc[0]
-                continue
-            try:
-                res = pred.evaluate(
-                    df,
-                    target,
-                    "random_forest",
-                    "cv",
-                    fs,
-                    cell=cell,
-                    cv=pred.choose_folds(_units(df[df["cell"] == cell]), None, most=cv),
-                    repeats=repeats,
-                    seed=seed,
-                )
-                row[f"{fs} here"] = res["r2"].iloc[0]
-            except RandRNNError:
-                row[f"{fs} here"] = math.nan
-        abl.append(row)
-    if abl:
+        ),
+    ]  # fmt: skip
+    if len(found.ablation):
         parts.append(
             _html_table(
-                pd.DataFrame(abl).round(2),
-                f"feature-set ablation, RandomForest R² (here: {cv}-fold CV mean)",
+                found.ablation.round(2),
+                f"feature-set ablation, RandomForest R² (here: {options.cv}-fold CV mean)",
             )
         )
-    imp = []
-    for cell in cells:
-        try:
-            X, y = pred.xy(df[df["cell"] == cell], target, pred.select_features(df, target))
-            model = pred.make_pipeline("random_forest", seed).fit(X, y).named_steps["model"]
-        except (RandRNNError, ValueError):
-            continue
-        feats = pred.select_features(df, target)
-        best = np.argsort(-model.feature_importances_)[:3]
-        imp.append(
-            {
-                "cell": thesis_label(cell),
-                "top impurity importances here": ", ".join(
-                    f"{feats[i]} {model.feature_importances_[i]:.2f}" for i in best
-                ),
-                "thesis": ", ".join(
-                    f"{k} {v:.2f}" for k, v in thesis.IMPORTANCE.get(cell, {}).items()
-                ),
-            }
-        )
-    if imp:
-        parts.append(_html_table(pd.DataFrame(imp), "RandomForest impurity importance"))
-    safe = pd.DataFrame(
-        [
-            {"pruned": k, **{thesis_label(c): f"{v}%" for c, v in row.items()}}
-            for k, row in thesis.PRUNING_SAFE.items()
-        ]
-    )
-    parts.append(_html_table(safe, "thesis: safe pruning level per weight set"))
+    if len(found.importance):
+        parts.append(_html_table(found.importance, "RandomForest impurity importance"))
+    parts.append(_html_table(found.safe, "thesis: safe pruning level per weight set"))
+    parts += [_warn(n) for n in found.notes]
     page.section("Thesis comparison", *parts)
+
+
+def _pearson_figure(page: Page | TaskPage, found: thesis_compare.ThesisComparison) -> str:
+    """The 12 published correlations, the thesis' against this study's, one colour per cell."""
+    fig = Figure(figsize=(5, 4.6))
+    ax = fig.subplots()
+    for cell in found.cells:
+        label = thesis_label(cell)
+        ax.scatter(found.pearson[f"{label} thesis"], found.pearson[f"{label} here"], label=label,
+                   s=22)  # fmt: skip
+    ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8, ls="--")
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_xlabel("Pearson r in the thesis")
+    ax.set_ylabel("Pearson r in this study")
+    ax.set_title(f"12 published correlations: thesis vs here (n≤{found.graphs} per cell)")
+    ax.legend(fontsize=8)
+    return page.figure(fig, "thesis_pearson", "thesis vs this study, Pearson r")
+
+
+def _warn(text: str) -> str:
+    """A visible line about something a section could not compute."""
+    return f'<p class="warn">{html.escape(text)}</p>'
 
 
 def thesis_label(cell: str) -> str:
@@ -886,11 +736,6 @@ def thesis_label(cell: str) -> str:
 
 
 def _pruning_section(page: Page, study: Study) -> None:
-    try:
-        from randrnn.pruning.report import report_section
-    except ImportError:
-        page.section("Pruning", _p("No pruning results module in this installation."))
-        return
     fragment = report_section(study, page.out_dir)
     if fragment and "<h2" in fragment:
         page.raw_section("pruning", "Pruning", fragment)
@@ -919,23 +764,20 @@ pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}
 def write_report(
     study_path: str | Path,
     out: str | Path | None = None,
-    target: str = table.DEFAULT_TARGET,
-    cv: int = 5,
-    repeats: int = 2,
-    top: int = 3,
+    *,
     data: str | Path | None = None,
-    seed: int = 0,
-    config: str | None = None,
-    per_run: bool = False,
+    options: AnalysisConfig | None = None,
 ) -> Path:
     """Write ``report.html`` and the figures to ``out`` (default ``<study>/report``); return it.
 
-    ``config``: the training config to analyse (hash or unique prefix; needed when a cell has
-    runs under several); ``per_run``: one row per run instead of each graph's replicate mean.
+    ``data``: the Reber data folder for the baselines (default: the study's); ``options``: what
+    to analyse and how (`AnalysisConfig`: target, folds, the training config, per run, ...;
+    default: its defaults).
     """
+    options = options if options is not None else AnalysisConfig()
     with Study.open(study_path) as study:
         done = study.run_counts()["done"]
-        pruned = _has_pruning(study)
+        pruned = has_results(study)
     if not done and not pruned:
         raise RandRNNError(
             f"study '{study_path}' has no finished runs and no pruning results; run: "
@@ -943,16 +785,14 @@ def write_report(
         )
     runs = df = pd.DataFrame()
     if done:  # checked before anything is written
-        runs = table.load_study(study_path, config=config, per_run=True)
-        table.check_target(runs, target)
-        df = runs if per_run else table.per_graph(runs)
+        runs = table.load_study(study_path, config=options.config, per_run=True)
+        table.check_target(runs, options.target)
+        df = runs if options.per_run else table.per_graph(runs)
     with Study.open(study_path) as study:
         out_dir = Path(out) if out is not None else study.path / "report"
         out_dir.mkdir(parents=True, exist_ok=True)
         page = Page(out_dir)
         meta = read_meta(study)
-        options = {"target": target, "cv": cv, "repeats": repeats, "top": top, "seed": seed,
-                   "config": config or "the only one", "per_run": per_run}  # fmt: skip
         parts = table.by_task(runs)
         configs = run_configs(study, runs) if len(parts) == 1 else {
             f"{task} · {table.cell_label(cell)}": cfg
@@ -965,33 +805,28 @@ def write_report(
                     f"--data names one data set, but the study holds {len(parts)} tasks; leave "
                     "--data out (each task's data is recorded in the study)"
                 )
-            _several_tasks(page, study, meta, parts, target, cv, repeats, top, seed, per_run)
-            _guarded(page, "Pruning", _pruning_section, page, study)
-            return _write_page(page, study_path, out_dir)
-        tasks = table.tasks_of(runs)
-        only = tasks[0] if tasks and tasks[0] != DEFAULT_TASK else None  # reber: as before
-        base = _data_section(page, meta, data, configs, only)
-        if df.empty:  # a pruning-only study: the structure sections have nothing to show
-            _guarded(page, "Pruning", _pruning_section, page, study)
-            return _write_page(page, study_path, out_dir)
-        _task_sections(
-            page, df, runs, target, cv, repeats, top, seed, per_run, configs, base, only
-        )
+            _several_tasks(page, study, meta, parts, options)
+        else:
+            tasks = table.tasks_of(runs)
+            only = tasks[0] if tasks and tasks[0] != DEFAULT_TASK else None  # reber: as before
+            base = _data_section(page, meta, data, configs, only)
+            if not df.empty:  # a pruning-only study: the structure sections have nothing to show
+                _task_sections(page, df, runs, options, configs, base, only)
         _guarded(page, "Pruning", _pruning_section, page, study)
     return _write_page(page, study_path, out_dir)
 
 
 def _task_sections(
-    page: Page | TaskPage, df: pd.DataFrame, runs: pd.DataFrame, target: str, cv: int,
-    repeats: int, top: int, seed: int, per_run: bool, configs: dict[str, dict],
-    base: dict[str, dict[str, float]], task: str | None = None,
+    page: Page | TaskPage, df: pd.DataFrame, runs: pd.DataFrame, options: AnalysisConfig,
+    configs: dict[str, dict], base: dict[str, dict[str, float]], task: str | None = None,
 ) -> dict:  # fmt: skip
     """The sections about the runs of one task; returns what the task overview shows. The
     thesis' numbers are compared only for the reber task (``task`` None or reber)."""
+    target = options.target
     note = _protocol_note(configs)
     seeds = noise.of_runs(runs, target)
     pairs = noise.replicate_pairs(runs, target) if seeds is not None else None
-    ceilings = noise.ceilings(seeds, per_run) if seeds is not None else {}
+    ceilings = noise.ceilings(seeds, options.per_run) if seeds is not None else {}
     thesis_too = task in (None, DEFAULT_TASK)  # the thesis' means are of the Reber task
     _guarded(
         page, "Accuracy by generator", _accuracy_section, page, df, target, base, note, thesis_too
@@ -999,24 +834,29 @@ def _task_sections(
     _guarded(page, "Seed noise", _noise_section, page, seeds, pairs, target)
     # params_<cell> are exact functions of the layer sizes; leave them to `correlate`
     props = [f for f in table.default_features(df, target) if not f.startswith("params_")]
-    result = corr.correlate(df, target, features=props, seed=seed)
+    result = corr.correlate(df, target, features=props, seed=options.seed)
     _guarded(page, "Accuracy vs the strongest properties", _strongest_section, page, df,
-             target, result, top)  # fmt: skip
+             target, result, options.top)  # fmt: skip
     _guarded(page, "Correlation", _heatmap_section, page, df, result)
-    cv_res, th_res, notes = _prediction(df, target, cv, repeats, seed)
-    if task not in (None, DEFAULT_TASK) and "thesis_r2" in cv_res:  # thesis: reber only
+    try:
+        cv_res, th_res, notes = pred.score_cells(
+            df, target, cv=options.cv, repeats=options.repeats, seed=options.seed
+        )
+    except RandRNNError as exc:  # shown in the prediction section, the rest is written
+        cv_res, th_res, notes = pred.concat([]), pred.concat([]), [f"Not predicted: {exc}"]
+    if not thesis_too and "thesis_r2" in cv_res:  # thesis: reber only
         cv_res = cv_res.assign(thesis_r2=math.nan)
-    _guarded(page, "Prediction", _prediction_section, page, cv_res, th_res, notes, cv,
-             repeats, ceilings)  # fmt: skip
-    if task in (None, DEFAULT_TASK):
-        _guarded(page, "Thesis comparison", _thesis_section, page, df, target, result, cv_res,
-                 th_res, cv, repeats, seed, note)  # fmt: skip
+    _guarded(page, "Prediction", _prediction_section, page, cv_res, th_res, notes, options.cv,
+             options.repeats, ceilings)  # fmt: skip
+    if thesis_too:
+        _guarded(page, "Thesis comparison", _thesis_section, page, df, result, (cv_res, th_res),
+                 options, note)  # fmt: skip
     return {"df": df, "result": result, "cv": cv_res, "base": base, "ceilings": ceilings}
 
 
 def _several_tasks(
     page: Page, study: Study, meta: dict, parts: list[tuple[str | None, pd.DataFrame]],
-    target: str, cv: int, repeats: int, top: int, seed: int, per_run: bool,
+    options: AnalysisConfig,
 ) -> None:  # fmt: skip
     """Every task's sections in turn, then the side-by-side overview, placed before them."""
     at = len(page.sections)
@@ -1024,12 +864,10 @@ def _several_tasks(
     for task, runs in parts:
         sub, configs = TaskPage(page, str(task)), run_configs(study, runs)
         base = _data_section(sub, meta, None, configs, task)
-        df = runs if per_run else table.per_graph(runs)
-        summaries[str(task)] = _task_sections(
-            sub, df, runs, target, cv, repeats, top, seed, per_run, configs, base, task
-        )
+        df = runs if options.per_run else table.per_graph(runs)
+        summaries[str(task)] = _task_sections(sub, df, runs, options, configs, base, task)
     end = len(page.sections)
-    _guarded(page, "Tasks", _tasks_section, page, summaries, target)
+    _guarded(page, "Tasks", _tasks_section, page, summaries, options.target)
     both = TaskPage(page, "all tasks")
     frames = {
         key: pd.concat(
@@ -1112,15 +950,6 @@ def _guarded(page: Page, title: str, draw: Callable[..., None], *args: object) -
         draw(*args)
     except RandRNNError as exc:
         page.section(title, _p(f"Not shown: {exc}"))
-
-
-def _has_pruning(study: Study) -> bool:
-    """Whether the study holds pruning results (the pruning module may be absent)."""
-    try:
-        from randrnn.pruning.results import has_results
-    except ImportError:
-        return False
-    return has_results(study)
 
 
 def _write_page(page: Page, study_path: str | Path, out_dir: Path) -> Path:

@@ -34,7 +34,7 @@ import pandas as pd
 from randrnn.errors import RandRNNError
 from randrnn.graphs.properties import EXTRAS, FEATURES
 from randrnn.models.cells import CELLS, get_cell
-from randrnn.store import Study
+from randrnn.store import RESULT_COLUMNS, Study
 from randrnn.tasks.registry import DEFAULT_TASK, TASKS
 
 DEFAULT_TARGET = "test_acc"
@@ -74,7 +74,7 @@ def load_study(
     replicates and an integer ``replicates`` column; ``per_run``: one row per run.
     """
     with Study.open(path) as study:
-        df = with_pruning(study, study.results())
+        df = with_pruning(study, runs_frame(study))
         described = {c["config_hash"]: _with_task(c["config"]) for c in study.configs()}
     if df.empty:
         raise RandRNNError(
@@ -85,6 +85,44 @@ def load_study(
         df = add_task(df, described)
     df = select_config(df, config, described)
     return df if per_run else per_graph(df)
+
+
+def runs_frame(study: Study, config_hash: str | None = None) -> pd.DataFrame:
+    """One row per done run (graph, cell, config, replicate), optionally of one config.
+
+    Columns: ``store.RESULT_COLUMNS`` (graph_id, generator, seed, nodes, edges, cell,
+    config_hash, replicate), then ``param_<key>`` per generator parameter, then every graph
+    property, then every metric (a metric whose name is already a column gets a ``metric_``
+    prefix). A property named ``nodes`` or ``edges`` shares the graph's column. Rows of
+    several configs are all listed: `load_study` chooses one config per cell and averages
+    replicates.
+    """
+    records = []
+    for run in study.done_runs(config_hash):
+        record = {name: run[name] for name in RESULT_COLUMNS}
+        record.update({f"param_{k}": v for k, v in run["params"].items()})
+        for key, value in run["properties"].items():
+            if record.get(key) != value:  # the property 'nodes' (a float) keeps the int column
+                record[key] = value
+        for key, value in run["metrics"].items():
+            clash = key in record and not key.startswith("metric_")
+            record[f"metric_{key}" if clash else key] = value
+        records.append(record)
+    if not records:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for column in columns:  # integers stay integers where some rows lack a value
+        values = [record.get(column) for record in records]
+        if frame[column].dtype.kind == "f" and _integers(values):
+            frame[column] = pd.array(values, dtype="Int64")
+    return frame
+
+
+def _integers(values: list) -> bool:
+    """Whether every value that is there is an int (bools are not)."""
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
 
 
 def _with_task(config: Mapping[str, object]) -> dict:
@@ -109,6 +147,11 @@ def tasks_of(df: pd.DataFrame) -> list[str]:
     order = list(TASKS)
     return sorted(set(df[TASK].astype(str)), key=lambda t: (
         order.index(t.split(":")[0]) if t.split(":")[0] in order else len(order), t))  # fmt: skip
+
+
+def is_reber(df: pd.DataFrame) -> bool:
+    """Whether the rows are of the thesis' task (no task column: a CSV, taken as the thesis')."""
+    return tasks_of(df) in ([], [DEFAULT_TASK])
 
 
 def by_task(df: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
@@ -230,7 +273,7 @@ def results_table(path: str | Path, config: str | None = None) -> pd.DataFrame:
     """Every finished run of the study, optionally of one config (a hash or unique prefix);
     with a ``task`` column when some run's task is not reber."""
     with Study.open(path) as study:
-        df = study.results()
+        df = runs_frame(study)
         described = {c["config_hash"]: _with_task(c["config"]) for c in study.configs()}
     if {c[TASK] for c in described.values()} - {DEFAULT_TASK}:  # the task beside the cell
         df = add_task(df, described)
@@ -440,17 +483,17 @@ def _cell_order(name: str) -> tuple[int, str]:
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
-    """A GitHub-style pipe table of a frame of strings (numbers right-aligned)."""
+    """A GitHub-style pipe table (`tabulate`) of a frame of strings, numbers right-aligned."""
+    from tabulate import tabulate
+
     cols = [str(c) for c in frame.columns]
     rows = [["" if pd.isna(v) else str(v).replace("|", "\\|") for v in r] for r in frame.to_numpy()]
     numeric = [
         all(_looks_numeric(r[i]) for r in rows if r[i]) and any(r[i] for r in rows)
         for i in range(len(cols))
     ]
-    lines = ["| " + " | ".join(cols) + " |"]
-    lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    align = ["right" if n else "left" for n in numeric]
+    return tabulate(rows, cols, tablefmt="pipe", colalign=align, disable_numparse=True)
 
 
 def _looks_numeric(text: str) -> bool:
@@ -462,8 +505,18 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def fmt(value: float | None, digits: int = 3) -> str:
-    """A number with ``digits`` decimals; '' for None or NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+def is_missing(value: object) -> bool:
+    """Whether a value does not exist: None or NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt(value: object, digits: int = 3, missing: str = "", whole: bool = False) -> str:
+    """A value as table text: a float with ``digits`` decimals (``whole``: a whole float as an
+    integer), ``missing`` for None or NaN, anything else as ``str``."""
+    if is_missing(value):
+        return missing
+    if not isinstance(value, float):
+        return str(value)
+    if whole and abs(value - round(value)) < 1e-9:
+        return str(round(value))
     return f"{value:.{digits}f}"

@@ -1,7 +1,9 @@
 """The thesis' published results (docs/method.md §7), kept as data so tables can show them beside ours.
 
 Keys are cell registry names (`randrnn.models.cells.CELLS`); the thesis' own labels are the
-cells' ``label``. Regressor keys are those of `randrnn.analysis.predict.REGRESSORS`.
+cells' ``label``. Regressor keys are those of `randrnn.analysis.predict.REGRESSORS`. The
+thesis' safe pruning levels are kept once, where pruning compares with them:
+`randrnn.pruning.results.THESIS_SAFE`.
 """
 
 from __future__ import annotations
@@ -55,13 +57,6 @@ ABLATION_R2: dict[str, dict[str, float]] = {
 
 # Share of the GRU forest's impurity importance carried by one property.
 IMPORTANCE: dict[str, dict[str, float]] = {"gru": {"source_nodes": 0.67}}
-
-# Safe pruning level (%, highest with accuracy near the unpruned model) per pruned weight set.
-PRUNING_SAFE: dict[str, dict[str, int]] = {
-    "i2h and h2h": {"rnn_tanh": 80, "rnn_relu": 70, "lstm": 60, "gru": 80},
-    "i2h only": {"rnn_tanh": 70, "rnn_relu": 70, "lstm": 70, "gru": 80},
-    "h2h only": {"rnn_tanh": 80, "rnn_relu": 70, "lstm": 90, "gru": 90},
-}
 
 
 def pearson(prop: str, cell: str) -> float:

@@ -18,10 +18,11 @@ import typer
 
 from randrnn.cli import app, console, names
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
-from randrnn.errors import RandRNNError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from randrnn.analysis.config import PredictConfig
 
 
 class Protocol(str, Enum):
@@ -31,48 +32,47 @@ class Protocol(str, Enum):
     thesis = "thesis"
 
 
-StudyOpt = Annotated[
-    Path | None, typer.Option("--study", help="Study directory (default ./study).")
-]
-FromOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--from",
-        help="Results CSV instead of a study: a target column, numeric property columns "
-        "(docs/method.md §6 names), optional 'cell' or 'mode' and 'generator' columns.",
-    ),
-]
-TargetOpt = Annotated[str, typer.Option(help="Column to explain (accuracy).")]
-CellsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--cells", help="Only these cell types, comma-separated (e.g. gru,lstm); default all."
-    ),
-]
+def _option(kind: object, flag: str | None, text: str, **more: object) -> object:
+    """``Annotated[kind, typer.Option(flag, help=text)]``: one option shared by the commands."""
+    return Annotated[kind, typer.Option(*filter(None, [flag]), help=text, **more)]
+
+
+HELP = {
+    "from": "Results CSV instead of a study: a target column, numeric property columns "
+    "(docs/method.md §6 names), optional 'cell' or 'mode' and 'generator' columns.",
+    "cells": "Only these cell types, comma-separated (e.g. gru,lstm); default all.",
+    "features": "Comma-separated property columns to use instead of the defaults.",
+    "config": "Use the runs of this training config (hash or unique prefix; list them with "
+    "randrnn results --configs). Needed when a cell was trained under several configs.",
+    "per-run": "One row per run (seed replicate) instead of each graph's mean over its "
+    "replicates.",
+    "regressor": f"Comma-separated, or 'all': {names.listed(names.REGRESSORS)}. Default: all "
+    "(random_forest with --graph-file or --importance).",
+    "cv": "Folds of the K-fold cross-validation (default: 10, or graphs // 2 for a cell with "
+    "fewer than 20 graphs).",
+    "importance": "Feature importances (impurity for trees, permutation for all).",
+    "graph-file": "Predict the accuracy of the graph in this file (with spread).",
+}
+StudyOpt = _option(Path | None, "--study", "Study directory (default ./study).")
+FromOpt = _option(Path | None, "--from", HELP["from"])
+TargetOpt = _option(str, None, "Column to explain (accuracy).")
+CellsOpt = _option(str | None, "--cells", HELP["cells"])
 CellAlias = Annotated[str | None, typer.Option("--cell", hidden=True)]  # the former name
-FeaturesOpt = Annotated[
-    str | None,
-    typer.Option(help="Comma-separated property columns to use instead of the defaults."),
-]
-SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap / folds / models.")]
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Write the output to this file (not a folder).")
-]
-ConfigOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--config",
-        help="Use the runs of this training config (hash or unique prefix; list them with "
-        "randrnn results --configs). Needed when a cell was trained under several configs.",
-    ),
-]
-PerRunOpt = Annotated[
-    bool,
-    typer.Option(
-        "--per-run",
-        help="One row per run (seed replicate) instead of each graph's mean over its replicates.",
-    ),
-]
+FeaturesOpt = _option(str | None, None, HELP["features"])
+SeedOpt = _option(int, None, "Seed of the bootstrap / folds / models.")
+OutOpt = _option(Path | None, "--out", "Write the output to this file (not a folder).")
+ConfigOpt = _option(str | None, "--config", HELP["config"])
+PerRunOpt = _option(bool, "--per-run", HELP["per-run"])
+MethodOpt = _option(str, None, "Comma-separated: pearson, spearman, kendall.")
+ByOpt = _option(str | None, None, "Also split each cell by this column, e.g. generator.")
+BootstrapOpt = _option(int, None, "Bootstrap resamples for the 95% intervals (0: none).")
+ThesisOpt = _option(bool, "--thesis", "Show the thesis' published Pearson r (docs/method.md §7).")
+RegressorOpt = _option(str | None, None, HELP["regressor"])
+ProtocolOpt = _option(Protocol, None, "cv: repeated K-fold; thesis: one 90/10 split, random_state 7.")
+CvOpt = _option(int | None, None, HELP["cv"], show_default=False)
+FeatureSetOpt = _option(str, None, f"Feature set: {names.listed(names.FEATURE_SETS)}.")
+ImportanceOpt = _option(bool, "--importance", HELP["importance"])
+GraphFileOpt = _option(Path | None, "--graph-file", HELP["graph-file"])
 PER_RUN_NOTE = (
     "--per-run: the runs of one graph are not independent rows, so p-values and bootstrap "
     "intervals are optimistic; the default (per-graph mean) has one row per graph."
@@ -109,13 +109,6 @@ def _of_task(task: str | None, views: list[View], result: pd.DataFrame):
     return [replace(v, title=f"{task} · {v.title}") for v in views], result.assign(
         task=task
     )[["task", *result.columns]]
-
-
-def _is_reber(df: pd.DataFrame) -> bool:
-    """Whether the rows are of the thesis' task (no task column: a CSV, taken as the thesis')."""
-    from randrnn.analysis import table
-
-    return table.tasks_of(df) in ([], [table.DEFAULT_TASK])
 
 
 def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -174,23 +167,14 @@ def correlate(
     study: StudyOpt = None,
     from_: FromOpt = None,
     target: TargetOpt = names.TARGET,
-    method: Annotated[
-        str, typer.Option(help="Comma-separated: pearson, spearman, kendall.")
-    ] = "pearson,spearman,kendall",
+    method: MethodOpt = "pearson,spearman,kendall",
     cells: CellsOpt = None,
     cell: CellAlias = None,
-    by: Annotated[
-        str | None, typer.Option(help="Also split each cell by this column, e.g. generator.")
-    ] = None,
+    by: ByOpt = None,
     features: FeaturesOpt = None,
-    bootstrap: Annotated[
-        int, typer.Option(help="Bootstrap resamples for the 95% intervals (0: none).")
-    ] = 1000,
+    bootstrap: BootstrapOpt = 1000,
     seed: SeedOpt = 0,
-    thesis: Annotated[
-        bool,
-        typer.Option("--thesis", help="Show the thesis' published Pearson r (docs/method.md §7)."),
-    ] = False,
+    thesis: ThesisOpt = False,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,
     fmt: FormatOpt = "table",
@@ -204,14 +188,14 @@ def correlate(
     """
     fmt, out = parse_format(fmt), out_file(out)
     from randrnn.analysis import correlate as corr
-    from randrnn.analysis import noise
+    from randrnn.analysis import noise, table
 
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     views, results, all_marks, noisy = [], [], [], False
     for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell):
         result = corr.correlate(
             df, target, corr.parse_methods(method), feats, None, by, bootstrap, seed,
-            thesis and _is_reber(df),  # the thesis' numbers are of the reber task only
+            thesis and table.is_reber(df),  # the thesis' numbers are of the reber task only
         )  # fmt: skip
         task_views, marks = _correlation_views(result, by)
         all_marks.append(marks)
@@ -237,42 +221,14 @@ def predict(
     target: TargetOpt = names.TARGET,
     cells: CellsOpt = None,
     cell: CellAlias = None,
-    regressor: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Comma-separated, or 'all': {names.listed(names.REGRESSORS)}. Default: all "
-            "(random_forest with --graph-file or --importance)."
-        ),
-    ] = None,
-    protocol: Annotated[
-        Protocol,
-        typer.Option(help="cv: repeated K-fold; thesis: one 90/10 split, random_state 7."),
-    ] = Protocol.cv,
-    cv: Annotated[
-        int | None,
-        typer.Option(
-            help="Folds of the K-fold cross-validation (default: 10, or graphs // 2 for a cell "
-            "with fewer than 20 graphs).",
-            show_default=False,
-        ),
-    ] = None,
+    regressor: RegressorOpt = None,
+    protocol: ProtocolOpt = Protocol.cv,
+    cv: CvOpt = None,
     repeats: Annotated[int, typer.Option(help="Repeats of the K-fold cross-validation.")] = 5,
-    feature_set: Annotated[
-        str, typer.Option(help=f"Feature set: {names.listed(names.FEATURE_SETS)}.")
-    ] = "all",
+    feature_set: FeatureSetOpt = "all",
     features: FeaturesOpt = None,
-    importance: Annotated[
-        bool,
-        typer.Option(
-            "--importance", help="Feature importances (impurity for trees, permutation for all)."
-        ),
-    ] = False,
-    graph_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--graph-file", help="Predict the accuracy of the graph in this file (with spread)."
-        ),
-    ] = None,
+    importance: ImportanceOpt = False,
+    graph_file: GraphFileOpt = None,
     seed: SeedOpt = 0,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,
@@ -286,107 +242,51 @@ def predict(
     structure could reach at most), and a table of the seed noise per cell follows.
     """
     fmt, out = parse_format(fmt), out_file(out)
+    from randrnn.analysis.config import PredictConfig
+
+    options = PredictConfig(
+        target=target, regressor=regressor, protocol=protocol.value, cv=cv, repeats=repeats,
+        feature_set=feature_set, features=features, importance=importance,
+        graph_file=graph_file, seed=seed, per_run=per_run,
+    )  # fmt: skip
     outputs = [
-        (task, *_predict_one(
-            df, seeds, target, regressor, protocol, cv, repeats, feature_set, features,
-            importance, graph_file, seed, per_run,
-        ))
+        (task, *_predict_one(df, seeds, options))
         for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell)
-    ]  # fmt: skip
-    if len(outputs) == 1:
-        _, views, result, legend = outputs[0]
-    else:  # several tasks: each task's tables in turn, the legend's lines once
-        views, results = [], []
-        for task, task_views, task_result, _ in outputs:
-            task_views, task_result = _of_task(task, task_views, task_result)
-            views += task_views
-            results.append(task_result)
-        result = _joined(results)
-        lines = (line for *_, text in outputs for line in text.split("\n") if line)
-        legend = "\n".join(dict.fromkeys(lines))
+    ]
+    views, result, legend = _merged(outputs)
     emit(views, result, fmt, out, legend, wide)
 
 
+def _merged(
+    outputs: list[tuple[str | None, list[View], pd.DataFrame, str]],
+) -> tuple[list[View], pd.DataFrame, str]:
+    """One task's (views, result, legend) as they are; several tasks' tables in turn, titled
+    with their task, and the legend's lines once."""
+    if len(outputs) == 1:
+        return outputs[0][1:]
+    views, results = [], []
+    for task, task_views, task_result, _ in outputs:
+        task_views, task_result = _of_task(task, task_views, task_result)
+        views += task_views
+        results.append(task_result)
+    lines = (line for *_, text in outputs for line in text.split("\n") if line)
+    return views, _joined(results), "\n".join(dict.fromkeys(lines))
+
+
 def _predict_one(
-    df: pd.DataFrame, seeds: pd.DataFrame | None, target: str, regressor: str | None,
-    protocol: Protocol, cv: int | None, repeats: int, feature_set: str, features: str | None,
-    importance: bool, graph_file: Path | None, seed: int, per_run: bool,
-) -> tuple[list[View], pd.DataFrame, str]:  # fmt: skip
+    df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig
+) -> tuple[list[View], pd.DataFrame, str]:
     """What `predict` shows for one table: the views, the raw result and the legend."""
-    import pandas as pd
+    from randrnn.analysis import predict_study
 
-    from randrnn.analysis import noise
-    from randrnn.analysis import predict as pred
-
-    if graph_file is not None:
-        from randrnn.graphs.io import read_graph
-        from randrnn.graphs.properties import properties
-
-        props = properties(read_graph(graph_file))
-        regs = pred.parse_regressors(regressor or "random_forest")
-        result = pd.concat(
-            [
-                pred.predict_graph(
-                    df, props, target, r, feature_set, features, None, cv, repeats, seed
-                )
-                for r in regs
-            ],
-            ignore_index=True,
-        )
-        outside = sorted({f for text in result["outside"] for f in text.split(", ") if f})
-        legend = (
-            "predicted: model fitted on all rows; fold models 95%: range of the predictions of "
-            "the cv × repeats fold models; tree sd: spread across a forest's trees; CV R²: how "
-            "far to trust it."
-        )
-        if outside:
-            legend += f" The graph lies outside the training range of: {', '.join(outside)}."
-        legend += _folds_note(result, cv)
-        return _graph_views(result, graph_file), result, legend
-    if importance:
-        regs = [r for r in pred.parse_regressors(regressor or "random_forest") if r != "dummy"]
-        if not regs:
-            raise RandRNNError("--importance needs a regressor other than dummy")
-        result = pd.concat(
-            [
-                pred.importances(df, target, r, feature_set, features, None, cv, seed=seed)
-                for r in regs
-            ],
-            ignore_index=True,
-        )
-        if not _is_reber(df):  # the thesis' numbers are of the reber task only
-            result = result.assign(thesis_impurity=float("nan"))
-        return _importance_views(result), result, _folds_note(result, cv)
-    result = pred.evaluate(
-        df, target, regressor or "all", protocol.value, feature_set, features, None, cv,
-        repeats, seed,
-    )  # fmt: skip
-    if not _is_reber(df):
-        result = result.assign(thesis_r2=float("nan"))
-    if seeds is None:
-        return _prediction_views(result), result, _folds_note(result, cv)
-    result = pred.add_ceiling(result, noise.ceilings(seeds, per_run))
-    legend = pred.CEILING_NOTE + "\n" + noise.LEGEND + _folds_note(result, cv)
-    return _prediction_views(result) + _noise_views(seeds), result, legend
-
-
-def _folds_note(result: pd.DataFrame, cv: int | None, most: int = 10) -> str:
-    """A line naming the cells that have too few graphs for the default folds."""
-    if cv is not None or "folds" not in result.columns:
-        return ""
-    from randrnn.analysis import table
-
-    few = result[result["folds"] < most].drop_duplicates("cell")
-    if few.empty:
-        return ""
-    cells = ", ".join(
-        f"{table.cell_label(c)} {int(k)}-fold (n={n})"
-        for c, k, n in zip(few["cell"], few["folds"], few["n"])
-    )
-    return (
-        f"\nFewer than {2 * most} graphs: {cells}, graphs // 2 folds so that each test fold "
-        "holds two graphs at least (--cv K chooses)."
-    )
+    found = predict_study.run(df, seeds, options)
+    if found.kind == "graph":
+        views = _graph_views(found.result, options.graph_file)
+    elif found.kind == "importance":
+        views = _importance_views(found.result)
+    else:
+        views = _prediction_views(found.result) + (_noise_views(seeds) if seeds is not None else [])
+    return views, found.result, found.legend
 
 
 def _graph_views(result: pd.DataFrame, graph: Path) -> list[View]:
@@ -459,12 +359,13 @@ def report(
     per_run: PerRunOpt = False,
 ) -> None:
     """Write one self-contained HTML report (figures embedded) plus the PNGs into the study."""
+    from randrnn.analysis.config import AnalysisConfig
     from randrnn.analysis.report import write_report
 
     out = out_folder(out)
+    options = AnalysisConfig(cv=cv, repeats=repeats, top=top, seed=seed, config=config,
+                             per_run=per_run)  # fmt: skip
     with console.status("writing report (fitting regressors)…"):
-        path = write_report(
-            study if study is not None else Path("study"), out, cv=cv, repeats=repeats, top=top,
-            data=data, seed=seed, config=config, per_run=per_run,
-        )  # fmt: skip
+        path = write_report(study if study is not None else Path("study"), out, data=data,
+                            options=options)  # fmt: skip
     console.print(f"wrote [bold]{path}[/] (figures beside it)")

@@ -7,6 +7,7 @@ tolerance. Tables: safe levels per cell × target × method beside the thesis' (
 mean WAEA activity per gate (the paper's claim: LSTM input-gate weights least active, cell
 candidate most), and for each WAEA experiment its reading and the Spearman rank correlation
 between activity and |w| (computed by `protocol.waea_correlations`; this module only draws).
+Figures are `matplotlib.figure.Figure` objects (no pyplot), embedded by `randrnn.analysis.figures`.
 A study whose graphs' models were pruned (`prune --graphs`) also gets "Pruning robustness":
 accuracy after retraining against level over the graphs, per method, and which graph
 properties go with a high safe level (`randrnn.pruning.robustness`); its per-graph models are
@@ -15,19 +16,15 @@ left out of the per-model figures.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from randrnn.analysis import figures
 from randrnn.pruning import results
 from randrnn.pruning.protocol import waea_correlations
 from randrnn.store import Study
@@ -35,31 +32,26 @@ from randrnn.store import Study
 MAX_PANELS = 24  # beyond this a figure is unreadable; later panels are left out (and said so)
 
 
-def _figure_html(fig: plt.Figure, out_dir: Path, name: str, caption: str) -> str:
-    """Save a figure as ``out_dir/name`` and return it as an embedded <figure>."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    data = buffer.getvalue()
-    (out_dir / name).write_bytes(data)
-    encoded = base64.b64encode(data).decode("ascii")
-    return (
-        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>\n"
-    )
+def _label(ax: Axes, title: str, x: str, y: str, legend: int, ncol: int = 1) -> None:
+    """A panel's title (small), axis labels and legend (font size ``legend``)."""
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(fontsize=legend, ncol=ncol)
 
 
-def _grid(count: int, cols: int) -> tuple[plt.Figure, list[plt.Axes]]:
+def _grid(count: int, cols: int) -> tuple[Figure, list[Axes]]:
     cols = max(1, min(cols, count))
     rows = (count + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     flat = list(axes.flat)
     for ax in flat[count:]:
         ax.set_visible(False)
     return fig, flat[:count]
 
 
-def base_figure(bases: list[dict]) -> plt.Figure:
+def base_figure(bases: list[dict]) -> Figure:
     """Train and test accuracy per epoch of each base model."""
     bases = bases[:MAX_PANELS]
     fig, axes = _grid(len(bases), 4)
@@ -68,15 +60,14 @@ def base_figure(bases: list[dict]) -> plt.Figure:
         ax.plot(history["epoch"], history["train_acc"], label="train")
         if "test_acc" in history:
             ax.plot(history["epoch"], history["test_acc"], label="test")
-        ax.set_title(f"{base['cell']} · {base['model']} · seed {base['seed']}", fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("accuracy")
-        ax.legend(fontsize=8)
+        _label(
+            ax, f"{base['cell']} · {base['model']} · seed {base['seed']}", "epoch", "accuracy", 8
+        )
     fig.tight_layout()
     return fig
 
 
-def level_figure(table: pd.DataFrame, run_list: list[dict]) -> plt.Figure:
+def level_figure(table: pd.DataFrame, run_list: list[dict]) -> Figure:
     """Accuracy vs level, one line per method, one panel per cell × target.
 
     Solid: right after pruning; dotted: after the first retraining epoch.
@@ -97,15 +88,18 @@ def level_figure(table: pd.DataFrame, run_list: list[dict]) -> plt.Figure:
         ax.axhline(
             group["acc_before"].iloc[0], color="grey", linestyle="--", linewidth=1, label="unpruned"
         )
-        ax.set_title(f"{cell} · {target} · {model}", fontsize=9)
-        ax.set_xlabel("pruned % of existing weights")
-        ax.set_ylabel("test accuracy (dotted: 1 retraining epoch)")
-        ax.legend(fontsize=7)
+        _label(
+            ax,
+            f"{cell} · {target} · {model}",
+            "pruned % of existing weights",
+            "test accuracy (dotted: 1 retraining epoch)",
+            7,
+        )
     fig.tight_layout()
     return fig
 
 
-def regain_figure(run_list: list[dict]) -> plt.Figure | None:
+def regain_figure(run_list: list[dict]) -> Figure | None:
     """Accuracy per retraining epoch (0 = right after pruning) for the levels that dropped."""
     dropped = [r for r in run_list if r["epochs_to_regain"] != 0 and r["accs"]]
     if not dropped:
@@ -126,11 +120,15 @@ def regain_figure(run_list: list[dict]) -> plt.Figure | None:
             linewidth=1,
             label="regained",
         )
-        ax.set_title(f"{cell} · {target} · {label} ({scope})", fontsize=9)
-        ax.set_xlabel("retraining epoch")
+        _label(
+            ax,
+            f"{cell} · {target} · {label} ({scope})",
+            "retraining epoch",
+            "test accuracy",
+            7,
+            ncol=2,
+        )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("test accuracy")
-        ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -187,10 +185,9 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     ]
     parts.append("<h3>Base models</h3>\n")
     parts.append(
-        _figure_html(
+        figures.embed(
             base_figure(bases),
-            out_dir,
-            "prune_base.png",
+            out_dir / "prune_base.png",
             "Base models: train and test accuracy per epoch",
         )
     )
@@ -199,10 +196,9 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
         return "".join(parts)
     parts.append("<h3>Accuracy vs pruning level</h3>\n")
     parts.append(
-        _figure_html(
+        figures.embed(
             level_figure(table, run_list),
-            out_dir,
-            "prune_levels.png",
+            out_dir / "prune_levels.png",
             "Test accuracy right after pruning (solid) and after one retraining "
             "epoch (dotted), per method",
         )
@@ -211,10 +207,9 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     if regain is not None:
         parts.append("<h3>Regaining accuracy</h3>\n")
         parts.append(
-            _figure_html(
+            figures.embed(
                 regain,
-                out_dir,
-                "prune_regain.png",
+                out_dir / "prune_regain.png",
                 "Retraining curves of the levels that lost more than the "
                 "tolerance (epoch 0: right after pruning)",
             )
@@ -249,7 +244,7 @@ def report_section(study: Study, out_dir: str | Path) -> str | None:
     return "".join(parts)
 
 
-def robustness_figure(summary: pd.DataFrame, safe: pd.DataFrame, best: dict) -> plt.Figure:
+def robustness_figure(summary: pd.DataFrame, safe: pd.DataFrame, best: dict) -> Figure:
     """Per cell: mean accuracy after retraining (band: quartiles over graphs) against level, one
     line per method; and each graph's safe level against the property most correlated with it."""
     cells = list(dict.fromkeys(summary["cell"]))
@@ -275,10 +270,13 @@ def robustness_figure(summary: pd.DataFrame, safe: pd.DataFrame, best: dict) -> 
             label="unpruned (mean)",
         )
         graphs = int(rows["graphs"].max())
-        ax.set_title(f"{cell} · {graphs} graphs: accuracy after retraining", fontsize=9)
-        ax.set_xlabel("pruned % of existing weights")
-        ax.set_ylabel("test accuracy (mean, quartiles)")
-        ax.legend(fontsize=7)
+        _label(
+            ax,
+            f"{cell} · {graphs} graphs: accuracy after retraining",
+            "pruned % of existing weights",
+            "test accuracy (mean, quartiles)",
+            7,
+        )
         ax = axes[2 * c + 1]
         feature = best.get(cell)
         points = safe[safe["cell"] == cell]
@@ -298,10 +296,13 @@ def robustness_figure(summary: pd.DataFrame, safe: pd.DataFrame, best: dict) -> 
                 alpha=0.25,
                 color=line.get_color(),
             )
-        ax.set_title(f"{cell}: safe level against {feature}", fontsize=9)
-        ax.set_xlabel(feature)
-        ax.set_ylabel("safe level % (after retraining)")
-        ax.legend(fontsize=7)
+        _label(
+            ax,
+            f"{cell}: safe level against {feature}",
+            feature,
+            "safe level % (after retraining)",
+            7,
+        )
     fig.tight_layout()
     return fig
 
@@ -340,10 +341,9 @@ def robustness_html(study: Study, out_dir: Path) -> str:
             f"end within {tolerance:g} of the unpruned accuracy after retraining. Which structures "
             "keep their accuracy when pruned, and does the criterion matter?</p>\n"
         ),
-        _figure_html(
+        figures.embed(
             robustness_figure(summary, safe, best),
-            out_dir,
-            "prune_robustness.png",
+            out_dir / "prune_robustness.png",
             "Left: accuracy after retraining against pruning level, mean over graphs with the "
             "quartiles as a band. Right: each graph's safe level against the property most "
             "rank-correlated with it.",

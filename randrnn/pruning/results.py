@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from randrnn.errors import RandRNNError
-from randrnn.store import Study, config_hash
+from randrnn.store import Study, config_hash, utc_now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS prune_base (
@@ -75,20 +74,16 @@ CREATE TABLE IF NOT EXISTS prune_runs (
 );
 """
 
-# docs/method.md §7: the thesis' safe pruning levels (percent), by (cell, target).
+# docs/method.md §7: the thesis' safe pruning levels (percent), by (cell, target); kept only
+# here (the report's thesis comparison reads them too).
 THESIS_SAFE: dict[tuple[str, str], int] = {
-    ("rnn_tanh", "both"): 80,
-    ("rnn_relu", "both"): 70,
-    ("lstm", "both"): 60,
-    ("gru", "both"): 80,
-    ("rnn_tanh", "i2h"): 70,
-    ("rnn_relu", "i2h"): 70,
-    ("lstm", "i2h"): 70,
-    ("gru", "i2h"): 80,
-    ("rnn_tanh", "h2h"): 80,
-    ("rnn_relu", "h2h"): 70,
-    ("lstm", "h2h"): 90,
-    ("gru", "h2h"): 90,
+    (cell, target): level
+    for target, levels in {
+        "both": (80, 70, 60, 80),
+        "i2h": (70, 70, 70, 80),
+        "h2h": (80, 70, 90, 90),
+    }.items()
+    for cell, level in zip(("rnn_tanh", "rnn_relu", "lstm", "gru"), levels)
 }
 
 RUN_COLUMNS = [
@@ -117,10 +112,6 @@ RUN_COLUMNS = [
 ]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def ensure_tables(study: Study) -> None:
     """Create this module's tables if the study lacks them."""
     study.execute_script(SCHEMA)
@@ -133,7 +124,7 @@ def level_key(level: float) -> float:
 
 def find_base(study: Study, model: str, cell: str, seed: int, config: dict) -> dict | None:
     """The stored base model of this (model, cell, seed, config), or None."""
-    with study.transaction() as conn:
+    with study.reading() as conn:
         row = conn.execute(
             "SELECT * FROM prune_base WHERE model = :model AND cell = :cell AND seed = :seed"
             " AND config_hash = :hash",
@@ -149,7 +140,7 @@ def add_base(study: Study, record: dict[str, Any]) -> int:
         "config_hash": config_hash(record["config"]),
         "config": json.dumps(record["config"], sort_keys=True),
         "history": json.dumps(record["history"]),
-        "created": _now(),
+        "created": utc_now(),
     }
     with study.transaction() as conn:
         return conn.execute(
@@ -165,7 +156,7 @@ def bases(study: Study) -> list[dict]:
     """All base models by id, JSON fields parsed (none if the study never pruned)."""
     if not has_tables(study):
         return []
-    with study.transaction() as conn:
+    with study.reading() as conn:
         rows = conn.execute("SELECT * FROM prune_base ORDER BY id").fetchall()
     return [_base_dict(row) for row in rows]
 
@@ -180,7 +171,7 @@ def done_levels(
     retrain_epochs: int,
 ) -> set[float]:
     """Levels already finished for this experiment (what a resumed study skips)."""
-    with study.transaction() as conn:
+    with study.reading() as conn:
         rows = conn.execute(
             "SELECT level FROM prune_runs WHERE base_id = :base AND method = :method"
             " AND options_hash = :hash AND target = :target AND scope = :scope"
@@ -206,7 +197,7 @@ def add_run(study: Study, record: dict[str, Any]) -> int:
         row[key] = None if row.get(key) is None else json.dumps(row[key], sort_keys=True)
     row.setdefault("gate_activity", None)
     row["status"] = "done"
-    row["created"] = _now()
+    row["created"] = utc_now()
     columns = [
         "base_id",
         "method",
@@ -274,7 +265,7 @@ def runs(study: Study) -> list[dict]:
     """All pruning runs joined with their base model, JSON fields parsed."""
     if not has_tables(study):
         return []
-    with study.transaction() as conn:
+    with study.reading() as conn:
         rows = conn.execute(
             "SELECT r.*, b.model, b.cell, b.seed, b.config_hash FROM prune_runs r"
             " JOIN prune_base b ON b.id = r.base_id ORDER BY b.id, r.method, r.options_hash,"
@@ -436,7 +427,7 @@ def safe_level_tags(columns: list[str]) -> list[str]:
 
 def has_tables(study: Study) -> bool:
     """Whether the study holds this module's tables (it has run a pruning experiment)."""
-    with study.transaction() as conn:
+    with study.reading() as conn:
         row = conn.execute(
             "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'"
             " AND name IN ('prune_base', 'prune_runs')"

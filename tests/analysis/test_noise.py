@@ -270,3 +270,15 @@ def test_four_replicates_average_the_six_pairs() -> None:
     c = np.corrcoef(y, rowvar=False)
     expected = c[np.triu_indices(4, k=1)].mean()
     assert noise.noise(runs).iloc[0]["split_half_r"] == pytest.approx(expected)
+
+
+def test_a_replicate_constant_but_for_rounding_has_no_r() -> None:
+    """A replicate whose values differ only by floating-point rounding is constant: r is NaN,
+    before and after an affine change of the target (Hypothesis found r = -0.5 vs -0.87)."""
+    values = [[0.30000000000000004, 1.0, 0.5], [0.3, 1.0, 1.0], [0.3, 1.0, 1.0], [0.3, 1.0, 1.0]]
+    w = noise.wide(runs_frame(dict(enumerate(values))), "test_acc")
+    assert math.isnan(noise.pair_r(w, 0, 2)) and math.isnan(noise.pair_r(0.109375 * w, 0, 2))
+    spread = w.copy()
+    spread[0] = [0.3, 0.4, 0.5, 0.6]  # a real spread keeps its r
+    expected = np.corrcoef(spread[0], spread[2])[0, 1]
+    assert noise.pair_r(spread, 0, 2) == pytest.approx(expected)

@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
+from randrnn.analysis.config import AnalysisConfig
 from randrnn.analysis.report import write_report
 from randrnn.cli import app
 from randrnn.errors import RandRNNError
@@ -69,7 +70,9 @@ def test_per_run_predict_uses_runs_and_the_single_run_ceiling(replicated_study: 
 def test_predict_table_names_the_ceiling_and_explains_it(replicated_study: Path) -> None:
     """The readable output has R²/ceiling columns, the ceiling in the title, a sentence on it,
     and the seed-noise table."""
-    out = _run(*PREDICT, "--study", str(replicated_study), "--format", "markdown")
+    out = re.sub(
+        " +", " ", _run(*PREDICT, "--study", str(replicated_study), "--format", "markdown")
+    )
     assert "| R²/ceiling |" in out and "| pooled/ceiling |" in out
     assert re.search(r"### GRU \(cv on n=24, .*noise ceiling 0\.\d{3} \(mean of 2 runs\)\)", out)
     assert "largest R² any predictor from graph structure can reach" in out
@@ -95,6 +98,7 @@ def test_correlate_shows_the_seed_noise_table(replicated_study: Path) -> None:
     """With replicates, correlate prints the noise table (the split-half r of each cell)."""
     out = _run("correlate", "--study", str(replicated_study), "--bootstrap", "0",
                "--format", "markdown")  # fmt: skip
+    out = re.sub(" +", " ", out)  # the Markdown table pads its columns
     y = _runs(replicated_study, "rnn_tanh")
     r = stats.pearsonr(y[0], y[1]).statistic
     line = next(l for l in out.splitlines() if l.startswith("| RNN_Tanh |"))
@@ -122,7 +126,9 @@ def test_config_option_chooses_among_configs(tmp_path: Path) -> None:
     assert set(out["n"]) == {24}  # 12 graphs × 2 replicates of the 5-epoch config
     out = _csv(_run("predict", *args, "--cv", "3", "--repeats", "1", "--regressor", "dummy"))
     assert list(out["n"]) == [12] and "ceiling" in out
-    page = write_report(path, out=tmp_path / "rep", cv=3, repeats=1, config=five[:10])
+    page = write_report(
+        path, out=tmp_path / "rep", options=AnalysisConfig(cv=3, repeats=1, config=five[:10])
+    )
     assert five in page.read_text()
 
 
@@ -161,7 +167,7 @@ def test_report_without_replicates_says_how_to_get_them(
 
     for slow in ("_prediction_section", "_thesis_section", "_strongest_section"):
         monkeypatch.setattr(report, slow, lambda *a, **k: None)
-    monkeypatch.setattr(report, "_prediction", lambda *a, **k: (None, None, []))
+    monkeypatch.setattr(report.pred, "score_cells", lambda *a, **k: (None, None, []))
     page = write_report(study_dir, out=tmp_path / "k1").read_text()
     section = re.search(r'<section id="seed-noise">(.*?)</section>', page, re.DOTALL).group(1)
     assert "train-all --replicates 2" in section and "<img" not in section

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from randrnn.analysis.config import AnalysisConfig
 from randrnn.analysis.report import write_report
 from randrnn.errors import RandRNNError
 
@@ -31,7 +32,9 @@ def _section(html: str, title: str) -> str:
 
 def test_thesis_means_stand_beside_the_reber_task_only(two_tasks: Path, tmp_path: Path) -> None:
     """'thesis mean' is a column of the Reber accuracy table, not of tomita-4's."""
-    text = write_report(two_tasks, out=tmp_path / "r", cv=3, repeats=1).read_text()
+    text = write_report(
+        two_tasks, out=tmp_path / "r", options=AnalysisConfig(cv=3, repeats=1)
+    ).read_text()
     assert "thesis mean" in _section(text, "Accuracy by generator · reber")
     assert "thesis mean" not in _section(text, "Accuracy by generator · tomita-4")
 
@@ -39,4 +42,9 @@ def test_thesis_means_stand_beside_the_reber_task_only(two_tasks: Path, tmp_path
 def test_data_option_is_refused_for_several_tasks(two_tasks: Path, tmp_path: Path) -> None:
     """One --data cannot be the data of two tasks: one line, not silently ignored."""
     with pytest.raises(RandRNNError, match="--data names one data set, but the study holds 2"):
-        write_report(two_tasks, out=tmp_path / "r", cv=3, repeats=1, data="data/reber")
+        write_report(
+            two_tasks,
+            out=tmp_path / "r",
+            data="data/reber",
+            options=AnalysisConfig(cv=3, repeats=1),
+        )

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from randrnn import reber
 from randrnn.analysis import report, table
+from randrnn.analysis.config import AnalysisConfig
 from randrnn.cli import app
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
@@ -156,7 +157,7 @@ def test_accuracy_figure_draws_every_baseline(pilot: Path, monkeypatch) -> None:
 def test_small_study_report_chooses_folds_and_skips_with_a_reason(small_study: Path) -> None:
     """6 graphs: the report still predicts (3-fold) and says in one line why the thesis'
     split is not scored; nothing is pasted as an error."""
-    text = report.write_report(small_study, cv=5, repeats=1).read_text()
+    text = report.write_report(small_study, options=AnalysisConfig(cv=5, repeats=1)).read_text()
     assert "GRU: 3-fold CV instead of 5-fold, as it has 6 graphs." in text
     assert (
         "GRU: the thesis protocol (one 90/10 split) needs 20 graphs, it has 6: not scored." in text
@@ -176,7 +177,9 @@ def test_a_section_that_cannot_be_computed_is_one_line(
     monkeypatch.setattr(report, "_strongest_section", fail)
     monkeypatch.setattr(report, "_thesis_section", lambda *a, **k: None)
     monkeypatch.setattr(report, "_prediction_section", lambda *a, **k: None)
-    text = report.write_report(small_study, out=tmp_path, cv=3, repeats=1).read_text()
+    text = report.write_report(
+        small_study, out=tmp_path, options=AnalysisConfig(cv=3, repeats=1)
+    ).read_text()
     assert (
         "<h2>Accuracy vs the strongest properties</h2>\n<p>Not shown: too few graphs for this figure</p>"
         in text

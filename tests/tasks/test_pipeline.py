@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from randrnn.analysis import table
+from randrnn.analysis.config import AnalysisConfig
 from randrnn.cli import app
 from randrnn.errors import RandRNNError
 from randrnn.store import Study, config_hash
@@ -155,7 +156,9 @@ def test_report_puts_the_tasks_side_by_side(two_tasks: Path, tmp_path: Path) -> 
     reber only."""
     from randrnn.analysis.report import write_report
 
-    page = write_report(two_tasks, tmp_path / "report", cv=3, repeats=1).read_text()
+    page = write_report(
+        two_tasks, tmp_path / "report", options=AnalysisConfig(cv=3, repeats=1)
+    ).read_text()
     for title in ("Tasks", "Correlation · all tasks", "Accuracy by generator · reber",
                   "Accuracy by generator · dyck-2", "Prediction · dyck-2",
                   "Thesis comparison · reber"):  # fmt: skip

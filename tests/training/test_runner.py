@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from randrnn.analysis.table import runs_frame
 from randrnn.cli import app
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
@@ -49,7 +50,7 @@ def assert_exactly_once(study: Study, n_graphs: int, cells=CELLS, replicates: in
     assert len(runs) == n_graphs * len(cells) * replicates == len(expected)
     assert all(r["status"] == "done" for r in runs)
     assert sorted(keys) == sorted(expected)
-    assert len(study.results()) == len(runs)
+    assert len(runs_frame(study)) == len(runs)
 
 
 def test_in_process_every_pair_once_then_nothing(tmp_path, data):
@@ -103,8 +104,8 @@ def test_replicate_zero_is_the_single_run_and_replicates_differ(tmp_path, data):
     list(train_study(single, ["gru"], CONFIG, *data))
     double = small_study(tmp_path / "two", n=3)
     list(train_study(double, ["gru"], CONFIG, *data, replicates=2))
-    one = single.results().set_index("graph_id")
-    two = double.results().set_index(["graph_id", "replicate"])
+    one = runs_frame(single).set_index("graph_id")
+    two = runs_frame(double).set_index(["graph_id", "replicate"])
     metrics = ["test_acc", "test_loss", "train_acc", "train_loss", "effective_params"]
     for gid in single.graph_ids():
         assert one.loc[gid, metrics].tolist() == two.loc[(gid, 0), metrics].tolist()
@@ -227,8 +228,8 @@ def test_local_cluster_every_pair_once(tmp_path, data):
     here = small_study(tmp_path / "here")
     list(train_study(here, CELLS, CONFIG, *data, replicates=2))
     keys = ["graph_id", "cell", "replicate"]
-    dask_runs = study.results().sort_values(keys).reset_index(drop=True)
-    local_runs = here.results().sort_values(keys).reset_index(drop=True)
+    dask_runs = runs_frame(study).sort_values(keys).reset_index(drop=True)
+    local_runs = runs_frame(here).sort_values(keys).reset_index(drop=True)
     assert dask_runs[keys].equals(local_runs[keys])
     assert dask_runs["test_loss"].to_numpy() == pytest.approx(local_runs["test_loss"], abs=1e-5)
 

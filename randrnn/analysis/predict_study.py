@@ -1,0 +1,109 @@
+"""What `randrnn predict` computes for one table: the regressors' scores (beside the noise
+ceiling when the runs have seed replicates), the feature importances, or one graph's predicted
+accuracy, each with the legend that says how to read it. The command only prints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from randrnn.analysis import noise, table
+from randrnn.analysis import predict as pred
+from randrnn.analysis.config import PredictConfig
+from randrnn.errors import RandRNNError
+
+GRAPH_LEGEND = (
+    "predicted: model fitted on all rows; fold models 95%: range of the predictions of the "
+    "cv × repeats fold models; tree sd: spread across a forest's trees; CV R²: how far to "
+    "trust it."
+)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One table's outcome: ``kind`` is 'graph', 'importance' or 'scores' (the shape of
+    ``result``: `predict.predict_graph`, `predict.importances` or `predict.evaluate`)."""
+
+    kind: str
+    result: pd.DataFrame
+    legend: str
+
+
+def run(df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig) -> Prediction:
+    """Predict from ``df`` as ``options`` ask; ``seeds`` (`noise.of_runs`, None without
+    replicates) adds the noise ceiling to the scores. The thesis' numbers are kept for a table
+    of the reber task only."""
+    if options.graph_file is not None:
+        return _graph(df, options)
+    if options.importance:
+        return _importance(df, options)
+    result = pred.evaluate(
+        df, options.target, options.regressor or "all", options.protocol, options.feature_set,
+        options.features, None, options.cv, options.repeats, options.seed,
+    )  # fmt: skip
+    if not table.is_reber(df):
+        result = result.assign(thesis_r2=math.nan)
+    if seeds is None:
+        return Prediction("scores", result, folds_note(result, options.cv))
+    result = pred.add_ceiling(result, noise.ceilings(seeds, options.per_run))
+    legend = pred.CEILING_NOTE + "\n" + noise.LEGEND + folds_note(result, options.cv)
+    return Prediction("scores", result, legend)
+
+
+def _graph(df: pd.DataFrame, options: PredictConfig) -> Prediction:
+    """The predicted target of the graph in ``options.graph_file``, per regressor and cell."""
+    from randrnn.graphs.io import read_graph
+    from randrnn.graphs.properties import properties
+
+    props = properties(read_graph(options.graph_file))
+    result = pd.concat(
+        [
+            pred.predict_graph(df, props, options, regressor=r)
+            for r in pred.parse_regressors(options.regressor or "random_forest")
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    outside = sorted({f for text in result["outside"] for f in text.split(", ") if f})
+    legend = GRAPH_LEGEND
+    if outside:
+        legend += f" The graph lies outside the training range of: {', '.join(outside)}."
+    return Prediction("graph", result, legend + folds_note(result, options.cv))
+
+
+def _importance(df: pd.DataFrame, options: PredictConfig) -> Prediction:
+    """Feature importances of each regressor asked for (the Dummy has none)."""
+    regs = pred.parse_regressors(options.regressor or "random_forest")
+    regs = [r for r in regs if r != "dummy"]
+    if not regs:
+        raise RandRNNError("--importance needs a regressor other than dummy")
+    result = pd.concat(
+        [
+            pred.importances(df, options, regressor=r)
+            for r in regs
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    if not table.is_reber(df):
+        result = result.assign(thesis_impurity=math.nan)
+    return Prediction("importance", result, folds_note(result, options.cv))
+
+
+def folds_note(result: pd.DataFrame, cv: int | None, most: int = pred.MAX_FOLDS) -> str:
+    """A line naming the cells that have too few graphs for the default folds ('' if none, or
+    if ``cv`` was given)."""
+    if cv is not None or "folds" not in result.columns:
+        return ""
+    few = result[result["folds"] < most].drop_duplicates("cell")
+    if few.empty:
+        return ""
+    cells = ", ".join(
+        f"{table.cell_label(c)} {int(k)}-fold (n={n})"
+        for c, k, n in zip(few["cell"], few["folds"], few["n"])
+    )
+    return (
+        f"\nFewer than {2 * most} graphs: {cells}, graphs // 2 folds so that each test fold "
+        "holds two graphs at least (--cv K chooses)."
+    )
