@@ -26,7 +26,6 @@ that parses it on the command line.
 
 from __future__ import annotations
 
-import itertools
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -138,9 +137,10 @@ def _check(stage: str, command: Command, args: list[str], where: str) -> None:
 
 def _expand(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One pruning experiment per combination of the list values of the expanded keys."""
+    from randrnn.pruning.grid import grid  # the grid `randrnn prune` expands its lists into
+
     lists = {k: v for k, v in entry.items() if _key(k) in EXPANDED and isinstance(v, list)}
-    combos = itertools.product(*lists.values()) if lists else [()]
-    return [{**entry, **dict(zip(lists, combo))} for combo in combos]
+    return [{**entry, **combo} for combo in grid(lists)]
 
 
 def load(

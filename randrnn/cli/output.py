@@ -23,6 +23,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich import box
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from randrnn.errors import RandRNNError
@@ -225,3 +233,29 @@ def print_views(views: Sequence[View], legend: str = "", wide: bool = False) -> 
     lines = [line for line in (legend, hidden_note(views, wide)) if line]
     for line in lines:
         console.print(line, style="dim", highlight=False)
+
+
+def duration(seconds: float) -> str:
+    """A projected duration as a person reads it: '45 s', '12 min', '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def progress_bar() -> Progress:
+    """The progress display of long commands: done/total, bar, elapsed, ETA and a ``current``
+    field (the last item finished; give ``current=""`` to ``add_task``)."""
+    from randrnn.cli import console
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+    )

@@ -15,6 +15,7 @@ from rich.table import Table
 import randrnn
 from randrnn import studyfile
 from randrnn.cli import app, console
+from randrnn.cli.output import duration
 from randrnn.errors import RandRNNError
 
 
@@ -133,18 +134,10 @@ def _plan_table(sf: studyfile.StudyFile) -> Table:
             step.stage,
             "randrnn " + step.describe(),
             work,
-            "" if seconds is None else _duration(seconds),
+            "" if seconds is None else duration(seconds),
         )
-    table.add_row("", "", "[bold]total", _duration(total))
+    table.add_row("", "", "[bold]total", duration(total))
     return table
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 @app.command()

@@ -9,21 +9,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from randrnn.cli import app, console
 from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
-from randrnn.cli.output import View, WideOpt, emit, fitted, out_file, parse_format, strings
+from randrnn.cli.options import (
+    BatchingOpt,
+    MaxTestOpt,
+    MaxTrainOpt,
+    OutFileOpt,
+    SchedulerOpt,
+    WorkersOpt,
+)
+from randrnn.cli.output import (
+    View,
+    WideOpt,
+    emit,
+    fitted,
+    out_file,
+    parse_format,
+    progress_bar,
+    strings,
+)
 from randrnn.errors import RandRNNError
-from randrnn.tasks.registry import DEFAULT_TASK
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
@@ -55,20 +63,6 @@ def study_for_writing(path: Path) -> Iterator[Study]:
         if not existed and path.exists():
             shutil.rmtree(path)
         raise
-
-
-def progress_bar() -> Progress:
-    """The progress display used by long commands: done/total, bar, elapsed, ETA."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[current]}"),
-        console=console,
-    )
 
 
 @app.command()
@@ -104,14 +98,9 @@ def generate(
         with progress_bar() as bar:
             task = bar.add_task("graphs", total=todo, current="computing properties")
             ids = generate_into(
-                st,
-                n,
-                seed,
-                gens,
-                node_range,
-                progress=lambda k: bar.advance(task, k),
-                params=overrides,
-            )
+                study=st, n=n, seed=seed, generators=gens, nodes=node_range,
+                progress=lambda k: bar.advance(task, k), params=overrides,
+            )  # fmt: skip
         console.print(
             f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"
         )
@@ -149,21 +138,13 @@ def train_all(
     ] = None,
     task: TaskOpt = None,
     negatives: NegativesOpt = None,
-    max_train: Annotated[int | None, typer.Option(help="Subsample the training strings.")] = None,
-    max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
+    max_train: MaxTrainOpt = None,
+    max_test: MaxTestOpt = None,
     readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
     seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
-    batching: Annotated[
-        str,
-        typer.Option(
-            help="'bucket': batches of similar length (less padding, faster); 'shuffle':"
-            " random batches, as the thesis. Length predicts the label on the shipped data."
-        ),
-    ] = DEFAULT_BATCHING,
-    workers: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
-    ] = None,
+    batching: BatchingOpt = DEFAULT_BATCHING,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
     chunk: Annotated[int, typer.Option(help="Models per task (trained in packs of 8).")] = 16,
     assign: Annotated[
         str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
@@ -190,60 +171,42 @@ def train_all(
     check_replicates(replicates)
     cell_names = parse_cells(cells)
     found = task_data(task, negatives, data)
-    train, test = found.train, found.test
     config = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        batching=batching,
-        readout=readout,
-        max_train=max_train,
-        max_test=max_test,
-        data=found.key,
-        task=found.task,
-    )
+        epochs=epochs, batch_size=batch_size, seed=seed, batching=batching, readout=readout,
+        max_train=max_train, max_test=max_test, data=found.key, task=found.task,
+    )  # fmt: skip
     with Study.open(study) as st:
-        source = str(data.resolve()) if data else found.source
-        if found.task == DEFAULT_TASK:
-            st.set_meta("data", source)
-        st.set_meta("tasks", {**(st.get_meta("tasks", {}) or {}), found.task: source})
-        done = failed = 0
+        found.record(st, data)
+        counts = {"done": 0, "failed": 0}
         with progress_bar() as bar:
-            task = bar.add_task("models", total=None, current="")
+            bar_task = bar.add_task("models", total=None, current="")
             outcomes = train_study(
-                st,
-                cell_names,
-                config,
-                train,
-                test,
-                workers=workers,
-                scheduler=scheduler,
-                chunk_size=chunk,
-                assign=assign,
-                on_start=lambda n: bar.update(task, total=n),
-                replicates=replicates,
-            )
+                study=st, cells=cell_names, config=config, train=found.train, test=found.test,
+                workers=workers, scheduler=scheduler, chunk_size=chunk, assign=assign,
+                on_start=lambda n: bar.update(bar_task, total=n), replicates=replicates,
+            )  # fmt: skip
             for out in outcomes:
-                name = f"graph {out.graph_id} {out.cell}" + (
-                    f" r{out.replicate}" if replicates > 1 else ""
-                )
-                if out.error is None:
-                    done += 1
-                    text = f"{name}: acc {out.metrics['test_acc']:.3f}"
-                else:
-                    failed += 1
-                    text = f"{name}: FAILED"
-                bar.update(task, advance=1, current=text)
-        if done == failed == 0:
-            console.print("nothing left to do: every pair has a finished run with these settings")
-        else:
-            console.print(f"{done} runs finished, {failed} failed")
-        if failed:
-            for run in st.runs("failed")[:5]:
-                console.print(
-                    f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}"
-                )
-            raise typer.Exit(1)
+                counts["done" if out.error is None else "failed"] += 1
+                bar.update(bar_task, advance=1, current=_outcome_line(out, replicates))
+        _report_runs(st, **counts)
+
+
+def _outcome_line(out, replicates: int) -> str:
+    """'graph 3 gru: acc 0.912' (with ' r1' for a replicate), or '...: FAILED'."""
+    name = f"graph {out.graph_id} {out.cell}" + (f" r{out.replicate}" if replicates > 1 else "")
+    return f"{name}: FAILED" if out.error is not None else f"{name}: acc {out.metrics['test_acc']:.3f}"
+
+
+def _report_runs(st: Study, done: int, failed: int) -> None:
+    """The closing line of train-all, and the first failures (exit 1 if any)."""
+    if done == failed == 0:
+        console.print("nothing left to do: every pair has a finished run with these settings")
+    else:
+        console.print(f"{done} runs finished, {failed} failed")
+    if failed:
+        for run in st.runs("failed")[:5]:
+            console.print(f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -256,9 +219,7 @@ def results(
             help="csv (default: every column, full precision), table or markdown (or md).",
         ),
     ] = "csv",
-    out: Annotated[
-        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
-    ] = None,
+    out: OutFileOpt = None,
     config: Annotated[
         str | None, typer.Option(help="Only the runs of this config (a hash or unique prefix).")
     ] = None,

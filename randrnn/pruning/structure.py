@@ -121,13 +121,13 @@ def graph_experiments(
             for method in methods:
                 for target in targets:
                     spec = PruneSpec(
-                        cell,
-                        method,
-                        target,
-                        scope,
-                        levels,
-                        retrain_epochs,
-                        tolerance,
+                        cell=cell,
+                        method=method,
+                        target=target,
+                        scope=scope,
+                        levels=levels,
+                        retrain_epochs=retrain_epochs,
+                        tolerance=tolerance,
                         seed=cfg.seed,
                         graph_id=gid,
                         waea=waea or WaeaOptions(),

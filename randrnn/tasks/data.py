@@ -248,6 +248,14 @@ class TaskData:
     key: str  # 'shipped' for the shipped set, else 16 hex digits of sha256 of the two CSV files
     source: str  # the folder read, 'shipped', or 'default' (the task's set made from seed 0)
 
+    def record(self, study, data_dir: str | Path | None = None) -> None:
+        """Note in ``study``'s metadata where this task's data came from (``data_dir``, resolved,
+        if given): the reber source as ``data``, every task's in ``tasks``."""
+        source = str(Path(data_dir).resolve()) if data_dir else self.source
+        if self.task == DEFAULT_TASK:
+            study.set_meta("data", source)
+        study.set_meta("tasks", {**(study.get_meta("tasks", {}) or {}), self.task: source})
+
 
 def content_key(parts: Iterable[bytes]) -> str:
     """16 hex digits of sha256 over the parts (the CSV files' bytes, train first)."""

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from randrnn import reber
 from randrnn.analysis import predict as pred
-from randrnn.cli import app, prune
+from randrnn.cli import app, output
 from tests.analysis.conftest import make_study
 
 
@@ -60,10 +60,10 @@ def test_prune_dry_run_projects_and_trains_nothing(tmp_path: Path) -> None:
         rows[cell] = (20 * plan.epoch_seconds(spec, config, None) + levels, levels)
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     total = sum(a + b for a, b in rows.values())
-    assert f"total on 1 worker(s) {prune._duration(total)}" in lines
+    assert f"total on 1 worker(s) {output.duration(total)}" in lines
     lstm = rows["lstm"]
-    assert f"lstm · magnitude · both · global 1 20 5 × 4 {prune._duration(lstm[0])}" in lines
-    assert f"lstm · random · both · global 1 0 5 × 4 {prune._duration(lstm[1])}" in lines
+    assert f"lstm · magnitude · both · global 1 20 5 × 4 {output.duration(lstm[0])}" in lines
+    assert f"lstm · random · both · global 1 0 5 × 4 {output.duration(lstm[1])}" in lines
 
 
 def test_prune_dry_run_skips_what_the_study_holds(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_prune_dry_run_skips_what_the_study_holds(tmp_path: Path) -> None:
 
 def test_prune_progress_shows_an_eta_and_its_help_says_what_it_trains() -> None:
     """The progress display has a time-remaining column; --help names the base model."""
-    assert any(isinstance(c, TimeRemainingColumn) for c in prune._progress().columns)
+    assert any(isinstance(c, TimeRemainingColumn) for c in output.progress_bar().columns)
     text = " ".join(invoke("prune", "--help").output.split())
     assert "dense 3×50 network" in text and "--base-epochs epochs (50)" in text
     assert "--dry-run" in text
