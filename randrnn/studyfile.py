@@ -27,12 +27,12 @@ that parses it on the command line.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 # Typer ships its own copy of click, so commands and parameters are used by their attributes
 # (opts, is_flag, param_type_name, make_context) rather than by click's classes.
@@ -93,10 +93,7 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
     args: list[str] = []
     for raw_key, value in options.items():
         key = _key(raw_key)
-        if key not in params:
-            raise RandRNNError(
-                f"{where}: unknown key '{raw_key}' in [{stage}]; allowed: {', '.join(sorted(params))}"
-            )
+        _known(where, "key", key, sorted(params), f"in [{stage}]")
         param = params[key]
         if param.param_type_name == "argument":
             items = value if isinstance(value, list) else [value]
@@ -121,6 +118,14 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
             )
         args += [flag, str(value)]
     return args
+
+
+def _known(where: str, what: str, value: str, known: Iterable[str], of: str = "") -> None:
+    """`check_name`, the message prefixed with the file."""
+    try:
+        check_name(what, value, known, of)
+    except RandRNNError as exc:
+        raise RandRNNError(f"{where}: {exc}") from None
 
 
 def _check(stage: str, command: Command, args: list[str], where: str) -> None:
@@ -170,17 +175,11 @@ def load(
         for table in target if isinstance(target, list) else [target]:
             table[key] = value
 
-    unknown = sorted(set(doc) - set(STAGES) - {"study"})
-    if unknown:
-        raise RandRNNError(
-            f"{where}: unknown section [{unknown[0]}]; allowed: study, {', '.join(STAGES)}"
-        )
+    for section in doc:
+        _known(where, "section", section, ("study", *STAGES))
     study = dict(doc.get("study", {}))
     for key, value in study.items():
-        if key not in STUDY_KEYS:
-            raise RandRNNError(
-                f"{where}: unknown key '{key}' in [study]; allowed: {', '.join(STUDY_KEYS)}"
-            )
+        _known(where, "key", key, STUDY_KEYS, "in [study]")
         if not isinstance(value, STUDY_KEYS[key]) or isinstance(value, bool):
             raise RandRNNError(
                 f"{where}: [study] {key} must be {STUDY_KEYS[key].__name__}, got {value!r}"

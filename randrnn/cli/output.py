@@ -33,7 +33,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,10 +53,7 @@ WideOpt = Annotated[
 def parse_format(text: str) -> str:
     """'table', 'markdown' (or 'md') or 'csv', case-insensitive; anything else is one line."""
     key = text.strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise RandRNNError(f"unknown format '{text}'; known: table, markdown (or md), csv")
-    return key
+    return ALIASES.get(key) or check_name("format", key, (*FORMATS, *ALIASES))
 
 
 def out_file(path: Path | None) -> Path | None:

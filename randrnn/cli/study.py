@@ -16,7 +16,7 @@ import randrnn
 from randrnn import studyfile
 from randrnn.cli import app, console
 from randrnn.cli.output import duration
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, parse_names
 
 
 def _joined(value: Any) -> str:
@@ -168,12 +168,7 @@ def run(
     sf = studyfile.load(file, cmds, overrides, VALIDATORS)
     steps = sf.steps
     if only:
-        wanted = [s.strip() for s in only.split(",") if s.strip()]
-        unknown = [s for s in wanted if s not in studyfile.STAGES]
-        if unknown:
-            raise RandRNNError(
-                f"unknown stage '{unknown[0]}'; stages: {', '.join(studyfile.STAGES)}"
-            )
+        wanted = parse_names(only, studyfile.STAGES, "stage")
         steps = [s for s in steps if s.stage in wanted]
     if dry_run:
         console.print(_plan_table(sf))

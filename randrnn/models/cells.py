@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,7 @@ def get_cell(name: str) -> Cell:
     """Look up a cell by name (thesis labels such as 'RNN_Tanh' accepted); unknown names fail."""
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in CELLS:
-        raise RandRNNError(f"unknown cell '{name}'; known cells: {', '.join(CELLS)}")
-    return CELLS[key]
+    return CELLS[check_name("cell", key, CELLS)]
 
 
 def parse_cells(text: str) -> list[str]:
