@@ -8,7 +8,6 @@ Training time is projected from seconds per model-epoch: the user's own last `ra
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,9 @@ GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
 
 def bench_file() -> Path:
     """Where `randrnn bench` keeps the user's last measurement."""
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return root / "randrnn" / "bench.json"
+    from randrnn.cache import cache_dir
+
+    return cache_dir() / "bench.json"
 
 
 def save_measurement(seconds: dict[str, float], workers: int) -> None:

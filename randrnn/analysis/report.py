@@ -6,7 +6,7 @@ strings the runs saw: the ``max_train``/``max_test`` subsets), accuracy by gener
 the seed noise (replicate a against b per graph, noise ceiling), accuracy against the strongest
 properties, the correlation heatmap (properties × cells), the prediction table beside a Dummy
 baseline and the noise ceiling, the thesis' published tables (docs/method.md §7) beside this study's
-numbers, and pruning (from `randrnn.pruning.report.report_section` when it exists).
+numbers, and pruning (from `randrnn.pruning.report.report_section`).
 
 The rows are each graph's mean over its seed replicates (``per_run``: one row per run), of one
 training config per cell (`randrnn.analysis.table.load_study`). Every number is computed in

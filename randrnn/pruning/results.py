@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from randrnn.errors import RandRNNError
-from randrnn.store import Study, config_hash
+from randrnn.store import (
+    Study,
+    _now,  # the one timestamp format of the study
+    config_hash,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS prune_base (
@@ -115,10 +118,6 @@ RUN_COLUMNS = [
     "seconds",
     "options_hash",
 ]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def ensure_tables(study: Study) -> None:

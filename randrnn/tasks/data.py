@@ -216,8 +216,9 @@ def read_info(data_dir: str | Path) -> dict | None:
 
 def cache_dir(seed: int = DEFAULT_SEED) -> Path:
     """Where the default data set is regenerated when the shipped folder is absent."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "randrnn" / f"reber-{seed}"
+    from randrnn.cache import cache_dir as root
+
+    return root() / f"reber-{seed}"
 
 
 def load_data(data_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
