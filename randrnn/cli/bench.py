@@ -46,7 +46,9 @@ def bench(
     pack_size: Annotated[
         int | None, typer.Option(help="Models per engine pack (default: engine's).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the generated graphs.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the generated sample of graphs (not of the models).")
+    ] = 0,
     batching: BatchingOpt = DEFAULT_BATCHING,
     engine: Annotated[
         str | None,

@@ -116,9 +116,9 @@ def dataset(
     negatives: NegativesOpt = None,
     n: Annotated[int, typer.Option(help="Number of strings in all (half valid).")] = names.DATA_N,
     max_length: MaxLengthOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same files.")] = (
-        names.DATA_SEED
-    ),
+    seed: Annotated[
+        int, typer.Option(help="Seed of the strings drawn; the same seed gives the same files.")
+    ] = names.DATA_SEED,
     test_fraction: Annotated[
         float, typer.Option(help="Share of strings in the test split.")
     ] = names.DATA_TEST_FRACTION,

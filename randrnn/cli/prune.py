@@ -116,7 +116,11 @@ def prune_command(
         int, typer.Option(help="Batch size (base training and retraining).")
     ] = 32,
     seed: Annotated[
-        int, typer.Option(help="Model initialisation, batch order, random criterion.")
+        int,
+        typer.Option(
+            help="Seed of the dense base model's initialisation, batch order and subsets, and of"
+            " the random criterion (with --graphs: each run's own seeds)."
+        ),
     ] = 0,
     batching: BatchingOpt = DEFAULT_BATCHING,
     study: Annotated[Path, typer.Option(help="Study directory (created if missing).")] = Path(

@@ -70,7 +70,13 @@ def generate(
     n: Annotated[
         int, typer.Option("--n", help="The study holds this many generated graphs.")
     ] = 1000,
-    seed: Annotated[int, typer.Option(help="Study seed: every graph's seed derives from it.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Study seed: every graph's seed, and in train-all every model's initialisation,"
+            " derive from it."
+        ),
+    ] = 0,
     generators: Annotated[
         str, typer.Option(help="Generators, used in turn (ws, ba, er).")
     ] = "ws,ba",
@@ -141,7 +147,13 @@ def train_all(
     max_train: MaxTrainOpt = None,
     max_test: MaxTestOpt = None,
     readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
-    seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of the batch order and of the --max-train/--max-test subsets (model"
+            " initialisations derive from the study seed of generate)."
+        ),
+    ] = 0,
     batching: BatchingOpt = DEFAULT_BATCHING,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
@@ -194,7 +206,9 @@ def train_all(
 def _outcome_line(out, replicates: int) -> str:
     """'graph 3 gru: acc 0.912' (with ' r1' for a replicate), or '...: FAILED'."""
     name = f"graph {out.graph_id} {out.cell}" + (f" r{out.replicate}" if replicates > 1 else "")
-    return f"{name}: FAILED" if out.error is not None else f"{name}: acc {out.metrics['test_acc']:.3f}"
+    return (
+        f"{name}: FAILED" if out.error is not None else f"{name}: acc {out.metrics['test_acc']:.3f}"
+    )
 
 
 def _report_runs(st: Study, done: int, failed: int) -> None:
