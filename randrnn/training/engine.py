@@ -328,7 +328,8 @@ class PackedModels:
         bias = self.b_ih if self.gru else self.b_ih + self.b_hh
         table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
         w_hh = self.w_hh * self.w_hh_mask if self.gru else None
-        b_hh = self.b_hh if self.gru else None
+        # a leaf requiring grad would make the native kernel keep every step even without grad
+        b_hh = (self.b_hh if torch.is_grad_enabled() else self.b_hh.detach()) if self.gru else None
         w = self.w * self.w_mask
         if self.plan is not None:
             # longest strings first, so that the kernel leaves the finished ones alone
