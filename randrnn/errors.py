@@ -1,11 +1,15 @@
 """The one domain exception: the library raises it, the CLI turns it into a message and exit 1.
 
-Also the two checks of names against a registry that every command uses.
+Also the two checks of names against a registry that every command uses, and the reading of
+a comma list of numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class RandRNNError(Exception):
@@ -36,3 +40,15 @@ def parse_names(
         listed = ", ".join([everything, *known] if everything else known)
         raise RandRNNError(f"unknown {what} '{','.join(unknown)}'; known: {listed}")
     return names
+
+
+def parse_list(text: str, convert: Callable[[str], T], usage: str) -> list[T]:
+    """'3,7,3' → [3, 7]: the comma list's values converted, each once, in order; a value
+    ``convert`` refuses, or none at all, is the one line ``usage`` (", got 'text'")."""
+    try:
+        values = [convert(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise RandRNNError(f"{usage}, got '{text}'") from None
+    if not values:
+        raise RandRNNError(usage)
+    return list(dict.fromkeys(values))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from randrnn.errors import RandRNNError, parse_names
+from randrnn.errors import RandRNNError, parse_list, parse_names
 from randrnn.models.cells import parse_cells
 from randrnn.pruning.criteria import CRITERIA, TARGETS
 from randrnn.pruning.grid import grid
@@ -52,15 +52,7 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 def parse_alphas(text: str) -> list[float]:
     """'0.3' or '0.3,0.9' → the WAEA α values (each checked by WaeaOptions)."""
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise RandRNNError(
-            f"--alpha takes numbers in [0, 1] such as 0.3,0.9, got '{text}'"
-        ) from None
-    if not values:
-        raise RandRNNError("--alpha takes numbers in [0, 1] such as 0.3,0.9")
-    return list(dict.fromkeys(values))
+    return parse_list(text, float, "--alpha takes numbers in [0, 1] such as 0.3,0.9")
 
 
 def method_variants(

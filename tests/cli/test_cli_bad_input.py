@@ -126,8 +126,13 @@ def test_prune_bad_hidden(tmp_path: Path, hidden: str, message: str) -> None:
         (["prune", "--scope", "gobal"], "unknown scope 'gobal'; known: global, layer"),
         (["prune", "--target", "hh"], "unknown target 'hh'; known: i2h, h2h, both"),
         (["prune", "--cells", "gur"], "unknown cell 'gur'; known: rnn_tanh, rnn_relu, lstm, gru"),
+        (["prune", "--method", "waea", "--alpha", "0.3,x"],
+         "--alpha takes numbers in [0, 1] such as 0.3,0.9, got '0.3,x'"),
+        (["prune", "--graphs", "3,x"], "--graphs takes 'all' or graph ids such as 3,7,12, got '3,x'"),
+        (["prune", "--levels", "10:x"], ("bad levels '10:x': use start:stop:step (e.g. 10:100:10)"
+                                         " or a comma list (e.g. 50,90) in percent")),
     ],
-)
+)  # fmt: skip
 def test_bad_numbers_and_names(tmp_path: Path, args: list[str], message: str) -> None:
     """Workers, graph counts and registry names out of range: one line, nothing trained."""
     one_line_error(invoke(*args, "--study", tmp_path / "s") if args[0] == "prune"
