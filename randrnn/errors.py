@@ -16,13 +16,17 @@ class RandRNNError(Exception):
     """A user-facing error: bad input, unknown name, missing study. The message is one line."""
 
 
-def check_name(what: str, value: str, known: Iterable[str], of: str = "") -> str:
+def check_name(what: str, value: str, known: Iterable[str], of: str = "", where: str = "") -> str:
     """``value`` if it is one of the ``known`` names (a registry or a tuple), else the one-line
     error every command gives for an unknown name: "unknown cell 'gur'; known: rnn_tanh, ...".
-    ``of`` qualifies the value ("for task reber", "in [train-all]")."""
+    ``of`` qualifies the value ("for task reber", "in [train-all]"); ``where`` (a file) comes
+    first: "study.toml: unknown section ..."."""
     if value not in known:
         qualified = f" {of}" if of else ""
-        raise RandRNNError(f"unknown {what} '{value}'{qualified}; known: {', '.join(known)}")
+        prefix = f"{where}: " if where else ""
+        raise RandRNNError(
+            f"{prefix}unknown {what} '{value}'{qualified}; known: {', '.join(known)}"
+        )
     return value
 
 

@@ -27,7 +27,7 @@ that parses it on the command line.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,7 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
     args: list[str] = []
     for raw_key, value in options.items():
         key = _key(raw_key)
-        _known(where, "key", key, sorted(params), f"in [{stage}]")
+        check_name("key", key, sorted(params), f"in [{stage}]", where)
         param = params[key]
         if param.param_type_name == "argument":
             items = value if isinstance(value, list) else [value]
@@ -118,14 +118,6 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
             )
         args += [flag, str(value)]
     return args
-
-
-def _known(where: str, what: str, value: str, known: Iterable[str], of: str = "") -> None:
-    """`check_name`, the message prefixed with the file."""
-    try:
-        check_name(what, value, known, of)
-    except RandRNNError as exc:
-        raise RandRNNError(f"{where}: {exc}") from None
 
 
 def _check(stage: str, command: Command, args: list[str], where: str) -> None:
@@ -176,10 +168,10 @@ def load(
             table[key] = value
 
     for section in doc:
-        _known(where, "section", section, ("study", *STAGES))
+        check_name("section", section, ("study", *STAGES), where=where)
     study = dict(doc.get("study", {}))
     for key, value in study.items():
-        _known(where, "key", key, STUDY_KEYS, "in [study]")
+        check_name("key", key, STUDY_KEYS, "in [study]", where)
         if not isinstance(value, STUDY_KEYS[key]) or isinstance(value, bool):
             raise RandRNNError(
                 f"{where}: [study] {key} must be {STUDY_KEYS[key].__name__}, got {value!r}"

@@ -70,7 +70,7 @@ def test_results_out_is_a_folder(study: Path, tmp_path: Path) -> None:
     ("name", "text", "message"),
     [
         ("missing.edges", None, "{path}: no such file"),
-        ("g.gml", "graph [ ]", "{path}: unknown graph format '.gml'; use"),
+        ("g.gml", "graph [ ]", "{path}: unknown graph format '.gml'; known: .edges"),
         ("two.edges", "0 1\n1 x y z\n", "{path}: "),
     ],
 )
