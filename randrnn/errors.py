@@ -56,3 +56,10 @@ def parse_list(text: str, convert: Callable[[str], T], usage: str) -> list[T]:
     if not values:
         raise RandRNNError(usage)
     return list(dict.fromkeys(values))
+
+
+def check_at_least(option: str, value: int, least: int = 1) -> int:
+    """``value`` if at least ``least``, else the one line "--workers must be at least 1, got 0"."""
+    if value < least:
+        raise RandRNNError(f"{option} must be at least {least}, got {value}")
+    return value

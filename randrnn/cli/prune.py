@@ -205,13 +205,14 @@ def prune_command(
     retrain together in the packed engine. --dry-run shows the plan and its projected time.
     Finished levels are kept; running it again resumes.
     """
-    from randrnn.pruning.experiments import check_workers, prune_work
+    from randrnn.errors import check_at_least
+    from randrnn.pruning.experiments import prune_work
     from randrnn.pruning.protocol import parse_levels
     from randrnn.pruning.runner import run_experiments
     from randrnn.pruning.waea import WaeaOptions
     from randrnn.store import Study
 
-    check_workers(workers)
+    check_at_least("--workers", workers)
     work = prune_work(
         study=study, cells=cell or cells, methods=method, targets=target, scope=scope,
         levels=parse_levels(levels), retrain_epochs=retrain_epochs, tolerance=tolerance,

@@ -31,7 +31,7 @@ from randrnn.cli.output import (
     progress_bar,
     strings,
 )
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_at_least
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def generate(
     from randrnn.graphs.generate import parse_params
     from randrnn.pipeline import check_generation, generate_into, generated_count
 
+    check_at_least("--n", n)  # before the study is created and any progress is shown
     gens = tuple(g.strip() for g in generators.split(",") if g.strip())
     node_range = parse_range(nodes)
     overrides = parse_params(param)
@@ -181,6 +182,7 @@ def train_all(
     from randrnn.training.runner import check_replicates, train_study
 
     check_replicates(replicates)
+    check_at_least("--workers", workers)  # train_study checks it only once it starts
     cell_names = parse_cells(cells)
     found = task_data(task, negatives, data)
     config = TrainConfig(

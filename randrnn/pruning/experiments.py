@@ -32,13 +32,6 @@ class Work:
     test: pd.DataFrame
 
 
-def check_workers(workers: int) -> int:
-    """``workers`` if at least 1, else the one error line."""
-    if workers < 1:
-        raise RandRNNError(f"--workers must be at least 1, got {workers}")
-    return workers
-
-
 def parse_sizes(text: str) -> tuple[int, ...]:
     """'50,50,50' → (50, 50, 50): the layer sizes of the dense base model."""
     try:

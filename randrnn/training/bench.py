@@ -141,10 +141,9 @@ def bench_dags(
 ) -> tuple[list[nx.DiGraph], str]:
     """The DAGs to time and their source in words: ``graph_files``, the first ``graphs`` of
     ``study``, or a generated sample (`sample_dags`)."""
-    from randrnn.errors import RandRNNError
+    from randrnn.errors import RandRNNError, check_at_least
 
-    if graphs < 1:
-        raise RandRNNError(f"--graphs must be at least 1, got {graphs}")
+    check_at_least("--graphs", graphs)
     if graph_files:
         from randrnn.graphs.io import read_graph
 
@@ -181,7 +180,7 @@ def run_bench(
     ``task``'s default data and time it (`bench_cell`), scaled to the full training set; a
     benchmark of the reber task is saved for `randrnn run --dry-run`
     (`studyplan.save_measurement`). ``status(text)`` wraps each cell's training."""
-    from randrnn.errors import RandRNNError
+    from randrnn.errors import check_at_least
     from randrnn.models.cells import parse_cells
     from randrnn.studyplan import save_measurement
     from randrnn.tasks.data import task_data
@@ -189,8 +188,7 @@ def run_bench(
     from randrnn.training.engine import resolve_engine
     from randrnn.training.loop import prepare_data
 
-    if workers < 1:
-        raise RandRNNError(f"--workers must be at least 1, got {workers}")
+    check_at_least("--workers", workers)
     cells = parse_cells(cells)
     engine = resolve_engine(engine)
     dags, source = bench_dags(**sample)

@@ -140,6 +140,16 @@ def test_bad_numbers_and_names(tmp_path: Path, args: list[str], message: str) ->
     assert not (tmp_path / "s").exists()
 
 
+def test_train_all_and_generate_refuse_zero_before_any_output(study: Path, tmp_path: Path) -> None:
+    """train-all --workers 0 and generate --n 0: the one line, with no progress shown first."""
+    result = invoke("train-all", "--study", study, "--workers", 0)
+    one_line_error(result, "--workers must be at least 1, got 0")
+    assert result.output == ""
+    result = invoke("generate", "--n", 0, "--study", tmp_path / "new")
+    one_line_error(result, "--n must be at least 1, got 0")
+    assert result.output == "" and not (tmp_path / "new").exists()
+
+
 STUDY_FILE = '[study]\ndir = "{dir}"\n\n[generate]\nn = 2\nnodes = "10:12"\n'
 
 
