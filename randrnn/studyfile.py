@@ -9,7 +9,7 @@ and in ``[[prune]]`` list values of its ``cell``, ``method``, ``target`` and
 
     [study]
     dir = "quick-study"     # where the study lives (randrnn run --study overrides)
-    seed = 0                # passed to every stage that takes a seed
+    seed = 0                # every stage's --seed (its help says what it seeds there)
 
     [generate]
     n = 24
