@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.graphs.io import from_json, to_json
 
 if TYPE_CHECKING:
@@ -569,7 +569,7 @@ def _check_version(path: Path, version: int) -> None:
 def _check_status(status: str) -> None:
     """An unknown status fails here, listing the known ones."""
     if status not in STATUSES:
-        raise RandRNNError(f"unknown run status '{status}' (known: {', '.join(STATUSES)})")
+        check_name("run status", status, STATUSES)
 
 
 def _graph_row(record: dict) -> dict:

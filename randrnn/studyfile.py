@@ -9,7 +9,7 @@ and in ``[[prune]]`` list values of its ``cell``, ``method``, ``target`` and
 
     [study]
     dir = "quick-study"     # where the study lives (randrnn run --study overrides)
-    seed = 0                # passed to every stage that takes a seed
+    seed = 0                # every stage's --seed (its help says what it seeds there)
 
     [generate]
     n = 24
@@ -26,14 +26,13 @@ that parses it on the command line.
 
 from __future__ import annotations
 
-import itertools
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 # Typer ships its own copy of click, so commands and parameters are used by their attributes
 # (opts, is_flag, param_type_name, make_context) rather than by click's classes.
@@ -94,10 +93,7 @@ def _to_args(stage: str, options: Mapping[str, Any], command: Command, where: st
     args: list[str] = []
     for raw_key, value in options.items():
         key = _key(raw_key)
-        if key not in params:
-            raise RandRNNError(
-                f"{where}: unknown key '{raw_key}' in [{stage}]; allowed: {', '.join(sorted(params))}"
-            )
+        check_name("key", key, sorted(params), f"in [{stage}]", where)
         param = params[key]
         if param.param_type_name == "argument":
             items = value if isinstance(value, list) else [value]
@@ -138,9 +134,10 @@ def _check(stage: str, command: Command, args: list[str], where: str) -> None:
 
 def _expand(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One pruning experiment per combination of the list values of the expanded keys."""
+    from randrnn.pruning.grid import grid  # the grid `randrnn prune` expands its lists into
+
     lists = {k: v for k, v in entry.items() if _key(k) in EXPANDED and isinstance(v, list)}
-    combos = itertools.product(*lists.values()) if lists else [()]
-    return [{**entry, **dict(zip(lists, combo))} for combo in combos]
+    return [{**entry, **combo} for combo in grid(lists)]
 
 
 def load(
@@ -170,17 +167,11 @@ def load(
         for table in target if isinstance(target, list) else [target]:
             table[key] = value
 
-    unknown = sorted(set(doc) - set(STAGES) - {"study"})
-    if unknown:
-        raise RandRNNError(
-            f"{where}: unknown section [{unknown[0]}]; allowed: study, {', '.join(STAGES)}"
-        )
+    for section in doc:
+        check_name("section", section, ("study", *STAGES), where=where)
     study = dict(doc.get("study", {}))
     for key, value in study.items():
-        if key not in STUDY_KEYS:
-            raise RandRNNError(
-                f"{where}: unknown key '{key}' in [study]; allowed: {', '.join(STUDY_KEYS)}"
-            )
+        check_name("key", key, STUDY_KEYS, "in [study]", where)
         if not isinstance(value, STUDY_KEYS[key]) or isinstance(value, bool):
             raise RandRNNError(
                 f"{where}: [study] {key} must be {STUDY_KEYS[key].__name__}, got {value!r}"

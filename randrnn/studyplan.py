@@ -8,7 +8,6 @@ Training time is projected from seconds per model-epoch: the user's own last `ra
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,9 @@ GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
 
 def bench_file() -> Path:
     """Where `randrnn bench` keeps the user's last measurement."""
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return root / "randrnn" / "bench.json"
+    from randrnn.cache import cache_dir
+
+    return cache_dir() / "bench.json"
 
 
 def save_measurement(seconds: dict[str, float], workers: int) -> None:
@@ -80,9 +80,7 @@ def _names(value: Any) -> list[str]:
     return [str(v).strip().lower() for v in items if str(v).strip()]
 
 
-def length_share(
-    task: str | None, negatives: str | None = None, data: str | None = None
-) -> float:
+def length_share(task: str | None, negatives: str | None = None, data: str | None = None) -> float:
     """Mean string length of a train-all stage's data over the shipped Reber set's: an epoch
     costs about the same per letter on every task (`randrnn bench` shows µs / symbol). 1 for
     the shipped set, and for a data folder that a dataset stage has not made yet."""

@@ -189,7 +189,7 @@ def test_mixed_cells_fail(data, dags) -> None:
 
 
 def test_progress_counts_model_epochs(data, dags) -> None:
-    """"progress" counts model-epochs, after every epoch of a pack: len(models) × epochs in all."""
+    """ "progress" counts model-epochs, after every epoch of a pack: len(models) × epochs in all."""
     train, test = data
     seen: list[Progress] = []
     config = TrainConfig(epochs=2, batch_size=64)
@@ -200,15 +200,29 @@ def test_progress_counts_model_epochs(data, dags) -> None:
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_native_without_gradients_keeps_two_steps(cell: str, data, dags) -> None:
-    """Evaluation keeps only a ring of two steps of gates, and gives the training pass' logits."""
+def test_native_without_gradients_keeps_two_steps(cell: str, data, dags, monkeypatch) -> None:
+    """Evaluation keeps only a ring of two steps of gates (the kernel's gate buffer, 5-d:
+    models × steps × gates × units × batch, is 2 steps deep instead of T), and gives the
+    training pass' logits."""
+    from randrnn.training import native
+
+    passed: list = []
+    real = native._ptr
+    monkeypatch.setattr(native, "_ptr", lambda x: passed.append(x) or real(x))
+
+    def gate_steps() -> list[int]:
+        steps = [x.shape[1] for x in passed if isinstance(x, torch.Tensor) and x.dim() == 5]
+        passed.clear()
+        return steps
+
     train, _ = data
     codes, lengths, _ = train.batch(torch.arange(40).numpy())
     pack = PackedModels(_models(dags, cell, "sinks"), engine="native")
     with torch.no_grad():
         evaluated = pack.forward(codes, lengths)
+    assert gate_steps() == [2]
     trained = pack.forward(codes, lengths)
-    assert codes.shape[1] > 2
+    assert gate_steps() == [codes.shape[1]] and codes.shape[1] > 2
     assert torch.equal(evaluated, trained.detach())
 
 

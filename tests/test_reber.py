@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from randrnn import reber
@@ -314,3 +317,41 @@ def test_length_distributions_peak_where_documented() -> None:
         assert max(pmf, key=pmf.get) == mode
         assert (min(pmf), max(pmf)) == (11, 53)
         assert math.isclose(sum(pmf.values()), 1.0)
+
+
+# --------------------------------------------------------------------------- property: the grammar
+
+# The Reber grammar written as a regular expression, by eliminating the automaton's states by
+# hand (not from randrnn's table): from state 3 a string loops T*VPX back to 3 and leaves
+# with T*V then V or PS; from state 2 it reads S*X, then S or X and the state-3 part.
+FROM_3 = r"(?:T*VPX)*T*V(?:V|PS)"
+REBER_REGEX = re.compile(rf"B(?:TS*X(?:S|X{FROM_3})|P{FROM_3})E")
+LETTERS = "BTSXPVE"
+
+
+@st.composite
+def reber_like(draw: st.DrawFn) -> str:
+    """A string over the Reber letters: random, a valid walk, or a valid walk with 1-2 edits."""
+    kind = draw(st.sampled_from(["random", "valid", "edited"]))
+    if kind == "random":
+        return draw(st.text(LETTERS, max_size=30))
+    s = reber.sample_valid(random.Random(draw(st.integers(0, 2**32 - 1))))
+    for _ in range(draw(st.integers(1, 2)) if kind == "edited" else 0):
+        i = draw(st.integers(0, len(s)))
+        letter = draw(st.sampled_from(LETTERS))
+        s = draw(st.sampled_from([s[:i] + letter + s[i:], s[:i] + s[i + 1 :],
+                                  s[:i] + letter + s[i + 1 :]]))  # fmt: skip
+    return s
+
+
+@settings(max_examples=500, deadline=None)
+@given(reber_like())
+def test_is_reber_agrees_with_a_regex_of_the_grammar(s: str) -> None:
+    """For random strings over B, T, S, X, P, V, E, is_reber is the regex's full match."""
+    assert reber.is_reber(s) == bool(REBER_REGEX.fullmatch(s))
+
+
+def test_the_regex_accepts_the_examples_and_rejects_the_counterexamples() -> None:
+    """The regex itself is right on the docs/method.md §2 examples (so the property has teeth)."""
+    assert all(REBER_REGEX.fullmatch(s) for s in VALID_EXAMPLES)
+    assert not any(REBER_REGEX.fullmatch(s) for s in INVALID_EXAMPLES)

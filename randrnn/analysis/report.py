@@ -301,7 +301,10 @@ def subsample(df: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
 
 
 def _data_section(
-    page: Page, meta: dict, data: str | Path | None, configs: dict[str, dict],
+    page: Page,
+    meta: dict,
+    data: str | Path | None,
+    configs: dict[str, dict],
     task: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """The data set, and per analysed cell the trivial baselines on the strings its runs saw:
@@ -938,7 +941,8 @@ def _tasks_section(page: Page, summaries: dict[str, dict], target: str) -> None:
         ),
         img,
         _html_table(
-            frame.round(3), "tasks side by side",
+            frame.round(3),
+            "tasks side by side",
             "not computed: noise ceiling without seed replicates, R² with too few graphs",
         ),
     )

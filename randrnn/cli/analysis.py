@@ -44,8 +44,7 @@ HELP = {
     "features": "Comma-separated property columns to use instead of the defaults.",
     "config": "Use the runs of this training config (hash or unique prefix; list them with "
     "randrnn results --configs). Needed when a cell was trained under several configs.",
-    "per-run": "One row per run (seed replicate) instead of each graph's mean over its "
-    "replicates.",
+    "per-run": "One row per run (seed replicate) instead of each graph's mean over its replicates.",
     "regressor": f"Comma-separated, or 'all': {names.listed(names.REGRESSORS)}. Default: all "
     "(random_forest with --graph-file or --importance).",
     "cv": "Folds of the K-fold cross-validation (default: 10, or graphs // 2 for a cell with "
@@ -68,7 +67,9 @@ ByOpt = _option(str | None, None, "Also split each cell by this column, e.g. gen
 BootstrapOpt = _option(int, None, "Bootstrap resamples for the 95% intervals (0: none).")
 ThesisOpt = _option(bool, "--thesis", "Show the thesis' published Pearson r (docs/method.md §7).")
 RegressorOpt = _option(str | None, None, HELP["regressor"])
-ProtocolOpt = _option(Protocol, None, "cv: repeated K-fold; thesis: one 90/10 split, random_state 7.")
+ProtocolOpt = _option(
+    Protocol, None, "cv: repeated K-fold; thesis: one 90/10 split, random_state 7."
+)
 CvOpt = _option(int | None, None, HELP["cv"], show_default=False)
 FeatureSetOpt = _option(str, None, f"Feature set: {names.listed(names.FEATURE_SETS)}.")
 ImportanceOpt = _option(bool, "--importance", HELP["importance"])
@@ -106,9 +107,9 @@ def _of_task(task: str | None, views: list[View], result: pd.DataFrame):
 
     if task is None:
         return views, result
-    return [replace(v, title=f"{task} · {v.title}") for v in views], result.assign(
-        task=task
-    )[["task", *result.columns]]
+    return [replace(v, title=f"{task} · {v.title}") for v in views], result.assign(task=task)[
+        ["task", *result.columns]
+    ]
 
 
 def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:

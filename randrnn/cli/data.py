@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from randrnn.cli import app, console, names
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.tasks.registry import DEFAULT_TASK, TASKS, parse_spec
 
 if TYPE_CHECKING:
@@ -101,8 +101,7 @@ def _task_of(task: str | None, grammar: str | None) -> str | None:
     """--task, or the task the hidden old option --grammar names."""
     if grammar is None:
         return task
-    if grammar not in GRAMMAR_TASKS:
-        raise RandRNNError(f"unknown grammar '{grammar}'; known: {', '.join(GRAMMAR_TASKS)}")
+    check_name("grammar", grammar, GRAMMAR_TASKS)
     if task is not None and parse_spec(task)[0].name != GRAMMAR_TASKS[grammar]:
         raise RandRNNError(f"--grammar {grammar} contradicts --task {task}")
     return task or GRAMMAR_TASKS[grammar]
@@ -117,9 +116,9 @@ def dataset(
     negatives: NegativesOpt = None,
     n: Annotated[int, typer.Option(help="Number of strings in all (half valid).")] = names.DATA_N,
     max_length: MaxLengthOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same files.")] = (
-        names.DATA_SEED
-    ),
+    seed: Annotated[
+        int, typer.Option(help="Seed of the strings drawn; the same seed gives the same files.")
+    ] = names.DATA_SEED,
     test_fraction: Annotated[
         float, typer.Option(help="Share of strings in the test split.")
     ] = names.DATA_TEST_FRACTION,

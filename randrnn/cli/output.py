@@ -25,7 +25,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,10 +45,7 @@ WideOpt = Annotated[
 def parse_format(text: str) -> str:
     """'table', 'markdown' (or 'md') or 'csv', case-insensitive; anything else is one line."""
     key = text.strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise RandRNNError(f"unknown format '{text}'; known: table, markdown (or md), csv")
-    return key
+    return ALIASES.get(key) or check_name("format", key, (*FORMATS, *ALIASES))
 
 
 def out_file(path: Path | None) -> Path | None:
@@ -227,3 +224,12 @@ def print_views(views: Sequence[View], legend: str = "", wide: bool = False) -> 
     lines = [line for line in (legend, hidden_note(views, wide)) if line]
     for line in lines:
         console.print(line, style="dim", highlight=False)
+
+
+def duration(seconds: float) -> str:
+    """A projected duration as a person reads it: '45 s', '12 min', '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

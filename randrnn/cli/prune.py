@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,11 +11,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from randrnn.cli import app, console, names
+from randrnn.cli.options import (
+    BatchingOpt,
+    MaxTestOpt,
+    MaxTrainOpt,
+    OutFileOpt,
+    SchedulerOpt,
+    WorkersOpt,
+)
 from randrnn.cli.output import (
     EMPTY,
     FormatOpt,
     View,
     WideOpt,
+    duration,
     emit,
     out_file,
     parse_format,
@@ -24,20 +32,10 @@ from randrnn.cli.output import (
     rich_table,
 )
 from randrnn.cli.progress import ProgressDisplay
-from randrnn.errors import RandRNNError, check_name, parse_names
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from randrnn.pruning.protocol import PruneSpec
-
-
-def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise RandRNNError(f"hidden sizes must look like 50,50,50, got '{text}'") from None
 
 
 LEVEL_LEGEND = (
@@ -118,11 +116,13 @@ def prune_command(
         int, typer.Option(help="Batch size (base training and retraining).")
     ] = 32,
     seed: Annotated[
-        int, typer.Option(help="Model initialisation, batch order, random criterion.")
+        int,
+        typer.Option(
+            help="Seed of the dense base model's initialisation, batch order and subsets, and of"
+            " the random criterion (with --graphs: each run's own seeds)."
+        ),
     ] = 0,
-    batching: Annotated[
-        str, typer.Option(help="'bucket': batches of similar length; 'shuffle': random batches.")
-    ] = DEFAULT_BATCHING,
+    batching: BatchingOpt = DEFAULT_BATCHING,
     study: Annotated[Path, typer.Option(help="Study directory (created if missing).")] = Path(
         "study"
     ),
@@ -144,18 +144,10 @@ def prune_command(
             "randrnn results --configs), when a cell was trained under several.",
         ),
     ] = None,
-    workers: Annotated[
-        int, typer.Option(help="Local worker processes (1: in this process), as train-all.")
-    ] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
-    ] = None,
-    max_train: Annotated[
-        int | None, typer.Option(help="Use a seeded subset of this many training strings.")
-    ] = None,
-    max_test: Annotated[
-        int | None, typer.Option(help="Use a seeded subset of this many test strings.")
-    ] = None,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    max_train: MaxTrainOpt = None,
+    max_test: MaxTestOpt = None,
     data: Annotated[
         Path | None, typer.Option(help="Folder with train.csv and test.csv (default: shipped set).")
     ] = None,
@@ -213,126 +205,47 @@ def prune_command(
     retrain together in the packed engine. --dry-run shows the plan and its projected time.
     Finished levels are kept; running it again resumes.
     """
-    from randrnn.models.cells import parse_cells
-    from randrnn.pruning.criteria import CRITERIA, SCOPES, TARGETS
-    from randrnn.pruning.protocol import PruneSpec, base_config, parse_levels
+    from randrnn.errors import check_at_least
+    from randrnn.pruning.experiments import prune_work
+    from randrnn.pruning.protocol import parse_levels
     from randrnn.pruning.runner import run_experiments
-    from randrnn.pruning.waea import CENTERS, FILTER_STATS, NORMALIZE, READINGS, WaeaOptions
+    from randrnn.pruning.waea import WaeaOptions
     from randrnn.store import Study
 
-    cell_names = parse_cells(cell or cells)
-    methods = parse_names(method, CRITERIA, "method")
-    targets = parse_names(target, TARGETS, "target")
-    check_name("scope", scope, SCOPES)
-    readings = parse_names(waea_reading, READINGS, "WAEA reading")
-    for value, known in (
-        (waea_filter, FILTER_STATS),
-        (waea_center, CENTERS),
-        (waea_normalize, NORMALIZE),
-    ):
-        check_name("WAEA option", value, known)
-    if workers < 1:
-        raise RandRNNError(f"--workers must be at least 1, got {workers}")
-    waeas = [
-        WaeaOptions(
-            alpha=a,
-            reading=r,
-            window_steps=waea_steps,
-            filter_stats=waea_filter,
-            center=waea_center,
-            normalize=waea_normalize,
-        )
-        for r in readings
-        for a in _alphas(alpha)
-    ]
-    # (method, WAEA options): one experiment per α for WAEA, one for the other methods
-    variants = [(m, w) for m in methods for w in (waeas if m == "waea" else waeas[:1])]
-    level_list = parse_levels(levels)
-    if graphs is not None:
-        experiments, train, test = _graph_work(
-            study, cell_names, graphs, variants, targets, scope, level_list, retrain_epochs,
-            tolerance, config, data,
-        )  # fmt: skip
-    else:
-        from randrnn.reber import load_data
-
-        base = base_config(base_epochs, batch_size, seed, max_train, max_test, batching=batching)
-        sizes = _sizes(hidden)
-        experiments = [
-            (PruneSpec(c, m, t, scope, level_list, retrain_epochs, tolerance, seed, None, sizes,
-                       w), base)
-            for c in cell_names
-            for m, w in variants
-            for t in targets
-        ]  # fmt: skip
-        train, test = load_data(data)
-    plan = _plan(study, experiments, workers)
+    check_at_least("--workers", workers)
+    work = prune_work(
+        study=study, cells=cell or cells, methods=method, targets=target, scope=scope,
+        levels=parse_levels(levels), retrain_epochs=retrain_epochs, tolerance=tolerance,
+        waea=WaeaOptions(window_steps=waea_steps, filter_stats=waea_filter, center=waea_center,
+                         normalize=waea_normalize),
+        alphas=alpha, readings=waea_reading, graphs=graphs, config=config, data=data,
+        base_epochs=base_epochs, batch_size=batch_size, seed=seed, max_train=max_train,
+        max_test=max_test, batching=batching, hidden=hidden,
+    )  # fmt: skip
+    plan = _plan(study, work.experiments, workers)
     if dry_run:
         print_views([plan.view], PLAN_LEGEND)
         return
     console.print(plan.summary, highlight=False)
     with Study.create(study) as st, ProgressDisplay(console) as shown:
-        rows = list(
-            run_experiments(st, experiments, train, test, shown.callbacks, workers, scheduler)
-        )
-    _print_rows(experiments, rows)
-
-
-def _alphas(text: str) -> list[float]:
-    """'0.3' or '0.3,0.9' → the WAEA α values (each checked by WaeaOptions)."""
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise RandRNNError(f"--alpha takes numbers in [0, 1] such as 0.3,0.9, got '{text}'") from None
-    if not values:
-        raise RandRNNError("--alpha takes numbers in [0, 1] such as 0.3,0.9")
-    return list(dict.fromkeys(values))
-
-
-def _graph_work(study, cells, graphs, variants, targets, scope, levels, retrain_epochs, tolerance,
-                config, data):  # fmt: skip
-    """--graphs: the experiments on the study's trained models, and the data they trained on."""
-    from randrnn.pruning.structure import graph_experiments, parse_graph_ids
-    from randrnn.store import Study
-
-    ids = parse_graph_ids(graphs)
-    experiments = []
-    with Study.open(study) as st:
-        for method, waea in variants:
-            experiments += graph_experiments(
-                st, cells, ids, [method], targets, scope=scope, levels=levels,
-                retrain_epochs=retrain_epochs, tolerance=tolerance, waea=waea, config=config,
-            )  # fmt: skip
-    keys = {(getattr(cfg, "task", None), cfg.data) for _, cfg in experiments}
-    if len(keys) > 1:
-        raise RandRNNError("the cells chosen were trained on different data; prune one at a time")
-    (task, key), = keys  # fmt: skip
-    if task is None:
-        from randrnn.reber import load_data
-
-        train, test = load_data(data)
-        found = "shipped" if data is None else None
-    else:
-        from randrnn.tasks.data import task_data
-
-        loaded = task_data(task, None, data)
-        train, test, found = loaded.train, loaded.test, loaded.key
-    if found is not None and found != key:
-        raise RandRNNError(
-            f"the runs were trained on data {key}, not {found}; pass their folder with --data"
-        )
-    return experiments, train, test
+        rows = list(run_experiments(
+            study=st, experiments=work.experiments, train_df=work.train, test_df=work.test,
+            callbacks=shown.callbacks, workers=workers, scheduler=scheduler,
+        ))  # fmt: skip
+    _print_rows(work.experiments, rows)
 
 
 def _print_rows(experiments, rows: list[dict]) -> None:
     """One table per experiment of the dense model; for study graphs one line per experiment."""
+    from randrnn.pruning.plan import experiment_label
+
     by_label: dict[str, list[dict]] = {}
     for row in rows:
         spec = next(s for s, _ in experiments if (s.cell, s.method, s.target, s.scope, s.options)
                     == (row["cell"], row["method"], row["target"], row["scope"], row["options"]))  # fmt: skip
-        title = _experiment(spec, row["scope"])
+        title = experiment_label(spec)
         by_label.setdefault(title, []).append(row)
-    labels = list(dict.fromkeys(_experiment(s, s.scope) for s, _ in experiments))
+    labels = list(dict.fromkeys(experiment_label(s) for s, _ in experiments))
     graphs = any(s.graph_id is not None for s, _ in experiments)
     for title in labels:
         got = sorted(by_label.get(title, []), key=lambda r: (r["model"], r["level"]))
@@ -344,14 +257,6 @@ def _print_rows(experiments, rows: list[dict]) -> None:
                           "(randrnn prune-results --safe, correlate --target safe_level)")  # fmt: skip
         else:
             console.print(rich_table(_level_view(title, got)))
-
-
-def _experiment(spec: PruneSpec, scope: str) -> str:
-    """'lstm · waea α=0.3 signed · both · global'."""
-    label = spec.method
-    if spec.method == "waea":
-        label = f"waea α={spec.waea.alpha:g} {spec.waea.reading}"
-    return f"{spec.cell} · {label} · {spec.target} · {scope}"
 
 
 PLAN_LEGEND = (
@@ -375,52 +280,28 @@ def _plan(study: Path, experiments: list, workers: int) -> Plan:
     (`randrnn.pruning.plan`); what the study holds already is skipped."""
     import pandas as pd
 
-    from randrnn.pruning import plan as projection
-    from randrnn.pruning import results
-    from randrnn.pruning.protocol import todo_levels
-    from randrnn.store import DB_NAME, Study
+    from randrnn.pruning.plan import plan_work
 
-    work = []
-    with contextlib.ExitStack() as stack:
-        st = stack.enter_context(Study.open(study)) if (study / DB_NAME).is_file() else None
-        stored = st is not None and results.has_tables(st)
-        for spec, config in experiments:
-            base = (
-                results.find_base(st, spec.model_key, spec.cell, spec.seed, config.to_dict())
-                if stored
-                else None
-            )
-            todo = list(spec.levels) if base is None else todo_levels(st, spec, base)
-            work.append((spec, config, base is not None, todo))
-    projected = projection.project(work)
-    wall = projection.wall_seconds(projected, workers, projection.longest_base(work))
+    projected, wall = plan_work(study, experiments, workers)
     rows = [
         {
             "experiment": r.experiment,
             "models": str(r.models),
             "base": str(r.base_epochs),
             "levels": f"{r.levels} × {r.retrain_epochs}",
-            "projected": _duration(r.seconds),
+            "projected": duration(r.seconds),
         }
         for r in projected
     ]
     rows.append({"experiment": f"total on {workers} worker(s)", "models": "", "base": "",
-                 "levels": "", "projected": _duration(wall)})  # fmt: skip
+                 "levels": "", "projected": duration(wall)})  # fmt: skip
     view = View(f"plan of randrnn prune (study {study})", pd.DataFrame(rows), ("experiment",))
     epochs = sum(r.base_epochs + r.levels * r.retrain_epochs for r in projected)
     summary = (
         f"{len(experiments)} experiment(s), {epochs} model-epochs of training, projected "
-        f"{_duration(wall)} on {workers} worker(s) (--dry-run shows the plan)"
+        f"{duration(wall)} on {workers} worker(s) (--dry-run shows the plan)"
     )
     return Plan(view, summary)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _results_views(frame: pd.DataFrame, study: Path) -> list[View]:
@@ -470,9 +351,7 @@ def prune_results(
         typer.Option(help="Recompute epochs-to-regain with this tolerance (fraction)."),
     ] = None,
     wide: WideOpt = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
-    ] = None,
+    out: OutFileOpt = None,
 ) -> None:
     """Pruning results of a study: every finished level per experiment, or the safe levels."""
     from randrnn.pruning.results import results_table, safe_levels

@@ -15,7 +15,8 @@ from rich.table import Table
 import randrnn
 from randrnn import studyfile
 from randrnn.cli import app, console
-from randrnn.errors import RandRNNError
+from randrnn.cli.output import duration
+from randrnn.errors import RandRNNError, parse_names
 
 
 def _joined(value: Any) -> str:
@@ -133,18 +134,10 @@ def _plan_table(sf: studyfile.StudyFile) -> Table:
             step.stage,
             "randrnn " + step.describe(),
             work,
-            "" if seconds is None else _duration(seconds),
+            "" if seconds is None else duration(seconds),
         )
-    table.add_row("", "", "[bold]total", _duration(total))
+    table.add_row("", "", "[bold]total", duration(total))
     return table
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 @app.command()
@@ -175,12 +168,7 @@ def run(
     sf = studyfile.load(file, cmds, overrides, VALIDATORS)
     steps = sf.steps
     if only:
-        wanted = [s.strip() for s in only.split(",") if s.strip()]
-        unknown = [s for s in wanted if s not in studyfile.STAGES]
-        if unknown:
-            raise RandRNNError(
-                f"unknown stage '{unknown[0]}'; stages: {', '.join(studyfile.STAGES)}"
-            )
+        wanted = parse_names(only, studyfile.STAGES, "stage")
         steps = [s for s in steps if s.stage in wanted]
     if dry_run:
         console.print(_plan_table(sf))

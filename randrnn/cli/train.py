@@ -13,10 +13,17 @@ import typer
 from randrnn.cli import app, console
 from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
+from randrnn.cli.options import (
+    BatchingOpt,
+    MaxTestOpt,
+    MaxTrainOpt,
+    OutFileOpt,
+    SchedulerOpt,
+    WorkersOpt,
+)
 from randrnn.cli.output import View, WideOpt, emit, fitted, out_file, parse_format, strings
 from randrnn.cli.progress import ProgressDisplay
-from randrnn.errors import RandRNNError
-from randrnn.tasks.registry import DEFAULT_TASK
+from randrnn.errors import RandRNNError, check_at_least
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
@@ -55,7 +62,13 @@ def generate(
     n: Annotated[
         int, typer.Option("--n", help="The study holds this many generated graphs.")
     ] = 1000,
-    seed: Annotated[int, typer.Option(help="Study seed: every graph's seed derives from it.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Study seed: every graph's seed, and in train-all every model's initialisation,"
+            " derive from it."
+        ),
+    ] = 0,
     generators: Annotated[
         str, typer.Option(help="Generators, used in turn (ws, ba, er).")
     ] = "ws,ba",
@@ -74,6 +87,7 @@ def generate(
     from randrnn.graphs.generate import parse_params
     from randrnn.pipeline import check_generation, generate_into
 
+    check_at_least("--n", n)  # before the study is created and any progress is shown
     gens = tuple(g.strip() for g in generators.split(",") if g.strip())
     node_range = parse_range(nodes)
     overrides = parse_params(param)
@@ -81,8 +95,9 @@ def generate(
         check_generation(st, seed, gens, node_range, overrides)  # before any progress is shown
         with ProgressDisplay(console) as shown:
             ids = generate_into(
-                st, n, seed, gens, node_range, callbacks=shown.callbacks, params=overrides
-            )
+                study=st, n=n, seed=seed, generators=gens, nodes=node_range,
+                callbacks=shown.callbacks, params=overrides,
+            )  # fmt: skip
         console.print(
             f"{len(ids)} graphs generated; the study '{study}' holds {st.graph_count()} graphs"
         )
@@ -120,21 +135,19 @@ def train_all(
     ] = None,
     task: TaskOpt = None,
     negatives: NegativesOpt = None,
-    max_train: Annotated[int | None, typer.Option(help="Subsample the training strings.")] = None,
-    max_test: Annotated[int | None, typer.Option(help="Subsample the test strings.")] = None,
+    max_train: MaxTrainOpt = None,
+    max_test: MaxTestOpt = None,
     readout: Annotated[str, typer.Option(help="'last' layer or all 'sinks'.")] = "last",
-    seed: Annotated[int, typer.Option(help="Seed of the batch order.")] = 0,
-    batching: Annotated[
-        str,
+    seed: Annotated[
+        int,
         typer.Option(
-            help="'bucket': batches of similar length (less padding, faster); 'shuffle':"
-            " random batches, as the thesis. Length predicts the label on the shipped data."
+            help="Seed of the batch order and of the --max-train/--max-test subsets (model"
+            " initialisations derive from the study seed of generate)."
         ),
-    ] = DEFAULT_BATCHING,
-    workers: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
-    ] = None,
+    ] = 0,
+    batching: BatchingOpt = DEFAULT_BATCHING,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
     chunk: Annotated[int, typer.Option(help="Models per task (trained in packs of 8).")] = 16,
     assign: Annotated[
         str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
@@ -159,53 +172,37 @@ def train_all(
     from randrnn.training.runner import check_replicates, train_study
 
     check_replicates(replicates)
+    check_at_least("--workers", workers)  # train_study checks it only once it starts
     cell_names = parse_cells(cells)
     found = task_data(task, negatives, data)
-    train, test = found.train, found.test
     config = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        batching=batching,
-        readout=readout,
-        max_train=max_train,
-        max_test=max_test,
-        data=found.key,
-        task=found.task,
-    )
+        epochs=epochs, batch_size=batch_size, seed=seed, batching=batching, readout=readout,
+        max_train=max_train, max_test=max_test, data=found.key, task=found.task,
+    )  # fmt: skip
     with Study.open(study) as st:
-        source = str(data.resolve()) if data else found.source
-        if found.task == DEFAULT_TASK:
-            st.set_meta("data", source)
-        st.set_meta("tasks", {**(st.get_meta("tasks", {}) or {}), found.task: source})
+        found.record(st, data)
         with ProgressDisplay(console) as shown:
             outcomes = train_study(
-                st,
-                cell_names,
-                config,
-                train,
-                test,
-                workers=workers,
-                scheduler=scheduler,
-                chunk_size=chunk,
-                assign=assign,
-                callbacks=shown.callbacks,
-                replicates=replicates,
-            )
+                study=st, cells=cell_names, config=config, train=found.train, test=found.test,
+                workers=workers, scheduler=scheduler, chunk_size=chunk, assign=assign,
+                callbacks=shown.callbacks, replicates=replicates,
+            )  # fmt: skip
             with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open
                 errors = [out.error for out in outcomes]
         failed = sum(error is not None for error in errors)
-        done = len(errors) - failed
-        if done == failed == 0:
-            console.print("nothing left to do: every pair has a finished run with these settings")
-        else:
-            console.print(f"{done} runs finished, {failed} failed")
-        if failed:
-            for run in st.runs("failed")[:5]:
-                console.print(
-                    f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}"
-                )
-            raise typer.Exit(1)
+        _report_runs(st, done=len(errors) - failed, failed=failed)
+
+
+def _report_runs(st: Study, done: int, failed: int) -> None:
+    """The closing line of train-all, and the first failures (exit 1 if any)."""
+    if done == failed == 0:
+        console.print("nothing left to do: every pair has a finished run with these settings")
+    else:
+        console.print(f"{done} runs finished, {failed} failed")
+    if failed:
+        for run in st.runs("failed")[:5]:
+            console.print(f"[red]failed[/] graph {run['graph_id']} {run['cell']}: {run['error']}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -218,9 +215,7 @@ def results(
             help="csv (default: every column, full precision), table or markdown (or md).",
         ),
     ] = "csv",
-    out: Annotated[
-        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
-    ] = None,
+    out: OutFileOpt = None,
     config: Annotated[
         str | None, typer.Option(help="Only the runs of this config (a hash or unique prefix).")
     ] = None,

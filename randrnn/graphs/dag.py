@@ -54,17 +54,16 @@ def to_dag(g: nx.Graph) -> nx.DiGraph:
 def layer_index(dag: nx.DiGraph) -> dict[Hashable, int]:
     """Layer of every node: 0 without predecessors, else 1 + the maximum over its predecessors.
 
-    One topological pass (this is the longest path from any source, which is not what
-    networkx' topological_generations computes). Keys follow the graph's node order.
+    That is the generation networkx' `topological_generations` puts a node in (a node joins
+    once its last predecessor is placed), so its one topological pass computes it.
+    Keys follow the graph's node order.
     """
     if not dag.is_directed():
         raise RandRNNError("layer_index needs a directed acyclic graph; orient it with to_dag")
     if dag.number_of_nodes() == 0:
         raise RandRNNError("graph has no nodes")
-    layer: dict[Hashable, int] = {}
     try:
-        for v in nx.topological_sort(dag):
-            layer[v] = 1 + max((layer[p] for p in dag.predecessors(v)), default=-1)
+        layer = {v: i for i, nodes in enumerate(nx.topological_generations(dag)) for v in nodes}
     except nx.NetworkXUnfeasible:
         raise _cycle_error(dag) from None
     return {v: layer[v] for v in dag.nodes}

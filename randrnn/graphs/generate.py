@@ -163,11 +163,7 @@ GENERATORS: dict[str, GeneratorSpec] = {
 
 def get_generator(name: str) -> GeneratorSpec:
     """The registry entry for `name`; an unknown name fails listing the known ones."""
-    try:
-        return GENERATORS[name]
-    except KeyError:
-        known = ", ".join(GENERATORS)
-        raise RandRNNError(f"unknown graph generator {name!r}; known: {known}") from None
+    return GENERATORS[check_name("graph generator", name, GENERATORS)]
 
 
 def graph_seed(study_seed: int, index: int) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 import networkx as nx
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 EDGE_LIST_SUFFIXES = (".edges", ".edgelist", ".txt", ".csv")
 SUFFIXES = (*EDGE_LIST_SUFFIXES, ".graphml", ".json")
@@ -115,8 +115,7 @@ def read_graph(path: str | Path, directed: bool | None = None) -> nx.Graph:
     suffix = path.suffix.lower()
     if suffix in (".pkl", ".pickle", ".gpickle"):
         raise RandRNNError(f"{path}: pickle files are not read (they can run code); use GraphML")
-    if suffix not in SUFFIXES:
-        raise RandRNNError(f"{path}: unknown graph format {suffix!r}; use {', '.join(SUFFIXES)}")
+    check_name("graph format", suffix, SUFFIXES, where=str(path))
     if not path.is_file():
         raise RandRNNError(f"{path}: no such file")
     try:

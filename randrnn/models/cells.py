@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 
 if TYPE_CHECKING:
     from torch import nn
@@ -69,9 +69,7 @@ def get_cell(name: str) -> Cell:
     """Look up a cell by name (thesis labels such as 'RNN_Tanh' accepted); unknown names fail."""
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in CELLS:
-        raise RandRNNError(f"unknown cell '{name}'; known cells: {', '.join(CELLS)}")
-    return CELLS[key]
+    return CELLS[check_name("cell", key, CELLS)]
 
 
 def family_gates() -> dict[str, int]:

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.graphs.dag import layers as dag_layers
 from randrnn.models.cells import Cell, get_cell
 from randrnn.models.params import CLASSES, VOCAB
@@ -72,8 +72,7 @@ class Plan:
 
 def plan_model(dag: nx.DiGraph, readout: str = "last") -> Plan:
     """Work out the layers, the input masks and the readout of the model of a DAG."""
-    if readout not in READOUTS:
-        raise RandRNNError(f"unknown readout '{readout}'; known readouts: {', '.join(READOUTS)}")
+    check_name("readout", readout, READOUTS)
     groups = dag_layers(dag)
     units = tuple(node for group in groups for node in group)
     unit_of = {node: i for i, node in enumerate(units)}

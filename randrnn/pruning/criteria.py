@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.models.cells import CELLS
 
 # Weight sets a pruning run can select: PyTorch names of the recurrent layers' matrices.
@@ -78,16 +78,12 @@ class WeightRef:
 
 def check_target(target: str) -> str:
     """Validate a target name at the edge."""
-    if target not in TARGETS:
-        raise RandRNNError(f"unknown target '{target}'; known targets: {', '.join(TARGETS)}")
-    return target
+    return check_name("target", target, TARGETS)
 
 
 def check_scope(scope: str) -> str:
     """Validate a scope name at the edge."""
-    if scope not in SCOPES:
-        raise RandRNNError(f"unknown scope '{scope}'; known scopes: {', '.join(SCOPES)}")
-    return scope
+    return check_name("scope", scope, SCOPES)
 
 
 def select_weights(model: nn.Module, target: str = "both") -> list[WeightRef]:
@@ -173,10 +169,7 @@ CRITERIA: dict[str, type[Criterion]] = {c.name: c for c in (Magnitude, Waea, Ran
 
 def get_criterion(name: str) -> type[Criterion]:
     """Look up a criterion by name; unknown names fail listing the known ones."""
-    key = name.strip().lower()
-    if key not in CRITERIA:
-        raise RandRNNError(f"unknown pruning method '{name}'; known methods: {', '.join(CRITERIA)}")
-    return CRITERIA[key]
+    return CRITERIA[check_name("pruning method", name.strip().lower(), CRITERIA)]
 
 
 def apply_pruning(

@@ -16,6 +16,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from randrnn.pruning.protocol import PruneSpec
@@ -134,6 +135,34 @@ def longest_base(work: Sequence[tuple[PruneSpec, TrainConfig, bool, Sequence[flo
         ),
         default=0.0,
     )
+
+
+def plan_work(
+    study: Path, experiments: Sequence[tuple[PruneSpec, TrainConfig]], workers: int = 1
+) -> tuple[list[Projection], float]:
+    """Projected rows of ``experiments`` (`project`) and their wall seconds on ``workers``:
+    what the study at ``study`` (if it exists) holds already, base models and levels, is
+    skipped."""
+    import contextlib
+
+    from randrnn.pruning import results
+    from randrnn.pruning.protocol import todo_levels
+    from randrnn.store import DB_NAME, Study
+
+    work = []
+    with contextlib.ExitStack() as stack:
+        st = stack.enter_context(Study.open(study)) if (study / DB_NAME).is_file() else None
+        stored = st is not None and results.has_tables(st)
+        for spec, config in experiments:
+            base = (
+                results.find_base(st, spec.model_key, spec.cell, spec.seed, config.to_dict())
+                if stored
+                else None
+            )
+            todo = list(spec.levels) if base is None else todo_levels(st, spec, base)
+            work.append((spec, config, base is not None, todo))
+    projected = project(work)
+    return projected, wall_seconds(projected, workers, longest_base(work))
 
 
 def benchmark(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, parse_list
 from randrnn.pipeline import study_seed
 from randrnn.pruning.protocol import PruneSpec
 from randrnn.pruning.waea import WaeaOptions
@@ -35,15 +35,7 @@ def parse_graph_ids(text: str) -> str | list[int]:
     text = text.strip()
     if text.lower() == "all":
         return "all"
-    try:
-        ids = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise RandRNNError(
-            f"--graphs takes 'all' or graph ids such as 3,7,12, got '{text}'"
-        ) from None
-    if not ids:
-        raise RandRNNError("--graphs takes 'all' or graph ids such as 3,7,12")
-    return list(dict.fromkeys(ids))
+    return parse_list(text, int, "--graphs takes 'all' or graph ids such as 3,7,12")
 
 
 def run_config(study: Study, cell: str, config: str | None = None) -> tuple[str, TrainConfig]:
@@ -121,13 +113,13 @@ def graph_experiments(
             for method in methods:
                 for target in targets:
                     spec = PruneSpec(
-                        cell,
-                        method,
-                        target,
-                        scope,
-                        levels,
-                        retrain_epochs,
-                        tolerance,
+                        cell=cell,
+                        method=method,
+                        target=target,
+                        scope=scope,
+                        levels=levels,
+                        retrain_epochs=retrain_epochs,
+                        tolerance=tolerance,
                         seed=cfg.seed,
                         graph_id=gid,
                         waea=waea or WaeaOptions(),

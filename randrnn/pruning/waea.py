@@ -36,7 +36,7 @@ from scipy import stats
 from torch import nn
 
 from randrnn.callbacks import Step
-from randrnn.errors import RandRNNError
+from randrnn.errors import RandRNNError, check_name
 from randrnn.pruning.criteria import GATES, WeightRef, select_weights
 
 READINGS = ("signed", "magnitude")  # what the filter reads: Q, or |Q| (see the module docstring)
@@ -85,10 +85,7 @@ class WaeaOptions:
             ("center", CENTERS),
             ("normalize", NORMALIZE),
         ):
-            if getattr(self, name) not in known:
-                raise RandRNNError(
-                    f"unknown WAEA {name} '{getattr(self, name)}'; known: {', '.join(known)}"
-                )
+            check_name(f"WAEA {name}", getattr(self, name), known)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

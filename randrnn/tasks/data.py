@@ -216,8 +216,9 @@ def read_info(data_dir: str | Path) -> dict | None:
 
 def cache_dir(seed: int = DEFAULT_SEED) -> Path:
     """Where the default data set is regenerated when the shipped folder is absent."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "randrnn" / f"reber-{seed}"
+    from randrnn.cache import cache_dir as root
+
+    return root() / f"reber-{seed}"
 
 
 def load_data(data_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -247,6 +248,14 @@ class TaskData:
     test: pd.DataFrame
     key: str  # 'shipped' for the shipped set, else 16 hex digits of sha256 of the two CSV files
     source: str  # the folder read, 'shipped', or 'default' (the task's set made from seed 0)
+
+    def record(self, study, data_dir: str | Path | None = None) -> None:
+        """Note in ``study``'s metadata where this task's data came from (``data_dir``, resolved,
+        if given): the reber source as ``data``, every task's in ``tasks``."""
+        source = str(Path(data_dir).resolve()) if data_dir else self.source
+        if self.task == DEFAULT_TASK:
+            study.set_meta("data", source)
+        study.set_meta("tasks", {**(study.get_meta("tasks", {}) or {}), self.task: source})
 
 
 def content_key(parts: Iterable[bytes]) -> str:

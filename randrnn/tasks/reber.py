@@ -61,7 +61,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from randrnn.errors import RandRNNError
+from randrnn.errors import check_name
 from randrnn.tasks.automaton import END, Automaton, Rng, as_rng
 from randrnn.tasks.task import Negatives, Task
 
@@ -108,9 +108,7 @@ GRAMMARS: Mapping[str, Automaton] = MappingProxyType({"reber": REBER, "embedded"
 
 def get_grammar(name: str) -> Automaton:
     """The grammar registered under `name`; an unknown name lists the known ones."""
-    if name not in GRAMMARS:
-        raise RandRNNError(f"unknown grammar {name!r}; known: {', '.join(GRAMMARS)}")
-    return GRAMMARS[name]
+    return GRAMMARS[check_name("grammar", name, GRAMMARS)]
 
 
 def is_reber(s: str) -> bool:

@@ -36,10 +36,7 @@ def parse_spec(spec: str, negatives: str | None = None) -> tuple[Task, str]:
     if kind and negatives and kind != negatives:
         raise RandRNNError(f"task '{spec}' names negatives {kind}, but --negatives is {negatives}")
     kind = kind or negatives or task.default_negatives
-    if kind not in task.negatives:
-        raise RandRNNError(
-            f"unknown negatives '{kind}' for task {task.name}; known: {', '.join(task.negatives)}"
-        )
+    check_name("negatives", kind, task.negatives, f"for task {task.name}")
     return task, kind
 
 

@@ -7,9 +7,12 @@ includes the contention for memory bandwidth and caches that a real run has.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -109,3 +112,107 @@ def describe(dags: Sequence[nx.DiGraph]) -> dict[str, float]:
         "nodes": float(np.mean([d.number_of_nodes() for d in dags])),
         "layers": float(np.mean([len(layers(d)) for d in dags])),
     }
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """What `run_bench` measured: one row per cell, and what the sample and data were."""
+
+    task: str
+    mean_length: float  # mean string length of the full training set
+    source: str  # where the graphs came from, in words
+    train_strings: int  # strings trained on (after --max-train)
+    full_train: int  # strings of the full training set (the figures are scaled to it)
+    config: TrainConfig
+    workers: int
+    engine: str
+    rows: list[dict] = field(default_factory=list)  # cell, graphs, nodes, layers, seconds, hours
+    per_symbol: dict[str, float] = field(default_factory=dict)  # µs per letter read, per model
+
+
+def bench_dags(
+    *,
+    graphs: int = 16,
+    nodes: tuple[int, int] = (10, 50),
+    seed: int = 0,
+    population: int = 1000,
+    study: Path | None = None,
+    graph_files: Sequence[Path] | None = None,
+) -> tuple[list[nx.DiGraph], str]:
+    """The DAGs to time and their source in words: ``graph_files``, the first ``graphs`` of
+    ``study``, or a generated sample (`sample_dags`)."""
+    from randrnn.errors import RandRNNError, check_at_least
+
+    check_at_least("--graphs", graphs)
+    if graph_files:
+        from randrnn.graphs.io import read_graph
+
+        dags = [to_dag(read_graph(path)) for path in graph_files]
+        source = f"{len(dags)} graph file(s)"
+    elif study is not None:
+        from randrnn.store import Study
+
+        with Study.open(study) as st:
+            dags = [to_dag(record["graph"]) for record in st.graphs()[:graphs]]
+        source = f"{len(dags)} graphs of study {study}"
+    else:
+        dags = sample_dags(graphs, seed, nodes, population)
+        source = f"{graphs} generated graphs, {nodes[0]}–{nodes[1]} nodes, seed {seed}"
+        if population > graphs:
+            source += f", packed as in a study of {population}"
+    if not dags:
+        raise RandRNNError("no graphs to benchmark")
+    return dags, source
+
+
+def run_bench(
+    *,
+    cells: str | Sequence[str],
+    config: TrainConfig,
+    workers: int = 1,
+    pack_size: int | None = None,
+    engine: str | None = None,
+    task: str | None = None,
+    status: Callable[[str], contextlib.AbstractContextManager] | None = None,
+    **sample: object,
+) -> BenchResult:
+    """Train a sample of DAGs (``sample``: the arguments of `bench_dags`) with each cell on
+    ``task``'s default data and time it (`bench_cell`), scaled to the full training set; a
+    benchmark of the reber task is saved for `randrnn run --dry-run`
+    (`studyplan.save_measurement`). ``status(text)`` wraps each cell's training."""
+    from randrnn.errors import check_at_least
+    from randrnn.models.cells import parse_cells
+    from randrnn.studyplan import save_measurement
+    from randrnn.tasks.data import task_data
+    from randrnn.tasks.registry import DEFAULT_TASK
+    from randrnn.training.engine import resolve_engine
+    from randrnn.training.loop import prepare_data
+
+    check_at_least("--workers", workers)
+    cells = parse_cells(cells)
+    engine = resolve_engine(engine)
+    dags, source = bench_dags(**sample)
+    found = task_data(task)
+    train, test = prepare_data(found.train, found.test, config)
+    symbols = int(found.train["string"].str.len().sum())  # letters in the full training set
+    shape = describe(dags)
+    generate_seconds = time_generation()
+    result = BenchResult(found.task, symbols / len(found.train), source, len(train),
+                         len(found.train), config, workers, engine)  # fmt: skip
+    measured: dict[str, float] = {}
+    for cell in cells:
+        with (status or (lambda _: contextlib.nullcontext()))(
+            f"training {len(dags)} {cell} models…"
+        ):
+            timed = bench_cell(dags, cell, train, test, config, workers, pack_size, engine)
+        # The projection scales the measured epoch time to the full training set.
+        per_epoch = timed["model_epoch_seconds"] * len(found.train) / len(train)
+        hours = projected_study_hours(per_epoch, timed["eval_seconds"], generate_seconds / workers)
+        measured[cell] = per_epoch * workers  # one worker's share, for run --dry-run
+        result.per_symbol[cell] = per_epoch / symbols * 1e6
+        result.rows.append({"cell": cell, "graphs": len(dags), "nodes": shape["nodes"],
+                            "layers": shape["layers"], "model_epoch_seconds": per_epoch,
+                            "eval_seconds": timed["eval_seconds"], "study_hours": hours})  # fmt: skip
+    if found.task == DEFAULT_TASK:
+        save_measurement(measured, workers)
+    return result

@@ -227,7 +227,9 @@ class _ApartRecurrence(_PairedRecurrence):
         return [pack.w_hh]
 
     def inputs(self, pack: PackedModels) -> _Inputs:
-        return _Inputs(pack.b_ih, pack.w_hh * pack.w_hh_mask, pack.b_hh)
+        # a leaf requiring grad would make the native kernel keep every step even without grad
+        b_hh = pack.b_hh if torch.is_grad_enabled() else pack.b_hh.detach()
+        return _Inputs(pack.b_ih, pack.w_hh * pack.w_hh_mask, b_hh)
 
     def edges(self, pack: PackedModels, bits: torch.Tensor) -> _Edges:
         """Every recurrent weight w_hh[j → i] of a live gate, read one step back."""

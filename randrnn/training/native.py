@@ -64,8 +64,9 @@ def _cpu() -> str:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("RANDRNN_CACHE") or Path.home() / ".cache" / "randrnn"
-    return Path(root) / "native"
+    from randrnn.cache import cache_dir as root
+
+    return root() / "native"
 
 
 def _build(compiler: str, target: Path) -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from randrnn import reber
 from randrnn.analysis import predict as pred
-from randrnn.cli import app, console, prune
+from randrnn.cli import app, console, output
 from randrnn.cli.progress import progress_bar
 from tests.analysis.conftest import make_study
 
@@ -61,10 +61,10 @@ def test_prune_dry_run_projects_and_trains_nothing(tmp_path: Path) -> None:
         rows[cell] = (20 * plan.epoch_seconds(spec, config, None) + levels, levels)
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     total = sum(a + b for a, b in rows.values())
-    assert f"total on 1 worker(s) {prune._duration(total)}" in lines
+    assert f"total on 1 worker(s) {output.duration(total)}" in lines
     lstm = rows["lstm"]
-    assert f"lstm · magnitude · both · global 1 20 5 × 4 {prune._duration(lstm[0])}" in lines
-    assert f"lstm · random · both · global 1 0 5 × 4 {prune._duration(lstm[1])}" in lines
+    assert f"lstm · magnitude · both · global 1 20 5 × 4 {output.duration(lstm[0])}" in lines
+    assert f"lstm · random · both · global 1 0 5 × 4 {output.duration(lstm[1])}" in lines
 
 
 def test_prune_dry_run_skips_what_the_study_holds(tmp_path: Path) -> None:

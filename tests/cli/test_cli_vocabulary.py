@@ -17,7 +17,7 @@ from randrnn.store import Study
 from tests.analysis.conftest import make_study
 
 COMMANDS = get_command(app).commands
-FORMAT_ERROR = "unknown format 'pdf'; known: table, markdown (or md), csv"
+FORMAT_ERROR = "unknown format 'pdf'; known: table, markdown, csv, md"
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from randrnn.errors import RandRNNError
 from randrnn.graphs import GENERATORS, generate, layer_index, layers, to_dag
@@ -40,10 +42,35 @@ def test_spec_layer_example() -> None:
     assert layers(dag) == [[0, 1], [2], [3], [4]]
 
 
-def test_layer_is_longest_path_not_topological_generation() -> None:
+def test_layer_is_the_longest_path_from_a_source() -> None:
     """A node fed by a source and by a deep node sits below the deep node."""
     dag = nx.DiGraph([(0, 1), (1, 2), (0, 3), (2, 3)])
     assert layer_index(dag)[3] == 3
+
+
+@st.composite
+def random_dags(draw: st.DrawFn) -> nx.DiGraph:
+    """A DAG of 1-12 nodes with shuffled labels: edges only from earlier to later positions."""
+    n = draw(st.integers(1, 12))
+    labels = draw(st.permutations(range(n)))
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
+    dag = nx.DiGraph()
+    dag.add_nodes_from(labels)
+    dag.add_edges_from((labels[i], labels[j]) for i, j in chosen)
+    return dag
+
+
+@settings(max_examples=200, deadline=None)
+@given(random_dags())
+def test_layer_index_is_the_longest_path_reaching_each_node(dag: nx.DiGraph) -> None:
+    """On random DAGs every node's layer is the length of the longest path that ends in it
+    (measured on the subgraph of its ancestors), keyed in node order."""
+    index = layer_index(dag)
+    assert list(index) == list(dag.nodes)
+    for v in dag.nodes:
+        reaching = dag.subgraph(nx.ancestors(dag, v) | {v})
+        assert index[v] == nx.dag_longest_path_length(reaching)
 
 
 def test_layers_list_nodes_in_node_order() -> None:

@@ -200,9 +200,11 @@ def test_dense_dag_is_a_stacked_network():
 
 def test_unknown_names_fail_once():
     """Unknown cells and readouts are clear errors listing the known names."""
-    with pytest.raises(RandRNNError, match="known cells"):
+    with pytest.raises(
+        RandRNNError, match="^unknown cell 'transformer'; known: rnn_tanh, rnn_relu, lstm, gru$"
+    ):
         get_cell("transformer")
-    with pytest.raises(RandRNNError, match="known readouts"):
+    with pytest.raises(RandRNNError, match="^unknown readout 'middle'; known: last, sinks$"):
         plan_model(SPEC_DAG, "middle")
     assert parse_cells("GRU, lstm,gru") == ["gru", "lstm"]
 

@@ -76,8 +76,9 @@ def test_report_section_none_without_pruning(tmp_path: Path) -> None:
 def test_unknown_method_fails_cleanly(tmp_path: Path) -> None:
     """An unknown method is a one-line error naming the known ones."""
     result = CliRunner().invoke(app, ["prune", "--study", str(tmp_path / "s"), "--method", "l0"])
-    assert result.exit_code != 0
-    assert "magnitude" in str(result.exception)
+    assert result.exit_code == 1
+    assert str(result.exception) == "unknown method 'l0'; known: magnitude, waea, random"
+    assert not (tmp_path / "s").exists()
 
 
 def test_unknown_reading_is_one_line_and_exit_1(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -27,4 +27,5 @@ def test_rank_makes_alpha_matter_despite_skew():
         return act["activity"].flatten().argsort()
 
     changed_rank = (order(0.3, "rank") != order(0.7, "rank")).float().mean()
-    assert changed_rank > 0.5
+    changed_minmax = (order(0.3, "minmax") != order(0.7, "minmax")).float().mean()
+    assert changed_rank > 0.5 and changed_minmax < 0.1, (changed_rank, changed_minmax)

@@ -1,0 +1,31 @@
+"""Options that several commands share, declared once (each command's own options stay with it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+WorkersOpt = Annotated[
+    int, typer.Option(help="Local worker processes (1: in this process; 0 is refused).")
+]
+SchedulerOpt = Annotated[
+    str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
+]
+BatchingOpt = Annotated[
+    str,
+    typer.Option(
+        help="'bucket': batches of similar length (less padding, faster); 'shuffle': random"
+        " batches, as the thesis. Length predicts the label on the shipped data."
+    ),
+]
+MaxTrainOpt = Annotated[
+    int | None, typer.Option(help="Use a seeded subset of this many training strings.")
+]
+MaxTestOpt = Annotated[
+    int | None, typer.Option(help="Use a seeded subset of this many test strings.")
+]
+OutFileOpt = Annotated[
+    Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
+]
