@@ -35,7 +35,7 @@ class Prediction:
 def run(df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig) -> Prediction:
     """Predict from ``df`` as ``options`` ask; ``seeds`` (`noise.of_runs`, None without
     replicates) adds the noise ceiling to the scores. The thesis' numbers are kept for a table
-    of the reber task only."""
+    of the reber task only, and only for its target (test accuracy)."""
     if options.graph_file is not None:
         return _graph(df, options)
     if options.importance:
@@ -44,7 +44,7 @@ def run(df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig) ->
         df, options.target, options.regressor or "all", options.protocol, options.feature_set,
         options.features, None, options.cv, options.repeats, options.seed,
     )  # fmt: skip
-    if not table.is_reber(df):
+    if not table.is_reber(df) or options.target != table.DEFAULT_TARGET:
         result = result.assign(thesis_r2=math.nan)
     if seeds is None:
         return Prediction("scores", result, folds_note(result, options.cv))

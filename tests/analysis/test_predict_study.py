@@ -37,6 +37,14 @@ def test_thesis_numbers_only_for_reber(df: pd.DataFrame) -> None:
     assert other["thesis_r2"].isna().all()
 
 
+def test_thesis_numbers_only_beside_accuracy(df: pd.DataFrame) -> None:
+    """The thesis predicted test accuracy: another --target (a safe level, a property) gets no
+    thesis R² beside it."""
+    options = PredictConfig(regressor="random_forest", cv=3, repeats=1, target="other")
+    other = predict_study.run(df.assign(other=df["test_acc"] ** 2), None, options).result
+    assert other["thesis_r2"].isna().all()
+
+
 def test_importance_of_the_dummy_alone_is_one_error(df: pd.DataFrame) -> None:
     """--importance with only the Dummy regressor is one line naming the problem."""
     with pytest.raises(RandRNNError, match="^--importance needs a regressor other than dummy$"):
