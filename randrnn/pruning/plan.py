@@ -260,10 +260,13 @@ def project_step(
         text = str(chosen).strip().lower()
         models = graphs if text == "all" else len(names(text))
         graph_id = 0
+    targets = names(get("target", "both"))  # the kernel's share left differs by target
     work = []
     for cell in cells:
-        for n in range(experiments):
-            spec = PruneSpec(cell, retrain_epochs=retrain, graph_id=graph_id, levels=levels)
+        for n, target in enumerate(targets * methods):
+            spec = PruneSpec(
+                cell, target=target, retrain_epochs=retrain, graph_id=graph_id, levels=levels
+            )
             for m in range(models):
                 # one base per (cell, model); its first experiment trains it
                 work.append((replace(spec, seed=m), config, cell in stored or n > 0, levels))

@@ -51,3 +51,24 @@ def test_waea_study_projection_in_closed_form() -> None:
     base = 50 * plan.epoch_seconds(spec, config, None)
     assert seconds == pytest.approx(max((base + retrain) / 2, base))
     assert work.startswith("10 experiment(s) × 9 levels × 10 epochs + 1 base model(s)")
+
+
+def test_pruning_study_projection_prices_each_target() -> None:
+    """studies/pruning.toml: each of the 12 experiments (4 cells × both, i2h, h2h) is priced
+    with its own target's kernel share (i2h and h2h leave more of the kernel than both), plus
+    one 50-epoch base per cell, shared by 2 workers."""
+    from randrnn.cli.study import VALIDATORS, commands
+    from randrnn.studyfile import load
+    from randrnn.studyplan import project
+
+    sf = load(STUDIES / "pruning.toml", commands(), None, VALIDATORS)
+    (step,) = [s for s in sf.steps if s.stage == "prune"]
+    _, seconds = project(step, sf)
+    config, levels = base_config(epochs=50), parse_levels("10:100:10")
+    total = 0.0
+    for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+        total += 50 * plan.epoch_seconds(PruneSpec(cell), config, None)
+        for target in ("both", "i2h", "h2h"):
+            spec = PruneSpec(cell, target=target)
+            total += sum(10 * plan.epoch_seconds(spec, config, p) for p in levels)
+    assert seconds == pytest.approx(total / 2)
