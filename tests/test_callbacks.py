@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -10,7 +12,7 @@ from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import build_model, dense_dag
 from randrnn.reber import make_dataset
 from randrnn.training.config import TrainConfig
-from randrnn.training.loop import fit, prepare_data
+from randrnn.training.loop import evaluate, fit, prepare_data
 
 
 def test_trigger_calls_each_callback_of_its_event_and_reports_a_stop() -> None:
@@ -49,3 +51,12 @@ def test_a_step_callback_returning_true_stops_fit_after_that_step() -> None:
     assert len(weights) == 7
     assert torch.equal(next(model.parameters()).detach(), weights[-1])  # nothing after step 7
     assert [record["epoch"] for record in metrics["history"]] == [1]  # epoch 2 unfinished
+    assert math.isnan(metrics["test_acc"]) and math.isnan(metrics["test_loss"])  # no test pass
+
+
+def test_fit_run_to_the_end_is_evaluated() -> None:
+    """Without a stop, fit's test numbers are evaluate's on the trained model."""
+    train, test = prepare_data(*make_dataset(n=200, seed=1), TrainConfig(max_train=160))
+    model = build_model(dense_dag([4]), "gru", seed=0)
+    metrics = fit(model, train, test, TrainConfig(epochs=1, batch_size=32))
+    assert metrics["test_acc"] == evaluate(model, test)["acc"]

@@ -305,6 +305,7 @@ def test_load_data_regenerates_when_not_shipped(tmp_path, monkeypatch) -> None:
     shipped = reber.load_data()
     monkeypatch.setattr(task_data, "SHIPPED_DIR", tmp_path / "absent")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("RANDRNN_CACHE", raising=False)  # it would win over XDG_CACHE_HOME
     train, test = reber.load_data()
     assert (tmp_path / "cache" / "randrnn" / f"reber-{reber.DEFAULT_SEED}" / "train.csv").is_file()
     assert train.equals(shipped[0]) and test.equals(shipped[1])

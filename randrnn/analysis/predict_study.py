@@ -86,7 +86,7 @@ def _importance(df: pd.DataFrame, options: PredictConfig) -> Prediction:
         ],
         ignore_index=True,
     )  # fmt: skip
-    if not table.is_reber(df):
+    if not table.is_reber(df) or options.target != table.DEFAULT_TARGET:
         result = result.assign(thesis_impurity=math.nan)
     return Prediction("importance", result, folds_note(result, options.cv))
 

@@ -116,13 +116,13 @@ def strongest(correlations: pd.DataFrame, count: int = 8) -> pd.DataFrame:
     if correlations.empty:
         return pd.DataFrame()
 
-    def pivot(values: str) -> pd.DataFrame:
+    def pivot(values: str, **keep: bool) -> pd.DataFrame:
         return correlations.pivot_table(
-            index=["cell", "property"], columns="label", values=values, aggfunc="first",
-            dropna=False,
-        )  # fmt: skip
+            index=["cell", "property"], columns="label", values=values, aggfunc="first", **keep
+        )
 
-    wide, given = pivot("rho"), pivot("rho_given_acc")
+    wide = pivot("rho")  # only (cell, property) pairs that were computed
+    given = pivot("rho_given_acc", dropna=False).reindex(index=wide.index, columns=wide.columns)
     order = wide.abs().max(axis=1).sort_values(ascending=False)
     tops = [
         key

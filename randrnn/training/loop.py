@@ -70,7 +70,7 @@ def fit(
     last epoch's batches, as seen during training), train_seconds, effective_params, epochs, and
     ``history`` (one record per epoch; test numbers in it only with ``eval_each_epoch``).
     A ``"step"`` callback that returns True stops training after that step (the unfinished
-    epoch gets no record).
+    epoch gets no record, and nothing is evaluated: test_acc and test_loss are NaN).
     """
     callbacks = callbacks or Callbacks()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -107,11 +107,12 @@ def fit(
         history.append(record)
         callbacks.trigger_callback("epoch", Epoch(epoch + 1, record))
     seconds = time.perf_counter() - start
-    final = (
-        {"acc": history[-1]["test_acc"], "loss": history[-1]["test_loss"]}
-        if eval_each_epoch and history
-        else evaluate(model, test, config.eval_batch_size)
-    )
+    if stop:  # stopped by a callback (WAEA's statistics window): no test pass for nothing
+        final = {"acc": float("nan"), "loss": float("nan")}
+    elif eval_each_epoch and history:
+        final = {"acc": history[-1]["test_acc"], "loss": history[-1]["test_loss"]}
+    else:
+        final = evaluate(model, test, config.eval_batch_size)
     return {
         "test_acc": final["acc"],
         "test_loss": final["loss"],

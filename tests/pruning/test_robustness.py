@@ -62,3 +62,18 @@ def test_without_the_unpruned_accuracy_the_partial_rho_is_missing() -> None:
     got = safe_level_correlations(frame)
     assert got["rho"].iloc[0] > 0.9
     assert got["rho_given_acc"].isna().all()
+
+
+def test_strongest_lists_only_the_pairs_computed() -> None:
+    """A cell gets rows for its own properties only (none borrowed from another cell)."""
+    correlations = pd.DataFrame(
+        {"cell": ["gru", "gru", "lstm"], "tag": "magnitude", "label": "magnitude",
+         "property": ["nodes", "edges", "density"], "graphs": 10, "rho": [0.5, -0.2, 0.4],
+         "p": 0.1, "rho_given_acc": [0.1, float("nan"), -0.3]}
+    )  # fmt: skip
+    table = strongest(correlations)
+    assert sorted(zip(table["cell"], table["property"])) == [
+        ("gru", "edges"), ("gru", "nodes"), ("lstm", "density")
+    ]  # fmt: skip
+    assert list(table["property"][table["cell"] == "gru"]) == ["nodes", "edges"]  # by |ρ|
+    assert table.set_index("property").loc["density", "magnitude | acc"] == -0.3

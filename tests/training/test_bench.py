@@ -12,6 +12,7 @@ from randrnn.training.bench import sample_dags
 def test_bench_prints_and_saves_measurement(tmp_path, monkeypatch):
     """A tiny bench prints a row per cell and stores seconds per model-epoch for projections."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("RANDRNN_CACHE", raising=False)  # it would win over XDG_CACHE_HOME
     result = CliRunner().invoke(
         app,
         [
