@@ -448,15 +448,17 @@ class Study:
                 ).rowcount
             )
 
-    def mark_interrupted(self) -> int:
-        """Mark every 'running' run 'interrupted' and return how many.
+    def mark_interrupted(self, reason: str = "still running when a new driver started") -> int:
+        """Mark every 'running' run 'interrupted' (``reason`` as its error) and return how many.
 
-        Call it when a new driver starts: a run still 'running' then was cut off.
+        Call it when a new driver starts (a run still 'running' then was cut off), or when the
+        driver itself is stopped.
         """
         with self.transaction() as conn:
             return conn.execute(
-                "UPDATE runs SET status = 'interrupted',"
-                " error = 'still running when a new driver started' WHERE status = 'running'"
+                "UPDATE runs SET status = 'interrupted', error = :reason"
+                " WHERE status = 'running'",
+                {"reason": reason},
             ).rowcount
 
     def runs(self, status: str | None = None) -> list[dict]:

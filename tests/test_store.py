@@ -209,6 +209,12 @@ def test_mark_interrupted(study: Study) -> None:
     assert study.mark_interrupted() == 0
     assert study.run_counts() == {**dict.fromkeys(STATUSES, 0), "done": 1, "interrupted": 2}
     assert [r["graph_id"] for r in study.runs("interrupted")] == [1, 2]
+    assert {r["error"] for r in study.runs("interrupted")} == {
+        "still running when a new driver started"
+    }
+    study.start_run(1, "lstm", CONFIG)
+    assert study.mark_interrupted("in flight when the driver stopped (KeyboardInterrupt)") == 1
+    assert study.runs("interrupted")[-1]["error"].endswith("(KeyboardInterrupt)")
 
 
 def test_run_counts_by_config(study: Study) -> None:

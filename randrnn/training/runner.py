@@ -302,7 +302,7 @@ def train_study(
         yield from run_tasks(
             chunks, work, finish, (train, test), workers, scheduler, start, _chunk_failed
         )
-    except BaseException:
+    except BaseException as stopped:
         if run_ids:
-            study.mark_interrupted()
+            study.mark_interrupted(f"in flight when the driver stopped ({type(stopped).__name__})")
         raise
