@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from randrnn.cli import app, console, err_console
+from randrnn.cli.output import number_text
 from randrnn.errors import RandRNNError
 
 # The same flag for graph-info and import.
@@ -61,10 +62,6 @@ def warn(text: str) -> None:
         err_console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
 
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
-
-
 @app.command("graph-info")
 def graph_info(
     files: Annotated[
@@ -87,7 +84,7 @@ def graph_info(
         table.add_row("directed", "yes" if g.is_directed() else "no", "")
         table.add_row("layer sizes", " ".join(map(str, sizes)), "")
         for name in FEATURES:
-            table.add_row(name, _fmt(props[name]), "thesis")
+            table.add_row(name, number_text(float(props[name])), "thesis")
         for name in EXTRAS:
-            table.add_row(name, _fmt(props[name]), "extra")
+            table.add_row(name, number_text(float(props[name])), "extra")
         console.print(table)

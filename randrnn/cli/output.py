@@ -91,21 +91,23 @@ class View:
         return [str(c) for c in self.frame.columns if str(c) not in shown]
 
 
-def strings(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """A frame of numbers as text: integers whole, floats to ``digits`` significant digits,
-    missing values empty."""
+def number_text(value: object, digits: int = 4) -> str:
+    """A value as the CLI prints it: integers whole, floats to ``digits`` significant digits,
+    missing values empty, anything else as ``str``."""
     import pandas as pd
 
-    def text(value: object) -> str:
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            return ""
-        if isinstance(value, float) and not value.is_integer():
-            return f"{value:.{digits}g}"
-        if isinstance(value, float):
-            return str(int(value)) if abs(value) < 1e15 else f"{value:.{digits}g}"
-        return str(value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.{digits}g}"
+    if isinstance(value, float):
+        return str(int(value)) if abs(value) < 1e15 else f"{value:.{digits}g}"
+    return str(value)
 
-    return frame.astype(object).map(text)
+
+def strings(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """A frame of numbers as text (`number_text`)."""
+    return frame.astype(object).map(lambda value: number_text(value, digits))
 
 
 def fitted(view: View, width: int = WIDTH, keep: int = 1) -> View:
