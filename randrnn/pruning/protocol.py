@@ -158,7 +158,7 @@ class PruneSpec:
 
 
 def build_base(study: Study, spec: PruneSpec) -> GraphRNN:
-    """A freshly initialised base model: the dense SPEC §5 model, or a study graph's model."""
+    """A freshly initialised base model: the dense docs/method.md §5 model, or a study graph's model."""
     graph = None if spec.graph_id is None else study.graph(spec.graph_id)["graph"]
     return new_model(spec, graph)
 
