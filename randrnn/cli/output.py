@@ -4,7 +4,8 @@ Formats, the same for every command that prints a table: ``table`` (rich, for th
 ``markdown`` (``md`` is accepted) and ``csv`` (the raw result, every column, full precision).
 
 A terminal table shows the columns that fit an 80-column terminal; the others are listed
-under it and ``--wide`` shows them too. Names are never cut and numbers never shrink: number
+under it and ``--wide`` shows them too, the whole table at its natural width whatever the
+width of the terminal (a pipe or a file counts as 80 columns). Names are never cut and numbers never shrink: number
 columns keep their full width, and if the terminal is narrower than a table, only text
 columns fold onto a second line. Markdown and files written with ``--out`` hold every column.
 
@@ -221,11 +222,28 @@ def print_views(views: Sequence[View], legend: str = "", wide: bool = False) -> 
 
     for view in views:
         table = rich_table(view, wide)
-        width = max(console.width, console.measure(table).maximum) if wide else None
-        console.print(table, width=width)
+        if wide:  # the whole table, whatever the terminal's (or a pipe's 80) width
+            _whole(console, table)
+        else:
+            console.print(table)
     lines = [line for line in (legend, hidden_note(views, wide)) if line]
     for line in lines:
         console.print(line, style="dim", highlight=False)
+
+
+def _whole(console: Console, table: Table) -> None:
+    """Print a table at its natural width even where the console is narrower (rich crops and
+    squeezes whatever it prints to the console's width, a pipe's or a file's 80 columns too)."""
+    natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+    if natural <= console.width:
+        console.print(table)
+        return
+    wider = Console(
+        file=console.file, width=natural, color_system=console.color_system,
+        force_terminal=console.is_terminal, no_color=console.no_color, emoji=False,
+        highlight=False,
+    )  # fmt: skip
+    wider.print(table)
 
 
 def duration(seconds: float) -> str:

@@ -149,6 +149,33 @@ def test_correlate_wide_shows_the_q_values(study: Path) -> None:
     assert "q(ρ)" in wide_out and "--wide also shows" not in wide_out
 
 
+def test_predict_wide_into_a_pipe_prints_the_whole_table(study: Path) -> None:
+    """predict --wide in an 80-column pipe prints the whole table, however wide: the header
+    starts with the regressor column and holds every column the narrow table hides, and each
+    regressor of the CSV output starts a printed line (the first column is not dropped)."""
+    args = ("predict", "--study", str(study), "--cv", "3", "--repeats", "1")
+    narrow_out, wide_out = run(*args), run(*args, "--wide")
+    note = next(line for line in narrow_out.splitlines() if "--wide also shows" in line)
+    hidden = [c.strip() for c in note.split(":", 1)[1].split(",")]
+    lines = wide_out.splitlines()
+    assert max(map(len, lines)) > WIDTH  # wider than the pipe, and not cropped to it
+    heads = [line for line in lines if line.startswith("regressor")]
+    assert heads and all(all(c in head for c in hidden) for head in heads), wide_out
+    squeezed = [line.replace(" ", "").lower() for line in lines]
+    for name in csv(*args)["regressor"].unique():
+        assert any(line.startswith(name.replace("_", "")) for line in squeezed), name
+    assert "--wide also shows" not in wide_out
+
+
+def test_results_wide_table_holds_every_column(study: Path) -> None:
+    """results --format table --wide into a pipe: one header with every column of the CSV."""
+    args = ("results", "--study", str(study))
+    wide_out = run(*args, "--format", "table", "--wide")
+    head = next(line for line in wide_out.splitlines() if line.startswith("graph_id"))
+    assert set(csv(*args).columns) <= set(head.split())
+    assert len(head) > WIDTH
+
+
 def test_predict_thesis_protocol_fits(study: Path) -> None:
     """predict --protocol thesis: the thesis' R² whole beside each regressor's own."""
     args = ("predict", "--study", str(study), "--protocol", "thesis")
