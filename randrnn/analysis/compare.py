@@ -7,7 +7,8 @@ small shift is seen with few graphs.
 
 - `paired_means`: per cell, the mean of each study, the mean paired difference d = B − A with
   its 95 % t interval (mean(d) ± t₀.₉₇₅,ₙ₋₁ · sd(d)/√n), the paired t-test p-value and the total
-  training time of each (the sum of ``train_seconds``: each model's share of its pack's wall time).
+  training time of each (the sum of ``train_seconds`` over every run of the paired graphs,
+  replicates included: each model's share of its pack's wall time).
 - `sign_changes`: per cell and property, the Pearson r with the target in each study, and which
   properties flip sign while |r| exceeds a threshold in either study.
 
@@ -99,8 +100,15 @@ def paired_means(both: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> pd.D
 
 
 def _seconds(group: pd.DataFrame, side: str) -> float:
-    column = f"train_seconds_{side}"
-    return float(group[column].sum()) if column in group.columns else math.nan
+    """The total over every run: a row's ``train_seconds`` is its graph's mean over its
+    ``replicates`` runs, so each row counts that many times."""
+    column, runs = f"train_seconds_{side}", f"replicates_{side}"
+    if column not in group.columns:
+        return math.nan
+    times = group[column].to_numpy(float)
+    if runs in group.columns:
+        times = times * group[runs].to_numpy(float)
+    return float(times.sum())
 
 
 def sign_changes(

@@ -34,7 +34,7 @@ def compare(
 ) -> None:
     """Compare two studies trained on the same graphs (e.g. --batching bucket vs shuffle).
 
-    Per cell: mean accuracy of A and B over n graphs, the mean paired difference B − A with its 95 % t interval and p-value, and each study's training seconds (s A, s B: the sum of the models' shares of their packs' wall time). Then every property whose Pearson r with accuracy changes sign between A and B while |r| > --min-r in either.
+    Per cell: mean accuracy of A and B over n graphs, the mean paired difference B − A with its 95 % t interval and p-value, and each study's training seconds (s A, s B: the total over every run of the paired graphs, replicates included; a run's seconds are its share of its pack's wall time). Then every property whose Pearson r with accuracy changes sign between A and B while |r| > --min-r in either.
     """
     fmt, out = parse_format("markdown" if markdown else fmt), out_file(out)
     from randrnn.analysis import compare as lib

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
@@ -44,12 +45,14 @@ def make_study(
     seed: int = 0,
     replicates: int = 1,
     config: dict = CONFIG,
+    seconds: Callable[[int, int], float] | None = None,
 ) -> Path:
     """A study with finished runs whose accuracy rises with source_nodes (plus seed noise).
 
     Each of the ``replicates`` runs of a (graph, cell) pair draws its own noise, so replicates
     of one graph differ as seed replicates do. Adding runs to an existing study (another
-    ``config``) reuses its graphs.
+    ``config``) reuses its graphs. ``seconds(graph index, replicate)``: each run's
+    ``train_seconds`` (default 1.0).
     """
     rng = np.random.default_rng(seed)
     records = []
@@ -75,7 +78,7 @@ def make_study(
                         "test_acc": acc,
                         "test_loss": 1 - acc,
                         "train_acc": acc,
-                        "train_seconds": 1.0,
+                        "train_seconds": 1.0 if seconds is None else seconds(record["index"], j),
                         "effective_params": 100,
                         "epochs": config.get("epochs", 15),
                     }

@@ -96,3 +96,20 @@ def test_runs_of_different_tasks_are_never_paired(tmp_path: Path) -> None:
     means = compare.paired_means(both)
     assert set(means["task"]) == {"reber", "dyck-2"} and (means["graphs"] == 24).all()
     assert (means["diff"] == 0).all()
+
+
+def test_training_seconds_are_the_total_over_every_run(tmp_path: Path) -> None:
+    """With replicates (A: 2 per graph, B: 3), s A and s B are the sums of train_seconds over
+    every run of the paired graphs, as the per-run table lists them (not of per-graph means)."""
+    a = make_study(tmp_path / "a", n_graphs=8, replicates=2, seconds=lambda i, j: 1 + i + 10 * j)
+    b = make_study(tmp_path / "b", n_graphs=8, seed=1, replicates=3,
+                   seconds=lambda i, j: 0.5 * i + j * j)  # fmt: skip
+    means, _ = compare.compare_studies(a, b)
+    for side, path in (("a", a), ("b", b)):
+        runs = table.load_study(path, per_run=True)
+        direct = runs.groupby("cell")["train_seconds"].sum()
+        for row in means.itertuples():
+            assert getattr(row, f"seconds_{side}") == pytest.approx(direct[row.cell])
+    # A by hand: 8 graphs × 2 replicates of 1 + i + 10 j, per cell
+    by_hand = sum(1 + i + 10 * j for i in range(8) for j in range(2))
+    assert list(means["seconds_a"]) == pytest.approx([by_hand] * len(means))
