@@ -11,7 +11,19 @@ WorkersOpt = Annotated[
     int, typer.Option(help="Local worker processes (1: in this process; 0 is refused).")
 ]
 SchedulerOpt = Annotated[
-    str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
+    str | None,
+    typer.Option(
+        help="Address of a running Dask scheduler, e.g. tls://host:8786 (TLS settings from Dask's"
+        " configuration; a plain tcp:// address off this machine gets a warning)."
+    ),
+]
+SchedulerFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scheduler-file",
+        help="The scheduler's address from this file, as dask scheduler --scheduler-file or"
+        " dask-mpi write it (waited for up to 60 s); instead of --scheduler.",
+    ),
 ]
 BatchingOpt = Annotated[
     str,

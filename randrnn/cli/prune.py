@@ -16,6 +16,7 @@ from randrnn.cli.options import (
     MaxTestOpt,
     MaxTrainOpt,
     OutFileOpt,
+    SchedulerFileOpt,
     SchedulerOpt,
     WorkersOpt,
 )
@@ -146,6 +147,7 @@ def prune_command(
     ] = None,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     max_train: MaxTrainOpt = None,
     max_test: MaxTestOpt = None,
     data: Annotated[
@@ -205,12 +207,14 @@ def prune_command(
     retrain together in the packed engine. --dry-run shows the plan and its projected time.
     Finished levels are kept; running it again resumes.
     """
+    from randrnn.cli.graphs import warn
     from randrnn.errors import check_at_least
     from randrnn.pruning.experiments import prune_work
     from randrnn.pruning.protocol import parse_levels
     from randrnn.pruning.runner import run_experiments
     from randrnn.pruning.waea import WaeaOptions
     from randrnn.store import Study
+    from randrnn.training.cluster import scheduler_address
 
     check_at_least("--workers", workers)
     work = prune_work(
@@ -226,6 +230,7 @@ def prune_command(
     if dry_run:
         print_views([plan.view], PLAN_LEGEND)
         return
+    scheduler = scheduler_address(scheduler, scheduler_file, warn)
     console.print(plan.summary, highlight=False)
     with Study.create(study) as st, ProgressDisplay(console) as shown:
         rows = list(run_experiments(

@@ -18,6 +18,7 @@ from randrnn.cli.options import (
     MaxTestOpt,
     MaxTrainOpt,
     OutFileOpt,
+    SchedulerFileOpt,
     SchedulerOpt,
     WorkersOpt,
 )
@@ -148,6 +149,7 @@ def train_all(
     batching: BatchingOpt = DEFAULT_BATCHING,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     chunk: Annotated[int, typer.Option(help="Models per task (trained in packs of 8).")] = 16,
     assign: Annotated[
         str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
@@ -165,14 +167,17 @@ def train_all(
     The task is part of the settings: train-all --task tomita-4 on a study trained on reber adds
     a second set of runs of the same graphs (the analysis groups by task).
     """
+    from randrnn.cli.graphs import warn
     from randrnn.models.cells import parse_cells
     from randrnn.store import Study
     from randrnn.tasks.data import task_data
+    from randrnn.training.cluster import scheduler_address
     from randrnn.training.config import TrainConfig
     from randrnn.training.runner import check_replicates, train_study
 
     check_replicates(replicates)
     check_at_least("--workers", workers)  # train_study checks it only once it starts
+    scheduler = scheduler_address(scheduler, scheduler_file, warn)
     cell_names = parse_cells(cells)
     found = task_data(task, negatives, data)
     config = TrainConfig(

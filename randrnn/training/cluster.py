@@ -9,14 +9,21 @@ what the study already holds, does them again on the next run.
 
 ``workers=1`` without a scheduler runs every task here, in order; ``workers>1`` starts a local
 cluster of single-threaded worker processes (without a dashboard, its HTTP port free: two at
-once do not compete for 8787); ``scheduler`` ('tcp://host:8786') uses a running cluster.
+once do not compete for 8787); ``scheduler`` ('tls://host:8786') uses a running cluster, with
+the TLS certificates of Dask's own configuration (distributed.yaml or ``DASK_DISTRIBUTED__COMM__
+TLS__*``). `scheduler_address` is the commands' way to it: ``--scheduler`` or the address in a
+``--scheduler-file``, with a warning line for a plain port that is not this machine's.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
@@ -131,3 +138,86 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
         if cluster is not None:
             cluster.close()
         raise RandRNNError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+PLAIN = ("tcp", "ws")  # schemes Dask speaks unencrypted (tls and wss are encrypted)
+SCHEDULER_FILE_WAIT = 60.0  # seconds to wait for a scheduler started alongside to write its file
+
+
+def plain_warning(address: str) -> str | None:
+    """The warning line for a scheduler ``address`` whose traffic is unencrypted and leaves this
+    machine: a ``tcp://`` (or scheme-less, which Dask reads as tcp) or ``ws://`` address whose
+    host is not loopback. None for ``tls://``, loopback hosts and every other case. Pure: reads
+    the text only (a host name other than localhost counts as remote; nothing is resolved)."""
+    scheme, sep, rest = address.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", address.strip()
+    if scheme.lower() not in PLAIN or _loopback(_host(rest)):
+        return None
+    return (
+        f"{address} is an unencrypted Dask port: whoever reaches it can run code on every "
+        "worker and read the data; use a tls:// scheduler (README, Scaling out) or one on "
+        "127.0.0.1 reached through SSH"
+    )
+
+
+def _host(rest: str) -> str:
+    """The host of 'host:port', '[v6]:port', 'host' or a bare IPv6 address (path dropped)."""
+    rest = rest.split("/", 1)[0]
+    if rest.startswith("["):
+        return rest[1:].partition("]")[0]
+    return rest.partition(":")[0] if rest.count(":") == 1 else rest
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def scheduler_address(
+    scheduler: str | None,
+    scheduler_file: Path | None,
+    warn: Callable[[str], None],
+    wait: float = SCHEDULER_FILE_WAIT,
+) -> str | None:
+    """The scheduler a command connects to: ``scheduler``, or the address in ``scheduler_file``
+    (the JSON file `dask scheduler --scheduler-file` and dask-mpi write; waited for up to
+    ``wait`` seconds, as Dask's workers do, since a job script starts the scheduler alongside),
+    or None (no cluster given). Calls ``warn`` with `plain_warning`'s line, if any, before
+    anything connects. Both given: one error line."""
+    if scheduler is not None and scheduler_file is not None:
+        raise RandRNNError("give --scheduler or --scheduler-file, not both")
+    address = scheduler if scheduler_file is None else read_scheduler_file(scheduler_file, wait)
+    if address is not None and (line := plain_warning(address)):
+        warn(line)
+    return address
+
+
+def read_scheduler_file(path: Path, wait: float = SCHEDULER_FILE_WAIT) -> str:
+    """The ``address`` of a Dask scheduler file, waiting up to ``wait`` seconds for the file to
+    appear and be complete JSON."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            info = json.loads(Path(path).read_text())
+            break
+        except FileNotFoundError:
+            if time.monotonic() >= deadline:
+                raise RandRNNError(
+                    f"scheduler file {path} does not exist (waited {wait:g} s for the scheduler "
+                    "to write it)"
+                ) from None
+        except OSError as exc:
+            raise RandRNNError(f"cannot read scheduler file {path}: {exc.strerror}") from None
+        except ValueError:  # being written, or not JSON at all
+            if time.monotonic() >= deadline:
+                raise RandRNNError(f"{path} is not a Dask scheduler file (not JSON)") from None
+        time.sleep(0.25)
+    address = info.get("address") if isinstance(info, dict) else None
+    if not isinstance(address, str) or not address:
+        raise RandRNNError(f"{path} is not a Dask scheduler file: it holds no 'address'")
+    return address
