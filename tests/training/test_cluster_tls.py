@@ -59,7 +59,7 @@ def make_certificates(folder: Path) -> dict[str, Path]:
             public_key=ca_key.public_key(),
             serial_number=x509.random_serial_number(),
             **valid,
-        )  # fmt: skip
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -74,7 +74,7 @@ def make_certificates(folder: Path) -> dict[str, Path]:
                 decipher_only=False,
             ),
             critical=True,
-        )  # fmt: skip
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -85,7 +85,7 @@ def make_certificates(folder: Path) -> dict[str, Path]:
             public_key=key.public_key(),
             serial_number=x509.random_serial_number(),
             **valid,
-        )  # fmt: skip
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.SubjectAlternativeName(
@@ -96,7 +96,7 @@ def make_certificates(folder: Path) -> dict[str, Path]:
         .add_extension(
             x509.ExtendedKeyUsage(
                 [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),  # fmt: skip
+            ),
             critical=False,
         )
         .sign(ca_key, hashes.SHA256())
