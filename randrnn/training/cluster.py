@@ -82,9 +82,13 @@ def _run_dask(queue: deque, work, finish: Finish, data, workers, scheduler, star
     where = scheduler or "local-cluster"
     try:
         shared = client.scatter(list(data), broadcast=True) if data else []
-        slots = max(2, 2 * len(client.scheduler_info()["workers"]))  # work in flight, bounded
         in_flight: dict[Any, Any] = {}
         running = as_completed()
+
+        def slots() -> int:
+            """Work in flight, bounded: two tasks per worker, counted again after each result
+            (workers that join later, as SLURM jobs start, get work too)."""
+            return max(2, 2 * len(client.scheduler_info()["workers"]))
 
         def submit() -> None:
             task = queue.popleft()
@@ -94,7 +98,8 @@ def _run_dask(queue: deque, work, finish: Finish, data, workers, scheduler, star
             in_flight[future] = task
             running.add(future)
 
-        while queue and len(in_flight) < slots:
+        limit = slots()
+        while queue and len(in_flight) < limit:
             submit()
         for future in running:
             task = in_flight.pop(future)
@@ -107,7 +112,8 @@ def _run_dask(queue: deque, work, finish: Finish, data, workers, scheduler, star
             items, more = finish(task, result)
             queue.extend(more)
             yield from items
-            while queue and len(in_flight) < slots:
+            limit = slots() if queue else 0
+            while queue and len(in_flight) < limit:
                 submit()
     finally:
         client.close()
