@@ -185,3 +185,20 @@ def test_prune_warns_and_both_options_are_refused(two_graphs: Path, monkeypatch,
         assert result.exit_code == 1 and isinstance(result.exception, RandRNNError)
         assert str(result.exception) == "give --scheduler or --scheduler-file, not both"
     assert seen == ["tcp://10.0.0.5:8786"]
+
+
+def test_study_files_take_the_scheduler_file(tmp_path: Path) -> None:
+    """scheduler-file in [train-all] and [prune] becomes --scheduler-file; --set does the same."""
+    from randrnn import studyfile
+    from randrnn.cli.study import VALIDATORS, commands
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[train-all]\nscheduler-file = "sched.json"\n\n[prune]\nscheduler_file = "a.json"\n'
+    )
+    steps = studyfile.load(path, commands(), {}, VALIDATORS).steps
+    assert [s.args[s.args.index("--scheduler-file") + 1] for s in steps] == ["sched.json", "a.json"]
+    path.write_text("[train-all]\nepochs = 1\n")
+    set_ = {"train-all.scheduler_file": "b.json"}
+    (step,) = studyfile.load(path, commands(), set_, VALIDATORS).steps
+    assert step.args[step.args.index("--scheduler-file") + 1] == "b.json"
