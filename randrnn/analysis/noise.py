@@ -10,25 +10,35 @@ with graph i trained k_i times (y_ij, j = 1..k_i), n graphs with k_i ≥ 2 and N
 - ``between_sd``: the sd (ddof 1) of the per-graph means ȳ_i.
 - ``split_half_r``: the Pearson r over graphs of replicate a's against replicate b's accuracy; with
   more than two replicate labels, the mean of r over every pair (a, b) of labels (each pair over
-  the graphs that have both). This is the single-run reliability r.
+  the graphs that have both). A check beside ``icc``: with unequal replicate counts the pairs of
+  high labels hold few graphs, and their unweighted mean is noisier than ``icc``.
 - ``icc``: the one-way ANOVA intraclass correlation ICC(1) = (MS_b − MS_w) / (MS_b + (k₀ − 1) MS_w),
-  MS_b = Σ k_i (ȳ_i − ȳ)² / (n − 1), k₀ = (N − Σ k_i² / N) / (n − 1); a second estimate of r
-  that uses every run at once and does not depend on which replicate carries which label.
+  MS_b = Σ k_i (ȳ_i − ȳ)² / (n − 1), k₀ = (N − Σ k_i² / N) / (n − 1): the estimate of the
+  single-run reliability ρ = σ_g² / (σ_g² + σ_e²) the ceilings use. It uses every run at once,
+  weighs each graph by its runs and does not depend on which replicate carries which label.
+  ``icc_low``, ``icc_high``: its 95 % interval from F = MS_b / MS_w on (n − 1, N − n) degrees of
+  freedom (Shrout & Fleiss; McGraw & Wong, case 1): F_L = F / F₀.₉₇₅(n − 1, N − n),
+  F_U = F · F₀.₉₇₅(N − n, n − 1), bound = (F_· − 1) / (F_· + k₀ − 1); exact for equal counts,
+  approximate (k₀ for k) for unequal ones.
 - ``replicates``: K, the number of runs per graph the per-graph mean averages; with unequal
   counts, their harmonic mean over all graphs of the cell (the mean of k_i runs has noise
   variance σ_e² / k_i, so the table's average noise variance is σ_e² · mean(1 / k_i)).
 - ``reliability_mean``: the Spearman–Brown reliability of the mean of K runs,
-  K·r / (1 + (K − 1)·r).
-- ``ceiling_run`` = max(r, 0) and ``ceiling_mean`` = Spearman–Brown of max(r, 0) at K: the noise
-  ceilings, the largest R² any predictor from graph structure can reach on one run's accuracy
-  and on the per-graph mean over K runs. They use ``split_half_r``; ``icc`` is shown beside it
-  as a check (the two agree closely on many graphs).
+  K·ρ / (1 + (K − 1)·ρ) with ρ = ``icc`` (NaN where ``icc`` < 0).
+- ``ceiling_run`` = max(ρ, 0) and ``ceiling_mean`` = Spearman–Brown of max(ρ, 0) at K, ρ =
+  ``icc``: the noise ceilings, the largest R² any predictor from graph structure can reach on
+  one run's accuracy and on the per-graph mean over K runs; ``ceiling_mean_low``,
+  ``ceiling_mean_high``: the latter's 95 % interval, the same transform of ``icc``'s.
 
 Why r bounds R²: write a run's accuracy as y = g + e, g the graph's expected accuracy (variance
 σ_g² over graphs) and e the seed's deviation (variance σ_e², independent of g). Anything computed
 from the graph can at best predict g, which explains σ_g² / (σ_g² + σ_e²) of var(y), and two runs
 of one graph correlate by exactly that amount. The mean of K runs has noise variance σ_e² / K,
-hence the Spearman–Brown value. A negative r means no graph effect is detectable: ceiling 0.
+hence the Spearman–Brown value. With unequal counts the per-graph means carry noise variance
+σ_e² / k_i, on average σ_e² · mean(1 / k_i) = σ_e² / K over the graphs of the table, so the
+ceiling on the means is σ_g² / (σ_g² + σ_e² / K) = K·ρ / (1 + (K − 1)·ρ) with K the harmonic
+mean: with ANOVA's estimates σ_e² = MS_w and σ_g² = (MS_b − MS_w) / k₀ this is the
+Spearman–Brown value of ICC(1) at K. A negative ρ means no graph effect is detectable: ceiling 0.
 The ceiling is itself an estimate; a cross-validated R² can exceed it by chance.
 """
 
@@ -48,7 +58,9 @@ REPLICATE = "replicate"
 MIN_GRAPHS = 3  # fewer graphs with both replicates give no correlation
 NOISE_COLUMNS = ["cell", "graphs", "runs", "replicates", "within_sd", "between_sd",
                  "split_half_r", "icc", "reliability_mean", "ceiling_run",
-                 "ceiling_mean"]  # fmt: skip
+                 "ceiling_mean", "icc_low", "icc_high", "ceiling_mean_low",
+                 "ceiling_mean_high"]  # fmt: skip
+LEVEL = 0.95  # of the intervals
 HOW_TO_REPLICATE = (
     "No graph has more than one run, so the seed noise cannot be estimated: train every graph "
     "twice with randrnn train-all --replicates 2."
@@ -131,14 +143,15 @@ def _constant(values: np.ndarray) -> bool:
 
 
 def anova(w: pd.DataFrame) -> dict[str, float]:
-    """One-way ANOVA of the graphs with ≥ 2 runs: n, N, MS_b, MS_w, k₀ and ICC(1)."""
+    """One-way ANOVA of the graphs with ≥ 2 runs: n, N, MS_b, MS_w, k₀, ICC(1) and its
+    interval (``icc_low``, ``icc_high``)."""
     values = [row[~np.isnan(row)] for row in w.to_numpy(dtype=float)]
     values = [v for v in values if len(v) >= 2]
     n = len(values)
     k = np.array([len(v) for v in values], dtype=float)
     big_n = float(k.sum())
     out = {"n": n, "N": big_n, "ms_b": math.nan, "ms_w": math.nan, "k0": math.nan}
-    out["icc"] = math.nan
+    out |= {"icc": math.nan, "icc_low": math.nan, "icc_high": math.nan}
     if n == 0:
         return out
     means = np.array([v.mean() for v in values])
@@ -151,7 +164,24 @@ def anova(w: pd.DataFrame) -> dict[str, float]:
     den = out["ms_b"] + (out["k0"] - 1) * out["ms_w"]
     if n >= MIN_GRAPHS and den > 0 and not _constant(np.concatenate(values)):
         out["icc"] = float((out["ms_b"] - out["ms_w"]) / den)
+        out["icc_low"], out["icc_high"] = icc_interval(
+            out["ms_b"], out["ms_w"], n, big_n, out["k0"]
+        )
     return out
+
+
+def icc_interval(ms_b: float, ms_w: float, n: int, big_n: float, k0: float) -> tuple[float, float]:
+    """The ``LEVEL`` interval of ICC(1) from F = MS_b / MS_w (module docstring); NaN where F
+    is not finite (no spread within graphs)."""
+    from scipy import stats
+
+    if ms_w <= 0:
+        return math.nan, math.nan
+    f, df_b, df_w = ms_b / ms_w, n - 1, big_n - n
+    q = 1 - (1 - LEVEL) / 2
+    f_low = f / stats.f.ppf(q, df_b, df_w)
+    f_high = f * stats.f.ppf(q, df_w, df_b)
+    return float((f_low - 1) / (f_low + k0 - 1)), float((f_high - 1) / (f_high + k0 - 1))
 
 
 def noise_group(rows: pd.DataFrame, target: str) -> dict:
@@ -161,7 +191,7 @@ def noise_group(rows: pd.DataFrame, target: str) -> dict:
     replicated = w[counts >= 2]
     stats = anova(replicated)
     means = replicated.mean(axis=1)
-    r = split_half_r(replicated)
+    rho = stats["icc"]
     k = effective_replicates(counts[counts > 0])
     return {
         "graphs": int(stats["n"]),
@@ -169,12 +199,16 @@ def noise_group(rows: pd.DataFrame, target: str) -> dict:
         "replicates": k,
         "within_sd": math.sqrt(stats["ms_w"]) if not math.isnan(stats["ms_w"]) else math.nan,
         "between_sd": float(means.std(ddof=1)) if len(means) >= 2 else math.nan,
-        "split_half_r": r,
-        "icc": stats["icc"],
-        # A negative split-half r is noise around 0: no reliability to extrapolate from it.
-        "reliability_mean": math.nan if math.isnan(r) or r < 0 else float(spearman_brown(r, k)),
-        "ceiling_run": ceiling(r, 1.0),
-        "ceiling_mean": ceiling(r, k),
+        "split_half_r": split_half_r(replicated),
+        "icc": rho,
+        # A negative ICC is noise around 0: no reliability to extrapolate from it.
+        "reliability_mean": math.nan if math.isnan(rho) or rho < 0 else spearman_brown(rho, k),
+        "ceiling_run": ceiling(rho, 1.0),
+        "ceiling_mean": ceiling(rho, k),
+        "icc_low": stats["icc_low"],
+        "icc_high": stats["icc_high"],
+        "ceiling_mean_low": ceiling(stats["icc_low"], k),
+        "ceiling_mean_high": ceiling(stats["icc_high"], k),
     }
 
 
@@ -272,18 +306,29 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         "K": [f(v, 2, whole=True) for v in result["replicates"]],
         "within-graph sd": [f(v, 4) for v in result["within_sd"]],
         "between-graph sd": [f(v, 4) for v in result["between_sd"]],
-        "split-half r": [f(v) for v in result["split_half_r"]],
         "ICC(1)": [f(v) for v in result["icc"]],
+        "ICC(1) 95% CI": _intervals(result["icc_low"], result["icc_high"]),
+        "split-half r (check)": [f(v) for v in result["split_half_r"]],
         "Spearman–Brown (K)": [f(v) for v in result["reliability_mean"]],
         "ceiling, one run": [f(v) for v in result["ceiling_run"]],
         "ceiling, mean of K": [f(v) for v in result["ceiling_mean"]],
+        "ceiling (K) 95% CI": _intervals(result["ceiling_mean_low"], result["ceiling_mean_high"]),
     })  # fmt: skip
     return [("seed noise: replicates of each graph (noise ceiling for R²)", frame)]
 
 
+def _intervals(low: pd.Series, high: pd.Series) -> list[str]:
+    f = table.fmt
+    return [
+        "" if math.isnan(a) or math.isnan(b) else f"[{f(a)}, {f(b)}]" for a, b in zip(low, high)
+    ]
+
+
 LEGEND = (
     "within-graph sd: between replicates of one graph; between-graph sd: of the per-graph means; "
-    "split-half r: Pearson r of replicate a vs b over graphs (mean over pairs when K > 2); "
+    "ICC(1): the one-way ANOVA reliability ρ of one run, with its 95% interval; split-half r: "
+    "Pearson r of replicate a vs b over graphs (mean over pairs when K > 2), a check on ρ; "
     "ceiling: the largest R² any predictor from graph structure can reach given the seed noise "
-    "(one run: r; mean of K runs: Spearman–Brown Kr/(1+(K−1)r))."
+    "(one run: ρ; mean of K runs, K the harmonic mean of the runs per graph: Spearman–Brown "
+    "Kρ/(1+(K−1)ρ), with the interval of ρ carried over)."
 )

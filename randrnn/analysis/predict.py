@@ -499,8 +499,8 @@ def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 CEILING_COLUMNS = ["ceiling", "ceiling_of", "r2_of_ceiling", "r2_pooled_of_ceiling"]
 CEILING_NOTE = (
     "noise ceiling: the largest R² any predictor from graph structure can reach, because "
-    "retraining the same graph with another seed changes its accuracy (split-half reliability "
-    "of the target); R²/ceiling: the share of that explainable variance the regressor explains."
+    "retraining the same graph with another seed changes its accuracy (the target's reliability "
+    "across seed replicates, ICC(1)); R²/ceiling: the share of that explainable variance the regressor explains."
 )
 
 

@@ -45,12 +45,18 @@ def _runs(study: Path, cell: str) -> pd.DataFrame:
     return frame.pivot(index="graph", columns="replicate", values="acc")
 
 
+def _icc(y: pd.DataFrame) -> float:
+    """ICC(1) of a graph × 2 replicates table from scipy's one-way ANOVA: (F − 1)/(F + 1)."""
+    f = stats.f_oneway(*y.to_numpy()).statistic
+    return float((f - 1) / (f + 1))
+
+
 def test_predict_shows_r2_beside_the_spearman_brown_ceiling(replicated_study: Path) -> None:
-    """Default rows are graph means: the ceiling is 2r/(1+r) of the replicates' Pearson r."""
+    """Default rows are graph means: the ceiling is 2ρ/(1+ρ) of the replicates' ICC(1)."""
     out = _csv(_run(*PREDICT, "--study", str(replicated_study), "--format", "csv"))
     for cell in ("rnn_tanh", "gru"):
         y = _runs(replicated_study, cell)
-        r = stats.pearsonr(y[0], y[1]).statistic
+        r = _icc(y)
         rows = out[out["cell"] == cell]
         assert np.allclose(rows["ceiling"], 2 * r / (1 + r))
         assert np.allclose(rows["r2_of_ceiling"], rows["r2"] / rows["ceiling"])
@@ -58,13 +64,13 @@ def test_predict_shows_r2_beside_the_spearman_brown_ceiling(replicated_study: Pa
 
 
 def test_per_run_predict_uses_runs_and_the_single_run_ceiling(replicated_study: Path) -> None:
-    """--per-run: one row per run (48 per cell) and the ceiling is r itself."""
+    """--per-run: one row per run (48 per cell) and the ceiling is ICC(1) itself."""
     out = _csv(_run(*PREDICT, "--study", str(replicated_study), "--format", "csv", "--per-run"))
     for cell in ("rnn_tanh", "gru"):
         y = _runs(replicated_study, cell)
         rows = out[out["cell"] == cell]
         assert (rows["n"] == 48).all()
-        assert np.allclose(rows["ceiling"], stats.pearsonr(y[0], y[1]).statistic)
+        assert np.allclose(rows["ceiling"], _icc(y))
 
 
 def test_predict_table_names_the_ceiling_and_explains_it(replicated_study: Path) -> None:
@@ -76,7 +82,7 @@ def test_predict_table_names_the_ceiling_and_explains_it(replicated_study: Path)
     assert "| R²/ceiling |" in out and "| pooled/ceiling |" in out
     assert re.search(r"### GRU \(cv on n=24, .*noise ceiling 0\.\d{3} \(mean of 2 runs\)\)", out)
     assert "largest R² any predictor from graph structure can reach" in out
-    assert "### seed noise" in out and "| split-half r |" in out
+    assert "### seed noise" in out and "| ICC(1) " in out and "| split-half r (check) |" in out
 
 
 def test_correlate_rows_are_graph_means_or_runs(replicated_study: Path) -> None:
@@ -187,8 +193,8 @@ def test_trained_study_with_two_replicates(tmp_path: Path) -> None:
             "--format", "csv")  # fmt: skip
     means, runs = _csv(_run(*args)), _csv(_run(*args, "--per-run"))
     assert list(means["n"]) == [4] and list(runs["n"]) == [8]
-    r = stats.pearsonr(y[0], y[1]).statistic if y[0].std() and y[1].std() else float("nan")
-    single = r if np.isnan(r) else max(r, 0.0)  # NaN (a constant replicate): no ceiling
+    r = _icc(y) if np.ptp(y.to_numpy()) > 0 else float("nan")
+    single = r if np.isnan(r) else max(r, 0.0)  # NaN (all runs alike): no ceiling
     assert runs["ceiling"].iloc[0] == pytest.approx(single, abs=1e-5, nan_ok=True)
     assert means["ceiling"].iloc[0] == pytest.approx(2 * single / (1 + single), abs=1e-5,
                                                      nan_ok=True)  # fmt: skip
