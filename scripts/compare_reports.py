@@ -63,7 +63,8 @@ class Tables(HTMLParser):
             caption = self._table["caption"]
             index = sum(1 for s, c, _ in self.tables if (s, c) == (self.section, caption))
             self.tables[(self.section, caption, index)] = (
-                self._table["columns"], self._table["rows"]
+                self._table["columns"],
+                self._table["rows"],
             )
             self._table = None
 
@@ -82,13 +83,13 @@ def compare(before: dict, after: dict, ignored: tuple[str, ...]) -> tuple[int, i
     """(cells compared, cells differing, lines to print)."""
     compared = differing = 0
     lines = []
-    for key in before:
+    for key, (cols_b, rows_b) in before.items():
         section, caption, index = key
         name = f"[{section}] {caption or '(no caption)'} #{index}"
         if key not in after:
             lines.append(f"only before: {name}")
             continue
-        (cols_b, rows_b), (cols_a, rows_a) = before[key], after[key]
+        cols_a, rows_a = after[key]
         common = [c for c in cols_b if c in cols_a]
         for c in cols_b:
             if c not in cols_a:
@@ -122,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     before, after = tables(args.before), tables(args.after)
     compared, differing, lines = compare(before, after, (*IGNORED_ROWS, *args.ignore))
     print("\n".join(lines))
-    print(f"{len(before)} tables before, {len(after)} after; {compared} common cells compared, "
-          f"{differing} differ")
+    print(
+        f"{len(before)} tables before, {len(after)} after; {compared} common cells compared, "
+        f"{differing} differ"
+    )
     return 1 if differing else 0
 
 

@@ -89,8 +89,10 @@ def render(found: Accuracy, figures: Figures) -> tuple:
     return (
         *note,
         img,
-        Paragraph("Lines: the trivial baselines on the strings these runs were scored on "
-                  "(Data set)."),  # fmt: skip
-        frame_table(found.summary, found.caption,
-                    "a single graph (no sd), or no thesis number for the cell"),  # fmt: skip
+        Paragraph(
+            "Lines: the trivial baselines on the strings these runs were scored on (Data set)."
+        ),
+        frame_table(
+            found.summary, found.caption, "a single graph (no sd), or no thesis number for the cell"
+        ),
     )

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pandas.io.formats.format import DataFrameFormatter
 from matplotlib.figure import Figure
+from pandas.io.formats.format import DataFrameFormatter
 
 from randrnn.analysis import figures, table
 

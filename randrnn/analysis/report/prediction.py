@@ -4,6 +4,7 @@ spread beside it, the Dummy baseline and the noise ceiling."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -56,7 +57,9 @@ def scored(found: Prediction) -> pd.DataFrame:
 
 
 def figure(found: Prediction) -> Figure:
-    """Per cell a bar per regressor: the pooled R²; a dot with a bar: the fold mean ± sd."""
+    """Per cell a bar per regressor: the pooled R²; a dot with a bar: the fold mean ± sd. The
+    axis spans the pooled R² and the ceiling; a fold mean beyond it is a triangle at the edge
+    with its value written beside."""
     cv_res, ceilings = found.cv, found.ceilings
     cells = list(dict.fromkeys(cv_res["cell"]))
     fig = Figure(figsize=(3.6 * len(cells) + 0.8, 3.8))
@@ -65,17 +68,30 @@ def figure(found: Prediction) -> Figure:
         rows = cv_res[cv_res["cell"] == cell]
         labels = [pred.REGRESSORS[r][0] for r in rows["regressor"]]
         colors = ["#999999" if r == "dummy" else "#2a4d8f" for r in rows["regressor"]]
+        ceiling = ceilings.get(cell, (float("nan"), ""))[0]
+        shown = [v for v in [*rows["r2_pooled"], ceiling, -0.25, 0.25] if not math.isnan(v)]
+        lo, hi = min(shown) - 0.1, max(shown) + 0.1
         ax.barh(labels, rows["r2_pooled"], color=colors, label="pooled out-of-fold R²")
-        ax.errorbar(rows["r2"], labels, xerr=rows["r2_sd"], fmt="o", color="black", ms=3,
-                    capsize=3, lw=0.8, label="fold mean ± sd")  # fmt: skip
+        ax.errorbar(rows["r2"].clip(lo, hi), labels, xerr=rows["r2_sd"], fmt="o", color="black",
+                    ms=3, capsize=3, lw=0.8, label="fold mean ± sd")  # fmt: skip
+        for y, value in zip(labels, rows["r2"]):
+            if value < lo or value > hi:
+                edge = lo if value < lo else hi
+                ax.plot([edge], [y], marker="<" if value < lo else ">", color="black", ms=7)
+                ax.annotate(f"fold mean {value:.3g}", (edge, y), xytext=(6 if value < lo else -6, 7),
+                            textcoords="offset points", fontsize=7,
+                            ha="left" if value < lo else "right")  # fmt: skip
+        ax.set_xlim(lo, hi)
         ax.axvline(0, color="black", lw=0.8)
         if cell in ceilings:
-            ax.axvline(ceilings[cell][0], color="#b03030", ls="--", lw=1, label="noise ceiling")
-        ax.legend(loc="lower right", fontsize=7)
+            ax.axvline(ceiling, color="#b03030", ls="--", lw=1, label="noise ceiling")
         ax.set_title(f"{table.cell_label(cell)} (n={int(rows['n'].iloc[0])})")
         folds = int(rows["folds"].iloc[0]) if "folds" in rows else found.folds
         ax.set_xlabel(f"R², {folds}-fold CV × {found.repeats}")
         ax.invert_yaxis()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -101,8 +117,11 @@ def render(found: Prediction, figures: Figures) -> tuple:
             "thesis_r2 is its published value."
         ),
         Paragraph(LEGEND),
-        *((Paragraph(f"{pred.CEILING_NOTE} ceiling: of the {ceiling} (see Seed noise)."),)
-          if found.ceilings else ()),  # fmt: skip
+        *(
+            (Paragraph(f"{pred.CEILING_NOTE} ceiling: of the {ceiling} (see Seed noise)."),)
+            if found.ceilings
+            else ()
+        ),
         img,
         frame_table(
             frame.round(3),

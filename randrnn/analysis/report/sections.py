@@ -61,16 +61,25 @@ class Kind:
 SECTIONS: tuple[Kind, ...] = (
     Kind(summary.TITLE, summary.compute, summary.render),
     Kind(tasks.TITLE, tasks.compute, tasks.render, when=several),
-    Kind(f"{correlation.TITLE} · {tasks.ALL_TASKS}", tasks.compute_correlation,
-         tasks.render_correlation, when=several),  # fmt: skip
+    Kind(
+        f"{correlation.TITLE} · {tasks.ALL_TASKS}",
+        tasks.compute_correlation,
+        tasks.render_correlation,
+        when=several,
+    ),
     Kind(accuracy.TITLE, accuracy.compute, accuracy.render, True, has_runs),
     Kind(drawings.TITLE, drawings.compute, drawings.render, True, has_runs),
     Kind(seednoise.TITLE, seednoise.compute, seednoise.render, True, has_runs),
     Kind(strongest.TITLE, strongest.compute, strongest.render, True, has_runs),
     Kind(correlation.TITLE, correlation.compute, correlation.render, True, has_runs),
     Kind(prediction.TITLE, prediction.compute, prediction.render, True, has_runs),
-    Kind(thesis_comparison.TITLE, thesis_comparison.compute, thesis_comparison.render, True,
-         reber_runs),  # fmt: skip
+    Kind(
+        thesis_comparison.TITLE,
+        thesis_comparison.compute,
+        thesis_comparison.render,
+        True,
+        reber_runs,
+    ),
     Kind(pruning.TITLE, pruning.compute, pruning.render),
     Kind(dataset.TITLE, data_set, dataset.render, True),
     Kind(provenance.TITLE, provenance.compute, provenance.render),

@@ -89,8 +89,11 @@ def pruning_rows(ctx: StudyContext) -> pd.DataFrame:
     curves = robustness.curves(ctx.study)
     if len(curves):
         safe = robustness.safe_levels(ctx.study, curves)
-        means = safe.groupby(["cell", "label"], sort=True).agg(
-            graphs=("graph_id", "nunique"), level=("safe_level", "mean")).reset_index()
+        means = (
+            safe.groupby(["cell", "label"], sort=True)
+            .agg(graphs=("graph_id", "nunique"), level=("safe_level", "mean"))
+            .reset_index()
+        )
         frames.append(pd.DataFrame({
             "model": [f"study graphs (mean of {g})" for g in means["graphs"]],
             "cell": means["cell"].map(table.cell_label), "target": MISSING,

@@ -94,9 +94,11 @@ def render(found: Tasks, figures: Figures) -> tuple:
             "Each task's own sections follow, titled with the task."
         ),
         img,
-        frame_table(found.rows.round(3), "tasks side by side",
-                    "not computed: noise ceiling without seed replicates, R² with too few "
-                    "graphs"),  # fmt: skip
+        frame_table(
+            found.rows.round(3),
+            "tasks side by side",
+            "not computed: noise ceiling without seed replicates, R² with too few graphs",
+        ),
     )
 
 
