@@ -23,15 +23,26 @@ side) and one correlation heatmap with a column per task and cell; then the sect
 titled with the task.
 """
 
-from randrnn.analysis.report.build import write_report
-from randrnn.analysis.report.configs import (
-    config_frame,
-    protocol_differences,
-    protocol_note,
-    run_configs,
-)
-from randrnn.analysis.report.context import read_meta
-from randrnn.analysis.report.dataset import subsample
+from __future__ import annotations
 
+import importlib
+
+# The public names and the module of each, imported when first asked for, so that the package
+# itself imports nothing and its sections can import each other without a cycle through it.
+_NAMES = {
+    "write_report": "build",
+    "config_frame": "configs",
+    "protocol_differences": "configs",
+    "protocol_note": "configs",
+    "run_configs": "configs",
+    "read_meta": "context",
+    "subsample": "dataset",
+}
 __all__ = ["config_frame", "protocol_differences", "protocol_note", "read_meta", "run_configs",
            "subsample", "write_report"]  # fmt: skip
+
+
+def __getattr__(name: str) -> object:
+    if name not in _NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)

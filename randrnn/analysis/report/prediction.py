@@ -72,8 +72,10 @@ def figure(found: Prediction) -> Figure:
         shown = [v for v in [*rows["r2_pooled"], ceiling, -0.25, 0.25] if not math.isnan(v)]
         lo, hi = min(shown) - 0.1, max(shown) + 0.1
         ax.barh(labels, rows["r2_pooled"], color=colors, label="pooled out-of-fold R²")
-        ax.errorbar(rows["r2"].clip(lo, hi), labels, xerr=rows["r2_sd"], fmt="o", color="black",
-                    ms=3, capsize=3, lw=0.8, label="fold mean ± sd")  # fmt: skip
+        inside = rows["r2"].between(lo, hi).to_numpy()
+        ax.errorbar(rows["r2"][inside], [n for n, i in zip(labels, inside) if i],
+                    xerr=rows["r2_sd"][inside], fmt="o", color="black", ms=3, capsize=3, lw=0.8,
+                    label="fold mean ± sd")  # fmt: skip
         for y, value in zip(labels, rows["r2"]):
             if value < lo or value > hi:
                 edge = lo if value < lo else hi
