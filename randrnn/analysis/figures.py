@@ -16,14 +16,19 @@ from matplotlib.figure import Figure
 DPI = 110
 
 
-def embed(fig: Figure, path: Path, caption: str) -> str:
-    """Save ``fig`` as the PNG ``path`` and return a <figure> with the PNG embedded, captioned
-    with ``caption`` and the file's name."""
+def save(fig: Figure, path: Path) -> str:
+    """Save ``fig`` as the PNG ``path``; return the PNG as base64 text (for a data: URL)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     data = buf.getvalue()
     path.write_bytes(data)
-    b64 = base64.b64encode(data).decode("ascii")
+    return base64.b64encode(data).decode("ascii")
+
+
+def embed(fig: Figure, path: Path, caption: str) -> str:
+    """Save ``fig`` as the PNG ``path`` and return a <figure> with the PNG embedded, captioned
+    with ``caption`` and the file's name."""
+    b64 = save(fig, path)
     return (
         f'<figure><img src="data:image/png;base64,{b64}" alt="{html.escape(caption)}">'
         f"<figcaption>{html.escape(caption)} ({path.name})</figcaption></figure>"

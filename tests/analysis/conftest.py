@@ -108,3 +108,25 @@ def replicated_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_study(tmp_path: Path) -> Path:
     """A 6-graph study with GRU runs only: too small for 5-fold CV."""
     return make_study(tmp_path / "small", n_graphs=6, cells=("gru",))
+
+
+SLOW_SECTIONS = ("Prediction", "Thesis comparison", "Accuracy vs the strongest properties")
+
+
+def report_sections(monkeypatch: pytest.MonkeyPatch, leave_out=SLOW_SECTIONS, **replace) -> None:
+    """Put on the report page only the registered sections not titled in ``leave_out``, with
+    the compute of those titled in ``replace`` (title → function) replaced; the regressors
+    are not fitted (`predict.score_cells` returns no scores)."""
+    import dataclasses
+
+    from randrnn.analysis import predict
+    from randrnn.analysis.report import sections
+
+    kinds = [
+        dataclasses.replace(k, compute=replace[k.title]) if k.title in replace else k
+        for k in sections.SECTIONS
+        if k.title not in leave_out
+    ]
+    monkeypatch.setattr(sections, "SECTIONS", tuple(kinds))
+    empty = predict.concat([])
+    monkeypatch.setattr(predict, "score_cells", lambda *a, **k: (empty, empty, []))

@@ -18,6 +18,8 @@ from randrnn.analysis.report import write_report
 from randrnn.cli import app
 from randrnn.errors import RandRNNError
 
+from .conftest import report_sections
+
 runner = CliRunner()
 
 
@@ -148,11 +150,7 @@ def test_report_has_every_section(report_page: Path) -> None:
 
 def test_report_to_another_folder(study_dir: Path, tmp_path: Path, monkeypatch) -> None:
     """write_report(out=...) writes there and returns the page's path."""
-    from randrnn.analysis import report
-
-    for slow in ("_prediction_section", "_thesis_section", "_strongest_section"):
-        monkeypatch.setattr(report, slow, lambda *a, **k: None)
-    monkeypatch.setattr(report.pred, "score_cells", lambda *a, **k: (None, None, []))
+    report_sections(monkeypatch)
     path = write_report(study_dir, out=tmp_path / "elsewhere")
     assert path == tmp_path / "elsewhere" / "report.html" and path.is_file()
 

@@ -19,7 +19,7 @@ from randrnn.cli import app
 from randrnn.errors import RandRNNError
 from randrnn.store import Study
 
-from .conftest import make_study
+from .conftest import make_study, report_sections
 
 runner = CliRunner()
 PREDICT = ("predict", "--cv", "3", "--repeats", "1", "--regressor", "bayesian_ridge,dummy")
@@ -169,11 +169,7 @@ def test_report_without_replicates_says_how_to_get_them(
     study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """K = 1: the section is one line naming train-all --replicates 2, with no figure."""
-    from randrnn.analysis import report
-
-    for slow in ("_prediction_section", "_thesis_section", "_strongest_section"):
-        monkeypatch.setattr(report, slow, lambda *a, **k: None)
-    monkeypatch.setattr(report.pred, "score_cells", lambda *a, **k: (None, None, []))
+    report_sections(monkeypatch)
     page = write_report(study_dir, out=tmp_path / "k1").read_text()
     section = re.search(r'<section id="seed-noise">(.*?)</section>', page, re.DOTALL).group(1)
     assert "train-all --replicates 2" in section and "<img" not in section

@@ -17,6 +17,8 @@ from randrnn.analysis.report import write_report
 from randrnn.graphs.properties import FEATURES
 from randrnn.pruning.results import THESIS_SAFE, safe_levels
 
+from .conftest import report_sections
+
 
 def test_pearson_here_is_scipys_pearson_r(df: pd.DataFrame) -> None:
     """Each 'here' column holds scipy's Pearson r of the cell's accuracy with the property."""
@@ -75,10 +77,7 @@ def test_the_thesis_safe_levels_shown_are_those_pruning_compares_with() -> None:
 
 def test_the_report_records_its_options(small_study: Path, tmp_path: Path, monkeypatch) -> None:
     """Every AnalysisConfig field appears in the provenance with the value given."""
-    from randrnn.analysis import report
-
-    for slow in ("_prediction_section", "_thesis_section", "_strongest_section"):
-        monkeypatch.setattr(report, slow, lambda *a, **k: None)
+    report_sections(monkeypatch)
     options = AnalysisConfig(cv=3, repeats=1, top=2, seed=7)
     page = write_report(small_study, out=tmp_path, options=options).read_text()
     row = page.split("report options</td>")[1].split("</td>")[0]
@@ -90,14 +89,14 @@ def test_a_prediction_that_fails_is_a_line_in_its_section(
     small_study: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """score_cells raising RandRNNError: the Prediction section says why; the page is written."""
-    from randrnn.analysis import report
+    from randrnn.analysis import predict
     from randrnn.errors import RandRNNError
 
     def fail(*args, **kwargs):
         raise RandRNNError("the regressors cannot be fitted")
 
-    monkeypatch.setattr(report.pred, "score_cells", fail)
-    monkeypatch.setattr(report, "_strongest_section", lambda *a, **k: None)
+    report_sections(monkeypatch, leave_out=("Accuracy vs the strongest properties",))
+    monkeypatch.setattr(predict, "score_cells", fail)
     page = write_report(small_study, out=tmp_path, options=AnalysisConfig(cv=3, repeats=1))
     text = page.read_text()
     section = text.split('<section id="prediction">')[1].split("</section>")[0]

@@ -8,17 +8,17 @@ import re
 from pathlib import Path
 
 import pytest
-from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from randrnn import reber
 from randrnn.analysis import report, table
 from randrnn.analysis.config import AnalysisConfig
+from randrnn.analysis.report import accuracy
 from randrnn.cli import app
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import encode_split
-from tests.analysis.conftest import make_study
+from tests.analysis.conftest import make_study, report_sections
 
 PILOT = TrainConfig(epochs=3, max_train=2000, max_test=500, seed=4).to_dict()
 STUDY_TOML = '[study]\ndir = "pilot"\n\n[train-all]\nepochs = 3\n'
@@ -118,7 +118,7 @@ def test_the_thesis_protocol_gets_no_note() -> None:
     """Runs trained as the thesis was (15 epochs, batch 128, shuffled, all strings): no note."""
     thesis_like = TrainConfig(epochs=15, batching="shuffle").to_dict()
     assert report.protocol_differences({"gru": thesis_like}) == {"gru": []}
-    assert report._protocol_note({"gru": thesis_like}) == ""
+    assert report.protocol_note({"gru": thesis_like}) == ()
 
 
 def test_no_table_shows_none(page: str) -> None:
@@ -130,20 +130,18 @@ def test_no_table_shows_none(page: str) -> None:
 
 def test_study_file_is_preformatted(page: str) -> None:
     """The study file is shown line by line in a <pre>, not as one escaped string."""
-    assert f"<pre>{html.escape(STUDY_TOML)}</pre>" in page
+    shown = page.split("<pre>")[1].split("</pre>")[0]
+    assert html.unescape(shown) == STUDY_TOML and "<" not in shown
     assert "\\n" not in page.split("<pre>")[1].split("</pre>")[0]
 
 
 def test_accuracy_figure_draws_every_baseline(pilot: Path, monkeypatch) -> None:
     """Each cell's panel has one horizontal line per trivial baseline, letter set included."""
-    drawn: list[Figure] = []
-    monkeypatch.setattr(report.Page, "figure", lambda self, fig, name, alt: drawn.append(fig) or "")
     runs = table.load_study(pilot, per_run=True)
     df = table.per_graph(runs)
     base = {"gru": {"majority": 0.5, "length_only": 0.66, "letter_set_only": 0.78, "ngram": 0.9},
             "rnn_tanh": {"majority": 0.5, "length_only": 0.6, "letter_set_only": 0.7}}  # fmt: skip
-    report._accuracy_section(report.Page(pilot), df, "test_acc", base, "")
-    (fig,) = drawn
+    fig = accuracy.figure(accuracy.summarise(df, "test_acc", base))
     for ax in fig.axes:
         cell = "gru" if ax.get_title().startswith("GRU") else "rnn_tanh"
         lines = {
@@ -174,9 +172,11 @@ def test_a_section_that_cannot_be_computed_is_one_line(
     def fail(*args, **kwargs):
         raise RandRNNError("too few graphs for this figure")
 
-    monkeypatch.setattr(report, "_strongest_section", fail)
-    monkeypatch.setattr(report, "_thesis_section", lambda *a, **k: None)
-    monkeypatch.setattr(report, "_prediction_section", lambda *a, **k: None)
+    report_sections(
+        monkeypatch,
+        ("Prediction", "Thesis comparison"),
+        **{"Accuracy vs the strongest properties": fail},
+    )
     text = report.write_report(
         small_study, out=tmp_path, options=AnalysisConfig(cv=3, repeats=1)
     ).read_text()
