@@ -13,6 +13,8 @@ import typer
 from randrnn.cli import app, console, names
 from randrnn.cli.options import (
     BatchingOpt,
+    DeviceOpt,
+    EngineOpt,
     MaxTestOpt,
     MaxTrainOpt,
     OutFileOpt,
@@ -146,6 +148,8 @@ def prune_command(
     ] = None,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
+    device: DeviceOpt = "auto",
+    engine: EngineOpt = None,
     max_train: MaxTrainOpt = None,
     max_test: MaxTestOpt = None,
     data: Annotated[
@@ -211,8 +215,12 @@ def prune_command(
     from randrnn.pruning.runner import run_experiments
     from randrnn.pruning.waea import WaeaOptions
     from randrnn.store import Study
+    from randrnn.training.engines import resolve_device, resolve_engine
 
     check_at_least("--workers", workers)
+    where = resolve_device(device)  # --device cuda without a GPU: one line, before any work
+    if engine is not None:
+        resolve_engine(engine, where)
     work = prune_work(
         study=study, cells=cell or cells, methods=method, targets=target, scope=scope,
         levels=parse_levels(levels), retrain_epochs=retrain_epochs, tolerance=tolerance,
@@ -230,7 +238,8 @@ def prune_command(
     with Study.create(study) as st, ProgressDisplay(console) as shown:
         rows = list(run_experiments(
             study=st, experiments=work.experiments, train_df=work.train, test_df=work.test,
-            callbacks=shown.callbacks, workers=workers, scheduler=scheduler,
+            callbacks=shown.callbacks, workers=workers, scheduler=scheduler, device=where,
+            engine=engine,
         ))  # fmt: skip
     _print_rows(work.experiments, rows)
 
