@@ -238,8 +238,8 @@ def prune_command(
     with Study.create(study) as st, ProgressDisplay(console) as shown:
         rows = list(run_experiments(
             study=st, experiments=work.experiments, train_df=work.train, test_df=work.test,
-            callbacks=shown.callbacks, workers=workers, scheduler=scheduler, device=where,
-            engine=engine,
+            callbacks=shown.callbacks, workers=workers, scheduler=scheduler, engine=engine,
+            device=device if scheduler else where,  # a cluster's workers resolve 'auto'
         ))  # fmt: skip
     _print_rows(work.experiments, rows)
 

@@ -198,7 +198,8 @@ def train_all(
                 study=st, cells=cell_names, config=config, train=found.train, test=found.test,
                 workers=workers, scheduler=scheduler, assign=assign,
                 chunk_size=chunk or (4096 if where == "cuda" else 16),
-                callbacks=shown.callbacks, replicates=replicates, device=where, engine=engine,
+                callbacks=shown.callbacks, replicates=replicates, engine=engine,
+                device=device if scheduler else where,  # a cluster's workers resolve 'auto'
                 pack_size=pack_size,
             )  # fmt: skip
             with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open

@@ -43,6 +43,7 @@ from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
 from randrnn.training.engines import ENGINES, resolve_engine
 from randrnn.training.layout import Wiring, hh, ih, make_layout, wiring
+from randrnn.training.packsize import cuda_pack_size
 from randrnn.training.wavefront import STEPS, Wavefront
 
 __all__ = ["DEFAULT_PACK_SIZE", "ENGINES", "PackedModels", "resolve_engine", "train_many"]
@@ -466,6 +467,34 @@ def evaluate_many(
     return out
 
 
+PROBE = 4  # models in the pack that measures a CUDA pack's memory per model
+
+
+def probe_bytes(
+    models: Sequence[GraphRNN], train: Encoded, config: TrainConfig, engine: str
+) -> float:
+    """Peak CUDA bytes per model of a probe pack of the last (largest) ``models``, copies: one
+    training step and one evaluation batch on the longest strings of ``train`` (`packsize`)."""
+    import copy as copying
+
+    probe = [copying.deepcopy(m) for m in models[-PROBE:]]
+    longest = torch.argsort(train.lengths, descending=True).numpy()
+    width, data = int(train.lengths.max()), train.to("cuda")
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    pack = PackedModels(probe, engine, "cuda")
+    codes, lengths, labels = data.batch(longest[: config.batch_size], width)
+    _losses(pack.forward(codes, lengths), labels).sum().backward()
+    with torch.no_grad():
+        pack.forward(*data.batch(longest[: config.eval_batch_size], width)[:2])
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() - before
+    del pack
+    torch.cuda.empty_cache()
+    return peak / len(probe)
+
+
 def pack_order(models: Sequence[GraphRNN]) -> list[int]:
     """Model indices sorted so that neighbours have similar unit counts and depths (less padding)."""
     return sorted(range(len(models)),
@@ -512,9 +541,8 @@ def train_many(
     order = pack_order(models)
     size = pack_size or DEFAULT_PACK_SIZE
     if kind == "cuda":
-        from randrnn.training.packsize import cuda_pack_size
-
-        size = cuda_pack_size([models[i] for i in order], train, config, engine, pack_size)
+        per_model = probe_bytes([models[i] for i in order], train, config, engine)
+        size = cuda_pack_size(per_model, pack_size, len(models))
     train, test = train.to(device), test.to(device)
     results: list[dict | None] = [None] * len(models)
     callbacks = callbacks or Callbacks()

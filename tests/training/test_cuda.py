@@ -32,7 +32,7 @@ def test_pack_size_from_memory_and_weights_back_on_the_host() -> None:
     from randrnn.reber import make_dataset
     from randrnn.training.bench import sample_dags
     from randrnn.training.config import TrainConfig
-    from randrnn.training.engine import train_many
+    from randrnn.training.engine import probe_bytes, train_many
     from randrnn.training.loop import encode_split
     from randrnn.training.packsize import cuda_pack_size
 
@@ -40,9 +40,11 @@ def test_pack_size_from_memory_and_weights_back_on_the_host() -> None:
     config = TrainConfig(epochs=1, batch_size=32)
     models = [build_model(d, "gru", seed=i) for i, d in enumerate(sample_dags(4, seed=0))]
     before = [m.readout.weight.clone() for m in models]
-    assert cuda_pack_size(models, train, config, "dense", None) >= len(models)
+    per_model = probe_bytes(models, train, config, "dense")
+    assert per_model > 0
+    assert cuda_pack_size(per_model, None, len(models)) == len(models)
     train_many(models, train, test, config, device="cuda")
     assert all(m.readout.weight.device.type == "cpu" for m in models)
     assert all(not torch.equal(a, m.readout.weight) for a, m in zip(before, models))
     with pytest.warns(RuntimeWarning, match="does not fit"):
-        assert cuda_pack_size(models, train, config, "dense", 10**9) < 10**9
+        assert cuda_pack_size(per_model, 10**9, 10**9) < 10**9
