@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from randrnn.models.cells import CELLS
-from randrnn.training.gpucheck import TOLERANCE, compare_devices
+from randrnn.training.devicecheck import TOLERANCE, compare_devices
 
 pytestmark = [
     pytest.mark.cuda,

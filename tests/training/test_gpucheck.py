@@ -10,9 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_DASK = (
-    "import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None\n"
-    "from randrnn.training.gpucheck import main\n"
-    "raise SystemExit(main(['--device', 'cpu', '--small']))\n"
+    "import runpy, sys; sys.modules['dask'] = None; sys.modules['distributed'] = None\n"
+    f"sys.argv = ['gpu_check.py', '--device', 'cpu', '--small']\n"
+    f"runpy.run_path({str(ROOT / 'scripts' / 'gpu_check.py')!r}, run_name='__main__')\n"
 )
 
 
