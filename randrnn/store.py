@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 DB_NAME = "study.sqlite"
 DEFAULT_PATH = Path("study")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("pending", "running", "done", "failed", "interrupted")
 # Columns that every results table starts with, even when it is empty.
 RESULT_COLUMNS = [
@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS {name} (
     worker TEXT,
     started TEXT,
     finished TEXT,
+    device TEXT,
+    engine TEXT,
     UNIQUE (graph_id, cell, config_hash, replicate)
 );"""
 
@@ -415,14 +417,18 @@ class Study:
             )
         return found[0]["id"]
 
-    def finish_run(self, run_id: int, metrics: dict) -> None:
-        """Mark a run 'done' with its metrics.
+    def finish_run(
+        self, run_id: int, metrics: dict, device: str | None = None, engine: str | None = None
+    ) -> None:
+        """Mark a run 'done' with its metrics, and where it trained (provenance, not config).
 
         Finishing a run that is already done is a no-op if the metrics are identical and a
         ``RandRNNError`` otherwise, so a pair is never recorded twice.
         """
         with self.transaction():
-            if self._end_run(run_id, "done", metrics=_dumps(metrics), error=None):
+            ended = self._end_run(run_id, "done", metrics=_dumps(metrics), error=None,
+                                  device=device, engine=engine)  # fmt: skip
+            if ended:
                 return
             old = json.loads(self._run_row(run_id)["metrics"])
             if _dumps(old, canonical=True) != _dumps(metrics, canonical=True):
@@ -456,8 +462,7 @@ class Study:
         """
         with self.transaction() as conn:
             return conn.execute(
-                "UPDATE runs SET status = 'interrupted', error = :reason"
-                " WHERE status = 'running'",
+                "UPDATE runs SET status = 'interrupted', error = :reason WHERE status = 'running'",
                 {"reason": reason},
             ).rowcount
 
@@ -555,8 +560,17 @@ def _add_replicate(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs (status)")
 
 
+def _add_device(conn: sqlite3.Connection) -> None:
+    """Schema 2 → 3: runs record the device and engine they trained on (older runs: NULL; a
+    table rebuilt by an earlier step has them already)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    for column in ("device", "engine"):
+        if column not in have:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
+
+
 # Schema version → the step that upgrades a study from it to the next version.
-_MIGRATIONS = {1: _add_replicate}
+_MIGRATIONS = {1: _add_replicate, 2: _add_device}
 
 
 def _check_version(path: Path, version: int) -> None:

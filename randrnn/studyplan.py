@@ -2,7 +2,9 @@
 
 Training time is projected from seconds per model-epoch: the user's own last `randrnn bench`
 (saved in the user cache) if there is one, else the numbers measured on the reference machine
-(2-core AMD EPYC, no GPU; see the README).
+(2-core AMD EPYC, no GPU; see the README). A train-all stage on CUDA (``device = "cuda"``, or
+``auto`` where torch sees a GPU) is projected from the last `randrnn bench --device cuda` only:
+without one it says so, and projects nothing.
 """
 
 from __future__ import annotations
@@ -33,15 +35,29 @@ def bench_file() -> Path:
     return cache_dir() / "bench.json"
 
 
-def save_measurement(seconds: dict[str, float], workers: int) -> None:
-    """Keep a benchmark's seconds per model-epoch per worker for later projections."""
-    path = bench_file()
+def _saved() -> dict:
     try:
-        saved = json.loads(path.read_text())
+        saved = json.loads(bench_file().read_text())
     except (OSError, ValueError):
-        saved = {}
-    saved.setdefault("seconds", {}).update(seconds)
-    saved["workers"] = workers
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def save_measurement(
+    seconds: dict[str, float], workers: int, device: str = "cpu", engine: str | None = None
+) -> None:
+    """Keep a benchmark's seconds per model-epoch per worker for later projections, with the
+    engine it measured; a CUDA benchmark is kept apart (``"cuda"``: seconds per model-epoch of
+    a pack on the GPU), never mixed with the CPU's."""
+    path = bench_file()
+    saved = _saved()
+    if device == "cuda":
+        saved.setdefault("cuda", {}).setdefault("seconds", {}).update(seconds)
+        saved["cuda"]["engine"] = engine
+    else:
+        saved.setdefault("seconds", {}).update(seconds)
+        saved["workers"] = workers
+        saved["engine"] = engine
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(saved, indent=1))
@@ -52,11 +68,26 @@ def seconds_per_model_epoch() -> dict[str, float]:
     """Per cell: the user's last bench (single worker) where known, else the reference numbers."""
     measured = dict(REFERENCE_SECONDS)
     try:
-        saved = json.loads(bench_file().read_text())
-        measured.update({k: float(v) for k, v in saved.get("seconds", {}).items()})
-    except (OSError, ValueError, AttributeError):
+        measured.update({k: float(v) for k, v in _saved().get("seconds", {}).items()})
+    except (ValueError, AttributeError, TypeError):
         pass
     return measured
+
+
+def gpu_seconds_per_model_epoch() -> dict[str, float]:
+    """Per cell: the last `randrnn bench --device cuda` (empty: none was recorded)."""
+    try:
+        return {k: float(v) for k, v in _saved().get("cuda", {}).get("seconds", {}).items()}
+    except (ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _device(step: Step) -> str:
+    """The device a train-all stage will train on (``auto``: where torch sees a GPU)."""
+    from randrnn.training.engines import resolve_device
+
+    name = str(_opt(step, "device", "auto"))
+    return "cuda" if name == "cuda" else resolve_device(name)
 
 
 def _opt(step: Step, key: str, default: Any) -> Any:
@@ -118,9 +149,19 @@ def project(step: Step, sf: StudyFile) -> tuple[str, float | None]:
         share = min(1.0, int(_opt(step, "max_train", FULL_TRAIN)) / FULL_TRAIN)
         share *= length_share(_opt(step, "task", None), _opt(step, "negatives", None),
                               _opt(step, "data", None))  # fmt: skip
-        speed = seconds_per_model_epoch()
         runs = (graphs if split else graphs * len(cells)) * replicates
         per_cell = (graphs / len(cells) if split else graphs) * replicates
+        if _device(step) == "cuda":
+            gpu = gpu_seconds_per_model_epoch()
+            missing = [c for c in cells if c not in gpu]
+            work = f"{runs:,} models × {epochs} epochs on CUDA"
+            if missing:
+                note = (
+                    f"no GPU benchmark of {', '.join(missing)} exists (randrnn bench --device cuda)"
+                )
+                return f"{work}; {note}", None
+            return work, sum(per_cell * epochs * share * gpu[c] for c in cells)
+        speed = seconds_per_model_epoch()
         seconds = sum(per_cell * epochs * share * speed[c] for c in cells) / workers
         return f"{runs:,} models × {epochs} epochs on {workers} worker(s)", seconds
     if step.stage == "prune":

@@ -57,7 +57,7 @@ def test_create_open_round_trip(tmp_path: Path) -> None:
         assert (path / "study.sqlite").is_file()
     with Study.open(path) as s:
         assert s.get_meta("seed") == 7
-        assert s.get_meta("schema_version") == SCHEMA_VERSION == 2
+        assert s.get_meta("schema_version") == SCHEMA_VERSION == 3
         assert s.get_meta("missing", "x") == "x"
         assert s._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -429,10 +429,11 @@ RUN_FIELDS = (
 
 @pytest.mark.parametrize("how", ["open", "create"])
 def test_old_schema_study_is_migrated_on_open(tmp_path: Path, how: str) -> None:
-    """A schema-1 study opens as schema 2: every run kept as replicate 0, keyed by replicate."""
+    """A schema-1 study opens as the current schema: every run kept as replicate 0, keyed by
+    replicate."""
     rows = old_study(tmp_path / "old")
     with getattr(Study, how)(tmp_path / "old") as s:
-        assert s.get_meta("schema_version") == 2
+        assert s.get_meta("schema_version") == SCHEMA_VERSION
         raw = s._conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
         assert [tuple(r[f] for f in RUN_FIELDS) for r in raw] == rows
         assert [r["replicate"] for r in raw] == [0, 0, 0]
@@ -454,7 +455,7 @@ def test_old_schema_study_is_migrated_on_open(tmp_path: Path, how: str) -> None:
         indexes = {r["name"] for r in s._conn.execute("PRAGMA index_list(runs)")}
         assert "runs_status" in indexes
     with Study.open(tmp_path / "old") as s:  # a second open finds nothing to do
-        assert s.get_meta("schema_version") == 2 and len(s.runs()) == 4
+        assert s.get_meta("schema_version") == SCHEMA_VERSION and len(s.runs()) == 4
 
 
 def test_failed_migration_leaves_the_old_schema(tmp_path: Path, monkeypatch) -> None:
@@ -490,3 +491,23 @@ def test_readers_do_not_wait_for_a_writer(study: Study) -> None:
         assert results.runs(study) == []
         with pytest.raises(sqlite3.OperationalError, match="locked"), study.transaction():
             pass
+
+
+def test_schema_2_study_gains_device_and_engine(tmp_path: Path) -> None:
+    """A schema-2 study (runs without device/engine) opens with both columns, NULL for its
+    runs; a run finished now records where it trained, outside its config hash."""
+    with Study.create(tmp_path / "s") as s:
+        s.add_graphs([{"generator": "ws", "graph": nx.path_graph(3), "seed": 0}])
+        old = s.start_run(0, "gru", CONFIG)
+        s.finish_run(old, {"test_acc": 0.5})
+        s._conn.execute("ALTER TABLE runs DROP COLUMN device")
+        s._conn.execute("ALTER TABLE runs DROP COLUMN engine")
+        s.set_meta("schema_version", 2)
+    with Study.open(tmp_path / "s") as s:
+        assert s.get_meta("schema_version") == SCHEMA_VERSION
+        new = s.start_run(0, "lstm", CONFIG)
+        s.finish_run(new, {"test_acc": 0.75}, device="cuda", engine="dense")
+        rows = {r["cell"]: r for r in s.runs()}
+        assert (rows["gru"]["device"], rows["gru"]["engine"]) == (None, None)
+        assert (rows["lstm"]["device"], rows["lstm"]["engine"]) == ("cuda", "dense")
+        assert rows["gru"]["config_hash"] == rows["lstm"]["config_hash"]

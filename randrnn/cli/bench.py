@@ -10,7 +10,7 @@ from rich.table import Table
 
 from randrnn.cli import app, console
 from randrnn.cli.data import TaskOpt
-from randrnn.cli.options import BatchingOpt, WorkersOpt
+from randrnn.cli.options import BatchingOpt, DeviceOpt, EngineOpt, PackSizeOpt, WorkersOpt
 from randrnn.cli.train import parse_range
 from randrnn.training.config import DEFAULT_BATCHING
 
@@ -43,20 +43,13 @@ def bench(
         list[Path] | None,
         typer.Option("--graph-files", help="Take the graphs from these files instead (repeat it)."),
     ] = None,
-    pack_size: Annotated[
-        int | None, typer.Option(help="Models per engine pack (default: engine's).")
-    ] = None,
+    pack_size: PackSizeOpt = None,
     seed: Annotated[
         int, typer.Option(help="Seed of the generated sample of graphs (not of the models).")
     ] = 0,
     batching: BatchingOpt = DEFAULT_BATCHING,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            help="Training engine: native or wavefront (default: native where a C++ "
-            "compiler builds it, else wavefront)."
-        ),
-    ] = None,
+    engine: EngineOpt = None,
+    device: DeviceOpt = "auto",
     population: Annotated[
         int,
         typer.Option(
@@ -77,7 +70,7 @@ def bench(
 
     result = run_bench(
         cells=cells, config=TrainConfig(epochs=epochs, max_train=max_train, batching=batching),
-        workers=workers, pack_size=pack_size, engine=engine, task=task, status=console.status,
+        workers=workers, pack_size=pack_size, engine=engine, device=device, task=task, status=console.status,
         graphs=graphs, nodes=parse_range(nodes), seed=seed, population=population, study=study,
         graph_files=graph_files,
     )  # fmt: skip
@@ -99,7 +92,7 @@ def _table(result: BenchResult) -> Table:
     table = Table(title=f"engine benchmark: task {result.task} (mean length "
                         f"{result.mean_length:.1f}), {result.source}, {result.train_strings} "
                         f"training strings, batch {config.batch_size} ({config.batching}), "
-                        f"{result.workers} worker(s) × 1 thread, {result.engine} engine",
+                        f"{_where(result)}, {result.engine} engine",
                   title_justify="left")  # fmt: skip
     for name, justify in [("cell", "left"), ("graphs", "right"), ("mean nodes", "right"),
                           ("mean layers", "right"), ("s / model-epoch", "right"),
@@ -111,3 +104,8 @@ def _table(result: BenchResult) -> Table:
                       f"{r['model_epoch_seconds']:.3f}", f"{r['eval_seconds']:.2f}",
                       f"{r['study_hours']:.1f} h")  # fmt: skip
     return table
+
+
+def _where(result: BenchResult) -> str:
+    """'2 worker(s) × 1 thread' on the CPU, 'one CUDA GPU' there."""
+    return "one CUDA GPU" if result.device == "cuda" else f"{result.workers} worker(s) × 1 thread"

@@ -12,9 +12,14 @@ registries themselves.
 from __future__ import annotations
 
 from randrnn.models.cells import CELLS as _CELL_REGISTRY
+from randrnn.training.engines import DEVICES as _DEVICES
+from randrnn.training.engines import ENGINES as _ENGINE_REGISTRY
 
 # randrnn.models.cells.CELLS, a plain table: read from it, not repeated
 CELLS = tuple(_CELL_REGISTRY)
+# randrnn.training.engines: ENGINES and DEVICES, plain too
+ENGINES = tuple(_ENGINE_REGISTRY)
+DEVICES = _DEVICES
 # randrnn.reber: NEGATIVES, GRAMMARS and the data set defaults
 NEGATIVES = ("thesis", "hard")
 GRAMMARS = ("reber", "embedded")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from randrnn.cli.names import DEVICES, ENGINES, listed
+
 WorkersOpt = Annotated[
     int, typer.Option(help="Local worker processes (1: in this process; 0 is refused).")
 ]
@@ -40,4 +42,25 @@ MaxTestOpt = Annotated[
 ]
 OutFileOpt = Annotated[
     Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
+]
+DeviceOpt = Annotated[
+    str,
+    typer.Option(
+        help=f"Where to train: {listed(DEVICES)} (auto: CUDA where torch sees a GPU, else the"
+        " CPU). Recorded with every run, not part of its settings."
+    ),
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=f"Training engine: {listed(ENGINES)} (default: native on the CPU where a C++"
+        " compiler builds it, else wavefront; dense on CUDA)."
+    ),
+]
+PackSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Models per engine pack (default: 8 on the CPU; on CUDA as many as free GPU"
+        " memory holds)."
+    ),
 ]

@@ -13,6 +13,8 @@ import typer
 from randrnn.cli import app, console, names
 from randrnn.cli.options import (
     BatchingOpt,
+    DeviceOpt,
+    EngineOpt,
     MaxTestOpt,
     MaxTrainOpt,
     OutFileOpt,
@@ -148,6 +150,8 @@ def prune_command(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
     scheduler_file: SchedulerFileOpt = None,
+    device: DeviceOpt = "auto",
+    engine: EngineOpt = None,
     max_train: MaxTrainOpt = None,
     max_test: MaxTestOpt = None,
     data: Annotated[
@@ -215,8 +219,12 @@ def prune_command(
     from randrnn.pruning.waea import WaeaOptions
     from randrnn.store import Study
     from randrnn.training.cluster import scheduler_address
+    from randrnn.training.engines import resolve_device, resolve_engine
 
     check_at_least("--workers", workers)
+    where = resolve_device(device)  # --device cuda without a GPU: one line, before any work
+    if engine is not None:
+        resolve_engine(engine, where)
     work = prune_work(
         study=study, cells=cell or cells, methods=method, targets=target, scope=scope,
         levels=parse_levels(levels), retrain_epochs=retrain_epochs, tolerance=tolerance,
@@ -235,7 +243,8 @@ def prune_command(
     with Study.create(study) as st, ProgressDisplay(console) as shown:
         rows = list(run_experiments(
             study=st, experiments=work.experiments, train_df=work.train, test_df=work.test,
-            callbacks=shown.callbacks, workers=workers, scheduler=scheduler,
+            callbacks=shown.callbacks, workers=workers, scheduler=scheduler, engine=engine,
+            device=device if scheduler else where,  # a cluster's workers resolve 'auto'
         ))  # fmt: skip
     _print_rows(work.experiments, rows)
 

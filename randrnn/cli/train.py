@@ -15,9 +15,12 @@ from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
 from randrnn.cli.options import (
     BatchingOpt,
+    DeviceOpt,
+    EngineOpt,
     MaxTestOpt,
     MaxTrainOpt,
     OutFileOpt,
+    PackSizeOpt,
     SchedulerFileOpt,
     SchedulerOpt,
     WorkersOpt,
@@ -150,7 +153,10 @@ def train_all(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
     scheduler_file: SchedulerFileOpt = None,
-    chunk: Annotated[int, typer.Option(help="Models per task (trained in packs of 8).")] = 16,
+    chunk: Annotated[
+        int | None,
+        typer.Option(help="Models per task (default 16 on the CPU, 4096 on CUDA)."),
+    ] = None,
     assign: Annotated[
         str, typer.Option(help="'all': every graph with every cell; 'split': one cell per graph.")
     ] = "all",
@@ -161,6 +167,9 @@ def train_all(
             " and batch order (replicate 0 is the single run); for the noise ceiling."
         ),
     ] = 1,
+    device: DeviceOpt = "auto",
+    engine: EngineOpt = None,
+    pack_size: PackSizeOpt = None,
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings.
 
@@ -173,11 +182,14 @@ def train_all(
     from randrnn.tasks.data import task_data
     from randrnn.training.cluster import scheduler_address
     from randrnn.training.config import TrainConfig
+    from randrnn.training.engines import resolve_device, resolve_engine
     from randrnn.training.runner import check_replicates, train_study
 
     check_replicates(replicates)
     check_at_least("--workers", workers)  # train_study checks it only once it starts
     scheduler = scheduler_address(scheduler, scheduler_file, warn)
+    where = resolve_device(device)  # --device cuda without a GPU: one line, before any work
+    resolve_engine(engine, where)
     cell_names = parse_cells(cells)
     found = task_data(task, negatives, data)
     config = TrainConfig(
@@ -189,8 +201,11 @@ def train_all(
         with ProgressDisplay(console) as shown:
             outcomes = train_study(
                 study=st, cells=cell_names, config=config, train=found.train, test=found.test,
-                workers=workers, scheduler=scheduler, chunk_size=chunk, assign=assign,
-                callbacks=shown.callbacks, replicates=replicates,
+                workers=workers, scheduler=scheduler, assign=assign,
+                chunk_size=chunk or (4096 if where == "cuda" else 16),
+                callbacks=shown.callbacks, replicates=replicates, engine=engine,
+                device=device if scheduler else where,  # a cluster's workers resolve 'auto'
+                pack_size=pack_size,
             )  # fmt: skip
             with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open
                 errors = [out.error for out in outcomes]

@@ -68,17 +68,19 @@ def train_bases(
     engine: str | None = None,
     pack_size: int | None = None,
     callbacks: Callbacks | None = None,
+    device: str = "cpu",
 ) -> list[BaseOutcome]:
     """Train base models of one cell under ``config`` (each spec with its graph, None: dense)
     together; test numbers after every epoch, WAEA statistics over the last epoch. Dense
     models of a cell in `FIT_BASES` train with `loop.fit` instead (unless ``engine`` is given):
-    the same numbers, sooner. ``callbacks`` get ``"progress"`` in model-epochs, as from
-    `engine.train_many`."""
+    the same numbers, sooner (on the CPU; on CUDA every base trains packed on ``device``).
+    ``callbacks`` get ``"progress"`` in model-epochs, as from `engine.train_many`."""
     callbacks = callbacks or Callbacks()
     models = [new_model(spec, graph) for spec, graph in bases]
     first = last_epoch_start(config, len(train))
     dense = all(graph is None for _, graph in bases)
-    if engine is None and dense and models and models[0].cell.name in FIT_BASES:
+    on_cpu = device == "cpu"
+    if engine is None and on_cpu and dense and models and models[0].cell.name in FIT_BASES:
         out = []
         total = len(models) * config.epochs
         for k, model in enumerate(models):
@@ -102,6 +104,7 @@ def train_bases(
         engine=engine,
         eval_each_epoch=True,
         callbacks=callbacks.plus("step", recorders.on_step),
+        device=device,
     )
     return [
         BaseOutcome(model.state_dict(), recorders.of(model).state_dict(), m)
@@ -130,18 +133,26 @@ class RetrainJob:
 
 
 def retrain(
-    job: RetrainJob, train: Encoded, test: Encoded, engine: str | None = None
+    job: RetrainJob,
+    train: Encoded,
+    test: Encoded,
+    engine: str | None = None,
+    device: str = "cpu",
 ) -> list[dict[str, Any]]:
     """Prune a copy of the base per cut, evaluate, retrain all of them in one pack (cuts with
     the same number of retraining epochs), evaluate each epoch; one row per cut, in order.
 
     ``seconds`` of a row is the job's wall time divided by its cuts (copies train together).
     """
-    return retrain_models(job, train, test, engine)[1]
+    return retrain_models(job, train, test, engine, device)[1]
 
 
 def retrain_models(
-    job: RetrainJob, train: Encoded, test: Encoded, engine: str | None = None
+    job: RetrainJob,
+    train: Encoded,
+    test: Encoded,
+    engine: str | None = None,
+    device: str = "cpu",
 ) -> tuple[list[GraphRNN], list[dict[str, Any]]]:
     """`retrain`, also returning the retrained models (masks and weights), one per cut."""
     start = time.perf_counter()
@@ -153,7 +164,7 @@ def retrain_models(
         model.load_state_dict(job.state)
         parts.append(prune_copy(model, cut.spec, cut.level, job.stats))
         models.append(model)
-    pruned = evaluate_many(models, test, config.eval_batch_size, engine=engine)
+    pruned = evaluate_many(models, test, config.eval_batch_size, engine=engine, device=device)
     histories: list[list[dict]] = [[] for _ in job.cuts]
     for epochs in sorted({cut.spec.retrain_epochs for cut in job.cuts} - {0}):
         chosen = [i for i, cut in enumerate(job.cuts) if cut.spec.retrain_epochs == epochs]
@@ -165,6 +176,7 @@ def retrain_models(
             pack_size=len(chosen),
             engine=engine,
             eval_each_epoch=True,
+            device=device,
         )
         for i, metrics in zip(chosen, trained):
             histories[i] = metrics["history"]

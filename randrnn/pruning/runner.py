@@ -40,6 +40,7 @@ from randrnn.store import Study, config_hash
 from randrnn.training.cluster import run_tasks
 from randrnn.training.config import TrainConfig
 from randrnn.training.engine import DEFAULT_PACK_SIZE
+from randrnn.training.engines import resolve_device
 from randrnn.training.loop import prepare_data
 from randrnn.training.process import worker_setup
 
@@ -69,6 +70,7 @@ def run_experiments(
     scheduler: str | None = None,
     pack_size: int | None = None,
     engine: str | None = None,
+    device: str = "auto",
 ) -> Iterator[dict]:
     """Run every missing base model and level of ``experiments``; yield each row once stored
     (with its ``id``, ``cell`` and ``model``).
@@ -76,7 +78,8 @@ def run_experiments(
     ``workers=1`` without a scheduler runs here; ``workers>1`` starts a local Dask cluster of
     single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses a running one
     (`cluster.run_tasks`). ``pack_size``: pruned copies per retraining job (default
-    `RETRAIN_PACK`). ``callbacks`` get ``"progress"`` of two stages, "base models" (when some
+    `RETRAIN_PACK`). ``engine`` and ``device`` ('auto': each worker's GPU if it has one)
+    train bases and copies (`packed`). ``callbacks`` get ``"progress"`` of two stages, "base models" (when some
     are missing) and "levels": 0 of each total first, then after every stored job.
     """
     if workers < 1:
@@ -156,7 +159,7 @@ def run_experiments(
         tell("base models", len(work.items))
         return [], more
 
-    work = partial(run_task, engine=engine)
+    work = partial(run_task, engine=engine, device=device)
     yield from run_tasks(tasks, work, finish, (train_df, test_df), workers, scheduler)
 
 
@@ -232,30 +235,34 @@ def _data(config: dict, train_df: pd.DataFrame, test_df: pd.DataFrame) -> tuple[
 
 
 def base_task(
-    work: _BaseWork, train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None
-) -> list:
+    work: _BaseWork, train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None,
+    device: str = "auto",
+) -> list:  # fmt: skip
     """Worker side: train a pack of base models (`packed.train_bases`)."""
     worker_setup()
     train, test = _data(work.config, train_df, test_df)
     items = [(spec, None if g is None else from_json(g)) for spec, g in work.items]
-    return train_bases(items, TrainConfig.from_dict(work.config), train, test, engine=engine)
+    return train_bases(items, TrainConfig.from_dict(work.config), train, test, engine=engine,
+                       device=resolve_device(device))  # fmt: skip
 
 
 def retrain_task(
-    job: RetrainJob, train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None
-) -> list[dict]:
+    job: RetrainJob, train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None,
+    device: str = "auto",
+) -> list[dict]:  # fmt: skip
     """Worker side: prune and retrain the copies of one job (`packed.retrain`)."""
     worker_setup()
     train, test = _data(job.config, train_df, test_df)
-    return retrain(job, train, test, engine=engine)
+    return retrain(job, train, test, engine=engine, device=resolve_device(device))
 
 
 TASKS = {"base": base_task, "retrain": retrain_task}
 
 
 def run_task(
-    task: tuple[str, Any], train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None
-) -> Any:
+    task: tuple[str, Any], train_df: pd.DataFrame, test_df: pd.DataFrame, engine: str | None,
+    device: str = "auto",
+) -> Any:  # fmt: skip
     """Worker side: one ("base" | "retrain", work) task."""
     kind, work = task
-    return TASKS[kind](work, train_df, test_df, engine)
+    return TASKS[kind](work, train_df, test_df, engine, device)

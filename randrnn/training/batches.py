@@ -33,11 +33,19 @@ class Encoded:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
-    def batch(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Codes trimmed to the batch's longest string, lengths and labels of the given rows."""
-        rows = torch.as_tensor(index, dtype=torch.long)
+    def batch(
+        self, index: np.ndarray, width: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Codes trimmed to the batch's longest string (``width``, if the caller knows it: then
+        nothing is read back from the device), lengths and labels of the given rows."""
+        rows = torch.as_tensor(index, dtype=torch.long).to(self.codes.device)
         lengths = self.lengths[rows]
-        return self.codes[rows, : int(lengths.max())], lengths, self.labels[rows]
+        width = int(lengths.max()) if width is None else width
+        return self.codes[rows, :width], lengths, self.labels[rows]
+
+    def to(self, device: torch.device | str) -> Encoded:
+        """The split on ``device`` (moved once; batches are then cut there)."""
+        return Encoded(self.codes.to(device), self.lengths.to(device), self.labels.to(device))
 
 
 def train_batches(

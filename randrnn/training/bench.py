@@ -51,13 +51,16 @@ def sample_dags(
 def time_training(
     dags: Sequence[nx.DiGraph], cell: str, train: Encoded, test: Encoded, config: TrainConfig,
     pack_size: int | None = None, threads: int | None = 1, engine: str | None = None,
+    device: str = "cpu",
 ) -> dict[str, float]:  # fmt: skip
-    """Train one model per DAG with the engine; training and evaluation seconds in all."""
+    """Train one model per DAG with the engine; training and evaluation seconds in all (on
+    CUDA the engine reads its metrics back after each epoch, so the clock sees finished work)."""
     if threads:
         worker_setup(threads)
     models = [build_model(dag, cell, seed=i) for i, dag in enumerate(dags)]
     start = time.perf_counter()
-    results = train_many(models, train, test, config, pack_size=pack_size, engine=engine)
+    results = train_many(models, train, test, config, pack_size=pack_size, engine=engine,
+                         device=device)  # fmt: skip
     total = time.perf_counter() - start
     train_seconds = sum(r["train_seconds"] for r in results)
     return {"train": train_seconds, "eval": total - train_seconds}
@@ -66,6 +69,7 @@ def time_training(
 def bench_cell(
     dags: Sequence[nx.DiGraph], cell: str, train: Encoded, test: Encoded, config: TrainConfig,
     workers: int = 1, pack_size: int | None = None, engine: str | None = None,
+    device: str = "cpu",
 ) -> dict[str, float]:  # fmt: skip
     """Seconds per model-epoch (aggregate over workers) and per model evaluation for one cell.
 
@@ -75,7 +79,8 @@ def bench_cell(
     queue of chunks), free of how evenly a small sample happens to split.
     """
     if workers <= 1:
-        parts = [time_training(dags, cell, train, test, config, pack_size, engine=engine)]
+        parts = [time_training(dags, cell, train, test, config, pack_size, engine=engine,
+                               device=device)]  # fmt: skip
     else:
         with ProcessPoolExecutor(workers, initializer=worker_setup, initargs=(1,)) as pool:
             futures = [pool.submit(time_training, list(dags), cell, train, test, config,
@@ -126,6 +131,7 @@ class BenchResult:
     config: TrainConfig
     workers: int
     engine: str
+    device: str = "cpu"
     rows: list[dict] = field(default_factory=list)  # cell, graphs, nodes, layers, seconds, hours
     per_symbol: dict[str, float] = field(default_factory=dict)  # µs per letter read, per model
 
@@ -172,6 +178,7 @@ def run_bench(
     workers: int = 1,
     pack_size: int | None = None,
     engine: str | None = None,
+    device: str = "auto",
     task: str | None = None,
     status: Callable[[str], contextlib.AbstractContextManager] | None = None,
     **sample: object,
@@ -179,18 +186,23 @@ def run_bench(
     """Train a sample of DAGs (``sample``: the arguments of `bench_dags`) with each cell on
     ``task``'s default data and time it (`bench_cell`), scaled to the full training set; a
     benchmark of the reber task is saved for `randrnn run --dry-run`
-    (`studyplan.save_measurement`). ``status(text)`` wraps each cell's training."""
-    from randrnn.errors import check_at_least
+    (`studyplan.save_measurement`, with its device and engine: a CUDA measurement apart).
+    ``status(text)`` wraps each cell's training. On CUDA the sample trains in this process
+    (``workers`` 1)."""
+    from randrnn.errors import RandRNNError, check_at_least
     from randrnn.models.cells import parse_cells
     from randrnn.studyplan import save_measurement
     from randrnn.tasks.data import task_data
     from randrnn.tasks.registry import DEFAULT_TASK
-    from randrnn.training.engine import resolve_engine
+    from randrnn.training.engines import resolve_device, resolve_engine
     from randrnn.training.loop import prepare_data
 
     check_at_least("--workers", workers)
     cells = parse_cells(cells)
-    engine = resolve_engine(engine)
+    device = resolve_device(device)
+    engine = resolve_engine(engine, device)
+    if device == "cuda" and workers > 1:
+        raise RandRNNError("bench --device cuda trains in one process: use --workers 1")
     dags, source = bench_dags(**sample)
     found = task_data(task)
     train, test = prepare_data(found.train, found.test, config)
@@ -198,13 +210,14 @@ def run_bench(
     shape = describe(dags)
     generate_seconds = time_generation()
     result = BenchResult(found.task, symbols / len(found.train), source, len(train),
-                         len(found.train), config, workers, engine)  # fmt: skip
+                         len(found.train), config, workers, engine, device)  # fmt: skip
     measured: dict[str, float] = {}
     for cell in cells:
         with (status or (lambda _: contextlib.nullcontext()))(
             f"training {len(dags)} {cell} models…"
         ):
-            timed = bench_cell(dags, cell, train, test, config, workers, pack_size, engine)
+            timed = bench_cell(dags, cell, train, test, config, workers, pack_size, engine,
+                               device)  # fmt: skip
         # The projection scales the measured epoch time to the full training set.
         per_epoch = timed["model_epoch_seconds"] * len(found.train) / len(train)
         hours = projected_study_hours(per_epoch, timed["eval_seconds"], generate_seconds / workers)
@@ -214,5 +227,5 @@ def run_bench(
                             "layers": shape["layers"], "model_epoch_seconds": per_epoch,
                             "eval_seconds": timed["eval_seconds"], "study_hours": hours})  # fmt: skip
     if found.task == DEFAULT_TASK:
-        save_measurement(measured, workers)
+        save_measurement(measured, workers, device, engine)
     return result

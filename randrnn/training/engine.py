@@ -1,14 +1,16 @@
 """Train many graph-RNNs together: packed into one set of tensors, each gets exactly its own result.
 
 A *pack* holds G models of one cell type, padded to the same number of units N, as one set of
-parameter tensors (so loss, clipping and Adam are a few tensor operations for all of them). Two
-engines run the recurrence, both with a hand-written backward pass:
+parameter tensors (so loss, clipping and Adam are a few tensor operations for all of them). Three
+engines run the recurrence (`randrnn.training.engines` lists them and the devices they run on):
 
-- ``native`` (default where a C++ compiler is found): `randrnn.training.native` — compiled loops
-  over steps, units and edges, one multiply-add over the batch per edge and gate, so the work
-  is exactly the graph's;
+- ``native`` (the CPU's default where a C++ compiler is found): `randrnn.training.native` —
+  compiled loops over steps, units and edges, one multiply-add over the batch per edge and gate,
+  so the work is exactly the graph's;
 - ``wavefront``: `randrnn.training.wavefront` — pure PyTorch: all layers advance together, a
-  step is one gather of each unit's inputs and one batched product (several times slower).
+  step is one gather of each unit's inputs and one batched product (several times slower);
+- ``dense`` (the default on CUDA, runs on the CPU too): `randrnn.training.dense` — the
+  wavefront as masked dense batched products, autograd backward, everything on the device.
 
 The readout reads every model's readout units at each string's true last step.
 
@@ -23,7 +25,7 @@ another order, so weights agree to about 1e-6, not bit for bit.
 
 from __future__ import annotations
 
-import os
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,69 +36,22 @@ import torch
 from torch.nn import functional as F
 
 from randrnn.callbacks import Callbacks, Progress, Step
-from randrnn.errors import RandRNNError, check_name
+from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
-from randrnn.training import native
+from randrnn.training import dense, native
 from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
+from randrnn.training.engines import ENGINES, resolve_engine
+from randrnn.training.layout import Wiring, hh, ih, make_layout, wiring
+from randrnn.training.packsize import cuda_pack_size
 from randrnn.training.wavefront import STEPS, Wavefront
 
-DEFAULT_PACK_SIZE = 8  # models per pack: 4, 8, 16 measured within 10%, 8 best (README)
-ENGINES = ("native", "wavefront")
+__all__ = ["DEFAULT_PACK_SIZE", "ENGINES", "PackedModels", "resolve_engine", "train_many"]
 
-
-def resolve_engine(name: str | None = None) -> str:
-    """The engine to train with: ``name``, else ``RANDRNN_ENGINE`` if set, else native where it
-    builds and the wavefront elsewhere; an unknown name is an error."""
-    chosen = name or os.environ.get("RANDRNN_ENGINE", "").strip().lower()
-    if not chosen:
-        return "native" if native.available() else "wavefront"
-    return check_name("engine", chosen, ENGINES)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where every model's units and inputs sit in the packed tensors (see `wavefront`)."""
-
-    g: int  # models in the pack
-    n: int  # units per model, padded; unit n − 1 is always zero
-    depth: int  # layers of the deepest model
-    max_delay: int  # largest layer distance of an edge (rows of zero past kept in the states)
-    delay: torch.Tensor  # (G, 1, P) delay of each input pair
-    unit: torch.Tensor  # (G, 1, P) unit of each input pair
-    layer: torch.Tensor  # (G, N) layer of each unit; padding units: depth + 1 (never start)
-    active: list[torch.Tensor]  # per step s < depth, then for all later steps: (G, 1, N) 0/1
-    read_layer: torch.Tensor  # (G, 1, R) layer of each readout unit
-    read_unit: torch.Tensor  # (G, 1, R) each readout unit
-
-    def steps(self, length: int) -> int:
-        """Wavefront steps for strings of this padded length."""
-        return length + self.depth - 1
-
-    def _offset(self, b: int, row: torch.Tensor, unit: torch.Tensor) -> torch.Tensor:
-        """Flat offsets into states (rows, G, B, N) of (row, model, string, unit)."""
-        model = torch.arange(self.g).view(-1, 1, 1) * (b * self.n)
-        string = torch.arange(b).view(1, -1, 1) * self.n
-        return row * (self.g * b * self.n) + model + string + unit
-
-    def pair_index(self, b: int) -> torch.Tensor:
-        """(G, B, P) offsets of every input pair at step 0 (add s·G·B·N for step s)."""
-        return self._offset(b, self.max_delay - self.delay, self.unit)
-
-    def readout_index(self, lengths: torch.Tensor) -> torch.Tensor:
-        """(G, B, R) offsets of each readout unit at each string's true last step."""
-        b = lengths.shape[0]
-        row = self.max_delay - 1 + lengths.view(1, b, 1) + self.read_layer
-        return self._offset(b, row, self.read_unit)
-
-
-@dataclass(frozen=True)
-class _Wiring:
-    """One model's units and input pairs."""
-
-    layer_of: list[int]  # layer of each global unit
-    offsets: list[int]  # global index of each layer's first unit
-    pairs: dict[tuple[int, int], int]  # (delay, unit) → pair index; (1, j) is pair j
+DEFAULT_PACK_SIZE = 8  # models per pack on the CPU: 4, 8, 16 measured within 10%, 8 best (README)
+# The tensors of a pack, by attribute name (moved to the device, copied back to store).
+_TENSORS = ("embedding", "w0", "w0_mask", "w", "w_mask", "w_hh", "w_hh_mask", "b_ih", "b_hh",
+            "w_out", "out_mask", "b_out")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -112,54 +67,6 @@ class _Place:
     own: torch.Tensor
     rows: torch.Tensor | None = None
     own_mask: torch.Tensor | None = None
-
-
-def _wiring(model: GraphRNN, recurrence_in_pairs: bool) -> _Wiring:
-    """Units and input pairs of a model. With ``recurrence_in_pairs`` (RNN, LSTM) the delay-1
-    pair of every unit comes first (pair j is unit j): it carries the layer's own recurrence."""
-    plan = model.plan
-    layer_of = [l for l, size in enumerate(plan.layer_sizes) for _ in range(size)]
-    pairs = {(1, j): j for j in range(len(layer_of))} if recurrence_in_pairs else {}
-    for l in range(1, len(plan.layer_sizes)):
-        used = _ih(model.layers[l])[1].any(0).tolist()  # input columns with any weight left
-        for col, unit in enumerate(plan.layer_inputs(l)):
-            if used[col]:
-                pairs.setdefault((l - layer_of[unit], unit), len(pairs))
-    return _Wiring(layer_of, plan.offsets, pairs)
-
-
-def _ih(layer) -> tuple[torch.Tensor, torch.Tensor]:
-    """Input weights and their mask (structure, and pruning if any)."""
-    return layer.weight_ih_l0_orig, layer.weight_ih_l0_mask
-
-
-def _hh(layer) -> tuple[torch.Tensor, torch.Tensor]:
-    """Recurrent weights and their mask (all ones unless pruned)."""
-    if hasattr(layer, "weight_hh_l0_orig"):
-        return layer.weight_hh_l0_orig, layer.weight_hh_l0_mask
-    return layer.weight_hh_l0, torch.ones_like(layer.weight_hh_l0)
-
-
-def _make_layout(models: Sequence[GraphRNN], wirings: Sequence[_Wiring]) -> Layout:
-    g = len(models)
-    n = -(-(max(len(w.layer_of) for w in wirings) + 1) // 8) * 8  # whole SIMD vectors
-    zero = n - 1
-    depth = max(len(m.layer_sizes) for m in models)
-    width = max(1, max(len(w.pairs) for w in wirings))
-    reads = max(len(m.plan.readout_units) for m in models)
-    delay, unit = torch.ones(g, 1, width, dtype=torch.long), torch.full((g, 1, width), zero)
-    read_layer = torch.zeros(g, 1, reads, dtype=torch.long)
-    read_unit = torch.full((g, 1, reads), zero)
-    layer = torch.full((g, n), depth + 1)  # padding units never start
-    for m, (model, wiring) in enumerate(zip(models, wirings)):
-        for (d, j), p in wiring.pairs.items():
-            delay[m, 0, p], unit[m, 0, p] = d, j
-        for r, u in enumerate(model.plan.readout_units):
-            read_layer[m, 0, r], read_unit[m, 0, r] = wiring.layer_of[u], u
-        layer[m, : len(wiring.layer_of)] = torch.tensor(wiring.layer_of)
-    active = [(layer <= s).float().unsqueeze(1) for s in range(depth + 1)]
-    return Layout(g, n, depth, int(delay.max()), delay, unit, layer, active, read_layer,
-                  read_unit)  # fmt: skip
 
 
 class _Edges(NamedTuple):
@@ -242,9 +149,13 @@ class _ApartRecurrence(_PairedRecurrence):
 
 
 class PackedModels:
-    """G models of one cell type as packed tensors for the wavefront; load, run, store."""
+    """G models of one cell type as packed tensors on one device; load, run, store.
 
-    def __init__(self, models: Sequence[GraphRNN], engine: str | None = None):
+    The pack is built on the CPU and its tensors then moved to ``device`` once; ``store`` copies
+    them back. ``engine`` (default: the device's, `engines.resolve_engine`) runs the recurrence.
+    """
+
+    def __init__(self, models: Sequence[GraphRNN], engine: str | None = None, device: str = "cpu"):
         names = {m.cell.name for m in models}
         if len(names) != 1:
             raise RandRNNError(f"train_many needs models of one cell type, got {sorted(names)}")
@@ -252,8 +163,8 @@ class PackedModels:
         cell = models[0].cell
         self.step = STEPS[cell.name]
         self.recurrence = _ApartRecurrence() if cell.recurrent_apart else _PairedRecurrence()
-        self.wirings = [_wiring(m, self.recurrence.in_pairs) for m in models]
-        self.layout = lay = _make_layout(models, self.wirings)
+        self.wirings = [wiring(m, self.recurrence.in_pairs) for m in models]
+        self.layout = lay = make_layout(models, self.wirings)
         g, n, k = lay.g, lay.n, cell.gates * lay.n
         width = lay.unit.shape[2]
         e0 = max(m.layer_sizes[0] for m in models)
@@ -267,12 +178,19 @@ class PackedModels:
         reads = lay.read_unit.shape[2]
         self.w_out, self.out_mask, self.b_out = zeros(g, reads, 2), zeros(g, reads, 2), zeros(g, 2)
         self._copy(to_pack=True)
+        self.engine = resolve_engine(engine, torch.device(device).type)
+        self.device = torch.device(device)
+        for name in _TENSORS:
+            setattr(self, name, getattr(self, name).to(self.device))
         self.params = [self.embedding, self.w0, self.w, self.b_ih, self.b_hh, self.w_out,
                        self.b_out] + self.recurrence.params(self)  # fmt: skip
         for p in self.params:
             p.requires_grad_(True)
-        self.engine = resolve_engine(engine)
         self.plan = self._native_plan() if self.engine == "native" else None
+        self.dense = None
+        if self.engine == "dense":
+            pairs = [len(w.pairs) for w in self.wirings]
+            self.dense = dense.plan(lay, pairs, self.device)
         self._matrix_places: dict[int, list[_Place]] = {}
 
     def _native_plan(self) -> native.NativePlan:
@@ -309,7 +227,7 @@ class PackedModels:
             units=torch.tensor(units, dtype=int32), first=torch.tensor(first, dtype=int32),
         )  # fmt: skip
 
-    def _places(self, m: int, model: GraphRNN, wiring: _Wiring) -> list[_Place]:
+    def _places(self, m: int, model: GraphRNN, wiring: Wiring) -> list[_Place]:
         """Where each tensor of model ``m`` sits in the packed tensors (see `_Place`)."""
         n, gates = self.layout.n, model.cell.gates
         out = [_Place("embedding", self.embedding, None,
@@ -319,11 +237,11 @@ class PackedModels:
             cols = torch.tensor(
                 [gate * n + first + r for gate in range(gates) for r in range(size)]
             )
-            ih, ih_mask = _ih(layer)
+            ih_w, ih_mask = ih(layer)
             if l == 0:
-                rows = torch.arange(ih.shape[1])
+                rows = torch.arange(ih_w.shape[1])
                 out.append(_Place(f"{l}.i2h", self.w0, self.w0_mask,
-                                  (rows[:, None], cols[None, :]), ih.t(), None, ih_mask.t()))  # fmt: skip
+                                  (rows[:, None], cols[None, :]), ih_w.t(), None, ih_mask.t()))  # fmt: skip
             else:
                 keys = [(l - wiring.layer_of[u], u) for u in model.plan.layer_inputs(l)]
                 have = torch.tensor([c for c, key in enumerate(keys) if key in wiring.pairs],
@@ -331,11 +249,11 @@ class PackedModels:
                 rows = torch.tensor([wiring.pairs[keys[c]] for c in have.tolist()],
                                     dtype=torch.long)  # fmt: skip
                 out.append(_Place(f"{l}.i2h", self.w, self.w_mask,
-                                  (rows[:, None], cols[None, :]), ih.t(), have, ih_mask.t()))  # fmt: skip
-            hh, hh_mask = _hh(layer)
+                                  (rows[:, None], cols[None, :]), ih_w.t(), have, ih_mask.t()))  # fmt: skip
+            hh_w, hh_mask = hh(layer)
             own = torch.arange(first, first + size)  # delay-1 pair j is pair j; GRU rows too
             packed, mask = self.recurrence.h2h(self)
-            out.append(_Place(f"{l}.h2h", packed, mask, (own[:, None], cols[None, :]), hh.t(),
+            out.append(_Place(f"{l}.h2h", packed, mask, (own[:, None], cols[None, :]), hh_w.t(),
                               own_mask=hh_mask.t()))  # fmt: skip
             out.append(_Place(f"{l}.b_ih", self.b_ih, None, cols, layer.bias_ih_l0))
             out.append(_Place(f"{l}.b_hh", self.b_hh, None, cols, layer.bias_hh_l0))
@@ -348,8 +266,8 @@ class PackedModels:
     @torch.no_grad()
     def _copy(self, to_pack: bool) -> None:
         """Copy every model's weights into the packed tensors, or the packed weights back."""
-        for m, (model, wiring) in enumerate(zip(self.models, self.wirings)):
-            for place in self._places(m, model, wiring):
+        for m, (model, wired) in enumerate(zip(self.models, self.wirings)):
+            for place in self._places(m, model, wired):
                 packed, index, own, rows = place.packed[m], place.index, place.own, place.rows
                 if to_pack:
                     packed[index] = own if rows is None else own[rows]
@@ -387,13 +305,17 @@ class PackedModels:
                 if place.rows is None:
                     full.copy_(values)
                 else:
-                    full[place.rows] = values
+                    full[place.rows] = values.to(full.device)
             out[place.name] = full.t().contiguous()
         return out
 
     def store(self) -> None:
-        """Write the packed (trained) weights back into the models; masks stay as they are."""
-        self._copy(to_pack=False)
+        """Write the packed (trained) weights back into the models; masks stay as they are.
+        The packed tensors come to the host once (a shallow copy holds them there)."""
+        host = copy.copy(self)
+        for name in _TENSORS:
+            setattr(host, name, getattr(self, name).detach().cpu())
+        host._copy(to_pack=False)
 
     def forward(self, codes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits (G, B, 2) of every model for padded codes (B, T)."""
@@ -401,7 +323,10 @@ class PackedModels:
         bias, w_hh, b_hh = self.recurrence.inputs(self)
         table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
         w = self.w * self.w_mask
-        if self.plan is not None:
+        if self.dense is not None:
+            features = dense.features(self.models[0].cell, self.dense, table, codes, lengths, w,
+                                      w_hh, b_hh)  # fmt: skip
+        elif self.plan is not None:
             # longest strings first, so that the kernel leaves the finished ones alone
             order = torch.argsort(lengths, descending=True, stable=True)
             codes, lengths = codes[order], lengths[order]
@@ -437,14 +362,16 @@ def _clip(params: Sequence[torch.Tensor], max_norm: float) -> None:
 @torch.no_grad()
 def _evaluate(pack: PackedModels, data: Encoded, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Accuracy and mean cross-entropy of every model of a pack on a data split."""
-    correct = torch.zeros(len(pack.models), dtype=torch.long)
-    loss = torch.zeros(len(pack.models), dtype=torch.float64)
-    for index in eval_batches(data.lengths.numpy(), batch_size):
-        codes, lengths, labels = data.batch(index)
-        logits = pack.forward(codes, lengths)
+    data = data.to(pack.device)
+    correct = torch.zeros(len(pack.models), dtype=torch.long, device=pack.device)
+    loss = torch.zeros(len(pack.models), dtype=torch.float64, device=pack.device)
+    lengths = data.lengths.cpu().numpy()
+    for index in eval_batches(lengths, batch_size):
+        codes, batch_lengths, labels = data.batch(index, int(lengths[index].max()))
+        logits = pack.forward(codes, batch_lengths)
         loss += _losses(logits, labels, "sum").double()
         correct += (logits.argmax(2) == labels).sum(1)
-    return correct.numpy() / len(data), loss.numpy() / len(data)
+    return correct.cpu().numpy() / len(data), loss.cpu().numpy() / len(data)
 
 
 def _adam(params: list[torch.Tensor], lr: float) -> torch.optim.Adam:
@@ -465,19 +392,22 @@ def _train_pack(
     engine: str | None,
     eval_each_epoch: bool,
     callbacks: Callbacks,
+    device: str = "cpu",
 ) -> list[dict]:
+    """Train one pack; the data are on ``device`` already, and inside the batch loop nothing
+    is read back from it (accuracy and loss add up there and come back once per epoch)."""
     start = time.perf_counter()
-    pack = PackedModels(models, engine)
+    pack = PackedModels(models, engine, device)
     optimizer = _adam(pack.params, config.lr)
-    lengths = train.lengths.numpy()
+    lengths = train.lengths.cpu().numpy()
     g = len(models)
     history: list[list[dict]] = [[] for _ in range(g)]
     step = 0
     for epoch in range(config.epochs):
-        correct = torch.zeros(g, dtype=torch.long)
-        loss_sum = torch.zeros(g, dtype=torch.float64)
+        correct = torch.zeros(g, dtype=torch.long, device=pack.device)
+        loss_sum = torch.zeros(g, dtype=torch.float64, device=pack.device)
         for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.batching):
-            codes, batch_lengths, labels = train.batch(index)
+            codes, batch_lengths, labels = train.batch(index, int(lengths[index].max()))
             logits = pack.forward(codes, batch_lengths)
             losses = _losses(logits, labels)
             optimizer.zero_grad(set_to_none=True)
@@ -488,9 +418,10 @@ def _train_pack(
             callbacks.trigger_callback("step", Step(pack, step))
             correct += (logits.detach().argmax(2) == labels).sum(1)
             loss_sum += losses.detach().double() * len(index)
+        correct_m, loss_m = correct.tolist(), loss_sum.tolist()  # once per epoch
         for m in range(g):
-            history[m].append({"epoch": epoch + 1, "train_acc": int(correct[m]) / len(train),
-                               "train_loss": float(loss_sum[m]) / len(train)})  # fmt: skip
+            history[m].append({"epoch": epoch + 1, "train_acc": correct_m[m] / len(train),
+                               "train_loss": loss_m[m] / len(train)})  # fmt: skip
         if eval_each_epoch:
             acc, loss = _evaluate(pack, test, config.eval_batch_size)
             for m in range(g):
@@ -523,15 +454,45 @@ def evaluate_many(
     batch_size: int = 1024,
     pack_size: int | None = None,
     engine: str | None = None,
+    device: str = "cpu",
 ) -> list[dict[str, float]]:
     """`loop.evaluate` of every model (accuracy and mean loss), packed; models of one cell."""
     out: list[dict[str, float]] = []
     size = pack_size or max(len(models), 1)
+    data = data.to(device)
     for first in range(0, len(models), size):
-        pack = PackedModels(models[first : first + size], engine)
+        pack = PackedModels(models[first : first + size], engine, device)
         acc, loss = _evaluate(pack, data, batch_size)
         out += [{"acc": float(a), "loss": float(l)} for a, l in zip(acc, loss)]
     return out
+
+
+PROBE = 4  # models in the pack that measures a CUDA pack's memory per model
+
+
+def probe_bytes(
+    models: Sequence[GraphRNN], train: Encoded, config: TrainConfig, engine: str
+) -> float:
+    """Peak CUDA bytes per model of a probe pack of the last (largest) ``models``, copies: one
+    training step and one evaluation batch on the longest strings of ``train`` (`packsize`)."""
+    import copy as copying
+
+    probe = [copying.deepcopy(m) for m in models[-PROBE:]]
+    longest = torch.argsort(train.lengths, descending=True).numpy()
+    width, data = int(train.lengths.max()), train.to("cuda")
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    pack = PackedModels(probe, engine, "cuda")
+    codes, lengths, labels = data.batch(longest[: config.batch_size], width)
+    _losses(pack.forward(codes, lengths), labels).sum().backward()
+    with torch.no_grad():
+        pack.forward(*data.batch(longest[: config.eval_batch_size], width)[:2])
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() - before
+    del pack
+    torch.cuda.empty_cache()
+    return peak / len(probe)
 
 
 def pack_order(models: Sequence[GraphRNN]) -> list[int]:
@@ -549,13 +510,17 @@ def train_many(
     engine: str | None = None,
     eval_each_epoch: bool = False,
     callbacks: Callbacks | None = None,
+    device: str = "cpu",
 ) -> list[dict]:
     """Train models of one cell type together; return each one's `loop.fit` metrics, in order.
 
     Each model ends with the weights it would get from `fit` alone (written back into it, masks
     intact: structural and pruning masks alike, so pruned copies of one model retrain together,
     each with its own Adam). Models are sorted by depth and size and trained in packs of
-    `pack_size` (default `DEFAULT_PACK_SIZE`), by `engine` (default: `resolve_engine()`).
+    `pack_size` (default: `DEFAULT_PACK_SIZE` on the CPU, on CUDA as many as its free memory
+    holds, `packsize.cuda_pack_size`, which also splits a requested pack that does not fit), by
+    `engine` (default: the ``device``'s, `resolve_engine`), on ``device`` ('cpu' or 'cuda'; the
+    data move there once)
     ``train_seconds`` is the pack's training wall time divided by the number of models in the
     pack. ``eval_each_epoch`` adds test accuracy and loss to every epoch's record, as `fit`
     does. `callbacks`: ``"progress"`` after every epoch of a pack, counting model-epochs
@@ -569,10 +534,16 @@ def train_many(
         raise RandRNNError(
             f"train_many needs models of one cell type, got {', '.join(sorted(names))}"
         )
-    size = pack_size or DEFAULT_PACK_SIZE
-    if size < 1:
-        raise RandRNNError(f"pack size must be at least 1, got {size}")
+    if pack_size is not None and pack_size < 1:
+        raise RandRNNError(f"pack size must be at least 1, got {pack_size}")
+    kind = torch.device(device).type
+    engine = resolve_engine(engine, kind)
     order = pack_order(models)
+    size = pack_size or DEFAULT_PACK_SIZE
+    if kind == "cuda":
+        per_model = probe_bytes([models[i] for i in order], train, config, engine)
+        size = cuda_pack_size(per_model, pack_size, len(models))
+    train, test = train.to(device), test.to(device)
     results: list[dict | None] = [None] * len(models)
     callbacks = callbacks or Callbacks()
     total, done = len(models) * config.epochs, 0
@@ -586,7 +557,7 @@ def train_many(
         chosen = order[first : first + size]
         pack = [models[i] for i in chosen]
         trained = _train_pack(
-            pack, train, test, config, progress, engine, eval_each_epoch, callbacks
+            pack, train, test, config, progress, engine, eval_each_epoch, callbacks, device
         )
         for i, metrics in zip(chosen, trained):
             results[i] = metrics

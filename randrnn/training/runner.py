@@ -63,6 +63,8 @@ class Outcome:
     metrics: dict[str, Any] | None
     error: str | None = None
     replicate: int = 0
+    device: str | None = None  # where it trained: provenance, not part of the config
+    engine: str | None = None
 
 
 def name_key(name: str) -> int:
@@ -169,13 +171,22 @@ _DATA_CACHE: dict[str, tuple[Any, Any]] = {}
 
 
 def train_chunk(
-    jobs: Sequence[Job], train: pd.DataFrame, test: pd.DataFrame, config: dict
+    jobs: Sequence[Job],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    config: dict,
+    device: str = "auto",
+    engine: str | None = None,
+    pack_size: int | None = None,
 ) -> list[Outcome]:
     """Worker side: build the chunk's models and train them together with the engine.
 
     The data subsample follows the config's seed; the batch order follows the chunk's replicate.
+    ``device`` ('auto': this worker's GPU if it has one) and ``engine`` are resolved here, where
+    the work runs, and recorded with each outcome.
     """
     from randrnn.training.engine import train_many  # imported where the work runs
+    from randrnn.training.engines import resolve_device, resolve_engine
 
     replicates = {j.replicate for j in jobs}
     if len(replicates) > 1:  # a programming error: chunk_jobs never mixes replicates
@@ -189,11 +200,14 @@ def train_chunk(
     train_data, test_data = _DATA_CACHE[key]
     batches = replace(cfg, seed=batch_seed(cfg.seed, replicates.pop() if replicates else 0))
     try:
+        device = resolve_device(device)
+        engine = resolve_engine(engine, device)
         models = [
             build_model(to_dag(from_json(j.graph)), j.cell, seed=j.seed, readout=cfg.readout)
             for j in jobs
         ]
-        results = train_many(models, train_data, test_data, batches)
+        results = train_many(models, train_data, test_data, batches, pack_size=pack_size,
+                             engine=engine, device=device)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 — reported per run, the driver goes on
         return [_failed(j, exc) for j in jobs]
     outcomes = []
@@ -203,7 +217,8 @@ def train_chunk(
         if history:
             metrics["train_loss"] = history[-1]["train_loss"]
         metrics["worker_pid"] = os.getpid()
-        outcomes.append(Outcome(job.graph_id, job.cell, metrics, replicate=job.replicate))
+        outcomes.append(Outcome(job.graph_id, job.cell, metrics, replicate=job.replicate,
+                                device=device, engine=engine))  # fmt: skip
     return outcomes
 
 
@@ -233,7 +248,7 @@ def _record(study: Study, run_ids: RunIds, outcomes: list[Outcome]) -> None:
         for out in outcomes:
             run_id = run_ids.pop((out.graph_id, out.cell, out.replicate))
             if out.error is None:
-                study.finish_run(run_id, out.metrics or {})
+                study.finish_run(run_id, out.metrics or {}, out.device, out.engine)
             else:
                 study.fail_run(run_id, out.error)
 
@@ -250,6 +265,9 @@ def train_study(
     assign: str = "all",
     callbacks: Callbacks | None = None,
     replicates: int = 1,
+    device: str = "auto",
+    engine: str | None = None,
+    pack_size: int | None = None,
 ) -> Iterator[Outcome]:
     """Train every pending model; yields each outcome after it is written to the study.
 
@@ -259,6 +277,8 @@ def train_study(
     `assigned_cells`); each pair is trained ``replicates`` times (replicates 0 .. K − 1, see the
     module docstring). ``callbacks`` get ``"progress"`` (stage "models"): 0 of the pending runs
     before work begins, then one more with each outcome (`summary` as ``current``).
+    ``device``, ``engine`` and ``pack_size`` go to every worker's `train_many` (`train_chunk`):
+    on CUDA a chunk of ``chunk_size`` models is cut into packs that fit the GPU's memory.
 
     If the caller stops (Ctrl-C, an error, or it stops iterating), the runs in flight are marked
     'interrupted' before the error goes on: the study holds no run left 'running'.
@@ -297,7 +317,7 @@ def train_study(
             callbacks.trigger_callback("progress", progress)
         return outcomes, []
 
-    work = partial(train_chunk, config=cfg)
+    work = partial(train_chunk, config=cfg, device=device, engine=engine, pack_size=pack_size)
     try:
         yield from run_tasks(
             chunks, work, finish, (train, test), workers, scheduler, start, _chunk_failed

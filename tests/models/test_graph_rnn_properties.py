@@ -81,7 +81,7 @@ def test_effective_params_equal_the_closed_form(dag: nx.DiGraph, cell: str) -> N
 @given(
     graphs=st.lists(dags(), min_size=1, max_size=3),
     cell=st.sampled_from(list(CELLS)),
-    engine=st.sampled_from(ENGINES),
+    engine=st.sampled_from(list(ENGINES)),
 )
 def test_packed_logits_equal_each_models_own(graphs: list, cell: str, engine: str) -> None:
     """Models packed together give each the logits it gives alone (float32 sums: 1e-5)."""

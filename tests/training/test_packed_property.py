@@ -53,7 +53,7 @@ def batches(draw: st.DrawFn) -> tuple[torch.Tensor, torch.Tensor]:
     dags=st.lists(small_dags(), min_size=1, max_size=3),
     cell=st.sampled_from(list(CELLS)),
     readout=st.sampled_from(["last", "sinks"]),
-    engine=st.sampled_from(ENGINES),
+    engine=st.sampled_from(list(ENGINES)),
     seed=st.integers(0, 1000),
     batch=batches(),
 )

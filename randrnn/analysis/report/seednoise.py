@@ -62,9 +62,10 @@ def render(found: SeedNoise, figures: Figures) -> tuple:
             "Each graph was trained more than once, with different initialisation and "
             "batch-order seeds. Points off the dashed identity line are seed noise: the spread "
             "a graph's accuracy has without any change to its structure. Two runs of one graph "
-            "correlate by r (split-half reliability), and r is the largest share of one run's "
+            "correlate by ρ, the reliability of one run (estimated by ICC(1) from every run; "
+            "the plot's r is one pair's), and ρ is the largest share of one run's "
             "accuracy variance that any predictor from graph structure can explain; for the "
-            "mean of K runs the bound is Spearman–Brown Kr/(1+(K−1)r). These are the noise "
+            "mean of K runs the bound is Spearman–Brown Kρ/(1+(K−1)ρ). These are the noise "
             "ceilings the prediction section compares its R² with."
         ),
         img,
