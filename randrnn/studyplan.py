@@ -1,62 +1,25 @@
 """What a study file's stages will do, and how long they should take (for `run --dry-run`).
 
-Training time is projected from seconds per model-epoch: the user's own last `randrnn bench`
-(saved in the user cache) if there is one, else the numbers measured on the reference machine
-(2-core AMD EPYC, no GPU; see the README).
+Training time is projected from seconds per model-epoch (`randrnn.training.speed`): the user's
+own last `randrnn bench` (saved in the user cache) if there is one, else the numbers measured on
+the reference machine (2-core AMD EPYC, no GPU; see the README). A prune stage is projected by
+`randrnn.pruning.plan`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from randrnn.models.cells import parse_cells
 from randrnn.reber import DEFAULT_N, DEFAULT_TEST_FRACTION
+from randrnn.training.speed import seconds_per_model_epoch
 
 if TYPE_CHECKING:
     from randrnn.studyfile import Step, StudyFile
 
 FULL_TRAIN = round(DEFAULT_N * (1 - DEFAULT_TEST_FRACTION))  # 18,750 strings
 
-# Seconds per model-epoch, full data, batch 128, one worker process with one thread, thesis-like
-# graphs (10–50 nodes), native engine: measured with `randrnn bench --epochs 2` (README, Speed).
-# Two workers were measured at 1.2–1.9× this throughput, so dividing by the workers is close.
-REFERENCE_SECONDS = {"rnn_tanh": 0.13, "rnn_relu": 0.11, "lstm": 0.29, "gru": 0.28}
 GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
-
-
-def bench_file() -> Path:
-    """Where `randrnn bench` keeps the user's last measurement."""
-    from randrnn.cache import cache_dir
-
-    return cache_dir() / "bench.json"
-
-
-def save_measurement(seconds: dict[str, float], workers: int) -> None:
-    """Keep a benchmark's seconds per model-epoch per worker for later projections."""
-    path = bench_file()
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
-        saved = {}
-    saved.setdefault("seconds", {}).update(seconds)
-    saved["workers"] = workers
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(saved, indent=1))
-    tmp.replace(path)
-
-
-def seconds_per_model_epoch() -> dict[str, float]:
-    """Per cell: the user's last bench (single worker) where known, else the reference numbers."""
-    measured = dict(REFERENCE_SECONDS)
-    try:
-        saved = json.loads(bench_file().read_text())
-        measured.update({k: float(v) for k, v in saved.get("seconds", {}).items()})
-    except (OSError, ValueError, AttributeError):
-        pass
-    return measured
 
 
 def _opt(step: Step, key: str, default: Any) -> Any:

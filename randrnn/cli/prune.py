@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from randrnn.cli import app, console, names
+from randrnn.cli import names
+from randrnn.cli.core import app, console
 from randrnn.cli.options import (
     BatchingOpt,
     MaxTestOpt,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from randrnn.cli import app, console
+from randrnn.cli.core import app, console
 from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
 from randrnn.cli.options import (

@@ -5,9 +5,9 @@ loss, Adam, evaluation) plus a part proportional to the recurrent weights it sti
 native kernel does no work for a pruned weight. So a pruned copy costs about
 ``fixed + visited · (1 − share pruned of the kernel's weights)`` seconds per epoch;
 `benchmark` measures both numbers for a model and `DENSE` holds them for the dense 3×50 base
-model (batch 32, full data, one worker with one thread, on the reference machine: README). Study
-graphs' models are projected from train-all's seconds per model-epoch (`studyplan`), scaled the
-same way.
+model (batch 32, full data, one worker with one thread, on the reference machine: README).
+Study graphs' models are projected from train-all's seconds per model-epoch
+(`training.speed`), scaled the same way.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def epoch_seconds(spec: PruneSpec, config: TrainConfig, level: float | None) -> 
             return DENSE_BASE.get(spec.cell, max(DENSE_BASE.values())) * share
         fixed, visited = DENSE.get(spec.cell, max(DENSE.values()))
         return (fixed + visited * kernel_share(spec, level)) * share
-    from randrnn.studyplan import seconds_per_model_epoch
+    from randrnn.training.speed import seconds_per_model_epoch
 
     base = seconds_per_model_epoch().get(spec.cell, 0.3) * share
     if level is None:

@@ -179,14 +179,14 @@ def run_bench(
     """Train a sample of DAGs (``sample``: the arguments of `bench_dags`) with each cell on
     ``task``'s default data and time it (`bench_cell`), scaled to the full training set; a
     benchmark of the reber task is saved for `randrnn run --dry-run`
-    (`studyplan.save_measurement`). ``status(text)`` wraps each cell's training."""
+    (`speed.save_measurement`). ``status(text)`` wraps each cell's training."""
     from randrnn.errors import check_at_least
     from randrnn.models.cells import parse_cells
-    from randrnn.studyplan import save_measurement
     from randrnn.tasks.data import task_data
     from randrnn.tasks.registry import DEFAULT_TASK
     from randrnn.training.engine import resolve_engine
     from randrnn.training.loop import prepare_data
+    from randrnn.training.speed import save_measurement
 
     check_at_least("--workers", workers)
     cells = parse_cells(cells)
