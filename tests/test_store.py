@@ -10,10 +10,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from randrnn import store
 from randrnn.analysis.table import runs_frame
 from randrnn.errors import RandRNNError
-from randrnn.store import RESULT_COLUMNS, SCHEMA_VERSION, STATUSES, Study, config_hash
+from randrnn.store import RESULT_COLUMNS, SCHEMA_VERSION, STATUSES, Study, config_hash, schema
 
 CONFIG = {"epochs": 15, "lr": 0.001, "batch_size": 128}
 METRICS = {"test_acc": 0.9, "test_loss": 0.3}
@@ -462,10 +461,10 @@ def test_failed_migration_leaves_the_old_schema(tmp_path: Path, monkeypatch) -> 
     rows = old_study(tmp_path / "old")
 
     def half(conn: sqlite3.Connection) -> None:
-        store._add_replicate(conn)
+        schema._add_replicate(conn)
         raise sqlite3.OperationalError("disk went away")
 
-    monkeypatch.setattr(store, "_MIGRATIONS", {1: half})
+    monkeypatch.setattr(schema, "MIGRATIONS", {1: half})
     with pytest.raises(sqlite3.OperationalError, match="disk went away"):
         Study.open(tmp_path / "old")
     conn = sqlite3.connect(tmp_path / "old" / "study.sqlite")
@@ -490,3 +489,43 @@ def test_readers_do_not_wait_for_a_writer(study: Study) -> None:
         assert results.runs(study) == []
         with pytest.raises(sqlite3.OperationalError, match="locked"), study.transaction():
             pass
+
+
+def _columns(path: Path) -> list[tuple]:
+    """(name, type, not null, default) of every column of ``runs``, in order."""
+    conn = sqlite3.connect(path / "study.sqlite")
+    rows = conn.execute("PRAGMA table_info(runs)").fetchall()
+    conn.close()
+    return [(r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def test_a_run_column_is_one_line_for_new_and_old_studies(tmp_path: Path, monkeypatch) -> None:
+    """A column added in RUN_COLUMNS: a new study has it in its CREATE TABLE; a schema-2 and a
+    schema-1 study gain it on open (old rows take the default), ending with the same columns,
+    in the same order, as the new study."""
+    with Study.create(tmp_path / "v2") as s:  # written by the current schema (2)
+        s.add_graphs([record(0)])
+        finish(s, 0, "gru")
+    old_study(tmp_path / "v1")
+    monkeypatch.setattr(schema, "RUN_COLUMNS", [(3, "device", "TEXT NOT NULL DEFAULT 'cpu'")])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    with Study.create(tmp_path / "new") as s:
+        assert s.get_meta("schema_version") == 3
+    fresh = _columns(tmp_path / "new")
+    assert fresh[-1] == ("device", "TEXT", 1, "'cpu'")
+    for name, runs in (("v2", 1), ("v1", 3)):
+        with Study.open(tmp_path / name) as s:
+            assert s.get_meta("schema_version") == 3
+            assert [r["device"] for r in s.runs()] == ["cpu"] * runs
+        assert _columns(tmp_path / name) == fresh
+
+
+def test_a_study_newer_than_the_code_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """A study written with a column this randrnn does not know fails with one line."""
+    monkeypatch.setattr(schema, "RUN_COLUMNS", [(3, "device", "TEXT")])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    Study.create(tmp_path / "s").close()
+    monkeypatch.setattr(schema, "RUN_COLUMNS", [])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    with pytest.raises(RandRNNError, match="schema version 3; this randrnn reads up to 2"):
+        Study.open(tmp_path / "s")
