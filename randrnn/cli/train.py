@@ -159,6 +159,13 @@ def train_all(
             " and batch order (replicate 0 is the single run); for the noise ceiling."
         ),
     ] = 1,
+    keep_weights: Annotated[
+        bool,
+        typer.Option(
+            help="Keep each run's trained weights in the study (4-12 KiB a model), so that"
+            " prune --graphs prunes the trained model itself instead of training it again."
+        ),
+    ] = True,
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings.
 
@@ -185,7 +192,7 @@ def train_all(
             outcomes = train_study(
                 study=st, cells=cell_names, config=config, train=found.train, test=found.test,
                 workers=workers, scheduler=scheduler, chunk_size=chunk, assign=assign,
-                callbacks=shown.callbacks, replicates=replicates,
+                callbacks=shown.callbacks, replicates=replicates, keep_weights=keep_weights,
             )  # fmt: skip
             with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open
                 errors = [out.error for out in outcomes]

@@ -142,11 +142,13 @@ def plan_work(
 ) -> tuple[list[Projection], float]:
     """Projected rows of ``experiments`` (`project`) and their wall seconds on ``workers``:
     what the study at ``study`` (if it exists) holds already, base models and levels, is
-    skipped."""
+    skipped, and so is a base that its train-all run's kept weights give
+    (`structure.kept_run`)."""
     import contextlib
 
     from randrnn.pruning import results
     from randrnn.pruning.protocol import todo_levels
+    from randrnn.pruning.structure import kept_run
     from randrnn.store import DB_NAME, Study
 
     work = []
@@ -160,7 +162,8 @@ def plan_work(
                 else None
             )
             todo = list(spec.levels) if base is None else todo_levels(st, spec, base)
-            work.append((spec, config, base is not None, todo))
+            kept = base is None and st is not None and kept_run(st, [(spec, config)]) is not None
+            work.append((spec, config, base is not None or kept, todo))
     projected = project(work)
     return projected, wall_seconds(projected, workers, longest_base(work))
 
@@ -252,6 +255,11 @@ def project_step(
         models, graph_id = 1, None
     else:
         train_get = train_get or (lambda key, default: default)
+        # train-all keeps its models' weights (by default): no base is trained, unless WAEA
+        # reads the last training epoch (its statistics are recorded only while training)
+        waea_epoch = "waea" in names(get("method", "magnitude")) and get("waea_steps", None) is None
+        if train_get("keep_weights", True) and not waea_epoch:
+            stored = stored | set(cells)
         config = TrainConfig(
             epochs=int(train_get("epochs", 15)),
             batch_size=int(train_get("batch_size", 128)),

@@ -212,14 +212,16 @@ def store_base(
     spec: PruneSpec,
     config: TrainConfig,
     state: dict[str, torch.Tensor],
-    waea_state: dict[str, torch.Tensor],
+    waea_state: dict[str, torch.Tensor] | None,
     metrics: dict[str, Any],
 ) -> dict:
-    """Write a trained base model (checkpoint, WAEA statistics, row) and return its row."""
+    """Write a trained base model (checkpoint, WAEA statistics, row) and return its row.
+    ``waea_state`` None: a base without last-epoch statistics (loaded from kept weights)."""
     stem = _stem(spec, config)
     folder = _checkpoint_dir(study)
     _save(state, folder / f"{stem}.pt")
-    _save(waea_state, folder / f"{stem}_waea_epoch.pt")
+    if waea_state is not None:
+        _save(waea_state, folder / f"{stem}_waea_epoch.pt")
     results.add_base(
         study,
         {
@@ -228,7 +230,7 @@ def store_base(
             "seed": spec.seed,
             "config": config.to_dict(),
             "checkpoint": f"checkpoints/{stem}.pt",
-            "waea_stats": f"checkpoints/{stem}_waea_epoch.pt",
+            "waea_stats": None if waea_state is None else f"checkpoints/{stem}_waea_epoch.pt",
             "test_acc": metrics["test_acc"],
             "test_loss": metrics["test_loss"],
             "train_seconds": metrics["train_seconds"],
@@ -257,6 +259,12 @@ def base_state(study: Study, base: dict) -> dict[str, torch.Tensor]:
 def stats_path(study: Study, base: dict, window_steps: int | None) -> Path:
     """Where a base model's WAEA statistics for a window live (`waea_statistics` writes them)."""
     if window_steps is None:
+        if base["waea_stats"] is None:
+            raise RandRNNError(
+                f"base model {base['model']} {base['cell']} is its train-all run's kept weights,"
+                " which carry no WAEA statistics of a last training epoch; use --waea-steps N"
+                " (statistics over N training steps from the trained weights)"
+            )
         return Path(study.path) / base["waea_stats"]
     return Path(study.path) / base["checkpoint"].replace(".pt", f"_waea_{window_steps}.pt")
 

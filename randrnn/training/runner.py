@@ -63,6 +63,7 @@ class Outcome:
     metrics: dict[str, Any] | None
     error: str | None = None
     replicate: int = 0
+    weights: tuple[str, bytes] | None = None  # (layout, bytes) of `models.weights.pack`, if kept
 
 
 def name_key(name: str) -> int:
@@ -169,12 +170,18 @@ _DATA_CACHE: dict[str, tuple[Any, Any]] = {}
 
 
 def train_chunk(
-    jobs: Sequence[Job], train: pd.DataFrame, test: pd.DataFrame, config: dict
+    jobs: Sequence[Job],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    config: dict,
+    keep_weights: bool = False,
 ) -> list[Outcome]:
     """Worker side: build the chunk's models and train them together with the engine.
 
     The data subsample follows the config's seed; the batch order follows the chunk's replicate.
+    ``keep_weights``: each outcome carries its model's trained weights (`models.weights.pack`).
     """
+    from randrnn.models.weights import pack
     from randrnn.training.engine import train_many  # imported where the work runs
 
     replicates = {j.replicate for j in jobs}
@@ -197,13 +204,14 @@ def train_chunk(
     except Exception as exc:  # noqa: BLE001 — reported per run, the driver goes on
         return [_failed(j, exc) for j in jobs]
     outcomes = []
-    for job, metrics in zip(jobs, results):
+    for job, model, metrics in zip(jobs, models, results):
         metrics = dict(metrics)
         history = metrics.pop("history", [])
         if history:
             metrics["train_loss"] = history[-1]["train_loss"]
         metrics["worker_pid"] = os.getpid()
-        outcomes.append(Outcome(job.graph_id, job.cell, metrics, replicate=job.replicate))
+        weights = pack(model) if keep_weights else None
+        outcomes.append(Outcome(job.graph_id, job.cell, metrics, None, job.replicate, weights))
     return outcomes
 
 
@@ -234,6 +242,8 @@ def _record(study: Study, run_ids: RunIds, outcomes: list[Outcome]) -> None:
             run_id = run_ids.pop((out.graph_id, out.cell, out.replicate))
             if out.error is None:
                 study.finish_run(run_id, out.metrics or {})
+                if out.weights is not None:
+                    study.put_weights(run_id, *out.weights)
             else:
                 study.fail_run(run_id, out.error)
 
@@ -250,6 +260,7 @@ def train_study(
     assign: str = "all",
     callbacks: Callbacks | None = None,
     replicates: int = 1,
+    keep_weights: bool = True,
 ) -> Iterator[Outcome]:
     """Train every pending model; yields each outcome after it is written to the study.
 
@@ -259,6 +270,8 @@ def train_study(
     `assigned_cells`); each pair is trained ``replicates`` times (replicates 0 .. K − 1, see the
     module docstring). ``callbacks`` get ``"progress"`` (stage "models"): 0 of the pending runs
     before work begins, then one more with each outcome (`summary` as ``current``).
+    ``keep_weights``: each finished run's trained weights are kept in the study, in the
+    transaction that marks it done (``run_weights``; `prune --graphs` starts from them).
 
     If the caller stops (Ctrl-C, an error, or it stops iterating), the runs in flight are marked
     'interrupted' before the error goes on: the study holds no run left 'running'.
@@ -271,6 +284,8 @@ def train_study(
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
     check_replicates(replicates)
     study.mark_interrupted()
+    if keep_weights:
+        study.keep_weights_table()
     seed = study_seed(study)
     jobs = plan_jobs(study, cells, config, seed, assign, replicates)
     callbacks = callbacks or Callbacks()
@@ -297,7 +312,7 @@ def train_study(
             callbacks.trigger_callback("progress", progress)
         return outcomes, []
 
-    work = partial(train_chunk, config=cfg)
+    work = partial(train_chunk, config=cfg, keep_weights=keep_weights)
     try:
         yield from run_tasks(
             chunks, work, finish, (train, test), workers, scheduler, start, _chunk_failed
