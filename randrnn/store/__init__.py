@@ -4,8 +4,9 @@ metadata, in a directory that holds any files the study makes (figures, checkpoi
 
 One module per reason to change: `base` (the connection, transactions, ``meta``), `schema`
 (the tables, their version and the migrations: adding a column to ``runs`` is one line there),
-`graphs` and `runs` (the two tables' methods), `study` (`Study`, which has them all; created,
-opened and migrated there). Import the names from here: ``from randrnn.store import Study``.
+`graphs` and `runs` (the two tables' methods), `weights` (each run's kept trained weights),
+`study` (`Study`, which has them all; created, opened and migrated there). Import the names
+from here: ``from randrnn.store import Study``.
 """
 
 from randrnn.store.base import config_hash, utc_now
