@@ -1,85 +1,27 @@
 """What a study file's stages will do, and how long they should take (for `run --dry-run`).
 
-Training time is projected from seconds per model-epoch: the user's own last `randrnn bench`
-(saved in the user cache) if there is one, else the numbers measured on the reference machine
-(2-core AMD EPYC, no GPU; see the README). A train-all stage on CUDA (``device = "cuda"``, or
-``auto`` where torch sees a GPU) is projected from the last `randrnn bench --device cuda` only:
-without one it says so, and projects nothing.
+Training time is projected from seconds per model-epoch (`randrnn.training.speed`): the user's
+own last `randrnn bench` (saved in the user cache) if there is one, else the numbers measured on
+the reference machine (2-core AMD EPYC, no GPU; see the README). A train-all stage on CUDA
+(``device = "cuda"``, or ``auto`` where torch sees a GPU) is projected from the last `randrnn
+bench --device cuda` only: without one it says so, and projects nothing. A prune stage is
+projected by `randrnn.pruning.plan`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from randrnn.models.cells import parse_cells
 from randrnn.reber import DEFAULT_N, DEFAULT_TEST_FRACTION
+from randrnn.training.speed import gpu_seconds_per_model_epoch, seconds_per_model_epoch
 
 if TYPE_CHECKING:
     from randrnn.studyfile import Step, StudyFile
 
 FULL_TRAIN = round(DEFAULT_N * (1 - DEFAULT_TEST_FRACTION))  # 18,750 strings
 
-# Seconds per model-epoch, full data, batch 128, one worker process with one thread, thesis-like
-# graphs (10–50 nodes), native engine: measured with `randrnn bench --epochs 2` (README, Speed).
-# Two workers were measured at 1.2–1.9× this throughput, so dividing by the workers is close.
-REFERENCE_SECONDS = {"rnn_tanh": 0.13, "rnn_relu": 0.11, "lstm": 0.29, "gru": 0.28}
 GRAPH_SECONDS = 0.01  # generating one graph and computing its properties
-
-
-def bench_file() -> Path:
-    """Where `randrnn bench` keeps the user's last measurement."""
-    from randrnn.cache import cache_dir
-
-    return cache_dir() / "bench.json"
-
-
-def _saved() -> dict:
-    try:
-        saved = json.loads(bench_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    return saved if isinstance(saved, dict) else {}
-
-
-def save_measurement(
-    seconds: dict[str, float], workers: int, device: str = "cpu", engine: str | None = None
-) -> None:
-    """Keep a benchmark's seconds per model-epoch per worker for later projections, with the
-    engine it measured; a CUDA benchmark is kept apart (``"cuda"``: seconds per model-epoch of
-    a pack on the GPU), never mixed with the CPU's."""
-    path = bench_file()
-    saved = _saved()
-    if device == "cuda":
-        saved.setdefault("cuda", {}).setdefault("seconds", {}).update(seconds)
-        saved["cuda"]["engine"] = engine
-    else:
-        saved.setdefault("seconds", {}).update(seconds)
-        saved["workers"] = workers
-        saved["engine"] = engine
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(saved, indent=1))
-    tmp.replace(path)
-
-
-def seconds_per_model_epoch() -> dict[str, float]:
-    """Per cell: the user's last bench (single worker) where known, else the reference numbers."""
-    measured = dict(REFERENCE_SECONDS)
-    try:
-        measured.update({k: float(v) for k, v in _saved().get("seconds", {}).items()})
-    except (ValueError, AttributeError, TypeError):
-        pass
-    return measured
-
-
-def gpu_seconds_per_model_epoch() -> dict[str, float]:
-    """Per cell: the last `randrnn bench --device cuda` (empty: none was recorded)."""
-    try:
-        return {k: float(v) for k, v in _saved().get("cuda", {}).get("seconds", {}).items()}
-    except (ValueError, AttributeError, TypeError):
-        return {}
 
 
 def _device(step: Step) -> str:

@@ -10,10 +10,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from randrnn import store
 from randrnn.analysis.table import runs_frame
 from randrnn.errors import RandRNNError
-from randrnn.store import RESULT_COLUMNS, SCHEMA_VERSION, STATUSES, Study, config_hash
+from randrnn.store import RESULT_COLUMNS, SCHEMA_VERSION, STATUSES, Study, config_hash, schema
 
 CONFIG = {"epochs": 15, "lr": 0.001, "batch_size": 128}
 METRICS = {"test_acc": 0.9, "test_loss": 0.3}
@@ -463,10 +462,10 @@ def test_failed_migration_leaves_the_old_schema(tmp_path: Path, monkeypatch) -> 
     rows = old_study(tmp_path / "old")
 
     def half(conn: sqlite3.Connection) -> None:
-        store._add_replicate(conn)
+        schema._add_replicate(conn)
         raise sqlite3.OperationalError("disk went away")
 
-    monkeypatch.setattr(store, "_MIGRATIONS", {1: half})
+    monkeypatch.setattr(schema, "MIGRATIONS", {1: half})
     with pytest.raises(sqlite3.OperationalError, match="disk went away"):
         Study.open(tmp_path / "old")
     conn = sqlite3.connect(tmp_path / "old" / "study.sqlite")
@@ -511,3 +510,45 @@ def test_schema_2_study_gains_device_and_engine(tmp_path: Path) -> None:
         assert (rows["gru"]["device"], rows["gru"]["engine"]) == (None, None)
         assert (rows["lstm"]["device"], rows["lstm"]["engine"]) == ("cuda", "dense")
         assert rows["gru"]["config_hash"] == rows["lstm"]["config_hash"]
+
+
+def _columns(path: Path) -> list[tuple]:
+    """(name, type, not null, default) of every column of ``runs``, in order."""
+    conn = sqlite3.connect(path / "study.sqlite")
+    rows = conn.execute("PRAGMA table_info(runs)").fetchall()
+    conn.close()
+    return [(r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def test_a_run_column_is_one_line_for_new_and_old_studies(tmp_path: Path, monkeypatch) -> None:
+    """A column added in RUN_COLUMNS: a new study has it in its CREATE TABLE; a schema-2 and a
+    schema-1 study gain it on open (old rows take the default), ending with the same columns,
+    in the same order, as the new study."""
+    now = schema.SCHEMA_VERSION
+    with Study.create(tmp_path / "v2") as s:  # written by the current schema
+        s.add_graphs([record(0)])
+        finish(s, 0, "gru")
+    old_study(tmp_path / "v1")
+    added = (now + 1, "probe", "TEXT NOT NULL DEFAULT 'cpu'")
+    monkeypatch.setattr(schema, "RUN_COLUMNS", [*schema.RUN_COLUMNS, added])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", now + 1)
+    with Study.create(tmp_path / "new") as s:
+        assert s.get_meta("schema_version") == now + 1
+    fresh = _columns(tmp_path / "new")
+    assert fresh[-1] == ("probe", "TEXT", 1, "'cpu'")
+    for name, runs in (("v2", 1), ("v1", 3)):
+        with Study.open(tmp_path / name) as s:
+            assert s.get_meta("schema_version") == now + 1
+            assert [r["probe"] for r in s.runs()] == ["cpu"] * runs
+        assert _columns(tmp_path / name) == fresh
+
+
+def test_a_study_newer_than_the_code_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """A study written with a column this randrnn does not know fails with one line."""
+    now = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "RUN_COLUMNS", [*schema.RUN_COLUMNS, (now + 1, "probe", "TEXT")])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", now + 1)
+    Study.create(tmp_path / "s").close()
+    monkeypatch.undo()
+    with pytest.raises(RandRNNError, match=f"schema version {now + 1}; this randrnn reads up to {now}"):
+        Study.open(tmp_path / "s")

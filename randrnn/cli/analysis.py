@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from randrnn.cli import app, console, names
+from randrnn.cli import names
+from randrnn.cli.core import app, console
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from randrnn.cli import app, console
+from randrnn.cli.core import app, console
 from randrnn.cli.data import TaskOpt
 from randrnn.cli.options import BatchingOpt, DeviceOpt, EngineOpt, PackSizeOpt, WorkersOpt
 from randrnn.cli.train import parse_range

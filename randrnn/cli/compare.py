@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from randrnn.cli import app
+from randrnn.cli.core import app
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, parse_format
 
 

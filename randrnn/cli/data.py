@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from randrnn.cli import app, console, names
+from randrnn.cli import names
+from randrnn.cli.core import app, console
 from randrnn.errors import RandRNNError, check_name
 from randrnn.tasks.registry import DEFAULT_TASK, TASKS, parse_spec
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from randrnn.cli import app, console, err_console
+from randrnn.cli.core import app, console, err_console
 from randrnn.cli.output import number_text
 from randrnn.errors import RandRNNError
 

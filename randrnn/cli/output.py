@@ -196,7 +196,7 @@ def emit(
 ) -> None:
     """Print (or write to ``out``) the views as tables or Markdown, or ``raw`` as CSV
     (``float_format`` None: full precision)."""
-    from randrnn.cli import console
+    from randrnn.cli.core import console
 
     fmt, legend = parse_format(fmt), legend.strip()
     if fmt == "csv":
@@ -218,7 +218,7 @@ def emit(
 
 def print_views(views: Sequence[View], legend: str = "", wide: bool = False) -> None:
     """Print the views as rich tables on the terminal; with ``wide``, as wide as they need."""
-    from randrnn.cli import console
+    from randrnn.cli.core import console
 
     for view in views:
         table = rich_table(view, wide)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from randrnn.cli import app, console, names
+from randrnn.cli import names
+from randrnn.cli.core import app, console
 from randrnn.cli.options import (
     BatchingOpt,
     DeviceOpt,
@@ -134,8 +135,8 @@ def prune_command(
         typer.Option(
             "--graphs",
             help="Prune the trained models of a structure study instead of the dense 3×50 model: "
-            "'all' or graph ids (3,7,12). Each is its graph's train-all run (replicate 0): same "
-            "graph, seed and training config, trained again here; --base-epochs, --batch-size, "
+            "'all' or graph ids (3,7,12). Each is its graph's train-all run (replicate 0), "
+            "its kept weights (else trained again here); --base-epochs, --batch-size, "
             "--batching, --max-train, --max-test and --seed do not apply.",
         ),
     ] = None,

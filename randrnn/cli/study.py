@@ -14,7 +14,7 @@ from rich.table import Table
 
 import randrnn
 from randrnn import studyfile
-from randrnn.cli import app, console
+from randrnn.cli.core import app, console
 from randrnn.cli.output import duration
 from randrnn.errors import RandRNNError, parse_names
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from randrnn.cli import app, console
+from randrnn.cli.core import app, console
 from randrnn.cli.data import NegativesOpt, TaskOpt
 from randrnn.cli.graphs import DirectedOpt
 from randrnn.cli.options import (
@@ -170,6 +170,13 @@ def train_all(
     device: DeviceOpt = "auto",
     engine: EngineOpt = None,
     pack_size: PackSizeOpt = None,
+    keep_weights: Annotated[
+        bool,
+        typer.Option(
+            help="Keep each run's trained weights in the study (4-12 KiB a model), so that"
+            " prune --graphs prunes the trained model itself instead of training it again."
+        ),
+    ] = True,
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings.
 
@@ -205,7 +212,7 @@ def train_all(
                 chunk_size=chunk or (4096 if where == "cuda" else 16),
                 callbacks=shown.callbacks, replicates=replicates, engine=engine,
                 device=device if scheduler else where,  # a cluster's workers resolve 'auto'
-                pack_size=pack_size,
+                pack_size=pack_size, keep_weights=keep_weights,
             )  # fmt: skip
             with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open
                 errors = [out.error for out in outcomes]

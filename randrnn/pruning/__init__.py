@@ -6,8 +6,9 @@ study tables, ``report`` the report section.
 """
 
 from randrnn.pruning.criteria import CRITERIA, GATES, SCOPES, TARGETS, apply_pruning, get_criterion
-from randrnn.pruning.protocol import PruneSpec, base_config, parse_levels, run_pruning
+from randrnn.pruning.protocol import PruneSpec, base_config, parse_levels
 from randrnn.pruning.results import results_table, safe_levels
+from randrnn.pruning.run import run_pruning
 from randrnn.pruning.waea import WaeaOptions, WaeaRecorder
 
 __all__ = [

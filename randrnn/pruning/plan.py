@@ -5,9 +5,9 @@ loss, Adam, evaluation) plus a part proportional to the recurrent weights it sti
 native kernel does no work for a pruned weight. So a pruned copy costs about
 ``fixed + visited · (1 − share pruned of the kernel's weights)`` seconds per epoch;
 `benchmark` measures both numbers for a model and `DENSE` holds them for the dense 3×50 base
-model (batch 32, full data, one worker with one thread, on the reference machine: README). Study
-graphs' models are projected from train-all's seconds per model-epoch (`studyplan`), scaled the
-same way.
+model (batch 32, full data, one worker with one thread, on the reference machine: README).
+Study graphs' models are projected from train-all's seconds per model-epoch
+(`training.speed`), scaled the same way.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def epoch_seconds(spec: PruneSpec, config: TrainConfig, level: float | None) -> 
             return DENSE_BASE.get(spec.cell, max(DENSE_BASE.values())) * share
         fixed, visited = DENSE.get(spec.cell, max(DENSE.values()))
         return (fixed + visited * kernel_share(spec, level)) * share
-    from randrnn.studyplan import seconds_per_model_epoch
+    from randrnn.training.speed import seconds_per_model_epoch
 
     base = seconds_per_model_epoch().get(spec.cell, 0.3) * share
     if level is None:
@@ -142,11 +142,13 @@ def plan_work(
 ) -> tuple[list[Projection], float]:
     """Projected rows of ``experiments`` (`project`) and their wall seconds on ``workers``:
     what the study at ``study`` (if it exists) holds already, base models and levels, is
-    skipped."""
+    skipped, and so is a base that its train-all run's kept weights give
+    (`structure.kept_run`)."""
     import contextlib
 
     from randrnn.pruning import results
     from randrnn.pruning.protocol import todo_levels
+    from randrnn.pruning.structure import kept_run
     from randrnn.store import DB_NAME, Study
 
     work = []
@@ -160,7 +162,8 @@ def plan_work(
                 else None
             )
             todo = list(spec.levels) if base is None else todo_levels(st, spec, base)
-            work.append((spec, config, base is not None, todo))
+            kept = base is None and st is not None and kept_run(st, [(spec, config)]) is not None
+            work.append((spec, config, base is not None or kept, todo))
     projected = project(work)
     return projected, wall_seconds(projected, workers, longest_base(work))
 
@@ -252,6 +255,11 @@ def project_step(
         models, graph_id = 1, None
     else:
         train_get = train_get or (lambda key, default: default)
+        # train-all keeps its models' weights (by default): no base is trained, unless WAEA
+        # reads the last training epoch (its statistics are recorded only while training)
+        waea_epoch = "waea" in names(get("method", "magnitude")) and get("waea_steps", None) is None
+        if train_get("keep_weights", True) and not waea_epoch:
+            stored = stored | set(cells)
         config = TrainConfig(
             epochs=int(train_get("epochs", 15)),
             batch_size=int(train_get("batch_size", 128)),

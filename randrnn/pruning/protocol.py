@@ -14,10 +14,11 @@ Biases, the embedding and the readout are never pruned. On a graph-structured mo
 structural masks compose with the pruning masks: only existing connections can be pruned.
 Finished levels are skipped when a study is run again, so an interrupted study resumes.
 
-This module holds the protocol's parts and `prune_level`, the reference that retrains one pruned
-model with `loop.fit`. `randrnn.pruning.packed` runs the same steps for many pruned copies at once
-with the packed engine, and `randrnn.pruning.runner` schedules them (the default path; tests
-check that both give the same rows).
+This module holds the protocol's steps and `prune_level`, the reference that retrains one pruned
+model with `loop.fit`; it imports no other pruning module but the criteria, WAEA and the result
+tables. `randrnn.pruning.packed` runs the same steps for many pruned copies at once with the
+packed engine, `randrnn.pruning.runner` schedules them (the default path; tests check that both
+give the same rows), and `randrnn.pruning.run` sits on top: `run_pruning` and `get_base`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from randrnn.callbacks import Callbacks, Progress
+from randrnn.callbacks import Callbacks
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.models.cells import get_cell
@@ -63,7 +64,7 @@ from randrnn.pruning.waea import (
 from randrnn.store import Study, config_hash
 from randrnn.training.batches import Encoded
 from randrnn.training.config import DEFAULT_BATCHING, TrainConfig
-from randrnn.training.loop import evaluate, fit, prepare_data
+from randrnn.training.loop import evaluate, fit
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(float(p) for p in range(10, 101, 10))
 BASE_HIDDEN = (50, 50, 50)  # docs/method.md §5: three recurrent layers of 50 units
@@ -201,46 +202,6 @@ def _stem(spec: PruneSpec, config: TrainConfig) -> str:
     return f"prune_{model}_{spec.cell}_s{spec.seed}_{config_hash(config.to_dict())}"
 
 
-def get_base(
-    study: Study,
-    spec: PruneSpec,
-    config: TrainConfig,
-    train: Encoded,
-    test: Encoded,
-    callbacks: Callbacks | None = None,
-    packed: bool = True,
-) -> dict:
-    """The stored base model of ``spec`` under ``config``; trained and stored if missing.
-
-    ``packed``: trained by the packed engine (`packed.train_bases`), else by `loop.fit`; both
-    record WAEA's statistics over the last epoch. ``callbacks`` get ``"progress"`` in epochs
-    (stage "base epochs").
-    """
-    results.ensure_tables(study)
-    found = results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
-    if found is not None:
-        return found
-    graph = None if spec.graph_id is None else study.graph(spec.graph_id)["graph"]
-    callbacks = callbacks or Callbacks()
-
-    def epochs(done: int) -> None:
-        callbacks.trigger_callback("progress", Progress(done, config.epochs, "base epochs"))
-
-    epochs(0)
-    if packed:
-        from randrnn.pruning.packed import train_bases
-
-        count = Callbacks().add_callback("progress", lambda event: epochs(event.done))
-        (outcome,) = train_bases([(spec, graph)], config, train, test, callbacks=count)
-        return store_base(study, spec, config, outcome.state, outcome.waea, outcome.metrics)
-    model = new_model(spec, graph)
-    recorder = WaeaRecorder(first_step=last_epoch_start(config, len(train)))
-    hooks = Callbacks().add_callback("step", recorder.on_step)
-    hooks.add_callback("epoch", lambda event: epochs(event.epoch))
-    metrics = fit(model, train, test, config, callbacks=hooks, eval_each_epoch=True)
-    return store_base(study, spec, config, model.state_dict(), recorder.state_dict(), metrics)
-
-
 def last_epoch_start(config: TrainConfig, strings: int) -> int:
     """The first optimiser step (1-based) of the last training epoch: WAEA's default window."""
     return (config.epochs - 1) * math.ceil(strings / config.batch_size) + 1
@@ -251,14 +212,16 @@ def store_base(
     spec: PruneSpec,
     config: TrainConfig,
     state: dict[str, torch.Tensor],
-    waea_state: dict[str, torch.Tensor],
+    waea_state: dict[str, torch.Tensor] | None,
     metrics: dict[str, Any],
 ) -> dict:
-    """Write a trained base model (checkpoint, WAEA statistics, row) and return its row."""
+    """Write a trained base model (checkpoint, WAEA statistics, row) and return its row.
+    ``waea_state`` None: a base without last-epoch statistics (loaded from kept weights)."""
     stem = _stem(spec, config)
     folder = _checkpoint_dir(study)
     _save(state, folder / f"{stem}.pt")
-    _save(waea_state, folder / f"{stem}_waea_epoch.pt")
+    if waea_state is not None:
+        _save(waea_state, folder / f"{stem}_waea_epoch.pt")
     results.add_base(
         study,
         {
@@ -267,7 +230,7 @@ def store_base(
             "seed": spec.seed,
             "config": config.to_dict(),
             "checkpoint": f"checkpoints/{stem}.pt",
-            "waea_stats": f"checkpoints/{stem}_waea_epoch.pt",
+            "waea_stats": None if waea_state is None else f"checkpoints/{stem}_waea_epoch.pt",
             "test_acc": metrics["test_acc"],
             "test_loss": metrics["test_loss"],
             "train_seconds": metrics["train_seconds"],
@@ -296,6 +259,12 @@ def base_state(study: Study, base: dict) -> dict[str, torch.Tensor]:
 def stats_path(study: Study, base: dict, window_steps: int | None) -> Path:
     """Where a base model's WAEA statistics for a window live (`waea_statistics` writes them)."""
     if window_steps is None:
+        if base["waea_stats"] is None:
+            raise RandRNNError(
+                f"base model {base['model']} {base['cell']} is its train-all run's kept weights,"
+                " which carry no WAEA statistics of a last training epoch; use --waea-steps N"
+                " (statistics over N training steps from the trained weights)"
+            )
         return Path(study.path) / base["waea_stats"]
     return Path(study.path) / base["checkpoint"].replace(".pt", f"_waea_{window_steps}.pt")
 
@@ -445,51 +414,6 @@ def prune_level(
         history = fit(model, train, test, retrain, eval_each_epoch=True)["history"]
     seconds = time.perf_counter() - start
     return level_row(spec, base, level, model, structure, gates, pruned, history, seconds)
-
-
-# --------------------------------------------------------------------------- the whole run
-
-
-def run_pruning(
-    study: Study,
-    spec: PruneSpec,
-    config: TrainConfig,
-    train_df: pd.DataFrame,
-    test_df: pd.DataFrame,
-    callbacks: Callbacks | None = None,
-    packed: bool = True,
-) -> list[dict]:
-    """Run the protocol for every level of ``spec`` not yet in the study; return the new rows.
-
-    ``config`` trains the base model (`base_config`); retraining uses it with
-    ``epochs=spec.retrain_epochs``. Its seed is set to ``spec.seed`` (one seed per base model).
-    ``packed`` (default): base model and all levels through the packed engine
-    (`runner.run_experiments`); otherwise one level at a time with `fit` (the reference).
-    ``callbacks`` get ``"progress"`` events (see `runner.run_experiments` and `get_base`).
-    """
-    if config.seed != spec.seed:
-        config = replace(config, seed=spec.seed)
-    if packed:
-        from randrnn.pruning.runner import run_experiments
-
-        return list(run_experiments(study, [(spec, config)], train_df, test_df, callbacks))
-    callbacks = callbacks or Callbacks()
-    train, test = prepare_data(train_df, test_df, config)
-    base = get_base(study, spec, config, train, test, callbacks, packed=False)
-    todo = todo_levels(study, spec, base)
-    stats = (
-        waea_statistics(study, spec, base, config, train, test)
-        if (spec.method == "waea" and todo)
-        else None
-    )
-    rows: list[dict] = []
-    callbacks.trigger_callback("progress", Progress(0, len(todo), "levels"))
-    for level in todo:
-        row = prune_level(study, spec, base, config, train, test, level, stats)
-        row["id"] = results.add_run(study, row)
-        rows.append(row)
-        callbacks.trigger_callback("progress", Progress(len(rows), len(todo), "levels"))
-    return rows
 
 
 def todo_levels(study: Study, spec: PruneSpec, base: dict) -> list[float]:

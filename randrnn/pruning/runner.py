@@ -1,7 +1,9 @@
 """Run pruning experiments: in this process, on local Dask workers, or on a cluster.
 
 The driver (this module, in the process that runs ``prune``) owns the study. It works out which
-base models are missing and which levels of each experiment have no row yet, and sends two kinds
+base models are missing (a study graph's model whose train-all run kept its weights is stored
+from them, `structure.kept_base`, not trained) and which levels of each experiment have no row
+yet, and sends two kinds
 of work (`randrnn.pruning.packed`): base models to train, in packs of one cell and config, and
 retraining jobs, each a pack of pruned copies of one trained base model. Workers get plain
 values (specs, weights, statistics, data) and never open the study; the driver writes each base
@@ -36,6 +38,7 @@ from randrnn.pruning.protocol import (
     todo_levels,
     waea_statistics,
 )
+from randrnn.pruning.structure import kept_base
 from randrnn.store import Study, config_hash
 from randrnn.training.cluster import run_tasks
 from randrnn.training.config import TrainConfig
@@ -107,6 +110,8 @@ def run_experiments(
     for key, exps in groups.items():
         spec, config = exps[0]
         base = results.find_base(study, spec.model_key, spec.cell, spec.seed, config.to_dict())
+        if base is None:
+            base = kept_base(study, exps)  # train-all's own model, if it kept the weights
         if base is None:
             missing.setdefault((spec.cell, key[3]), []).append(key)
             total_cuts += sum(len(s.levels) for s, _ in exps)

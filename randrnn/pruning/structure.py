@@ -3,12 +3,15 @@
 A structure study (``generate`` + ``train-all``) holds, for every graph and cell, a run: the
 model of the graph's DAG trained under one config from the seed `training.runner.model_seed`
 gives it. `graph_experiments` turns those into pruning experiments whose base model is that
-run's model trained again: the same graph (structural masks kept, so only existing connections
-can go), the same initialisation seed, readout and training config, replicate 0. Studies do not
-keep trained weights, so the base is retrained; packed with other models than in train-all, its
-sums run in another order, and over 15 epochs that can drift: on 200 generated GRU graphs, 121
-bases came within 0.001 of their run's test accuracy, 10 differed by more than 0.01 (r = 0.988).
-Safe levels are measured against the base's own accuracy.
+run's model: the same graph (structural masks kept, so only existing connections can go), the
+same initialisation seed, readout and training config, replicate 0. Where train-all kept the
+run's weights (its default, ``run_weights``), the base *is* that trained model (`kept_base`: no
+training, and its accuracy is the run's). Otherwise the base is trained again; packed with other
+models than in train-all, its sums run in another order, and over 15 epochs that can drift: on
+200 generated GRU graphs, 121 bases came within 0.001 of their run's test accuracy, 10 differed
+by more than 0.01 (r = 0.988). A WAEA experiment that reads the last training epoch
+(no ``--waea-steps``) needs that epoch's statistics, which only training records, so its base
+is trained again too. Safe levels are measured against the base's own accuracy.
 
 Per graph the study then holds a pruning curve (one row per level) and, derived from it, a safe
 level (`results.graph_safe_levels`), which the analysis reads like accuracy
@@ -21,9 +24,9 @@ from collections.abc import Sequence
 
 from randrnn.errors import RandRNNError, parse_list
 from randrnn.pipeline import study_seed
-from randrnn.pruning.protocol import PruneSpec
+from randrnn.pruning.protocol import PruneSpec, new_model, store_base
 from randrnn.pruning.waea import WaeaOptions
-from randrnn.store import Study
+from randrnn.store import Study, config_hash
 from randrnn.training.config import TrainConfig
 from randrnn.training.runner import model_seed
 
@@ -128,3 +131,41 @@ def graph_experiments(
                     )
                     out.append((spec, cfg))
     return out
+
+
+def kept_run(study: Study, experiments: Sequence[Experiment]) -> dict | None:
+    """The train-all run whose kept weights are the base of experiments sharing one base
+    (`runner.run_experiments`' groups), as `Study.kept_weights` gives it; None (train the base)
+    for the dense model, a spec whose model is not the run's replicate 0 (seeds, readout), a
+    run without kept weights, or a WAEA experiment that reads the last training epoch."""
+    spec, config = experiments[0]
+    if spec.graph_id is None or any(
+        s.method == "waea" and s.waea.window_steps is None for s, _ in experiments
+    ):
+        return None
+    if (spec.init_seed, spec.seed, spec.readout) != (
+        model_seed(study_seed(study), spec.graph_id, spec.cell, 0),
+        config.seed,
+        config.readout,
+    ):
+        return None
+    return study.kept_weights(spec.graph_id, spec.cell, config_hash(config.to_dict()))
+
+
+def kept_base(study: Study, experiments: Sequence[Experiment]) -> dict | None:
+    """Store the base of ``experiments`` from its run's kept weights (`kept_run`) and return its
+    row: no training, and its accuracy is the run's; None if there are none to use."""
+    kept = kept_run(study, experiments)
+    if kept is None:
+        return None
+    from randrnn.models.weights import unpack
+
+    spec, config = experiments[0]
+    model = new_model(spec, study.graph(spec.graph_id)["graph"])
+    unpack(model, kept["layout"], kept["weights"])
+    run = kept["metrics"]
+    last = {"epoch": config.epochs, **{k: run[k] for k in ("train_acc", "train_loss",
+            "test_acc", "test_loss") if k in run}}  # fmt: skip
+    metrics = {key: run[key] for key in ("test_acc", "test_loss", "train_seconds",
+               "effective_params")}  # fmt: skip
+    return store_base(study, spec, config, model.state_dict(), None, {**metrics, "history": [last]})

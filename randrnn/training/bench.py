@@ -186,16 +186,16 @@ def run_bench(
     """Train a sample of DAGs (``sample``: the arguments of `bench_dags`) with each cell on
     ``task``'s default data and time it (`bench_cell`), scaled to the full training set; a
     benchmark of the reber task is saved for `randrnn run --dry-run`
-    (`studyplan.save_measurement`, with its device and engine: a CUDA measurement apart).
+    (`speed.save_measurement`, with its device and engine: a CUDA measurement apart).
     ``status(text)`` wraps each cell's training. On CUDA the sample trains in this process
     (``workers`` 1)."""
     from randrnn.errors import RandRNNError, check_at_least
     from randrnn.models.cells import parse_cells
-    from randrnn.studyplan import save_measurement
     from randrnn.tasks.data import task_data
     from randrnn.tasks.registry import DEFAULT_TASK
     from randrnn.training.engines import resolve_device, resolve_engine
     from randrnn.training.loop import prepare_data
+    from randrnn.training.speed import save_measurement
 
     check_at_least("--workers", workers)
     cells = parse_cells(cells)

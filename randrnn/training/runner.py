@@ -65,6 +65,7 @@ class Outcome:
     replicate: int = 0
     device: str | None = None  # where it trained: provenance, not part of the config
     engine: str | None = None
+    weights: tuple[str, bytes] | None = None  # (layout, bytes) of `models.weights.pack`, if kept
 
 
 def name_key(name: str) -> int:
@@ -178,13 +179,16 @@ def train_chunk(
     device: str = "auto",
     engine: str | None = None,
     pack_size: int | None = None,
+    keep_weights: bool = False,
 ) -> list[Outcome]:
     """Worker side: build the chunk's models and train them together with the engine.
 
     The data subsample follows the config's seed; the batch order follows the chunk's replicate.
     ``device`` ('auto': this worker's GPU if it has one) and ``engine`` are resolved here, where
     the work runs, and recorded with each outcome.
+    ``keep_weights``: each outcome carries its model's trained weights (`models.weights.pack`).
     """
+    from randrnn.models.weights import pack
     from randrnn.training.engine import train_many  # imported where the work runs
     from randrnn.training.engines import resolve_device, resolve_engine
 
@@ -211,14 +215,15 @@ def train_chunk(
     except Exception as exc:  # noqa: BLE001 — reported per run, the driver goes on
         return [_failed(j, exc) for j in jobs]
     outcomes = []
-    for job, metrics in zip(jobs, results):
+    for job, model, metrics in zip(jobs, models, results):
         metrics = dict(metrics)
         history = metrics.pop("history", [])
         if history:
             metrics["train_loss"] = history[-1]["train_loss"]
         metrics["worker_pid"] = os.getpid()
+        weights = pack(model) if keep_weights else None
         outcomes.append(Outcome(job.graph_id, job.cell, metrics, replicate=job.replicate,
-                                device=device, engine=engine))  # fmt: skip
+                                device=device, engine=engine, weights=weights))  # fmt: skip
     return outcomes
 
 
@@ -249,6 +254,8 @@ def _record(study: Study, run_ids: RunIds, outcomes: list[Outcome]) -> None:
             run_id = run_ids.pop((out.graph_id, out.cell, out.replicate))
             if out.error is None:
                 study.finish_run(run_id, out.metrics or {}, out.device, out.engine)
+                if out.weights is not None:
+                    study.put_weights(run_id, *out.weights)
             else:
                 study.fail_run(run_id, out.error)
 
@@ -268,6 +275,7 @@ def train_study(
     device: str = "auto",
     engine: str | None = None,
     pack_size: int | None = None,
+    keep_weights: bool = True,
 ) -> Iterator[Outcome]:
     """Train every pending model; yields each outcome after it is written to the study.
 
@@ -279,6 +287,8 @@ def train_study(
     before work begins, then one more with each outcome (`summary` as ``current``).
     ``device``, ``engine`` and ``pack_size`` go to every worker's `train_many` (`train_chunk`):
     on CUDA a chunk of ``chunk_size`` models is cut into packs that fit the GPU's memory.
+    ``keep_weights``: each finished run's trained weights are kept in the study, in the
+    transaction that marks it done (``run_weights``; `prune --graphs` starts from them).
 
     If the caller stops (Ctrl-C, an error, or it stops iterating), the runs in flight are marked
     'interrupted' before the error goes on: the study holds no run left 'running'.
@@ -291,6 +301,8 @@ def train_study(
         raise RandRNNError(f"--workers must be at least 1, got {workers}")
     check_replicates(replicates)
     study.mark_interrupted()
+    if keep_weights:
+        study.keep_weights_table()
     seed = study_seed(study)
     jobs = plan_jobs(study, cells, config, seed, assign, replicates)
     callbacks = callbacks or Callbacks()
@@ -317,7 +329,8 @@ def train_study(
             callbacks.trigger_callback("progress", progress)
         return outcomes, []
 
-    work = partial(train_chunk, config=cfg, device=device, engine=engine, pack_size=pack_size)
+    work = partial(train_chunk, config=cfg, device=device, engine=engine, pack_size=pack_size,
+                   keep_weights=keep_weights)  # fmt: skip
     try:
         yield from run_tasks(
             chunks, work, finish, (train, test), workers, scheduler, start, _chunk_failed

@@ -12,7 +12,8 @@ import torch
 
 from randrnn import reber
 from randrnn.pruning import results
-from randrnn.pruning.protocol import PruneSpec, base_config, get_base
+from randrnn.pruning.protocol import PruneSpec, base_config
+from randrnn.pruning.run import get_base
 from randrnn.store import Study
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import prepare_data

@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from randrnn import reber
 from randrnn.cli import app, main
-from randrnn.pruning.protocol import run_pruning, waea_correlations
+from randrnn.pruning.protocol import waea_correlations
 from randrnn.pruning.report import report_section
+from randrnn.pruning.run import run_pruning
 from randrnn.pruning.waea import WaeaOptions, magnitude_correlation, split_state
 from randrnn.store import Study
 

@@ -18,12 +18,11 @@ from randrnn.pruning.protocol import (
     PruneSpec,
     base_config,
     base_state,
-    get_base,
     prune_level,
     pruned_base,
-    run_pruning,
     waea_statistics,
 )
+from randrnn.pruning.run import get_base, run_pruning
 from randrnn.store import Study
 from randrnn.training.loop import prepare_data
 

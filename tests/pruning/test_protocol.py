@@ -11,7 +11,8 @@ import torch
 from randrnn.errors import RandRNNError
 from randrnn.pruning import results
 from randrnn.pruning.criteria import apply_pruning, select_weights
-from randrnn.pruning.protocol import PruneSpec, base_config, load_base, parse_levels, run_pruning
+from randrnn.pruning.protocol import PruneSpec, base_config, load_base, parse_levels
+from randrnn.pruning.run import run_pruning
 from randrnn.pruning.waea import WaeaOptions
 from randrnn.store import Study
 from randrnn.training.loop import fit, prepare_data

@@ -27,13 +27,15 @@ LEVELS = (50.0, 90.0)
 
 @pytest.fixture(scope="module")
 def structure_study(tmp_path_factory, tiny_data) -> tuple[Path, Path]:
-    """Five generated graphs (10–14 nodes) trained as GRU by train-all; and the data folder."""
+    """Five generated graphs (10–14 nodes) trained as GRU by train-all, weights not kept (so
+    prune trains each base again: tests/pruning/test_kept_weights.py covers kept ones); and the
+    data folder."""
     root = tmp_path_factory.mktemp("structure")
     data = root / "data"
     reber.write_dataset(*tiny_data, data)
     with Study.create(root / "study") as study:
         generate_into(study, 5, 0, ("ws", "ba"), (10, 14))
-        list(train_study(study, ["gru"], _config(data), *tiny_data))
+        list(train_study(study, ["gru"], _config(data), *tiny_data, keep_weights=False))
     return root / "study", data
 
 

@@ -5,8 +5,8 @@ import json
 from typer.testing import CliRunner
 
 from randrnn.cli import app
-from randrnn.studyplan import REFERENCE_SECONDS, seconds_per_model_epoch
 from randrnn.training.bench import sample_dags
+from randrnn.training.speed import REFERENCE_SECONDS, seconds_per_model_epoch
 
 
 def test_bench_prints_and_saves_measurement(tmp_path, monkeypatch):

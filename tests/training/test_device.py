@@ -16,9 +16,10 @@ from randrnn.cli.study import VALIDATORS, commands
 from randrnn.errors import RandRNNError
 from randrnn.pipeline import generate_into
 from randrnn.store import Study
-from randrnn.studyplan import project, save_measurement
+from randrnn.studyplan import project
 from randrnn.training import engines, native
 from randrnn.training.packsize import GIB, fitting_pack
+from randrnn.training.speed import save_measurement
 
 runner = CliRunner()
 

@@ -1,0 +1,176 @@
+"""The study database's own tables, their schema version, and the steps that migrate an older
+study (run when it is opened).
+
+Tables:
+
+``meta``
+    ``key TEXT PRIMARY KEY, value TEXT`` (JSON). ``schema_version`` lives here.
+``graphs``
+    One row per graph: ``id`` (the generation index, or the next free id for imported graphs),
+    ``generator`` ('ws', 'ba', 'er', 'import:<file>', ...), ``params`` (JSON), ``seed``,
+    ``nodes``, ``edges``, ``graph`` (node-link JSON), ``properties`` (JSON), ``created``.
+``runs``
+    One row per (graph, cell, config hash, replicate), so each model can land as 'done' only
+    once: ``replicate`` (0, 1, ...: seed replicates of one pair under one config), ``status`` in
+    pending/running/done/failed/interrupted, ``metrics`` (JSON), ``error``, ``attempts``,
+    ``worker``, ``started``, ``finished`` (UTC ISO strings), and the `RUN_COLUMNS` added since.
+
+Versions: 1 had no ``replicate`` column (`_add_replicate` rebuilds ``runs``); 2 is the table
+above; each entry of `RUN_COLUMNS` with a higher version is one more.
+
+Adding a column to ``runs`` is one line: append ``(version, name, "TYPE DEFAULT ...")`` to
+`RUN_COLUMNS`, with the next version number (one number per change that ships; two changes never
+share one). `SCHEMA_VERSION` follows, a new study gets the column in its ``CREATE TABLE``, and an
+older study gets it by ``ALTER TABLE runs ADD COLUMN`` when it is opened (give a ``DEFAULT``, or
+accept NULL, for the rows already there). Writing and reading the value is `runs.RunTable`'s
+business (``start_run``, ``finish_run``, ``done_runs``). Any other change (a new constraint, a
+rebuilt table) is a function in `MIGRATIONS` under the version it upgrades from, with
+`_BASE_VERSION` raised to match. tests/test_store.py checks both kinds on a study
+written with the old DDL.
+
+Other modules (pruning, kept weights) own their own tables, created with ``CREATE TABLE IF NOT
+EXISTS`` when first written (`Study.execute_script`); they need no version, and this module
+never reads or migrates them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from randrnn.errors import RandRNNError
+
+if TYPE_CHECKING:
+    from randrnn.store.base import Database
+
+STATUSES = ("pending", "running", "done", "failed", "interrupted")
+
+# Columns added to ``runs`` after version 2: (the version that adds it, name, SQL type and
+# default). Adding a column is adding a line here (see the module docstring).
+RUN_COLUMNS: list[tuple[int, str, str]] = [
+    (3, "device", "TEXT"),  # where a run trained: provenance, not config (NULL before 3)
+    (3, "engine", "TEXT"),
+]
+
+_BASE_VERSION = 2  # the version of the tables above, before any of RUN_COLUMNS
+SCHEMA_VERSION = max([_BASE_VERSION, *(version for version, _, _ in RUN_COLUMNS)])
+
+
+def runs_table(name: str, version: int | None = None) -> str:
+    """DDL of the runs table at ``version`` (default: the current one); a parameter, because a
+    migration builds it under a new name."""
+    version = SCHEMA_VERSION if version is None else version
+    added = "".join(f"\n    {col} {sql}," for v, col, sql in RUN_COLUMNS if v <= version)
+    return f"""
+CREATE TABLE IF NOT EXISTS {name} (
+    id INTEGER PRIMARY KEY,
+    graph_id INTEGER NOT NULL REFERENCES graphs(id),
+    cell TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    replicate INTEGER NOT NULL DEFAULT 0 CHECK (replicate >= 0),
+    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
+    metrics TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    started TEXT,
+    finished TEXT,{added}
+    UNIQUE (graph_id, cell, config_hash, replicate)
+);"""
+
+
+def schema() -> str:
+    """DDL of a new study's tables (``IF NOT EXISTS``: running it on a study changes nothing)."""
+    return f"""
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS graphs (
+    id INTEGER PRIMARY KEY,
+    generator TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{{}}',
+    seed INTEGER,
+    nodes INTEGER NOT NULL,
+    edges INTEGER NOT NULL,
+    graph TEXT NOT NULL,
+    properties TEXT NOT NULL DEFAULT '{{}}',
+    created TEXT NOT NULL
+);
+{runs_table("runs")}
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+"""
+
+
+def _add_replicate(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: runs gain ``replicate`` (old runs are replicate 0) and the unique key
+    becomes (graph, cell, config hash, replicate). SQLite cannot change a UNIQUE constraint in
+    place, so the table is rebuilt and renamed (inside the caller's transaction)."""
+    columns = (
+        "id, graph_id, cell, config_hash, config, status, metrics, error, attempts, worker,"
+        " started, finished"
+    )
+    conn.execute(runs_table("runs_v2", version=2))
+    conn.execute(f"INSERT INTO runs_v2 ({columns}, replicate) SELECT {columns}, 0 FROM runs")
+    conn.execute("DROP TABLE runs")
+    conn.execute("ALTER TABLE runs_v2 RENAME TO runs")
+    conn.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs (status)")
+
+
+# Schema version → the step that upgrades a study from it to the next version (other than a
+# column added to runs: those are `RUN_COLUMNS`).
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_replicate}
+
+
+def migration(version: int) -> Callable[[sqlite3.Connection], None]:
+    """The step from ``version`` to ``version + 1``: a `MIGRATIONS` function, else adding the
+    `RUN_COLUMNS` of the next version."""
+    if version in MIGRATIONS:
+        return MIGRATIONS[version]
+    added = [(col, sql) for v, col, sql in RUN_COLUMNS if v == version + 1]
+    if not added:
+        raise RandRNNError(f"no migration from schema version {version}")
+
+    def add_columns(conn: sqlite3.Connection) -> None:
+        for col, sql in added:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {col} {sql}")
+
+    return add_columns
+
+
+def upgrade(db: Database) -> None:
+    """Bring a study written by an older randrnn to `SCHEMA_VERSION`, all steps in one
+    transaction (a failure leaves the old schema untouched)."""
+    version = db.get_meta("schema_version")
+    if version is None or version >= SCHEMA_VERSION:
+        return
+    # Rebuilding a table drops it; foreign keys are switched off for that (a no-op inside a
+    # transaction, so here) and every reference is checked before the commit.
+    db._conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with db.transaction() as conn:
+            version = db.get_meta("schema_version")  # another process may have upgraded
+            while version < SCHEMA_VERSION:
+                migration(version)(conn)
+                version += 1
+                db.set_meta("schema_version", version)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RandRNNError(
+                    f"cannot upgrade study at '{db.path}': {len(broken)} rows refer to "
+                    f"missing rows (first in table {broken[0][0]})"
+                )
+    finally:
+        db._conn.execute("PRAGMA foreign_keys = ON")
+
+
+def check_version(path: Path, version: int) -> None:
+    """Refuse a study written by a newer randrnn."""
+    if version > SCHEMA_VERSION:
+        raise RandRNNError(
+            f"study at '{path}' has schema version {version}; this randrnn reads up to "
+            f"{SCHEMA_VERSION} (upgrade randrnn)"
+        )
