@@ -2,8 +2,9 @@
 
 Each node's features are one-hot codes of its layer index, in-degree and out-degree (clipped at
 `LAYERS` − 1 and `DEGREES` − 1; `randrnn.analysis.graph_input`). ``depth`` GIN convolutions
-(`torch_geometric.nn.GINConv`, a two-layer MLP each; messages along the edges both ways) and a
-sum (or mean) readout over the nodes feed a linear head that predicts the standardised target.
+(`torch_geometric.nn.GINConv`, a two-layer MLP each; messages along the edges both ways); a
+sum (or mean) readout over the nodes of the input features and of each layer's output feeds a
+linear head that predicts the standardised target.
 A fixed small budget: at most ``epochs`` epochs of Adam on mini-batches, stopped early when the
 loss on an inner validation split (``valid`` of the training graphs) has not improved for
 ``patience`` epochs; the best epoch's weights are kept. Seeded: the split, the initial weights
@@ -14,7 +15,8 @@ the same seed gives the same predictions. Needs the ``graph`` extra.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -55,8 +57,21 @@ def collate(graphs: Sequence[GraphInput]) -> tuple[torch.Tensor, torch.Tensor, t
     )
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch on one thread inside, the caller's thread count restored after: batches of a few
+    thousand nodes gain nothing from intra-op threads, and on a busy machine lose a lot."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class GIN(nn.Module):
-    """``depth`` GINConv layers of width ``hidden``, a readout and a linear head."""
+    """``depth`` GINConv layers of width ``hidden``; the readout of the input features and of
+    every layer's output (as in Xu et al.'s GIN), concatenated, into a linear head."""
 
     def __init__(self, inputs: int, hidden: int, depth: int, readout: str) -> None:
         super().__init__()
@@ -64,6 +79,7 @@ class GIN(nn.Module):
             GINConv(
                 nn.Sequential(
                     nn.Linear(inputs if i == 0 else hidden, hidden),
+                    nn.BatchNorm1d(hidden),
                     nn.ReLU(),
                     nn.Linear(hidden, hidden),
                     nn.ReLU(),
@@ -72,10 +88,11 @@ class GIN(nn.Module):
             for i in range(depth)
         )
         self.pool = READOUTS[readout]
-        self.head = nn.Linear(hidden * depth, 1)
+        width = inputs + hidden * depth
+        self.head = nn.Sequential(nn.BatchNorm1d(width), nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor, edge: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
-        pooled = []
+        pooled = [self.pool(x, batch)]
         for conv in self.convs:
             x = conv(x, edge)
             pooled.append(self.pool(x, batch))
@@ -87,7 +104,7 @@ class GINRegressor:
 
     def __init__(
         self, hidden: int = 32, depth: int = 3, readout: str = "sum", epochs: int = 60,
-        patience: int = 8, batch: int = 64, lr: float = 0.01, valid: float = 0.2,
+        patience: int = 8, batch: int = 64, lr: float = 0.02, valid: float = 0.2,
         seed: int = 0,
     ) -> None:  # fmt: skip
         self.hidden = hidden
@@ -101,6 +118,10 @@ class GINRegressor:
         self.seed = seed
 
     def fit(self, graphs: Sequence[GraphInput], y: np.ndarray) -> GINRegressor:
+        with one_thread():
+            return self._fit(list(graphs), np.asarray(y, dtype=float))
+
+    def _fit(self, graphs: list[GraphInput], y: np.ndarray) -> GINRegressor:
         graphs, y = list(graphs), np.asarray(y, dtype=float)
         self.mean_, self.sd_ = float(y.mean()), float(y.std()) or 1.0
         target = torch.tensor((y - self.mean_) / self.sd_, dtype=torch.float32)
@@ -116,9 +137,8 @@ class GINRegressor:
         best, best_state, waited = np.inf, None, 0
         for _ in range(self.epochs):
             self.model_.train()
-            train = rng.permutation(train)
-            for start in range(0, len(train), self.batch):
-                rows = train[start : start + self.batch]
+            chunks = -(-len(train) // self.batch)  # balanced batches: none of a single graph
+            for rows in np.array_split(rng.permutation(train), chunks):
                 loss = nn.functional.mse_loss(
                     self.model_(*collate([graphs[i] for i in rows])), target[rows]
                 )
@@ -142,6 +162,6 @@ class GINRegressor:
 
     def predict(self, graphs: Sequence[GraphInput]) -> np.ndarray:
         self.model_.eval()
-        with torch.no_grad():
+        with one_thread(), torch.no_grad():
             out = self.model_(*collate(list(graphs))).numpy().astype(float)
         return out * self.sd_ + self.mean_
