@@ -9,7 +9,8 @@ A fixed small budget: at most ``epochs`` epochs of Adam on mini-batches, stopped
 loss on an inner validation split (``valid`` of the training graphs) has not improved for
 ``patience`` epochs; the best epoch's weights are kept. Seeded: the split, the initial weights
 and the batch order all derive from ``seed`` (torch's global generator is restored after), so
-the same seed gives the same predictions. Needs the ``graph`` extra.
+the same seed gives the same predictions. Needs the ``graph`` extra (imported when a network
+is built, so this module loads without it).
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from torch import nn
-from torch_geometric.nn import GINConv, global_add_pool, global_mean_pool
 
 from randrnn.analysis.graph_input import GraphInput
+from randrnn.errors import check_name
 
 LAYERS = 12  # layer indices one-hot coded (deeper nodes share the last code)
 DEGREES = 8  # in- and out-degrees one-hot coded (higher degrees share the last code)
-READOUTS = {"sum": global_add_pool, "mean": global_mean_pool}
+READOUTS = {"sum": "global_add_pool", "mean": "global_mean_pool"}  # torch_geometric.nn's
 
 
 def node_features(g: GraphInput) -> np.ndarray:
@@ -74,9 +75,11 @@ class GIN(nn.Module):
     every layer's output (as in Xu et al.'s GIN), concatenated, into a linear head."""
 
     def __init__(self, inputs: int, hidden: int, depth: int, readout: str) -> None:
+        import torch_geometric.nn as pyg
+
         super().__init__()
         self.convs = nn.ModuleList(
-            GINConv(
+            pyg.GINConv(
                 nn.Sequential(
                     nn.Linear(inputs if i == 0 else hidden, hidden),
                     nn.BatchNorm1d(hidden),
@@ -87,7 +90,7 @@ class GIN(nn.Module):
             )
             for i in range(depth)
         )
-        self.pool = READOUTS[readout]
+        self.pool = getattr(pyg, READOUTS[check_name("GIN readout", readout, READOUTS)])
         width = inputs + hidden * depth
         self.head = nn.Sequential(nn.BatchNorm1d(width), nn.Linear(width, 1))
 

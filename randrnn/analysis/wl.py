@@ -10,22 +10,24 @@ diagonal of 1. Kernel ridge (scikit-learn, ``kernel="precomputed"``) regresses t
 target on it; the number of rounds (1–3) and the ridge are chosen by an inner K-fold on
 the training rows only, seeded. ``with_properties`` adds ``weight`` × an RBF
 kernel on the standardised properties (``wl_props``), the weight chosen by the same inner CV.
-Needs the ``graph`` extra.
+Needs the ``graph`` extra (imported when used, so this module loads without it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from grakel import Graph
-from grakel.kernels import VertexHistogram, WeisfeilerLehman
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import KernelCenterer, StandardScaler
 
 from randrnn.analysis.graph_input import GraphInput
+
+if TYPE_CHECKING:  # GraKeL (the graph extra) loads when a kernel is computed
+    from grakel import Graph
 
 ITERATIONS = (1, 2, 3)  # WL rounds tried (GraKeL's n_iter: 1 is the label histogram alone)
 ALPHAS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # ridge strengths tried (kernel scaled to diag 1)
@@ -34,6 +36,8 @@ WEIGHTS = (0.25, 1.0, 4.0)  # weights of the property kernel tried (wl_props)
 
 def to_grakel(g: GraphInput) -> Graph:
     """The encoded graph as GraKeL's: an adjacency dict (both directions) and node labels."""
+    from grakel import Graph
+
     adjacency: dict[int, list[int]] = {v: [] for v in range(g.nodes)}
     for u, v in g.edges.T.tolist():
         adjacency[u].append(v)
@@ -66,6 +70,8 @@ class WLKernelRegressor:
     def _wl(self, n_iter: int, graphs: list[Graph]) -> tuple[np.ndarray, tuple]:
         """The training kernel of ``n_iter`` rounds, centred and scaled, and what maps new
         graphs onto it (the fitted kernel, its centerer and scale)."""
+        from grakel.kernels import VertexHistogram, WeisfeilerLehman
+
         kernel = WeisfeilerLehman(n_iter=n_iter, base_graph_kernel=VertexHistogram, normalize=False)
         raw = np.asarray(kernel.fit_transform(graphs), dtype=float)
         centerer = KernelCenterer().fit(raw)
