@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -77,10 +78,19 @@ def designs(
     options: PredictConfig,
     cell: str | None = None,
     graphs: Mapping[int, nx.Graph] | None = None,
-    **need: object,
 ) -> list[Design]:
-    """Each cell's design for ``options`` (target, features, cv, repeats, seed), with the
-    graphs encoded when one of ``names`` reads them (from ``graphs``, else from the study)."""
+    """Each cell's design for ``options`` (target, features, protocol, cv, repeats, seed),
+    with the graphs encoded when one of ``names`` reads them (from ``graphs``, else from the
+    study). The thesis protocol needs 20 graphs a cell and scores property regressors only."""
+    check_name("protocol", options.protocol, PROTOCOLS)
+    need = {}
+    if options.protocol == "thesis":
+        readers = predictors.reads_graphs(names)
+        if readers:
+            raise RandRNNError(
+                f"--protocol thesis scores the property regressors, not {', '.join(readers)}"
+            )
+        need = {"why": "the thesis' 90/10 split", "need": 20, "fix": "use --protocol cv"}
     built = design.build(
         df, options.target, feature_set=options.feature_set, features=options.features,
         cell=cell, cv=options.cv, repeats=options.repeats, seed=options.seed, **need,
@@ -155,8 +165,6 @@ def score(
                 res = scores.cross_validate(plan, name)
                 n_test = math.nan
             else:
-                if PREDICTORS[name].reads != "properties":
-                    raise RandRNNError(f"--protocol thesis scores property regressors, not {name}")
                 res = thesis_split(plan.X, plan.y, name, plan.seed, plan.groups)
                 res.update(r2_sd=math.nan, constant_folds=0, r2_pooled=res["r2"])
                 n_test = res["n_test"]  # one split: nothing to pool
@@ -196,13 +204,10 @@ def evaluate(
     ``cv=None`` chooses the folds per cell from its graphs (`choose_folds`). ``graphs`` (graph
     id → graph) feeds the graph-reading predictors; without it they read the table's study.
     """
-    check_name("protocol", protocol, PROTOCOLS)
     names = parse_regressors(regressors)
     options = PredictConfig(target=target, protocol=protocol, cv=cv, repeats=repeats,
                             feature_set=feature_set, features=_text(features), seed=seed)  # fmt: skip
-    need = {} if protocol == "cv" else {"why": "the thesis' 90/10 split", "need": 20,
-                                        "fix": "use --protocol cv"}  # fmt: skip
-    plans = designs(df, names, options, cell, graphs, **need)
+    plans = designs(df, names, options, cell, graphs)
     return score(plans, names, protocol, "custom" if features else feature_set)
 
 
@@ -289,7 +294,7 @@ def predict_graph(
     (regressor,) = parse_regressors(regressor)
     predictor = PREDICTORS[regressor]
     if plans is None:
-        plans = designs(df, [regressor], options, cell)
+        plans = designs(df, [regressor], replace(options, protocol="cv"), cell)
     cols = list(plans[0].features) if plans else []
     unknown = [c for c in cols if c not in props]
     if unknown:
@@ -421,8 +426,8 @@ def constant_note(result: pd.DataFrame) -> str:
 def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """Readable text tables of an ``evaluate`` result, one per cell: (title, frame of strings).
 
-    Pooled R² first, then the fold R² (mean ± sd) and how many constant folds it left out. With
-    ``add_ceiling`` columns, the title names the cell's noise ceiling and each R² has its R² /
+    Pooled R² first, then the fold R² (mean ± sd) and how many constant folds it left out (the
+    thesis protocol's one split: its R² alone). With ``add_ceiling`` columns, the title names the cell's noise ceiling and each R² has its R² /
     ceiling beside it.
     """
     out = []
@@ -438,9 +443,10 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         ceiling = "ceiling" in rows and not math.isnan(first["ceiling"])
         if ceiling:
             how += f"; noise ceiling {table.fmt(first['ceiling'])} ({first['ceiling_of']})"
+        one_split = first["protocol"] == "thesis"  # one test set: its R² is the only one
         frame = pd.DataFrame({
             "regressor": [label(r) for r in rows["regressor"]],
-            "pooled R²": [table.fmt(v) for v in rows["r2_pooled"]],
+            "R²" if one_split else "pooled R²": [table.fmt(v) for v in rows["r2_pooled"]],
             "fold R²": [
                 table.fmt(r) + ("" if math.isnan(sd) else f" ± {table.fmt(sd)}")
                 for r, sd in zip(rows["r2"], rows["r2_sd"])
@@ -453,8 +459,12 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         })  # fmt: skip
         if ceiling:
             frame.insert(
-                2, "pooled/ceiling", [table.fmt(v, 2) for v in rows["r2_pooled_of_ceiling"]]
+                2,
+                "R²/ceiling" if one_split else "pooled/ceiling",
+                [table.fmt(v, 2) for v in rows["r2_pooled_of_ceiling"]],
             )
             frame.insert(4, "fold/ceiling", [table.fmt(v, 2) for v in rows["r2_of_ceiling"]])
+        if one_split:
+            frame = frame.drop(columns=["fold R²", "fold/ceiling", "left out"], errors="ignore")
         out.append((f"{table.cell_label(str(cell_name))} ({how})", frame))
     return out

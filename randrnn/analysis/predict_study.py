@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import pandas as pd
@@ -15,7 +15,7 @@ import pandas as pd
 from randrnn.analysis import noise, table
 from randrnn.analysis import predict as pred
 from randrnn.analysis.config import PredictConfig
-from randrnn.errors import RandRNNError, check_name
+from randrnn.errors import RandRNNError
 
 GRAPH_LEGEND = (
     "predicted: model fitted on all rows; fold models 95%: range of the predictions of the "
@@ -49,11 +49,8 @@ def run(
         return _graph(df, options, graphs)
     if options.importance:
         return _importance(df, options)
-    check_name("protocol", options.protocol, pred.PROTOCOLS)
     names = pred.parse_regressors(options.regressor or "all")
-    need = {} if options.protocol == "cv" else {"why": "the thesis' 90/10 split", "need": 20,
-                                                "fix": "use --protocol cv"}  # fmt: skip
-    plans = pred.designs(df, names, options, graphs=graphs, **need)
+    plans = pred.designs(df, names, options, graphs=graphs)
     set_name = "custom" if options.features else options.feature_set
     result = pred.score(plans, names, options.protocol, set_name)
     if not table.is_reber(df) or options.target != table.DEFAULT_TARGET:
@@ -77,7 +74,7 @@ def _graph(
     graph = read_graph(options.graph_file)
     props = properties(graph)
     names = pred.parse_regressors(options.regressor or "random_forest")
-    plans = pred.designs(df, names, options, graphs=graphs)
+    plans = pred.designs(df, names, replace(options, protocol="cv"), graphs=graphs)
     result = pd.concat(
         [
             pred.predict_graph(df, props, options, regressor=r, graph=graph, plans=plans)

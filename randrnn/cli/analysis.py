@@ -160,7 +160,7 @@ def _noise_views(seeds: pd.DataFrame) -> list[View]:
 def _prediction_views(result: pd.DataFrame) -> list[View]:
     from randrnn.analysis import predict as pred
 
-    wide = ("fold R²", "fold/ceiling", "left out", "MAE")
+    wide = ("fold R²", "fold/ceiling", "left out", "Kendall τ")
     return [View(t, f, text=("regressor",), wide=wide) for t, f in pred.display(result)]
 
 

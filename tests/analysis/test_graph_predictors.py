@@ -64,7 +64,7 @@ def test_a_function_of_layer_sizes_is_recovered(graphs, name: str) -> None:
 def test_pure_noise_is_not_predicted_by_any_predictor(graphs) -> None:
     """Accuracy independent of the graph: pooled R² ≤ 0 for every predictor, Dummy included."""
     names = [n for n, p in predictors.PREDICTORS.items() if _installed(p)]
-    some = dict(list(graphs.items())[:120])
+    some = dict(list(graphs.items())[:90])
     target = np.random.default_rng(7).normal(0.7, 0.05, size=len(some))
     res = pred.evaluate(_table(some, target), regressors=names, cv=3, repeats=1, graphs=some)
     assert list(res["regressor"]) == names
@@ -173,3 +173,12 @@ def test_a_csv_has_no_graphs_to_read(tmp_path: Path, graphs) -> None:
     with pytest.raises(RandRNNError, match="wl_kernel read.*results.csv holds only their "
                        "properties: give --study"):  # fmt: skip
         pred.evaluate(df, regressors="wl_kernel", cv=3, repeats=1)
+
+
+def test_the_thesis_protocol_is_for_property_regressors(graphs) -> None:
+    """--protocol thesis with a graph predictor is one line saying it scores properties only."""
+    pytest.importorskip("grakel")
+    df = _table(graphs, _layer_target(graphs))
+    with pytest.raises(RandRNNError, match="^--protocol thesis scores the property regressors, "
+                       "not wl_kernel$"):  # fmt: skip
+        pred.evaluate(df, regressors="dummy,wl_kernel", protocol="thesis", graphs=graphs)
