@@ -46,7 +46,7 @@ HELP = {
     "randrnn results --configs). Needed when a cell was trained under several configs.",
     "per-run": "One row per run (seed replicate) instead of each graph's mean over its replicates.",
     "regressor": f"Comma-separated: 'all' ({names.listed(names.REGRESSORS)}) and/or the "
-    f"graph-reading {names.listed(names.GRAPH_PREDICTORS)} (pip install -e '.[graph]'). "
+    f"graph-reading {names.listed(names.GRAPH_PREDICTORS)} (they need the graph extra). "
     "Default: all (random_forest with --graph-file or --importance).",
     "cv": "Folds of the K-fold cross-validation (default: 10, or graphs // 2 for a cell with "
     "fewer than 20 graphs).",
