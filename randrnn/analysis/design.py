@@ -200,7 +200,9 @@ def with_graphs(
     if not designs:
         return []
     if any(d.graph_ids is None for d in designs):
-        raise RandRNNError(f"{why} read(s) the graphs themselves: the table has no {GRAPH} column")
+        raise RandRNNError(
+            f"{why}: predicting from the graph itself needs a {GRAPH} column, and the table has none"
+        )
     if graphs is None:
         ids = np.unique(np.concatenate([d.graph_ids for d in designs]))
         graphs = study_graphs(df, ids.tolist(), why)

@@ -68,8 +68,8 @@ def study_graphs(df: pd.DataFrame, ids: Sequence[int], why: str) -> dict[int, nx
     path = df.attrs.get("study")
     if path is None:
         raise RandRNNError(
-            f"{why} read(s) the graphs themselves, and {df.attrs.get('source', 'this table')} "
-            "holds only their properties: give --study"
+            f"{why}: predicting from the graph itself needs the study's graphs, and "
+            f"{df.attrs.get('source', 'this table')} holds only their properties: give --study"
         )
     from randrnn.store import Study
 
