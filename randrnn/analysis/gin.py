@@ -74,7 +74,7 @@ class GIN(nn.Module):
     """``depth`` GINConv layers of width ``hidden``; the readout of the input features and of
     every layer's output (as in Xu et al.'s GIN), concatenated, into a linear head."""
 
-    def __init__(self, inputs: int, hidden: int, depth: int, readout: str) -> None:
+    def __init__(self, inputs: int, hidden: int, depth: int, readout: str, extra: int = 0) -> None:
         import torch_geometric.nn as pyg
 
         super().__init__()
@@ -91,24 +91,28 @@ class GIN(nn.Module):
             for i in range(depth)
         )
         self.pool = getattr(pyg, READOUTS[check_name("GIN readout", readout, READOUTS)])
-        width = inputs + hidden * depth
+        width = inputs + hidden * depth + extra  # extra: properties joined at the readout
         self.head = nn.Sequential(nn.BatchNorm1d(width), nn.Linear(width, 1))
 
-    def forward(self, x: torch.Tensor, edge: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, edge: torch.Tensor, batch: torch.Tensor, props: torch.Tensor
+    ) -> torch.Tensor:
         pooled = [self.pool(x, batch)]
         for conv in self.convs:
             x = conv(x, edge)
             pooled.append(self.pool(x, batch))
-        return self.head(torch.cat(pooled, dim=1)).squeeze(1)
+        return self.head(torch.cat([*pooled, props], dim=1)).squeeze(1)
 
 
 class GINRegressor:
-    """Fit a `GIN` to (graphs, y) within a fixed budget; ``predict(graphs)``."""
+    """Fit a `GIN` to (graphs, y) within a fixed budget; ``predict(graphs)``. With
+    ``with_properties`` the inputs are (property rows, graphs) and the standardised properties
+    join the readout (``gin_props``)."""
 
     def __init__(
         self, hidden: int = 32, depth: int = 3, readout: str = "sum", epochs: int = 60,
         patience: int = 8, batch: int = 64, lr: float = 0.02, valid: float = 0.2,
-        seed: int = 0,
+        seed: int = 0, with_properties: bool = False,
     ) -> None:  # fmt: skip
         self.hidden = hidden
         self.depth = depth
@@ -119,13 +123,28 @@ class GINRegressor:
         self.lr = lr
         self.valid = valid
         self.seed = seed
+        self.with_properties = with_properties
 
-    def fit(self, graphs: Sequence[GraphInput], y: np.ndarray) -> GINRegressor:
+    def _parts(self, inputs: object) -> tuple[torch.Tensor, list[GraphInput]]:
+        """(standardised properties, (n, 0) without them; graphs) of ``inputs``."""
+        if not self.with_properties:
+            graphs = list(inputs)
+            return torch.zeros((len(graphs), 0)), graphs
+        X, graphs = inputs
+        X = np.asarray(X, dtype=float)
+        if not hasattr(self, "center_"):
+            self.center_, self.spread_ = X.mean(axis=0), X.std(axis=0)
+            self.spread_[self.spread_ == 0] = 1.0
+        return torch.tensor((X - self.center_) / self.spread_, dtype=torch.float32), list(graphs)
+
+    def fit(self, inputs: object, y: np.ndarray) -> GINRegressor:
+        for name in ("center_", "spread_"):  # a refit standardises anew
+            self.__dict__.pop(name, None)
         with one_thread():
-            return self._fit(list(graphs), np.asarray(y, dtype=float))
+            props, graphs = self._parts(inputs)
+            return self._fit(graphs, props, np.asarray(y, dtype=float))
 
-    def _fit(self, graphs: list[GraphInput], y: np.ndarray) -> GINRegressor:
-        graphs, y = list(graphs), np.asarray(y, dtype=float)
+    def _fit(self, graphs: list[GraphInput], props: torch.Tensor, y: np.ndarray) -> GINRegressor:
         self.mean_, self.sd_ = float(y.mean()), float(y.std()) or 1.0
         target = torch.tensor((y - self.mean_) / self.sd_, dtype=torch.float32)
         rng = np.random.default_rng(self.seed)
@@ -134,16 +153,18 @@ class GINRegressor:
         held, train = order[:n_valid], order[n_valid:]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            self.model_ = GIN(LAYERS + 2 * DEGREES, self.hidden, self.depth, self.readout)
+            self.model_ = GIN(
+                LAYERS + 2 * DEGREES, self.hidden, self.depth, self.readout, props.shape[1]
+            )
         optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
-        check = collate([graphs[i] for i in held]) if n_valid else None
+        check = (*collate([graphs[i] for i in held]), props[held]) if n_valid else None
         best, best_state, waited = np.inf, None, 0
         for _ in range(self.epochs):
             self.model_.train()
             chunks = -(-len(train) // self.batch)  # balanced batches: none of a single graph
             for rows in np.array_split(rng.permutation(train), chunks):
                 loss = nn.functional.mse_loss(
-                    self.model_(*collate([graphs[i] for i in rows])), target[rows]
+                    self.model_(*collate([graphs[i] for i in rows]), props[rows]), target[rows]
                 )
                 optimizer.zero_grad()
                 loss.backward()
@@ -163,8 +184,9 @@ class GINRegressor:
             self.model_.load_state_dict(best_state)
         return self
 
-    def predict(self, graphs: Sequence[GraphInput]) -> np.ndarray:
+    def predict(self, inputs: object) -> np.ndarray:
+        props, graphs = self._parts(inputs)
         self.model_.eval()
         with one_thread(), torch.no_grad():
-            out = self.model_(*collate(list(graphs))).numpy().astype(float)
+            out = self.model_(*collate(graphs), props).numpy().astype(float)
         return out * self.sd_ + self.mean_

@@ -51,10 +51,10 @@ def _wl(seed: int, props: bool = False) -> object:
     return WLKernelRegressor(seed=seed, with_properties=props)
 
 
-def _gin(seed: int) -> object:
+def _gin(seed: int, props: bool = False) -> object:
     from randrnn.analysis.gin import GINRegressor
 
-    return GINRegressor(seed=seed)
+    return GINRegressor(seed=seed, with_properties=props)
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ PREDICTORS: dict[str, Predictor] = {
     "gin": Predictor("GIN", "graph", _gin, ("torch_geometric",)),
     "wl_props": Predictor(
         "WL + properties", "both", lambda seed: _wl(seed, props=True), ("grakel",)
+    ),
+    "gin_props": Predictor(
+        "GIN + properties", "both", lambda seed: _gin(seed, props=True), ("torch_geometric",)
     ),
 }
 GRAPH_PREDICTORS = tuple(n for n, p in PREDICTORS.items() if p.reads != "properties")

@@ -29,7 +29,7 @@ GENERATORS = ("ws", "ba", "er")
 # table.DEFAULT_TARGET
 METHODS = ("pearson", "spearman", "kendall")
 REGRESSORS = ("bayesian_ridge", "random_forest", "adaboost", "gradient_boosting", "dummy")
-GRAPH_PREDICTORS = ("wl_kernel", "gin", "wl_props")  # predictors.GRAPH_PREDICTORS
+GRAPH_PREDICTORS = ("wl_kernel", "gin", "wl_props", "gin_props")  # predictors.GRAPH_PREDICTORS
 FEATURE_SETS = ("all", "extended", "nodes-edges", "no-nodes-edges", "variances")
 TARGET = "test_acc"
 # randrnn.pruning: criteria.CRITERIA / TARGETS / SCOPES, protocol.DEFAULT_TOLERANCE, waea.*
