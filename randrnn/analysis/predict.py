@@ -1,12 +1,16 @@
-"""Can accuracy be predicted from graph properties? Regressors scored two ways (docs/method.md §7).
+"""Can accuracy be predicted from a graph? Predictors scored two ways (docs/method.md §7).
 
-``cv`` (default): repeated K-fold cross-validation of scikit-learn pipelines (MinMax scaling
-inside the pipeline, so no fold sees another's scale), reporting R² mean ± sd over the folds, MAE,
-and Spearman / Kendall between out-of-fold predictions and the truth.
+``cv`` (default): repeated K-fold cross-validation on the design of each cell
+(`randrnn.analysis.design`: X, y, groups and the fold plan, built once), every predictor on the
+same folds. The property regressors are scikit-learn pipelines (MinMax scaling inside, so no
+fold sees another's scale); the graph-reading ones (`randrnn.analysis.predictors`) read the DAG.
+Reported: pooled R² (one R² over all out-of-fold predictions) first, the fold mean R² ± sd
+(constant folds left out and counted), MAE, and Spearman / Kendall between out-of-fold
+predictions and the truth.
 
 ``thesis``: exactly the thesis' protocol, for comparison with its table: MinMax scaling fitted on
 all rows, one ``train_test_split(test_size=0.10, random_state=7)``, scikit-learn defaults, R² on
-the (about 20) test rows.
+the (about 20) test rows. Property regressors only.
 
 A table with several rows per graph (one per seed replicate, ``--per-run``) is split by graph in
 both protocols, so no graph's runs are on both sides. With replicates, ``add_ceiling`` puts each
@@ -17,189 +21,84 @@ of the variance that graph structure could explain at all which the regressor do
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sklearn.base import RegressorMixin
-from sklearn.dummy import DummyRegressor
-from sklearn.ensemble import AdaBoostRegressor, GradientBoostingRegressor, RandomForestRegressor
+from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import permutation_importance
-from sklearn.linear_model import BayesianRidge
 from sklearn.metrics import mean_absolute_error, r2_score
-from sklearn.model_selection import KFold, RepeatedKFold, train_test_split
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import KFold, train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
-from randrnn.analysis import table, thesis
+from randrnn.analysis import design, predictors, scores, table, thesis
 from randrnn.analysis.config import PredictConfig
-from randrnn.errors import RandRNNError, check_name, parse_names
-from randrnn.graphs.properties import EXTRAS, FEATURES
+from randrnn.analysis.design import (  # noqa: F401 (public names kept here for their callers)
+    FEATURE_SETS,
+    GRAPH,
+    MAX_FOLDS,
+    Design,
+    choose_folds,
+    graph_count,
+    graph_groups,
+    select_features,
+    splits,
+    xy,
+)
+from randrnn.analysis.predictors import (  # noqa: F401
+    GRAPH_PREDICTORS,
+    PREDICTORS,
+    REGRESSORS,
+    THESIS_REGRESSORS,
+    label,
+    make_pipeline,
+)
+from randrnn.errors import RandRNNError, check_name
 
-# name → (label, factory(seed)). scikit-learn defaults throughout, as in the thesis.
-REGRESSORS: dict[str, tuple[str, Callable[[int], RegressorMixin]]] = {
-    "bayesian_ridge": ("BayesianRidge", lambda seed: BayesianRidge()),
-    "random_forest": ("RandomForest", lambda seed: RandomForestRegressor(random_state=seed)),
-    "adaboost": ("AdaBoost", lambda seed: AdaBoostRegressor(random_state=seed)),
-    "gradient_boosting": (
-        "GradientBoosting",
-        lambda seed: GradientBoostingRegressor(random_state=seed),
-    ),
-    "dummy": ("Dummy (mean)", lambda seed: DummyRegressor()),
-}
-THESIS_REGRESSORS = ("bayesian_ridge", "random_forest", "adaboost")
-
-_SIZE = ["nodes", "edges", "source_nodes", "sink_nodes"]
-FEATURE_SETS: dict[str, list[str]] = {
-    "all": list(FEATURES),  # the thesis' 23
-    "extended": [*FEATURES, *EXTRAS],
-    "nodes-edges": _SIZE,
-    "no-nodes-edges": [f for f in FEATURES if f not in _SIZE],
-    "variances": [f for f in FEATURES if f.endswith("_var")],
-}
 PROTOCOLS = ("cv", "thesis")
 # Columns of an `evaluate` result, in order.
 RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "folds",
-                  "r2", "r2_sd", "r2_pooled", "mae", "spearman", "kendall", "n_test",
-                  "thesis_r2"]  # fmt: skip
-MAX_FOLDS = 10  # folds when not given: min(MAX_FOLDS, graphs // 2), at least two per test fold
-GRAPH = "graph_id"  # rows sharing it are runs of one graph: folds keep them together
+                  "repeats", "r2_pooled", "r2", "r2_sd", "constant_folds", "mae", "spearman", "kendall",
+                  "n_test", "thesis_r2"]  # fmt: skip
 THESIS_TEST_SIZE = 0.10
 THESIS_RANDOM_STATE = 7
 
 
 def parse_regressors(text: str | Sequence[str]) -> list[str]:
-    """'all' or 'random_forest,dummy' (or a list) → validated regressor names."""
-    return parse_names(text, REGRESSORS, "regressor", everything="all")
+    """'all' (the property regressors), 'random_forest,gin' (or a list) → validated names
+    (`predictors.parse`: a graph predictor whose extra is missing is one error line)."""
+    return predictors.parse(text)
 
 
-def make_pipeline(regressor: str, seed: int = 0, scale: bool = True) -> Pipeline:
-    """MinMax scaling then the regressor (``scale=False``: the regressor alone, in a pipeline)."""
-    check_name("regressor", regressor, REGRESSORS)
-    steps = [("scale", MinMaxScaler())] if scale else []
-    return Pipeline([*steps, ("model", REGRESSORS[regressor][1](seed))])
-
-
-def select_features(
+def designs(
     df: pd.DataFrame,
-    target: str = table.DEFAULT_TARGET,
-    feature_set: str = "all",
-    features: Sequence[str] | str | None = None,
-) -> list[str]:
-    """The feature columns to use: an explicit list, else the named set's columns present."""
-    if isinstance(features, str):
-        features = [f.strip() for f in features.split(",") if f.strip()]
-    if features:
-        return table.check_features(df, features, target)
-    check_name("feature set", feature_set, FEATURE_SETS)
-    present = [f for f in FEATURE_SETS[feature_set] if f in df.columns]
-    if not present and feature_set == "all":
-        present = table.default_features(df, target)
-    if not present:
-        raise RandRNNError(
-            f"{df.attrs.get('source', 'table')} has none of the '{feature_set}' features "
-            f"({', '.join(FEATURE_SETS[feature_set])}); pick columns with --features"
-        )
-    return table.check_features(df, present, target)
-
-
-def xy(rows: pd.DataFrame, target: str, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Feature matrix and target of the rows with no missing value among them."""
-    data = rows[[*features, target]].dropna()
-    return data[list(features)].to_numpy(dtype=float), data[target].to_numpy(dtype=float)
-
-
-def graph_groups(rows: pd.DataFrame, target: str, features: Sequence[str]) -> np.ndarray | None:
-    """The graph id of each row ``xy`` keeps, when some graph has several rows (per-run tables).
-
-    Folds then split graphs, so the runs of one graph never sit on both sides of a split (its
-    other run would leak the answer). None when every row is its own graph.
-    """
-    if GRAPH not in rows.columns:
-        return None
-    ids = rows.loc[rows[[*features, target]].notna().all(axis=1), GRAPH].to_numpy()
-    return ids if len(np.unique(ids)) < len(ids) else None
-
-
-def _units(y: np.ndarray, groups: np.ndarray | None) -> int:
-    """What the folds split: rows, or graphs when grouped."""
-    return len(y) if groups is None else len(np.unique(groups))
-
-
-def splits(
-    n: int, cv: int, repeats: int, seed: int, groups: np.ndarray | None = None
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(train, test) row positions of repeated K-fold; with ``groups``, K-fold over the groups."""
-    if groups is None:
-        yield from RepeatedKFold(n_splits=cv, n_repeats=repeats, random_state=seed).split(
-            np.zeros(n)
-        )
-        return
-    ids = np.unique(groups)
-    folds = RepeatedKFold(n_splits=cv, n_repeats=repeats, random_state=seed)
-    for _, test_ids in folds.split(ids):
-        test = np.isin(groups, ids[test_ids])
-        yield np.flatnonzero(~test), np.flatnonzero(test)
-
-
-def choose_folds(units: int, cv: int | None, most: int = MAX_FOLDS) -> int:
-    """``cv`` if given, else min(``most``, units // 2): every test fold holds two graphs at
-    least (the K-fold a pilot study can afford, instead of an error)."""
-    return cv if cv is not None else max(2, min(most, units // 2))
-
-
-def _need_rows(
-    n: int, need: int, why: str, cell: str, source: str, fix: str, grouped: bool = False
-) -> None:
-    """Too few rows for a method: say how many there are, how many it needs, and what to do."""
-    if n >= need:
-        return
-    if source.startswith("study"):
-        what = f"only {n} graphs with finished {table.cell_label(cell)} runs in {source}"
-        todo = "generate more graphs and run randrnn train-all"
-    else:
-        unit = "graphs" if grouped else "rows"
-        what = f"only {n} {unit}" + ("" if cell == table.ALL else f" for {cell}") + f" in {source}"
-        todo = "add rows"
-    raise RandRNNError(f"{what}; {why} needs at least {need}: {todo} (or {fix})")
-
-
-@dataclass(frozen=True)
-class CellData:
-    """One cell's rows ready to fit: features, target, the graph of each row when a graph has
-    several rows (else None, `graph_groups`) and the folds to split them into."""
-
-    cell: str
-    X: np.ndarray
-    y: np.ndarray
-    groups: np.ndarray | None
-    folds: int
-
-
-def cell_data(
-    df: pd.DataFrame, target: str, cols: Sequence[str], cell: str | None, cv: int | None, *,
-    why: str = "{k}-fold CV", need: int | None = None, fix: str = "lower --cv",
-) -> Iterator[CellData]:  # fmt: skip
-    """Per cell (every cell, or ``cell``) its data with ``choose_folds(graphs, cv)`` folds,
-    after checking it has the graphs ``why`` needs (``need``, default two per fold); else
-    one error line (`_need_rows`)."""
-    source = df.attrs.get("source", "table")
-    for (name, _), rows in table.groups(df, cell=cell):
-        X, y = xy(rows, target, cols)
-        groups = graph_groups(rows, target, cols)
-        units = _units(y, groups)
-        k = choose_folds(units, cv)
-        _need_rows(units, need or 2 * k, why.format(k=k), name, source, fix, groups is not None)
-        yield CellData(name, X, y, groups, k)
-
-
-def _rank_corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Spearman and Kendall between predictions and truth (NaN if either is constant)."""
-    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return math.nan, math.nan
-    return float(stats.spearmanr(a, b).statistic), float(stats.kendalltau(a, b).statistic)
+    names: Sequence[str],
+    options: PredictConfig,
+    cell: str | None = None,
+    graphs: Mapping[int, nx.Graph] | None = None,
+) -> list[Design]:
+    """Each cell's design for ``options`` (target, features, protocol, cv, repeats, seed),
+    with the graphs encoded when one of ``names`` reads them (from ``graphs``, else from the
+    study). The thesis protocol needs 20 graphs a cell and scores property regressors only."""
+    check_name("protocol", options.protocol, PROTOCOLS)
+    need = {}
+    if options.protocol == "thesis":
+        readers = predictors.reads_graphs(names)
+        if readers:
+            raise RandRNNError(
+                f"--protocol thesis scores the property regressors, not {', '.join(readers)}"
+            )
+        need = {"why": "the thesis' 90/10 split", "need": 20, "fix": "use --protocol cv"}
+    built = design.build(
+        df, options.target, feature_set=options.feature_set, features=options.features,
+        cell=cell, cv=options.cv, repeats=options.repeats, seed=options.seed, **need,
+    )  # fmt: skip
+    readers = predictors.reads_graphs(names)
+    if readers:
+        built = design.with_graphs(built, df, ", ".join(readers), graphs)
+    return built
 
 
 def cross_validate(
@@ -212,42 +111,10 @@ def cross_validate(
     X_new: np.ndarray | None = None,
     groups: np.ndarray | None = None,
 ) -> dict:
-    """Repeated K-fold scores of one regressor (folds over ``groups`` when given).
-
-    Returns ``scores`` (R² of each of the cv × repeats folds), ``r2``/``r2_sd`` (their mean and
-    sample sd), ``r2_pooled`` (R² of all out-of-fold predictions of a repeat at once, averaged
-    over repeats: stays meaningful when a small fold's targets are nearly constant, where a
-    fold's own R² explodes), ``mae`` (mean over folds), ``spearman``/``kendall`` (out-of-fold
-    predictions vs truth, averaged over repeats) and, if ``X_new`` is given, ``new`` (each fold model's
-    predictions for its rows, shape (folds, len(X_new))).
-    """
-    if cv < 2 or repeats < 1:
-        raise RandRNNError(
-            f"--cv must be at least 2 and --repeats at least 1 (got {cv}, {repeats})"
-        )
-    scores, maes, new = [], [], []
-    oof = np.empty((repeats, len(y)))
-    for i, (train, test) in enumerate(splits(len(y), cv, repeats, seed, groups)):
-        model = make_pipeline(regressor, seed).fit(X[train], y[train])
-        pred = model.predict(X[test])
-        oof[i // cv, test] = pred
-        scores.append(r2_score(y[test], pred))
-        maes.append(mean_absolute_error(y[test], pred))
-        if X_new is not None:
-            new.append(model.predict(X_new))
-    ranks = np.array([_rank_corr(o, y) for o in oof])
-    out = {
-        "scores": scores,
-        "r2": float(np.mean(scores)),
-        "r2_sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else math.nan,
-        "r2_pooled": float(np.mean([r2_score(y, o) for o in oof])),
-        "mae": float(np.mean(maes)),
-        "spearman": float(np.nanmean(ranks[:, 0])) if not np.isnan(ranks[:, 0]).all() else math.nan,
-        "kendall": float(np.nanmean(ranks[:, 1])) if not np.isnan(ranks[:, 1]).all() else math.nan,
-    }
-    if X_new is not None:
-        out["new"] = np.array(new)
-    return out
+    """Repeated K-fold scores of one property regressor on ``X``, ``y`` (folds over ``groups``
+    when given): `scores.cross_validate` on the design of these arrays."""
+    plan = Design(table.ALL, X, y, (), None, groups, cv, repeats, seed)
+    return scores.cross_validate(plan, regressor, X_new)
 
 
 def thesis_split(
@@ -273,7 +140,7 @@ def thesis_split(
         x_tr, x_te, y_tr, y_te, i_te = scaled[~test], scaled[test], y[~test], y[test], index[test]
     model = make_pipeline(regressor, seed, scale=False).fit(x_tr, y_tr)
     pred = model.predict(x_te)
-    spearman, kendall = _rank_corr(pred, y_te)
+    spearman, kendall = scores.rank_corr(pred, y_te)
     return {
         "r2": float(r2_score(y_te, pred)),
         "mae": float(mean_absolute_error(y_te, pred)),
@@ -282,6 +149,40 @@ def thesis_split(
         "n_test": len(y_te),
         "test_index": i_te,
     }
+
+
+def score(
+    plans: Sequence[Design], regressors: Sequence[str], protocol: str = "cv",
+    feature_set: str = "all",
+) -> pd.DataFrame:  # fmt: skip
+    """One row per (cell, predictor) of the designs: `RESULT_COLUMNS`. Every predictor of a
+    cell is scored on that cell's folds; ``feature_set`` names the features (for the table and
+    the thesis' published R², ``thesis_r2``, NaN where it published none)."""
+    records = []
+    for plan in plans:
+        for name in regressors:
+            if protocol == "cv":
+                res = scores.cross_validate(plan, name)
+                n_test = math.nan
+            else:
+                res = thesis_split(plan.X, plan.y, name, plan.seed, plan.groups)
+                res.update(r2_sd=math.nan, constant_folds=0, r2_pooled=res["r2"])
+                n_test = res["n_test"]  # one split: nothing to pool
+            records.append({
+                "cell": plan.cell,
+                "regressor": name,
+                "protocol": protocol,
+                "feature_set": feature_set,
+                "n": len(plan.y),
+                "n_features": len(plan.features),
+                "folds": plan.folds if protocol == "cv" else math.nan,
+                "repeats": plan.repeats if protocol == "cv" else math.nan,
+                **{k: res[k] for k in ("r2_pooled", "r2", "r2_sd", "constant_folds", "mae",
+                                       "spearman", "kendall")},
+                "n_test": n_test,
+                "thesis_r2": thesis.regression_r2(plan.cell, name, feature_set),
+            })  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=RESULT_COLUMNS)
 
 
 def evaluate(
@@ -295,49 +196,23 @@ def evaluate(
     cv: int | None = 10,
     repeats: int = 5,
     seed: int = 0,
+    graphs: Mapping[int, nx.Graph] | None = None,
 ) -> pd.DataFrame:
-    """One row per (cell, regressor): n, folds, R² (mean, sd over folds), MAE, Spearman, Kendall.
+    """One row per (cell, predictor): n, folds, pooled R², fold R² (mean, sd, constant folds
+    left out), MAE, Spearman, Kendall (`score` on `designs`).
 
-    ``cv=None`` chooses the folds per cell from its graphs (`choose_folds`). Also
-    ``thesis_r2``: the thesis' published R² for that cell, regressor and feature set (NaN where
-    it published none).
+    ``cv=None`` chooses the folds per cell from its graphs (`choose_folds`). ``graphs`` (graph
+    id → graph) feeds the graph-reading predictors; without it they read the table's study.
     """
-    check_name("protocol", protocol, PROTOCOLS)
-    regressors = parse_regressors(regressors)
-    table.check_target(df, target)
-    cols = select_features(df, target, feature_set, features)
-    set_name = "custom" if features else feature_set
-    need = {} if protocol == "cv" else {"why": "the thesis' 90/10 split", "need": 20,
-                                        "fix": "use --protocol cv"}  # fmt: skip
-    records = []
-    for data in cell_data(df, target, cols, cell, cv, **need):
-        cell_name, X, y, groups, k = data.cell, data.X, data.y, data.groups, data.folds
-        for name in regressors:
-            if protocol == "cv":
-                res = cross_validate(X, y, name, k, repeats, seed, groups=groups)
-                n_test = math.nan
-            else:
-                res = thesis_split(X, y, name, seed, groups)
-                res["r2_sd"], n_test = math.nan, res["n_test"]
-                res["r2_pooled"] = res["r2"]  # one split: nothing to pool
-            records.append({
-                "cell": cell_name,
-                "regressor": name,
-                "protocol": protocol,
-                "feature_set": set_name,
-                "n": len(y),
-                "n_features": len(cols),
-                "folds": k if protocol == "cv" else math.nan,
-                "r2": res["r2"],
-                "r2_sd": res["r2_sd"],
-                "r2_pooled": res["r2_pooled"],
-                "mae": res["mae"],
-                "spearman": res["spearman"],
-                "kendall": res["kendall"],
-                "n_test": n_test,
-                "thesis_r2": thesis.regression_r2(cell_name, name, set_name),
-            })  # fmt: skip
-    return pd.DataFrame.from_records(records, columns=RESULT_COLUMNS)
+    names = parse_regressors(regressors)
+    options = PredictConfig(target=target, protocol=protocol, cv=cv, repeats=repeats,
+                            feature_set=feature_set, features=_text(features), seed=seed)  # fmt: skip
+    plans = designs(df, names, options, cell, graphs)
+    return score(plans, names, protocol, "custom" if features else feature_set)
+
+
+def _text(features: Sequence[str] | str | None) -> str | None:
+    return features if features is None or isinstance(features, str) else ",".join(features)
 
 
 def importances(
@@ -355,19 +230,21 @@ def importances(
     shuffles each). ``options``: target, features and seed (its regressor is not read).
     """
     (regressor,) = parse_regressors(regressor)
-    target, seed = options.target, options.seed
-    cols = _columns(df, options)
+    if regressor not in REGRESSORS:
+        raise RandRNNError(f"--importance ranks properties: {regressor} reads the graph instead")
+    seed = options.seed
     parts = []
-    for data in cell_data(df, target, cols, cell, options.cv,
-                          why="{k}-fold permutation importance"):  # fmt: skip
-        cell_name, X, y, groups, k = data.cell, data.X, data.y, data.groups, data.folds
+    plans = design.build(
+        df, options.target, feature_set=options.feature_set, features=options.features,
+        cell=cell, cv=options.cv, repeats=1, seed=seed, why="{k}-fold permutation importance",
+    )  # fmt: skip
+    for plan in plans:
+        X, y, groups, k, cols = plan.X, plan.y, plan.groups, plan.folds, list(plan.features)
         full = make_pipeline(regressor, seed).fit(X, y)
         impurity = getattr(full.named_steps["model"], "feature_importances_", None)
         drops = []
         folds = (
-            KFold(k, shuffle=True, random_state=seed).split(X)
-            if groups is None
-            else splits(len(y), k, 1, seed, groups)
+            KFold(k, shuffle=True, random_state=seed).split(X) if groups is None else plan.splits()
         )
         for train, test in folds:
             model = make_pipeline(regressor, seed).fit(X[train], y[train])
@@ -377,7 +254,7 @@ def importances(
             drops.append(perm.importances)
         drops = np.concatenate(drops, axis=1)
         part = pd.DataFrame({
-            "cell": cell_name,
+            "cell": plan.cell,
             "regressor": regressor,
             "n": len(y),
             "folds": k,
@@ -386,7 +263,7 @@ def importances(
             "permutation": drops.mean(axis=1),
             "permutation_sd": drops.std(axis=1, ddof=1),
             "thesis_impurity": [
-                thesis.IMPORTANCE.get(cell_name, {}).get(f, math.nan)
+                thesis.IMPORTANCE.get(plan.cell, {}).get(f, math.nan)
                 if regressor == "random_forest" else math.nan
                 for f in cols
             ],
@@ -395,43 +272,50 @@ def importances(
     return pd.concat(parts, ignore_index=True)
 
 
-def _columns(df: pd.DataFrame, options: PredictConfig) -> list[str]:
-    """The checked target's feature columns ``options`` choose."""
-    table.check_target(df, options.target)
-    return select_features(df, options.target, options.feature_set, options.features)
-
-
 def predict_graph(
     df: pd.DataFrame,
     props: Mapping[str, float],
     options: PredictConfig,
     regressor: str = "random_forest",
     cell: str | None = None,
+    graph: nx.Graph | None = None,
+    plans: Sequence[Design] | None = None,
 ) -> pd.DataFrame:
-    """Predict the target of an untrained graph (its ``props``) per cell, with the spread.
+    """Predict the target of an untrained graph (its ``props``; ``graph`` itself for the
+    graph-reading predictors) per cell, with the spread.
 
     ``prediction`` comes from the model fitted on all rows; ``fold_sd``/``fold_lo``/``fold_hi``
     are the sd and 2.5–97.5% range of the cv × repeats fold models' predictions; ``tree_sd`` the
-    sd across a forest's trees (forests only); ``cv_r2`` says how far to trust it; ``outside``
-    lists features where the graph lies outside the training range (extrapolation).
-    ``options``: target, features, cv, repeats and seed (its regressor is not read).
+    sd across a forest's trees (forests only); ``cv_r2_pooled`` and ``cv_r2`` say how far to
+    trust it; ``outside`` lists features where the graph lies outside the training range
+    (extrapolation). ``options``: target, features, cv, repeats and seed (its regressor is not
+    read); ``plans``: the designs, when already built (`designs`).
     """
     (regressor,) = parse_regressors(regressor)
-    cols = _columns(df, options)
+    predictor = PREDICTORS[regressor]
+    if plans is None:
+        plans = designs(df, [regressor], replace(options, protocol="cv"), cell)
+    cols = list(plans[0].features) if plans else []
     unknown = [c for c in cols if c not in props]
     if unknown:
         raise RandRNNError(f"feature(s) {', '.join(unknown)} cannot be computed from a graph file")
     x_new = np.array([[float(props[c]) for c in cols]])
-    seed = options.seed
+    new = x_new
+    if predictor.reads != "properties":
+        if graph is None:
+            raise RandRNNError(f"{regressor} predicts from the graph itself: give the graph")
+        from randrnn.analysis.graph_input import encode
+
+        encoded = [encode(graph)]
+        new = encoded if predictor.reads == "graph" else (x_new, encoded)
     records = []
-    for data in cell_data(df, options.target, cols, cell, options.cv):
-        cell_name, X, y, groups, k = data.cell, data.X, data.y, data.groups, data.folds
-        res = cross_validate(X, y, regressor, k, options.repeats, seed, X_new=x_new,
-                             groups=groups)  # fmt: skip
-        full = make_pipeline(regressor, seed).fit(X, y)
-        model = full.named_steps["model"]
+    for plan in plans:
+        X, y = plan.X, plan.y
+        res = scores.cross_validate(plan, regressor, new)
+        full = predictor.make(plan.seed).fit(plan.inputs(predictor.reads), y)
+        model = full.named_steps["model"] if predictor.reads == "properties" else full
         tree_sd = math.nan
-        if hasattr(model, "estimators_") and isinstance(model, RandomForestRegressor):
+        if isinstance(model, RandomForestRegressor):
             scaled = full.named_steps["scale"].transform(x_new)
             tree_sd = float(np.std([t.predict(scaled)[0] for t in model.estimators_], ddof=1))
         fold = res["new"][:, 0]
@@ -439,26 +323,22 @@ def predict_graph(
             c for j, c in enumerate(cols) if not X[:, j].min() <= x_new[0, j] <= X[:, j].max()
         ]
         records.append({
-            "cell": cell_name,
+            "cell": plan.cell,
             "regressor": regressor,
             "n": len(y),
-            "folds": k,
-            "prediction": float(full.predict(x_new)[0]),
+            "folds": plan.folds,
+            "prediction": float(np.asarray(full.predict(new))[0]),
             "fold_sd": float(np.std(fold, ddof=1)),
             "fold_lo": float(np.percentile(fold, 2.5)),
             "fold_hi": float(np.percentile(fold, 97.5)),
             "tree_sd": tree_sd,
+            "cv_r2_pooled": res["r2_pooled"],
             "cv_r2": res["r2"],
             "cv_r2_sd": res["r2_sd"],
             "observed_mean": float(y.mean()),
             "outside": ", ".join(outside),
         })  # fmt: skip
     return pd.DataFrame.from_records(records)
-
-
-def graph_count(rows: pd.DataFrame) -> int:
-    """What prediction folds split: graphs (a per-run table has several rows per graph)."""
-    return rows[GRAPH].nunique() if GRAPH in rows.columns else len(rows)
 
 
 def score_cells(
@@ -520,11 +400,35 @@ def add_ceiling(result: pd.DataFrame, ceilings: Mapping[str, tuple[float, str]])
     return out
 
 
+R2_LEGEND = (
+    "pooled R²: one R² over every out-of-fold prediction (all folds and repeats at once); "
+    "fold R² (--wide): the mean ± sd of each test fold's own R², a fold whose targets are all "
+    "equal left out (its R² is undefined)."
+)
+
+
+def constant_note(result: pd.DataFrame) -> str:
+    """A line per cell whose test folds include some with all-equal targets ('' if none)."""
+    if "constant_folds" not in result.columns:
+        return ""
+    lines = []
+    for cell_name, rows in result.groupby("cell", sort=False):
+        left, first = int(rows["constant_folds"].max()), rows.iloc[0]
+        if left and first["protocol"] == "cv":
+            total = int(first["folds"]) * int(first["repeats"])
+            lines.append(
+                f"{table.cell_label(str(cell_name))}: {left} of {total} test folds have all-equal "
+                "targets, left out of the fold R²."
+            )
+    return "\n".join(lines)
+
+
 def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """Readable text tables of an ``evaluate`` result, one per cell: (title, frame of strings).
 
-    With ``add_ceiling`` columns, the title names the cell's noise ceiling and each R² has its
-    R² / ceiling beside it.
+    Pooled R² first, then the fold R² (mean ± sd) and how many constant folds it left out (the
+    thesis protocol's one split: its R² alone). With ``add_ceiling`` columns, the title names the cell's noise ceiling and each R² has its R² /
+    ceiling beside it.
     """
     out = []
     for cell_name, rows in result.groupby("cell", sort=False):
@@ -539,22 +443,28 @@ def display(result: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         ceiling = "ceiling" in rows and not math.isnan(first["ceiling"])
         if ceiling:
             how += f"; noise ceiling {table.fmt(first['ceiling'])} ({first['ceiling_of']})"
+        one_split = first["protocol"] == "thesis"  # one test set: its R² is the only one
         frame = pd.DataFrame({
-            "regressor": [REGRESSORS[r][0] for r in rows["regressor"]],
-            "R²": [
+            "regressor": [label(r) for r in rows["regressor"]],
+            "R²" if one_split else "pooled R²": [table.fmt(v) for v in rows["r2_pooled"]],
+            "fold R²": [
                 table.fmt(r) + ("" if math.isnan(sd) else f" ± {table.fmt(sd)}")
                 for r, sd in zip(rows["r2"], rows["r2_sd"])
             ],
-            "pooled R²": [table.fmt(v) for v in rows["r2_pooled"]],
+            "left out": [str(int(v)) for v in rows["constant_folds"].fillna(0)],
             "MAE": [table.fmt(v, 4) for v in rows["mae"]],
             "Spearman": [table.fmt(v) for v in rows["spearman"]],
             "Kendall τ": [table.fmt(v) for v in rows["kendall"]],
             "thesis R²": [table.fmt(v) for v in rows["thesis_r2"]],
         })  # fmt: skip
         if ceiling:
-            frame.insert(2, "R²/ceiling", [table.fmt(v, 2) for v in rows["r2_of_ceiling"]])
             frame.insert(
-                4, "pooled/ceiling", [table.fmt(v, 2) for v in rows["r2_pooled_of_ceiling"]]
+                2,
+                "R²/ceiling" if one_split else "pooled/ceiling",
+                [table.fmt(v, 2) for v in rows["r2_pooled_of_ceiling"]],
             )
+            frame.insert(4, "fold/ceiling", [table.fmt(v, 2) for v in rows["r2_of_ceiling"]])
+        if one_split:
+            frame = frame.drop(columns=["fold R²", "fold/ceiling", "left out"], errors="ignore")
         out.append((f"{table.cell_label(str(cell_name))} ({how})", frame))
     return out

@@ -6,8 +6,10 @@ accuracy, each with the legend that says how to read it. The command only prints
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
+import networkx as nx
 import pandas as pd
 
 from randrnn.analysis import noise, table
@@ -17,8 +19,8 @@ from randrnn.errors import RandRNNError
 
 GRAPH_LEGEND = (
     "predicted: model fitted on all rows; fold models 95%: range of the predictions of the "
-    "cv × repeats fold models; tree sd: spread across a forest's trees; CV R²: how far to "
-    "trust it."
+    "cv × repeats fold models; tree sd: spread across a forest's trees; CV R²: pooled "
+    "out-of-fold R² (how far to trust it); fold R² (--wide): mean ± sd over the folds."
 )
 
 
@@ -32,37 +34,51 @@ class Prediction:
     legend: str
 
 
-def run(df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig) -> Prediction:
+def run(
+    df: pd.DataFrame,
+    seeds: pd.DataFrame | None,
+    options: PredictConfig,
+    graphs: Mapping[int, nx.Graph] | None = None,
+) -> Prediction:
     """Predict from ``df`` as ``options`` ask; ``seeds`` (`noise.of_runs`, None without
-    replicates) adds the noise ceiling to the scores. The thesis' numbers are kept for a table
-    of the reber task only, and only for its target (test accuracy)."""
+    replicates) adds the noise ceiling to the scores. The design (X, y, groups, folds) is built
+    once and every predictor asked for is scored on it; ``graphs`` (graph id → graph) feeds the
+    graph-reading predictors, which otherwise read the table's study. The thesis' numbers are
+    kept for a table of the reber task only, and only for its target (test accuracy)."""
     if options.graph_file is not None:
-        return _graph(df, options)
+        return _graph(df, options, graphs)
     if options.importance:
         return _importance(df, options)
-    result = pred.evaluate(
-        df, options.target, options.regressor or "all", options.protocol, options.feature_set,
-        options.features, None, options.cv, options.repeats, options.seed,
-    )  # fmt: skip
+    names = pred.parse_regressors(options.regressor or "all")
+    plans = pred.designs(df, names, options, graphs=graphs)
+    set_name = "custom" if options.features else options.feature_set
+    result = pred.score(plans, names, options.protocol, set_name)
     if not table.is_reber(df) or options.target != table.DEFAULT_TARGET:
         result = result.assign(thesis_r2=math.nan)
+    notes = "\n".join(filter(None, [pred.R2_LEGEND, pred.constant_note(result)]))
     if seeds is None:
-        return Prediction("scores", result, folds_note(result, options.cv))
+        return Prediction("scores", result, notes + folds_note(result, options.cv))
     result = pred.add_ceiling(result, noise.ceilings(seeds, options.per_run))
-    legend = pred.CEILING_NOTE + "\n" + noise.LEGEND + folds_note(result, options.cv)
+    legend = f"{notes}\n{pred.CEILING_NOTE}\n{noise.LEGEND}" + folds_note(result, options.cv)
     return Prediction("scores", result, legend)
 
 
-def _graph(df: pd.DataFrame, options: PredictConfig) -> Prediction:
-    """The predicted target of the graph in ``options.graph_file``, per regressor and cell."""
+def _graph(
+    df: pd.DataFrame, options: PredictConfig, graphs: Mapping[int, nx.Graph] | None
+) -> Prediction:
+    """The predicted target of the graph in ``options.graph_file``, per predictor and cell,
+    every predictor on the same design."""
     from randrnn.graphs.io import read_graph
     from randrnn.graphs.properties import properties
 
-    props = properties(read_graph(options.graph_file))
+    graph = read_graph(options.graph_file)
+    props = properties(graph)
+    names = pred.parse_regressors(options.regressor or "random_forest")
+    plans = pred.designs(df, names, replace(options, protocol="cv"), graphs=graphs)
     result = pd.concat(
         [
-            pred.predict_graph(df, props, options, regressor=r)
-            for r in pred.parse_regressors(options.regressor or "random_forest")
+            pred.predict_graph(df, props, options, regressor=r, graph=graph, plans=plans)
+            for r in names
         ],
         ignore_index=True,
     )  # fmt: skip

@@ -81,6 +81,7 @@ def load_study(
             f"study '{path}' has no finished runs; run: randrnn train-all --study {path}"
         )
     df = normalise(df, source=f"study '{path}'")
+    df.attrs["study"] = str(path)  # where the graph-reading predictors find the graphs
     if {c[TASK] for c in described.values()} - {DEFAULT_TASK}:
         df = add_task(df, described)
     df = select_config(df, config, described)

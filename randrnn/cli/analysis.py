@@ -46,8 +46,9 @@ HELP = {
     "config": "Use the runs of this training config (hash or unique prefix; list them with "
     "randrnn results --configs). Needed when a cell was trained under several configs.",
     "per-run": "One row per run (seed replicate) instead of each graph's mean over its replicates.",
-    "regressor": f"Comma-separated, or 'all': {names.listed(names.REGRESSORS)}. Default: all "
-    "(random_forest with --graph-file or --importance).",
+    "regressor": f"Comma-separated: 'all' ({names.listed(names.REGRESSORS)}) and/or the "
+    f"graph-reading {names.listed(names.GRAPH_PREDICTORS)} (they need the graph extra). "
+    "Default: all (random_forest with --graph-file or --importance).",
     "cv": "Folds of the K-fold cross-validation (default: 10, or graphs // 2 for a cell with "
     "fewer than 20 graphs).",
     "importance": "Feature importances (impurity for trees, permutation for all).",
@@ -160,7 +161,7 @@ def _noise_views(seeds: pd.DataFrame) -> list[View]:
 def _prediction_views(result: pd.DataFrame) -> list[View]:
     from randrnn.analysis import predict as pred
 
-    wide = ("pooled R²", "pooled/ceiling", "Kendall τ")
+    wide = ("fold R²", "fold/ceiling", "left out", "Kendall τ")
     return [View(t, f, text=("regressor",), wide=wide) for t, f in pred.display(result)]
 
 
@@ -238,7 +239,8 @@ def predict(
     wide: WideOpt = False,
     out: OutOpt = None,
 ) -> None:
-    """Predict accuracy from graph properties: regressors vs a Dummy baseline, R² and ranks.
+    """Predict accuracy from graph properties, or from the graph itself (WL kernel, GIN): every
+    predictor on the same folds vs a Dummy baseline, pooled R² first, ranks.
 
     With seed replicates, each R² is shown beside R² / noise ceiling (the R² that graph
     structure could reach at most), and a table of the seed noise per cell follows.
@@ -300,17 +302,18 @@ def _graph_views(result: pd.DataFrame, graph: Path) -> list[View]:
     f = table.fmt
     frame = pd.DataFrame({
         "cell": [table.cell_label(c) for c in result["cell"]],
-        "regressor": [pred.REGRESSORS[r][0] for r in result["regressor"]],
+        "regressor": [pred.label(r) for r in result["regressor"]],
         "predicted": [f(v) for v in result["prediction"]],
         "fold models 95%": [f"{f(lo)} – {f(hi)}" for lo, hi in zip(result["fold_lo"],
                                                                  result["fold_hi"])],
         "fold sd": [f(v, 4) for v in result["fold_sd"]],
         "tree sd": [f(v, 4) for v in result["tree_sd"]],
-        "CV R²": [f"{f(r)} ± {f(sd)}" for r, sd in zip(result["cv_r2"], result["cv_r2_sd"])],
+        "CV R²": [f(v) for v in result["cv_r2_pooled"]],
+        "fold R²": [f"{f(r)} ± {f(sd)}" for r, sd in zip(result["cv_r2"], result["cv_r2_sd"])],
         "n": result["n"].astype(str),
         "observed mean": [f(v) for v in result["observed_mean"]],
     })  # fmt: skip
-    wide = ("fold sd", "tree sd", "observed mean")
+    wide = ("fold sd", "tree sd", "fold R²", "observed mean")
     return [View(f"predicted accuracy of {graph}", frame, ("cell", "regressor"), wide)]
 
 
@@ -331,7 +334,7 @@ def _importance_views(result: pd.DataFrame) -> list[View]:
             ],
             "thesis impurity": [table.fmt(v, 2) for v in rows["thesis_impurity"]],
         })  # fmt: skip
-        title = f"{table.cell_label(cell)} · {pred.REGRESSORS[reg][0]} feature importance"
+        title = f"{table.cell_label(cell)} · {pred.label(reg)} feature importance"
         out.append(View(title, frame.reset_index(drop=True), text=("feature",)))
     return out
 

@@ -30,9 +30,11 @@ DATA_SEED = 0
 DATA_TEST_FRACTION = 0.25
 # randrnn.graphs.generate.GENERATORS
 GENERATORS = ("ws", "ba", "er")
-# randrnn.analysis: correlate.METHODS, predict.REGRESSORS / FEATURE_SETS, table.DEFAULT_TARGET
+# randrnn.analysis: correlate.METHODS, predict.REGRESSORS / GRAPH_PREDICTORS / FEATURE_SETS,
+# table.DEFAULT_TARGET
 METHODS = ("pearson", "spearman", "kendall")
 REGRESSORS = ("bayesian_ridge", "random_forest", "adaboost", "gradient_boosting", "dummy")
+GRAPH_PREDICTORS = ("wl_kernel", "gin", "wl_props", "gin_props")  # predictors.GRAPH_PREDICTORS
 FEATURE_SETS = ("all", "extended", "nodes-edges", "no-nodes-edges", "variances")
 TARGET = "test_acc"
 # randrnn.pruning: criteria.CRITERIA / TARGETS / SCOPES, protocol.DEFAULT_TOLERANCE, waea.*

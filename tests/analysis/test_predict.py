@@ -208,8 +208,8 @@ def test_add_ceiling_divides_each_r2_by_its_cell_ceiling(df: pd.DataFrame) -> No
     assert "noise ceiling 0.500 (mean of 2 runs)" in title
     assert list(frame.columns[:5]) == [
         "regressor",
-        "R²",
-        "R²/ceiling",
         "pooled R²",
         "pooled/ceiling",
+        "fold R²",
+        "fold/ceiling",
     ]

@@ -74,12 +74,12 @@ def test_per_run_predict_uses_runs_and_the_single_run_ceiling(replicated_study: 
 
 
 def test_predict_table_names_the_ceiling_and_explains_it(replicated_study: Path) -> None:
-    """The readable output has R²/ceiling columns, the ceiling in the title, a sentence on it,
+    """The readable output has pooled R²/ceiling, the ceiling in the title, a sentence on it,
     and the seed-noise table."""
     out = re.sub(
         " +", " ", _run(*PREDICT, "--study", str(replicated_study), "--format", "markdown")
     )
-    assert "| R²/ceiling |" in out and "| pooled/ceiling |" in out
+    assert "| pooled R² | pooled/ceiling | fold R² | fold/ceiling |" in out  # pooled leads
     assert re.search(r"### GRU \(cv on n=24, .*noise ceiling 0\.\d{3} \(mean of 2 runs\)\)", out)
     assert "largest R² any predictor from graph structure can reach" in out
     assert "### seed noise" in out and "| ICC(1) " in out and "| split-half r (check) |" in out

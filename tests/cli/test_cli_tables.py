@@ -194,14 +194,18 @@ def test_predict_thesis_protocol_fits(study: Path) -> None:
 
 
 def test_predict_cv_with_ceiling_fits(study: Path) -> None:
-    """predict (CV, with replicates): R² ± sd and R²/ceiling whole, seed noise on its side."""
+    """predict (CV, with replicates): pooled R² and its R²/ceiling whole, seed noise on its
+    side; --wide adds the fold mean R² ± sd."""
     args = ("predict", "--study", str(study), "--cv", "3", "--repeats", "1")
     lines = fits(run(*args))
-    header(lines, "regressor", "R²", "R²/ceiling", "MAE", "Spearman", "thesis R²")
+    header(lines, "regressor", "pooled R²", "pooled/ceiling", "MAE", "Spearman", "thesis R²")
     header(lines, "statistic", "RNN_Tanh", "GRU")
+    wide = run(*args, "--wide").splitlines()
+    header(wide, "pooled R²", "pooled/ceiling", "fold R²", "fold/ceiling")
     for rec in csv(*args).itertuples():
         if rec.regressor == "random_forest":
-            row(lines, "RandomForest", Near(rec.r2, 3), Near(rec.r2_sd, 3))
+            row(lines, "RandomForest", Near(rec.r2_pooled, 3), Near(rec.r2_pooled_of_ceiling, 2))
+            assert any(f"{rec.r2:.3f} ± {rec.r2_sd:.3f}" in line for line in wide)
 
 
 def test_predict_graph_file_fits(study: Path, tmp_path: Path) -> None:
@@ -214,7 +218,7 @@ def test_predict_graph_file_fits(study: Path, tmp_path: Path) -> None:
     header(lines, "cell", "regressor", "predicted", "fold models 95%", "CV R²", "n")
     for rec in csv(*args).itertuples():
         label = {"gru": "GRU", "rnn_tanh": "RNN_Tanh"}[rec.cell]
-        row(lines, label, "RandomForest", Near(rec.prediction, 3), Near(rec.cv_r2, 3), "24")
+        row(lines, label, "RandomForest", Near(rec.prediction, 3), Near(rec.cv_r2_pooled, 3), "24")
 
 
 def test_prune_results_fit(pruned: Path) -> None:

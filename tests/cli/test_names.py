@@ -18,6 +18,7 @@ def test_registry_names_match() -> None:
     assert names.GENERATORS == tuple(GENERATORS)
     assert names.METHODS == tuple(correlate.METHODS)
     assert names.REGRESSORS == tuple(predict.REGRESSORS)
+    assert names.GRAPH_PREDICTORS == predict.GRAPH_PREDICTORS
     assert names.FEATURE_SETS == tuple(predict.FEATURE_SETS)
     assert names.CRITERIA == tuple(criteria.CRITERIA)
     assert names.TARGETS == tuple(criteria.TARGETS)
