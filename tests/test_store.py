@@ -550,5 +550,7 @@ def test_a_study_newer_than_the_code_is_refused(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setattr(schema, "SCHEMA_VERSION", now + 1)
     Study.create(tmp_path / "s").close()
     monkeypatch.undo()
-    with pytest.raises(RandRNNError, match=f"schema version {now + 1}; this randrnn reads up to {now}"):
+    with pytest.raises(
+        RandRNNError, match=f"schema version {now + 1}; this randrnn reads up to {now}"
+    ):
         Study.open(tmp_path / "s")
