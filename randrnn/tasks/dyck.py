@@ -10,11 +10,24 @@ maximum, each equally likely), with the same counting scheme as the regular task
 is the number of ways to finish in r more brackets from depth d, and each bracket is chosen in
 proportion to the count it leads to.
 
-Negatives (``edit``): a valid string with one bracket replaced by another or two neighbours
-swapped, kept only if the result is unbalanced (a balanced string that is merely too deep is not
-used as a negative). They have the positives' lengths, so every string has an even length and
-length alone predicts nothing; insertions and deletions are left out because they would make the
-length odd, which a rule could read off.
+Negatives keep the positives' lengths, so every string has an even length and length alone
+predicts nothing; insertions and deletions are left out because they would make the length odd,
+which a rule could read off. A balanced string that is merely too deep is never a negative.
+
+- ``swap`` (default): a valid string with two of its brackets exchanged, kept only if the result
+  is unbalanced. Every letter count stays as it was, so counting letters says nothing ("#( = #)"
+  holds for every string of both classes). The exchange is one of two kinds, chosen with equal
+  chance where both exist: a matched pair reversed, ``(…)`` into ``)…(``, which drives some
+  prefix below depth 0 or closes a bracket of the wrong kind; or, with two kinds, two opening
+  (or two closing) brackets of different kinds, ``(…[`` into ``[…(``, which leaves the depth of
+  every prefix as in a valid string, so only the order of the open kinds (a stack) tells. On
+  ``dyck-1`` only the reversal exists, and only a reversed pair at depth 0 unbalances the string
+  (reversing a nested pair gives another valid string): the negatives are the valid strings with
+  one top-level pair turned round, so a counter that notices a negative depth is what it takes.
+- ``edit``: a valid string with one bracket replaced by another or two neighbours swapped, kept
+  only if the result is unbalanced. Most replacements unbalance a letter count, so "#( = #)"
+  (and "#[ = #]") alone separates most of them: the default before randrnn 0.2, kept for old
+  studies, built byte for byte as then (with ``--split shuffled``).
 """
 
 from __future__ import annotations
@@ -25,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from randrnn.errors import RandRNNError
-from randrnn.tasks.task import Negatives, Task, near_misses, uniform_lengths
+from randrnn.tasks.task import Negatives, Task, at_least, near_misses, uniform_lengths
 
 MAX_DEPTH = 8
 MAX_LENGTH = 50
@@ -99,21 +112,60 @@ class Dyck:
         return out
 
 
+def matched_pairs(s: str, pairs: str) -> list[tuple[int, int]]:
+    """(opening, closing) positions of the matched pairs of a balanced ``s``, by opening."""
+    opens = set(pairs[0::2])
+    stack: list[int] = []
+    found = []
+    for i, ch in enumerate(s):
+        if ch in opens:
+            stack.append(i)
+        else:
+            found.append((stack.pop(), i))
+    return sorted(found)
+
+
+def swap_edit(s: str, rng: random.Random, pairs: str) -> str:
+    """``s`` (balanced) with two brackets exchanged, each letter count kept: a matched pair
+    reversed, or two opening (two closing) brackets of different kinds (module docstring)."""
+    chars, present = list(s), set(s)
+    kinds = [
+        (side[a], side[b])
+        for side in (pairs[0::2], pairs[1::2])
+        for a in range(len(side))
+        for b in range(a + 1, len(side))
+        if side[a] in present and side[b] in present
+    ]
+    if kinds and rng.random() < 0.5:
+        a, b = rng.choice(kinds)
+        i = rng.choice([k for k, ch in enumerate(chars) if ch == a])
+        j = rng.choice([k for k, ch in enumerate(chars) if ch == b])
+    else:
+        i, j = rng.choice(matched_pairs(s, pairs))
+    chars[i], chars[j] = chars[j], chars[i]
+    return "".join(chars)
+
+
 def _task(name: str, pairs: str) -> Task:
     sampler = Dyck(pairs, MAX_DEPTH)
 
-    def lengths(max_length: int) -> list[int]:
-        return list(range(2, max_length + 1, 2))
+    def lengths(max_length: int, min_length: int) -> list[int]:
+        return at_least(range(2, max_length + 1, 2), min_length)
 
-    def positives(n: int, length_rng: random.Random, rng: random.Random, max_length: int):
-        return sampler.sample(uniform_lengths(lengths(max_length), n, length_rng), rng)
+    def positives(
+        n: int, length_rng: random.Random, rng: random.Random, max_length: int, min_length=1
+    ) -> list[str]:
+        return sampler.sample(uniform_lengths(lengths(max_length, min_length), n, length_rng), rng)
 
-    def edit(n: int, rng: random.Random, max_length: int) -> list[str]:
-        bases = sampler.sample(uniform_lengths(lengths(max_length), n, rng), rng)
-        return near_misses(
-            bases, rng, pairs, lambda s: not is_dyck(s, pairs, None),
-            lambda length, r: sampler.sample([length], r)[0],
-        )  # fmt: skip
+    def negatives(edit_one):
+        def draw(n: int, rng: random.Random, max_length: int, min_length: int = 1) -> list[str]:
+            bases = sampler.sample(uniform_lengths(lengths(max_length, min_length), n, rng), rng)
+            return near_misses(
+                bases, rng, pairs, lambda s: not is_dyck(s, pairs, None),
+                lambda length, r: sampler.sample([length], r)[0], edit_one,
+            )  # fmt: skip
+
+        return draw
 
     kinds = " and ".join(f"{pairs[i : i + 2]}" for i in range(0, len(pairs), 2))
     return Task(
@@ -123,10 +175,20 @@ def _task(name: str, pairs: str) -> Task:
         accepts=lambda s: is_dyck(s, pairs),
         positives=positives,
         negatives={
+            "swap": Negatives(
+                negatives(lambda s, rng: swap_edit(s, rng, pairs)),
+                "a valid string with two brackets exchanged (a matched pair reversed"
+                + (
+                    ", or two opening or two closing brackets of different kinds"
+                    if len(pairs) > 2
+                    else ""
+                )
+                + "), unbalanced: every letter count kept",
+            ),
             "edit": Negatives(
-                edit,
+                negatives(None),
                 "a valid string with one bracket replaced or two neighbours swapped, "
-                "unbalanced, same length",
+                "unbalanced, same length (most unbalance a letter count)",
             ),
         },
         max_length=MAX_LENGTH,

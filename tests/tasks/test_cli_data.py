@@ -31,15 +31,17 @@ def test_dataset_of_a_task_writes_what_make_dataset_makes(tmp_path: Path) -> Non
     assert (out / "test.csv").read_text() == d.csv_text(test)
     assert json.loads((out / "dataset.json").read_text()) == {
         "task": "tomita-4:edit", "negatives": "edit", "n": 600, "seed": 3,
-        "test_fraction": 0.25, "max_length": 20,
+        "test_fraction": 0.25, "max_length": 20, "split": "disjoint", "test_lengths": None,
+        "version": d.DATA_VERSION,
     }  # fmt: skip
 
 
 def test_dataset_seed_0_rebuilds_the_shipped_files(tmp_path: Path) -> None:
-    """`randrnn dataset --out X --seed 0` reproduces data/reber/ byte for byte."""
+    """`randrnn dataset --out X --seed 0 --split shuffled` reproduces data/reber/ byte for byte
+    (the shipped set keeps the thesis' split)."""
     if not d.SHIPPED_DIR.is_dir():
         pytest.skip("no shipped data (non-editable install)")
-    assert invoke("dataset", "--out", tmp_path, "--seed", 0).exit_code == 0
+    assert invoke("dataset", "--out", tmp_path, "--seed", 0, "--split", "shuffled").exit_code == 0
     for name in ("train.csv", "test.csv"):
         assert (tmp_path / name).read_bytes() == (d.SHIPPED_DIR / name).read_bytes()
 

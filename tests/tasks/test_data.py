@@ -15,15 +15,18 @@ SPECS = [f"{name}:{kind}" for name, t in TASKS.items() for kind in t.negatives]
 
 @pytest.mark.parametrize("task", SPECS)
 def test_every_task_makes_a_balanced_labelled_set(task: str) -> None:
-    """n = 2,000: exactly half valid, labels agree with the validator, lengths within bounds,
+    """n = 2,000: exactly half valid, labels agree with the validator, lengths within bounds
+    (test strings of the split 'length' from the longest training length + 1 to twice it),
     non-empty ASCII strings, both classes in both splits."""
     train, test = d.make_dataset(task, n=2000, seed=1)
     df = pd.concat([train, test])
     t = get_task(task.split(":")[0])
     assert int(df["valid"].sum()) == 1000 and len(train) == 1500
     assert [int(t.accepts(s)) for s in df["string"]] == df["valid"].tolist()
-    lengths = df["string"].str.len()
+    lengths, tested = train["string"].str.len(), test["string"].str.len()
     assert lengths.min() >= 1 and lengths.max() <= t.max_length
+    low, high = (t.max_length + 1, 2 * t.max_length) if t.split == "length" else (1, t.max_length)
+    assert tested.min() >= low and tested.max() <= high
     assert all(s.isascii() and "\x00" not in s for s in df["string"])
     assert train["valid"].nunique() == test["valid"].nunique() == 2
 
@@ -40,8 +43,8 @@ def test_same_seed_same_files(task: str, tmp_path) -> None:
 
 def test_max_length_is_respected() -> None:
     """--max-length 12 caps every string at 12 letters, for a Reber and a Dyck task."""
-    for task in ("reber", "dyck-1"):
-        train, test = d.make_dataset(task, n=400, max_length=12)
+    for task in ("reber", "dyck-1"):  # reber has too few strings of 11-12 letters for 'disjoint'
+        train, test = d.make_dataset(task, n=400, max_length=12, split="shuffled")
         assert pd.concat([train, test])["string"].str.len().max() <= 12
 
 
@@ -66,7 +69,8 @@ def test_dataset_json_round_trip(tmp_path) -> None:
     task from it and hashes the files as folder_key does."""
     info = d.dataset_info("reber", "hard", 400, 2, 0.25, None)
     assert info == {"task": "reber:hard", "negatives": "hard", "n": 400, "seed": 2,
-                    "test_fraction": 0.25, "max_length": 53}  # fmt: skip
+                    "test_fraction": 0.25, "max_length": 53, "split": "disjoint",
+                    "test_lengths": None, "version": d.DATA_VERSION}  # fmt: skip
     d.write_dataset(*d.make_dataset("reber:hard", n=400, seed=2), tmp_path, info)
     assert d.read_info(tmp_path) == info
     got = d.task_data(data_dir=tmp_path)
