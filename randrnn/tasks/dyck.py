@@ -14,16 +14,18 @@ Negatives keep the positives' lengths, so every string has an even length and le
 predicts nothing; insertions and deletions are left out because they would make the length odd,
 which a rule could read off. A balanced string that is merely too deep is never a negative.
 
-- ``swap`` (default): a valid string with two of its brackets exchanged, kept only if the result
-  is unbalanced. Every letter count stays as it was, so counting letters says nothing ("#( = #)"
-  holds for every string of both classes). The exchange is one of two kinds, chosen with equal
-  chance where both exist: a matched pair reversed, ``(…)`` into ``)…(``, which drives some
-  prefix below depth 0 or closes a bracket of the wrong kind; or, with two kinds, two opening
-  (or two closing) brackets of different kinds, ``(…[`` into ``[…(``, which leaves the depth of
-  every prefix as in a valid string, so only the order of the open kinds (a stack) tells. On
-  ``dyck-1`` only the reversal exists, and only a reversed pair at depth 0 unbalances the string
-  (reversing a nested pair gives another valid string): the negatives are the valid strings with
-  one top-level pair turned round, so a counter that notices a negative depth is what it takes.
+- ``swap`` (default): a valid string with two different brackets at random positions exchanged,
+  kept only if the result is unbalanced and betrays nothing locally: it still starts with an
+  opening and ends with a closing bracket, and no opening bracket stands right before a closing
+  one of another kind (``(]``), so every pair of neighbours occurs in valid strings too
+  (`looks_valid`). Every letter count stays as it was, so counting letters says nothing ("#( =
+  #)" holds for every string of both classes), and short pieces say little: an exchange of
+  ``(`` before ``)`` lowers the depth between them (unbalanced where it falls below 0), one of
+  ``(`` and ``[`` (or ``)`` and ``]``) keeps every depth and mismatches the kinds, which only
+  the order of the open kinds, a stack, tells. The exchange is drawn uniformly among the
+  pairs of positions and redrawn (`near_misses`) until it qualifies; strings of 2 and 4 letters
+  have none, so the negatives start at 6 letters (the few valid strings that short are all in
+  the training split of a default set anyway).
 - ``edit``: a valid string with one bracket replaced by another or two neighbours swapped, kept
   only if the result is unbalanced. Most replacements unbalance a letter count, so "#( = #)"
   (and "#[ = #]") alone separates most of them: the default before randrnn 0.2, kept for old
@@ -36,12 +38,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from randrnn.errors import RandRNNError
 from randrnn.tasks.task import Negatives, Task, at_least, near_misses, uniform_lengths
 
 MAX_DEPTH = 8
 MAX_LENGTH = 50
+SWAP_SHORTEST = 6  # no valid string of 2 or 4 letters has an exchange 'swap' accepts
 
 
 def is_dyck(s: str, pairs: str, max_depth: int | None = MAX_DEPTH) -> bool:
@@ -112,38 +116,24 @@ class Dyck:
         return out
 
 
-def matched_pairs(s: str, pairs: str) -> list[tuple[int, int]]:
-    """(opening, closing) positions of the matched pairs of a balanced ``s``, by opening."""
-    opens = set(pairs[0::2])
-    stack: list[int] = []
-    found = []
-    for i, ch in enumerate(s):
-        if ch in opens:
-            stack.append(i)
-        else:
-            found.append((stack.pop(), i))
-    return sorted(found)
+def looks_valid(s: str, pairs: str) -> bool:
+    """True iff ``s`` starts with an opening bracket, ends with a closing one, and never has an
+    opening bracket right before a closing one of another kind: every letter pair of it occurs
+    in some valid string (so a character 1-3-gram model sees nothing amiss)."""
+    closes = {pairs[i + 1]: pairs[i] for i in range(0, len(pairs), 2)}
+    if not s or s[0] in closes or s[-1] not in closes:
+        return False
+    return all(b not in closes or a in closes or closes[b] == a for a, b in pairwise(s))
 
 
 def swap_edit(s: str, rng: random.Random, pairs: str) -> str:
-    """``s`` (balanced) with two brackets exchanged, each letter count kept: a matched pair
-    reversed, or two opening (two closing) brackets of different kinds (module docstring)."""
-    chars, present = list(s), set(s)
-    kinds = [
-        (side[a], side[b])
-        for side in (pairs[0::2], pairs[1::2])
-        for a in range(len(side))
-        for b in range(a + 1, len(side))
-        if side[a] in present and side[b] in present
-    ]
-    if kinds and rng.random() < 0.5:
-        a, b = rng.choice(kinds)
-        i = rng.choice([k for k, ch in enumerate(chars) if ch == a])
-        j = rng.choice([k for k, ch in enumerate(chars) if ch == b])
-    else:
-        i, j = rng.choice(matched_pairs(s, pairs))
-    chars[i], chars[j] = chars[j], chars[i]
-    return "".join(chars)
+    """``s`` with two different brackets at random positions exchanged (each letter count
+    kept), or ``s`` itself if the exchange would betray itself locally (`looks_valid`)."""
+    i, j = sorted(rng.sample(range(len(s)), 2))
+    if s[i] == s[j]:
+        return s
+    t = s[:i] + s[j] + s[i + 1 : j] + s[i] + s[j + 1 :]
+    return t if looks_valid(t, pairs) else s
 
 
 def _task(name: str, pairs: str) -> Task:
@@ -157,9 +147,10 @@ def _task(name: str, pairs: str) -> Task:
     ) -> list[str]:
         return sampler.sample(uniform_lengths(lengths(max_length, min_length), n, length_rng), rng)
 
-    def negatives(edit_one):
+    def negatives(edit_one, shortest: int = 1):
         def draw(n: int, rng: random.Random, max_length: int, min_length: int = 1) -> list[str]:
-            bases = sampler.sample(uniform_lengths(lengths(max_length, min_length), n, rng), rng)
+            admissible = lengths(max_length, max(min_length, shortest))
+            bases = sampler.sample(uniform_lengths(admissible, n, rng), rng)
             return near_misses(
                 bases, rng, pairs, lambda s: not is_dyck(s, pairs, None),
                 lambda length, r: sampler.sample([length], r)[0], edit_one,
@@ -176,14 +167,9 @@ def _task(name: str, pairs: str) -> Task:
         positives=positives,
         negatives={
             "swap": Negatives(
-                negatives(lambda s, rng: swap_edit(s, rng, pairs)),
-                "a valid string with two brackets exchanged (a matched pair reversed"
-                + (
-                    ", or two opening or two closing brackets of different kinds"
-                    if len(pairs) > 2
-                    else ""
-                )
-                + "), unbalanced: every letter count kept",
+                negatives(lambda s, rng: swap_edit(s, rng, pairs), SWAP_SHORTEST),
+                "a valid string with two brackets exchanged, unbalanced: every letter count "
+                "kept, every pair of neighbours possible in a valid string",
             ),
             "edit": Negatives(
                 negatives(None),

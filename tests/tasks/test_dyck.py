@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections import Counter
 
 import pytest
@@ -101,14 +102,16 @@ def _depths(s: str) -> list[int]:
 
 @pytest.mark.parametrize("name", sorted(PAIRS))
 def test_swap_negatives_keep_every_letter_count(name: str) -> None:
-    """The default negatives are the default: each is a valid string with two brackets
-    exchanged (same letter counts, at most two positions differ from a valid string), and
-    unbalanced."""
+    """The default negatives: each is a valid string with two brackets exchanged (same letter
+    counts; exchanging two positions back gives a valid string), unbalanced, of 6 letters or
+    more, starting with an opening and ending with a closing bracket, without an opening
+    bracket right before a closing one of another kind."""
     task, pairs = get_task(name), PAIRS[name]
     assert task.default_negatives == "swap"
     for s in task.negatives["swap"].sample(500, random.Random(5), 30):
         assert s.count(pairs[0]) == s.count(pairs[1]) and s.count(pairs[-2]) == s.count(pairs[-1])
-        assert not dyck_by_reduction(s, pairs, 10**6)
+        assert not dyck_by_reduction(s, pairs, 10**6) and 6 <= len(s) <= 30
+        assert re.fullmatch(r"[(\[].*[)\]]", s) and not re.search(r"\(\]|\[\)", s)
         back = (
             s[:i] + s[j] + s[i + 1 : j] + s[i] + s[j + 1 :]
             for i in range(len(s)) for j in range(i + 1, len(s))
@@ -116,20 +119,20 @@ def test_swap_negatives_keep_every_letter_count(name: str) -> None:
         assert any(is_dyck(t, pairs) for t in back), s
 
 
-def test_dyck_1_swaps_turn_one_top_level_pair_round() -> None:
-    """On dyck-1 the only count-keeping exchange that unbalances a string turns a pair at depth 0
-    round: the depth falls to exactly -1 and never lower."""
+def test_dyck_1_swaps_go_below_depth_0() -> None:
+    """A dyck-1 string with as many ( as ) is unbalanced only where a prefix has more ) than (:
+    every negative goes below depth 0."""
     for s in get_task("dyck-1").negatives["swap"].sample(500, random.Random(6), 40):
-        assert min(_depths(s)) == -1
+        assert min(_depths(s)) < 0
 
 
 def test_dyck_2_swaps_of_kinds_keep_the_depths() -> None:
-    """On dyck-2 most negatives have the depth profile of a valid string: the half with two
-    brackets of different kinds exchanged, and the reversed nested pairs (only the order of
-    the kinds, a stack, tells); a reversed pair at depth 0 goes below 0 (a counter tells)."""
+    """On dyck-2 most negatives have the depth profile a valid string may have (never below 0:
+    two brackets of different kinds exchanged, only the order of the kinds, a stack, tells);
+    the others go below depth 0 (a counter tells)."""
     neg = get_task("dyck-2").negatives["swap"].sample(2000, random.Random(7), 50)
     same_shape = sum(min(_depths(s)) >= 0 for s in neg) / len(neg)
-    assert 0.5 < same_shape < 0.9
+    assert 0.5 < same_shape < 0.8
 
 
 def test_depth_bound_binds() -> None:
