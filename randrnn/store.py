@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 DB_NAME = "study.sqlite"
 DEFAULT_PATH = Path("study")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("pending", "running", "done", "failed", "interrupted")
 # Columns that every results table starts with, even when it is empty.
 RESULT_COLUMNS = [
@@ -555,8 +555,26 @@ def _add_replicate(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs (status)")
 
 
+def _derive_recipes(conn: sqlite3.Connection) -> None:
+    """Schema 2 → 3: the meta ``recipes`` (data key → data recipe, `randrnn.tasks.recipe`) gets
+    a recipe derived from each stored config's task and data key, for runs made before it."""
+    from randrnn.tasks.recipe import derived
+
+    found = {}
+    for (text,) in conn.execute("SELECT DISTINCT config FROM runs"):
+        config = json.loads(text)
+        found.setdefault(str(config.get("data", "shipped")), derived(config))
+    row = conn.execute("SELECT value FROM meta WHERE key = 'recipes'").fetchone()
+    recipes = found | (json.loads(row[0]) if row else {})
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('recipes', :value)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        {"value": _dumps(recipes)},
+    )
+
+
 # Schema version → the step that upgrades a study from it to the next version.
-_MIGRATIONS = {1: _add_replicate}
+_MIGRATIONS = {1: _add_replicate, 2: _derive_recipes}
 
 
 def _check_version(path: Path, version: int) -> None:

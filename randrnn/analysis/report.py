@@ -51,6 +51,7 @@ from randrnn.errors import RandRNNError
 from randrnn.pruning.report import report_section
 from randrnn.pruning.results import has_results
 from randrnn.store import DB_NAME, Study
+from randrnn.tasks.baselines import rules as baseline_rules
 from randrnn.tasks.registry import DEFAULT_TASK, parse_spec
 
 ACC_LABEL = "test accuracy (fraction correct)"
@@ -353,8 +354,7 @@ def _data_section(
         _p(
             f"{'Reber strings' if task in (None, DEFAULT_TASK) else 'Strings'} from {where}. "
             "An accuracy means something only above these trivial "
-            "rules: the majority class, the string's length alone, its set of letters alone, "
-            "and a logistic regression on its character 1-3-gram counts. " + how
+            f"rules: {baseline_rules()}. " + how
         ),
         _html_table(frame, "trivial baselines, test accuracy"),
         _html_table(desc, "train and test splits (the whole data set)", "not defined"),

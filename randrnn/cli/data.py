@@ -173,8 +173,8 @@ def data_info(
     task: TaskOpt = None,
     negatives: NegativesOpt = None,
 ) -> None:
-    """Describe a data set and report its baselines: majority, length only, letter set only and
-    a character 1-3-gram logistic regression.
+    """Describe a data set and report its baselines: majority, length only, letter set only, a
+    character 1-3-gram logistic regression, letter counts, and memorising the training strings.
 
     Without --data: the task's default set (reber: the shipped data/reber/; any other task: made
     from seed 0 with its defaults, as train-all --task uses it).

@@ -32,6 +32,8 @@ import pandas as pd
 
 from randrnn.errors import RandRNNError
 from randrnn.tasks.reber import REBER_LETTERS
+from randrnn.tasks.recipe import DATA_VERSION, recipe_of
+from randrnn.tasks.recipe import record as with_recipe
 from randrnn.tasks.registry import DEFAULT_TASK, parse_spec, spec
 from randrnn.tasks.split import (
     check_split,
@@ -49,7 +51,6 @@ COLUMNS = ("string", "valid")
 INFO_FILE = "dataset.json"
 SHIPPED = "shipped"  # the data key (and source) of the shipped set
 SHIPPED_SPLIT = "shuffled"  # the shipped set's split (the thesis')
-DATA_VERSION = 2  # of the recipes: 2 added the split (and Dyck's 'swap'); 1 had no such field
 _stream = stream
 
 
@@ -314,14 +315,18 @@ class TaskData:
     test: pd.DataFrame
     key: str  # 'shipped' for the shipped set, else 16 hex digits of sha256 of the two CSV files
     source: str  # the folder read, 'shipped', or 'default' (the task's set made from seed 0)
+    recipe: dict | None = None  # what made it (`randrnn.tasks.recipe`); None: a folder unsaid
 
     def record(self, study, data_dir: str | Path | None = None) -> None:
         """Note in ``study``'s metadata where this task's data came from (``data_dir``, resolved,
-        if given): the reber source as ``data``, every task's in ``tasks``."""
+        if given): the reber source as ``data``, every task's in ``tasks``, and the recipe of
+        its data key in ``recipes``."""
         source = str(Path(data_dir).resolve()) if data_dir else self.source
         if self.task == DEFAULT_TASK:
             study.set_meta("data", source)
         study.set_meta("tasks", {**(study.get_meta("tasks", {}) or {}), self.task: source})
+        recipe = self.recipe or {"task": self.task, "source": source, "version": None}
+        study.set_meta("recipes", with_recipe(study.get_meta("recipes"), self.key, recipe))
 
 
 def content_key(parts: Iterable[bytes]) -> str:
@@ -357,14 +362,16 @@ def task_data(
                     f"{data_dir} holds task {recorded} (its {INFO_FILE}), not {stated}"
                 )
             stated = recorded
-        return TaskData(stated, train, test, folder_key(data_dir), str(data_dir))
+        recipe = None if found is None else recipe_of(found)
+        return TaskData(stated, train, test, folder_key(data_dir), str(data_dir), recipe)
     stated = spec(task or DEFAULT_TASK, negatives)
     if stated == DEFAULT_TASK:
         train, test = load_data(None)
-        return TaskData(stated, train, test, SHIPPED, SHIPPED)
+        recipe = dataset_info(stated, split=SHIPPED_SPLIT)
+        return TaskData(stated, train, test, SHIPPED, SHIPPED, recipe)
     train, test = make_dataset(stated)
     key = content_key(csv_text(df).encode() for df in (train, test))
-    return TaskData(stated, train, test, key, "default")
+    return TaskData(stated, train, test, key, "default", dataset_info(stated))
 
 
 # --------------------------------------------------------------------------- description

@@ -111,3 +111,26 @@ def test_describe_counts_foreign_letters_of_the_task() -> None:
     """describe's foreign share counts letters outside the given alphabet."""
     df = pd.DataFrame({"string": ["0101", "0120", "1a", "11"], "valid": [1, 0, 0, 0]})
     assert d.describe(df, "01")["invalid_foreign_share"] == pytest.approx(2 / 3)
+
+
+def test_a_run_records_its_data_recipe(tmp_path) -> None:
+    """train-all's record() stores each data key's recipe in the study meta: the default set's
+    (its dataset_info), the shipped set's (the thesis' split) and a 0.1 folder's (read as 0.1
+    made it); runs on the former Dyck default and the new one never share a config hash."""
+    from randrnn.store import Study, config_hash
+    from randrnn.training.config import TrainConfig
+
+    new, shipped = d.task_data("dyck-2"), d.task_data()
+    folder = tmp_path / "old"
+    d.write_dataset(*d.make_dataset("dyck-2:edit", n=200, split="shuffled"), folder,
+                    {"task": "dyck-2", "negatives": "edit", "n": 200, "seed": 0})  # fmt: skip
+    old = d.task_data(data_dir=folder)
+    with Study.create(tmp_path / "study") as st:
+        for found in (new, shipped, old):
+            found.record(st)
+        recipes = st.get_meta("recipes")
+    assert recipes[new.key] == d.dataset_info("dyck-2") and recipes[new.key]["negatives"] == "swap"
+    assert recipes["shipped"]["split"] == "shuffled" and recipes["shipped"]["task"] == "reber"
+    assert (recipes[old.key]["task"], recipes[old.key]["version"]) == ("dyck-2:edit", 1)
+    configs = [TrainConfig(data=f.key, task=f.task).to_dict() for f in (new, old)]
+    assert config_hash(configs[0]) != config_hash(configs[1])

@@ -10,6 +10,7 @@ import pytest
 
 from randrnn.errors import RandRNNError
 from randrnn.tasks import TASKS, get_task
+from randrnn.tasks import baselines as b
 from randrnn.tasks import data as d
 from randrnn.tasks.split import fill_test, parse_lengths
 
@@ -304,6 +305,27 @@ def test_no_test_string_is_in_train(task: str, default_sets) -> None:
     train, test = default_sets[task]
     assert not set(test["string"]) & set(train["string"])
     assert len(test) == 6250 and test["valid"].sum() + train["valid"].sum() == 12500
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_counts_and_memorise_on_every_default_set(task: str) -> None:
+    """The counts and memorise baselines are computed on every task's default recipe (4,000
+    strings here for speed; the default sets' figures are in docs/method.md §9.3), and memorise
+    is the majority baseline there, as no test string is in train."""
+    train, test = d.make_dataset(task, n=4000)
+    got = {
+        name: b.BASELINES[name].score(train, test) for name in ("majority", "counts", "memorise")
+    }
+    assert 0 <= got["counts"] <= 1 and got["memorise"] == got["majority"]
+
+
+@pytest.mark.parametrize("task", ["dyck-1", "dyck-2"])
+def test_counts_cannot_tell_dyck_default_sets(task: str, default_sets) -> None:
+    """On the default Dyck sets (25,000 strings) counting letters is no better than chance:
+    the counts baseline scores at most 0.55; on the former default (edit) it scores above 0.8."""
+    assert b.counts_accuracy(*default_sets[task]) <= 0.55
+    old = d.make_dataset(f"{task}:edit", n=4000, split="shuffled")
+    assert b.counts_accuracy(*old) > 0.8
 
 
 def test_anbn_test_words_are_longer_than_every_training_word(default_sets) -> None:
