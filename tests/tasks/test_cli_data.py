@@ -135,3 +135,18 @@ def test_negatives_without_task_are_reber_kinds(tmp_path: Path) -> None:
     result = invoke("dataset", "--n", 200, "--out", tmp_path / "x", "--negatives", "edit")
     assert result.exit_code == 1
     assert "unknown negatives 'edit' for task reber" in str(result.exception)
+
+
+def test_dataset_with_a_length_split(tmp_path: Path) -> None:
+    """--split length --test-lengths 30-40 writes test strings of 30-40 letters and records
+    both in dataset.json; test lengths without --split length are one error line."""
+    out = tmp_path / "d1"
+    result = invoke("dataset", "--task", "dyck-1", "--n", 400, "--max-length", 20,
+                    "--split", "length", "--test-lengths", "30-40", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    test = d.read_split(out / "test.csv")
+    assert test["string"].str.len().between(30, 40).all()
+    info = json.loads((out / "dataset.json").read_text())
+    assert (info["split"], info["test_lengths"]) == ("length", [30, 40])
+    bad = invoke("dataset", "--task", "dyck-1", "--test-lengths", "60-80", "--out", tmp_path / "x")
+    assert bad.exit_code == 1 and "need --split length" in str(bad.exception)
