@@ -56,7 +56,7 @@ def test_create_open_round_trip(tmp_path: Path) -> None:
         assert (path / "study.sqlite").is_file()
     with Study.open(path) as s:
         assert s.get_meta("seed") == 7
-        assert s.get_meta("schema_version") == SCHEMA_VERSION == 3
+        assert s.get_meta("schema_version") == SCHEMA_VERSION == 4
         assert s.get_meta("missing", "x") == "x"
         assert s._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -429,7 +429,7 @@ RUN_FIELDS = (
 @pytest.mark.parametrize("how", ["open", "create"])
 def test_old_schema_study_is_migrated_on_open(tmp_path: Path, how: str) -> None:
     """A schema-1 study opens as the current schema: every run kept as replicate 0, keyed by
-    replicate."""
+    replicate, its data recipe derived from its config."""
     rows = old_study(tmp_path / "old")
     with getattr(Study, how)(tmp_path / "old") as s:
         assert s.get_meta("schema_version") == SCHEMA_VERSION
@@ -455,6 +455,32 @@ def test_old_schema_study_is_migrated_on_open(tmp_path: Path, how: str) -> None:
         assert "runs_status" in indexes
     with Study.open(tmp_path / "old") as s:  # a second open finds nothing to do
         assert s.get_meta("schema_version") == SCHEMA_VERSION and len(s.runs()) == 4
+
+
+def test_old_runs_get_a_derived_data_recipe(tmp_path: Path) -> None:
+    """Schema 3 → 4: every data key of the stored configs gets randrnn 0.1's recipe, its
+    negatives named as today (0.1's plain dyck-2 was today's dyck-2:edit); a recipe already
+    recorded is kept."""
+    import json
+
+    rows = old_study(tmp_path / "old")
+    conn = sqlite3.connect(tmp_path / "old" / "study.sqlite")
+    dyck = {**CONFIG, "task": "dyck-2", "data": "0123456789abcdef"}
+    conn.execute(
+        "INSERT INTO runs VALUES (4, 0, 'gru', ?, ?, 'done', '{\"test_acc\": 0.6}', NULL, 1,"
+        " 'w', 'g', 'h')",
+        (config_hash(dyck), json.dumps(dyck)),
+    )
+    conn.execute("""INSERT INTO meta VALUES ('recipes', '{"kept": {"task": "x"}}')""")
+    conn.commit()
+    conn.close()
+    with Study.open(tmp_path / "old") as s:
+        recipes = s.get_meta("recipes")
+    assert len(rows) == 3 and recipes["kept"] == {"task": "x"}
+    assert recipes["0123456789abcdef"] == {"task": "dyck-2:edit", "negatives": "edit",
+                                           "split": "shuffled", "version": 1, "derived": True}  # fmt: skip
+    key = str(CONFIG.get("data", "shipped"))
+    assert recipes[key]["task"] == "reber" and recipes[key]["split"] == "shuffled"
 
 
 def test_failed_migration_leaves_the_old_schema(tmp_path: Path, monkeypatch) -> None:

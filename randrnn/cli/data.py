@@ -17,6 +17,7 @@ from randrnn.cli import names
 from randrnn.cli.core import app, console
 from randrnn.errors import RandRNNError, check_name
 from randrnn.tasks.registry import DEFAULT_TASK, TASKS, parse_spec
+from randrnn.tasks.split import SPLITS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,26 +124,39 @@ def dataset(
     test_fraction: Annotated[
         float, typer.Option(help="Share of strings in the test split.")
     ] = names.DATA_TEST_FRACTION,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help=f"How test strings are chosen: {', '.join(SPLITS)} (default: the task's; "
+            "disjoint: none in train; length: longer than any in train; shuffled: as drawn)."
+        ),
+    ] = None,
+    test_lengths: Annotated[
+        str | None,
+        typer.Option(
+            help="Lengths LOW-HIGH of the test strings of --split length (default: one more "
+            "than --max-length to twice it)."
+        ),
+    ] = None,
     grammar: Annotated[str | None, typer.Option(hidden=True, help="Old name of --task.")] = None,
 ) -> None:
     """Generate a seeded data set of a task and write train.csv, test.csv and dataset.json.
 
-    The default is the Reber task as shipped in data/reber/ (seed 0 rebuilds it byte for byte).
+    The default is the Reber task with test strings never in train; --split shuffled --seed 0
+    rebuilds the shipped data/reber/ byte for byte.
     """
     from randrnn.cli.output import out_folder
     from randrnn.tasks import data
+    from randrnn.tasks.split import parse_lengths
 
     out_folder(out)
     name = _task_of(task, grammar) or DEFAULT_TASK
-    train, test = data.make_dataset(
-        name,
-        negatives=negatives,
-        n=n,
-        seed=seed,
-        test_fraction=test_fraction,
-        max_length=max_length,
-    )
-    info = data.dataset_info(name, negatives, n, seed, test_fraction, max_length)
+    recipe = {
+        "negatives": negatives, "n": n, "seed": seed, "test_fraction": test_fraction,
+        "max_length": max_length, "split": split, "test_lengths": parse_lengths(test_lengths),
+    }  # fmt: skip
+    info = data.dataset_info(name, **recipe)
+    train, test = data.make_dataset(name, **recipe)
     data.write_dataset(train, test, out, info)
     console.print(
         f"wrote {out / 'train.csv'} ({len(train)} rows), {out / 'test.csv'} ({len(test)} rows)"
@@ -160,8 +174,8 @@ def data_info(
     task: TaskOpt = None,
     negatives: NegativesOpt = None,
 ) -> None:
-    """Describe a data set and report its baselines: majority, length only, letter set only and
-    a character 1-3-gram logistic regression.
+    """Describe a data set and report its baselines: majority, length only, letter set only, a
+    character 1-3-gram logistic regression, letter counts, and memorising the training strings.
 
     Without --data: the task's default set (reber: the shipped data/reber/; any other task: made
     from seed 0 with its defaults, as train-all --task uses it).

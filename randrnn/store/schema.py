@@ -16,7 +16,8 @@ Tables:
     ``worker``, ``started``, ``finished`` (UTC ISO strings), and the `RUN_COLUMNS` added since.
 
 Versions: 1 had no ``replicate`` column (`_add_replicate` rebuilds ``runs``); 2 is the table
-above; each entry of `RUN_COLUMNS` with a higher version is one more.
+above; each entry of `RUN_COLUMNS` with a higher version is one more (3: ``device`` and
+``engine``); 4 derives the data recipes of older runs (meta only, `_derive_recipes`).
 
 Adding a column to ``runs`` is one line: append ``(version, name, "TYPE DEFAULT ...")`` to
 `RUN_COLUMNS`, with the next version number (one number per change that ships; two changes never
@@ -55,7 +56,7 @@ RUN_COLUMNS: list[tuple[int, str, str]] = [
 ]
 
 _BASE_VERSION = 2  # the version of the tables above, before any of RUN_COLUMNS
-SCHEMA_VERSION = max([_BASE_VERSION, *(version for version, _, _ in RUN_COLUMNS)])
+SCHEMA_VERSION = max([_BASE_VERSION, *(version for version, _, _ in RUN_COLUMNS)])  # see MIGRATIONS
 
 
 def runs_table(name: str, version: int | None = None) -> str:
@@ -122,7 +123,33 @@ def _add_replicate(conn: sqlite3.Connection) -> None:
 
 # Schema version → the step that upgrades a study from it to the next version (other than a
 # column added to runs: those are `RUN_COLUMNS`).
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_replicate}
+def _derive_recipes(conn: sqlite3.Connection) -> None:
+    """Schema 3 → 4: the meta ``recipes`` (data key → data recipe, `randrnn.tasks.recipe`) gets
+    a recipe derived from each stored config's task and data key, for runs made before it."""
+    import json
+
+    from randrnn.store.base import dumps
+    from randrnn.tasks.recipe import derived
+
+    found = {}
+    for (text,) in conn.execute("SELECT DISTINCT config FROM runs"):
+        config = json.loads(text)
+        found.setdefault(str(config.get("data", "shipped")), derived(config))
+    row = conn.execute("SELECT value FROM meta WHERE key = 'recipes'").fetchone()
+    recipes = found | (json.loads(row[0]) if row else {})
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('recipes', :value)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        {"value": dumps(recipes)},
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _add_replicate,
+    3: _derive_recipes,
+}
+# A migration that only touches other tables (meta) raises the version too.
+SCHEMA_VERSION = max(SCHEMA_VERSION, *(version + 1 for version in MIGRATIONS))
 
 
 def migration(version: int) -> Callable[[sqlite3.Connection], None]:

@@ -1,8 +1,11 @@
 """aⁿbⁿ (n ≥ 1): n letters a, then exactly as many b — counting.
 
 Positives: n drawn uniformly from 1 .. max_length // 2. The language has one word per length, so
-a data set repeats its few words many times (25 with the default maximum 50): the task is
-whether a model counts, not how many words it stores.
+a data set repeats its few words many times (25 with the default maximum 50), and a training set
+holds them all: the default split is ``length`` (`randrnn.tasks.split`), as the field tests
+aⁿbⁿ: train on n ≤ 25 (lengths up to 50), test on 26 ≤ n ≤ 50 (lengths 51-100), so every test
+word is longer than every training word and the task is whether a model counts, not how many
+words it stores. Every sampler takes a shortest length (``min_length``) for that split.
 
 Negatives:
 
@@ -39,16 +42,28 @@ def _shuffled(n: int, rng: random.Random) -> str:
             return s
 
 
-def positives(n: int, length_rng: random.Random, rng: random.Random, max_length: int) -> list:
-    """``n`` words aᵏbᵏ, k uniform in 1 .. max_length // 2 (``rng`` is not needed)."""
-    return ["a" * k + "b" * k for k in (length_rng.randint(1, max_length // 2) for _ in range(n))]
+def _halves(max_length: int, min_length: int) -> tuple[int, int]:
+    """(lowest, highest) k with min_length <= 2k <= max_length (k >= 1)."""
+    low, high = max(1, (min_length + 1) // 2), max_length // 2
+    if low > high:
+        raise RandRNNError(f"anbn has no word of length {min_length}-{max_length}")
+    return low, high
 
 
-def matched(n: int, rng: random.Random, max_length: int) -> list[str]:
+def positives(
+    n: int, length_rng: random.Random, rng: random.Random, max_length: int, min_length: int = 1
+) -> list:
+    """``n`` words aᵏbᵏ, k uniform with 2k in min_length .. max_length (``rng`` unused)."""
+    low, high = _halves(max_length, min_length)
+    return ["a" * k + "b" * k for k in (length_rng.randint(low, high) for _ in range(n))]
+
+
+def matched(n: int, rng: random.Random, max_length: int, min_length: int = 1) -> list[str]:
     """Length-matched near misses: aᵏ⁺¹bᵏ⁻¹, aᵏ⁻¹bᵏ⁺¹ or a shuffle of aᵏbᵏ."""
+    low, high = _halves(max_length, min_length)
     out = []
     for _ in range(n):
-        k = rng.randint(1, max_length // 2)
+        k = rng.randint(low, high)
         form = rng.randrange(3)
         out.append(
             "a" * (k + 1) + "b" * (k - 1) if form == 0
@@ -58,19 +73,24 @@ def matched(n: int, rng: random.Random, max_length: int) -> list[str]:
     return out
 
 
-def near(n: int, rng: random.Random, max_length: int) -> list[str]:
-    """aᵏbᵏ⁺¹, aᵏ⁺¹bᵏ or a shuffle of aᵏbᵏ (the first two with 2k + 1 <= max_length)."""
+def near(n: int, rng: random.Random, max_length: int, min_length: int = 1) -> list[str]:
+    """aᵏbᵏ⁺¹, aᵏ⁺¹bᵏ or a shuffle of aᵏbᵏ (the first two with min_length <= 2k + 1 <=
+    max_length)."""
     if max_length < 3:
         raise RandRNNError(
             f"anbn negatives 'near' need --max-length of at least 3, got {max_length}"
         )
+    low, high = _halves(max_length, min_length)
+    odd_low, odd_high = max(1, min_length // 2), (max_length - 1) // 2
+    if odd_low > odd_high:
+        raise RandRNNError(f"anbn has no odd length in {min_length}-{max_length}")
     out = []
     for _ in range(n):
         form = rng.randrange(3)
         if form == 2:
-            out.append(_shuffled(rng.randint(1, max_length // 2), rng))
+            out.append(_shuffled(rng.randint(low, high), rng))
             continue
-        k = rng.randint(1, (max_length - 1) // 2)
+        k = rng.randint(odd_low, odd_high)
         out.append("a" * k + "b" * (k + 1) if form == 0 else "a" * (k + 1) + "b" * k)
     return out
 
@@ -90,5 +110,6 @@ TASKS: tuple[Task, ...] = (
         },
         max_length=MAX_LENGTH,
         min_length=2,
+        split="length",
     ),
 )

@@ -4,12 +4,15 @@ A data split is a `pandas.DataFrame` with columns ``string`` (str) and ``valid``
 layout of the files ``train.csv`` and ``test.csv``. `make_dataset` draws n strings, half valid,
 from random streams named after the task, the seed and their purpose (valid lengths, valid
 strings, negatives, the split), so one seed gives the same files byte for byte, and checks every
-label with the task's validator before anything is returned. `write_dataset` may add
+label with the task's validator before anything is returned. How the test split is filled
+(test strings never in train, longer test strings, or as drawn) is the split
+(`randrnn.tasks.split`). `write_dataset` may add
 ``dataset.json`` beside the CSV files, naming the task, its negatives and how the set was made;
 `task_data` reads it, so training on a folder knows its task.
 
-`data/reber/` ships the default set of the ``reber`` task (n = 25,000, thesis negatives, seed 0);
-every other task's default set is generated from seed 0 when a run asks for it.
+`data/reber/` ships the default set of the ``reber`` task (n = 25,000, thesis negatives, seed 0,
+split ``shuffled``: the thesis' split); every other task's default set is generated from seed 0
+when a run asks for it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import hashlib
 import io
 import json
 import os
-import random
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +32,15 @@ import pandas as pd
 
 from randrnn.errors import RandRNNError
 from randrnn.tasks.reber import REBER_LETTERS
+from randrnn.tasks.recipe import DATA_VERSION, recipe_of
+from randrnn.tasks.recipe import record as with_recipe
 from randrnn.tasks.registry import DEFAULT_TASK, parse_spec, spec
+from randrnn.tasks.split import (
+    check_split,
+    default_test_lengths,
+    fill_test,
+    stream,
+)
 
 DEFAULT_SEED = 0  # seed of the shipped data set in data/reber/
 DEFAULT_N = 25_000  # strings in all, half valid (docs/method.md §2.3)
@@ -40,11 +50,8 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "reber"
 COLUMNS = ("string", "valid")
 INFO_FILE = "dataset.json"
 SHIPPED = "shipped"  # the data key (and source) of the shipped set
-
-
-def _stream(prefix: str, seed: int, name: str) -> random.Random:
-    """An independent, reproducible random stream per purpose (str seeds hash via SHA-512)."""
-    return random.Random(f"{prefix}:{seed}:{name}")
+SHIPPED_SPLIT = "shuffled"  # the shipped set's split (the thesis')
+_stream = stream
 
 
 def make_dataset(
@@ -55,12 +62,17 @@ def make_dataset(
     seed: int = DEFAULT_SEED,
     test_fraction: float = DEFAULT_TEST_FRACTION,
     max_length: int | None = None,
+    split: str | None = None,
+    test_lengths: tuple[int, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded data set of ``n`` strings of ``task`` (a name or spec), half valid, shuffled and
     split into (train, test). ``negatives``: the kind of invalid strings (default: the task's);
-    ``max_length``: the longest string (default: the task's)."""
+    ``max_length``: the longest training string (default: the task's); ``split``: how the test
+    strings are chosen (default: the task's, `randrnn.tasks.split`); ``test_lengths``: (low,
+    high) of the test strings of the split 'length'."""
     t, kind = parse_spec(task, negatives)
     longest = t.check_max_length(max_length)
+    split, lengths = resolve_split(t, split, test_lengths, longest)
     if not 0 < test_fraction < 1:
         raise RandRNNError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     n_test = round(n * test_fraction)
@@ -74,10 +86,15 @@ def make_dataset(
     invalid = t.negatives[kind].sample(
         n - n_valid, _stream(prefix, seed, f"negatives-{kind}"), longest
     )
-    _verify(t.name, t.accepts, valid, True, longest)
-    _verify(t.name, t.accepts, invalid, False, longest)
+    _verify(t.name, t.accepts, valid, True, (1, longest))
+    _verify(t.name, t.accepts, invalid, False, (1, longest))
     rows = [(s, 1) for s in valid] + [(s, 0) for s in invalid]
     _stream(prefix, seed, "split").shuffle(rows)
+    if split != SHIPPED_SPLIT:
+        rows[n - n_test :] = _test_rows(
+            t, kind, seed, rows[: n - n_test], rows[n - n_test :], lengths or (1, longest),
+            redraw_all=split == "length",
+        )  # fmt: skip
     df = pd.DataFrame(rows, columns=list(COLUMNS)).astype({"string": object, "valid": "int64"})
     train = df.iloc[: n - n_test].reset_index(drop=True)
     test = df.iloc[n - n_test :].reset_index(drop=True)
@@ -90,27 +107,77 @@ def make_dataset(
     return train, test
 
 
-def _verify(name: str, accepts, strings: Iterable[str], label: bool, longest: int) -> None:
-    """Every string has the label its sampler claims and a length in 1..longest (else a bug)."""
+def resolve_split(
+    t, split: str | None, test_lengths: tuple[int, int] | None, longest: int
+) -> tuple[str, tuple[int, int] | None]:
+    """(split, test lengths): the task's split unless one is named, test lengths only (and
+    always) for 'length', checked against the task and the longest training string."""
+    split = check_split(split or t.split)
+    if split != "length":
+        if test_lengths is not None:
+            raise RandRNNError(f"test lengths need --split length, not {split}")
+        return split, None
+    if not t.length_split:
+        raise RandRNNError(f"task {t.name} has no split 'length' (its lengths are not uniform)")
+    low, high = test_lengths or default_test_lengths(longest)
+    if not longest < low <= high:
+        raise RandRNNError(
+            f"test lengths {low}-{high} must lie above the longest training string ({longest})"
+        )
+    return split, (low, high)
+
+
+def _test_rows(t, kind: str, seed: int, train_rows: list, slots: list, span: tuple[int, int],
+               redraw_all: bool) -> list:  # fmt: skip
+    """The test rows of a split other than 'shuffled' (`randrnn.tasks.split.fill_test`): fresh
+    strings of lengths in ``span`` from streams of their own, each checked with the validator."""
+    prefix = t.stream_prefix
+    lengths_rng, valid_rng = (
+        _stream(prefix, seed, f"test-{p}") for p in ("valid-lengths", "valid")
+    )
+    negatives_rng = _stream(prefix, seed, f"test-negatives-{kind}")
+    low, high = span
+    extra = (low,) if low > 1 else ()  # tasks without a length split never get a min_length
+
+    def draw(label: int, k: int) -> list[str]:
+        if label:
+            drawn = t.positives(k, lengths_rng, valid_rng, high, *extra)
+        else:
+            drawn = t.negatives[kind].sample(k, negatives_rng, high, *extra)
+        _verify(t.name, t.accepts, drawn, bool(label), span)
+        return drawn
+
+    return fill_test(slots, {s for s, _ in train_rows}, draw, redraw_all, t.name)
+
+
+def _verify(name: str, accepts, strings: Iterable[str], label: bool, span: tuple[int, int]) -> None:
+    """Every string has the label its sampler claims and a length in span (else a bug)."""
     for s in strings:
-        if bool(accepts(s)) != label or not 1 <= len(s) <= longest:
+        if bool(accepts(s)) != label or not span[0] <= len(s) <= span[1]:
             what = "a positive the validator rejects" if label else "a negative it accepts"
             raise RuntimeError(f"task {name}: the sampler made {what} (or of bad length): {s!r}")
 
 
 def dataset_info(
-    task: str, negatives: str | None, n: int, seed: int, test_fraction: float,
-    max_length: int | None,
+    task: str, negatives: str | None = None, n: int = DEFAULT_N, seed: int = DEFAULT_SEED,
+    test_fraction: float = DEFAULT_TEST_FRACTION, max_length: int | None = None,
+    split: str | None = None, test_lengths: tuple[int, int] | None = None,
 ) -> dict:  # fmt: skip
-    """What ``dataset.json`` records about a generated set: enough to make it again."""
+    """What ``dataset.json`` records about a generated set: enough to make it again (its
+    recipe; ``version`` is `DATA_VERSION`)."""
     t, kind = parse_spec(task, negatives)
+    longest = t.check_max_length(max_length)
+    split, lengths = resolve_split(t, split, test_lengths, longest)
     return {
         "task": spec(t.name, kind),
         "negatives": kind,
         "n": n,
         "seed": seed,
         "test_fraction": test_fraction,
-        "max_length": t.check_max_length(max_length),
+        "max_length": longest,
+        "split": split,
+        "test_lengths": None if lengths is None else list(lengths),
+        "version": DATA_VERSION,
     }
 
 
@@ -229,7 +296,7 @@ def load_data(data_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.Data
         else:
             data_dir = cache_dir(DEFAULT_SEED)
             if not ((data_dir / "train.csv").is_file() and (data_dir / "test.csv").is_file()):
-                write_dataset(*make_dataset(), data_dir)
+                write_dataset(*make_dataset(split=SHIPPED_SPLIT), data_dir)
     d = Path(data_dir)
     if not d.is_dir():
         raise RandRNNError(f"{d}: no such data directory")
@@ -248,14 +315,18 @@ class TaskData:
     test: pd.DataFrame
     key: str  # 'shipped' for the shipped set, else 16 hex digits of sha256 of the two CSV files
     source: str  # the folder read, 'shipped', or 'default' (the task's set made from seed 0)
+    recipe: dict | None = None  # what made it (`randrnn.tasks.recipe`); None: a folder unsaid
 
     def record(self, study, data_dir: str | Path | None = None) -> None:
         """Note in ``study``'s metadata where this task's data came from (``data_dir``, resolved,
-        if given): the reber source as ``data``, every task's in ``tasks``."""
+        if given): the reber source as ``data``, every task's in ``tasks``, and the recipe of
+        its data key in ``recipes``."""
         source = str(Path(data_dir).resolve()) if data_dir else self.source
         if self.task == DEFAULT_TASK:
             study.set_meta("data", source)
         study.set_meta("tasks", {**(study.get_meta("tasks", {}) or {}), self.task: source})
+        recipe = self.recipe or {"task": self.task, "source": source, "version": None}
+        study.set_meta("recipes", with_recipe(study.get_meta("recipes"), self.key, recipe))
 
 
 def content_key(parts: Iterable[bytes]) -> str:
@@ -291,14 +362,16 @@ def task_data(
                     f"{data_dir} holds task {recorded} (its {INFO_FILE}), not {stated}"
                 )
             stated = recorded
-        return TaskData(stated, train, test, folder_key(data_dir), str(data_dir))
+        recipe = None if found is None else recipe_of(found)
+        return TaskData(stated, train, test, folder_key(data_dir), str(data_dir), recipe)
     stated = spec(task or DEFAULT_TASK, negatives)
     if stated == DEFAULT_TASK:
         train, test = load_data(None)
-        return TaskData(stated, train, test, SHIPPED, SHIPPED)
+        recipe = dataset_info(stated, split=SHIPPED_SPLIT)
+        return TaskData(stated, train, test, SHIPPED, SHIPPED, recipe)
     train, test = make_dataset(stated)
     key = content_key(csv_text(df).encode() for df in (train, test))
-    return TaskData(stated, train, test, key, "default")
+    return TaskData(stated, train, test, key, "default", dataset_info(stated))
 
 
 # --------------------------------------------------------------------------- description

@@ -10,11 +10,26 @@ maximum, each equally likely), with the same counting scheme as the regular task
 is the number of ways to finish in r more brackets from depth d, and each bracket is chosen in
 proportion to the count it leads to.
 
-Negatives (``edit``): a valid string with one bracket replaced by another or two neighbours
-swapped, kept only if the result is unbalanced (a balanced string that is merely too deep is not
-used as a negative). They have the positives' lengths, so every string has an even length and
-length alone predicts nothing; insertions and deletions are left out because they would make the
-length odd, which a rule could read off.
+Negatives keep the positives' lengths, so every string has an even length and length alone
+predicts nothing; insertions and deletions are left out because they would make the length odd,
+which a rule could read off. A balanced string that is merely too deep is never a negative.
+
+- ``swap`` (default): a valid string with two different brackets at random positions exchanged,
+  kept only if the result is unbalanced and betrays nothing locally: it still starts with an
+  opening and ends with a closing bracket, and no opening bracket stands right before a closing
+  one of another kind (``(]``), so every pair of neighbours occurs in valid strings too
+  (`looks_valid`). Every letter count stays as it was, so counting letters says nothing ("#( =
+  #)" holds for every string of both classes), and short pieces say little: an exchange of
+  ``(`` before ``)`` lowers the depth between them (unbalanced where it falls below 0), one of
+  ``(`` and ``[`` (or ``)`` and ``]``) keeps every depth and mismatches the kinds, which only
+  the order of the open kinds, a stack, tells. The exchange is drawn uniformly among the
+  pairs of positions and redrawn (`near_misses`) until it qualifies; strings of 2 and 4 letters
+  have none, so the negatives start at 6 letters (the few valid strings that short are all in
+  the training split of a default set anyway).
+- ``edit``: a valid string with one bracket replaced by another or two neighbours swapped, kept
+  only if the result is unbalanced. Most replacements unbalance a letter count, so "#( = #)"
+  (and "#[ = #]") alone separates most of them: the default before randrnn 0.2, kept for old
+  studies, built byte for byte as then (with ``--split shuffled``).
 """
 
 from __future__ import annotations
@@ -23,12 +38,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from randrnn.errors import RandRNNError
-from randrnn.tasks.task import Negatives, Task, near_misses, uniform_lengths
+from randrnn.tasks.task import Negatives, Task, at_least, near_misses, uniform_lengths
 
 MAX_DEPTH = 8
 MAX_LENGTH = 50
+SWAP_SHORTEST = 6  # no valid string of 2 or 4 letters has an exchange 'swap' accepts
 
 
 def is_dyck(s: str, pairs: str, max_depth: int | None = MAX_DEPTH) -> bool:
@@ -99,21 +116,47 @@ class Dyck:
         return out
 
 
+def looks_valid(s: str, pairs: str) -> bool:
+    """True iff ``s`` starts with an opening bracket, ends with a closing one, and never has an
+    opening bracket right before a closing one of another kind: every letter pair of it occurs
+    in some valid string (so a character 1-3-gram model sees nothing amiss)."""
+    closes = {pairs[i + 1]: pairs[i] for i in range(0, len(pairs), 2)}
+    if not s or s[0] in closes or s[-1] not in closes:
+        return False
+    return all(b not in closes or a in closes or closes[b] == a for a, b in pairwise(s))
+
+
+def swap_edit(s: str, rng: random.Random, pairs: str) -> str:
+    """``s`` with two different brackets at random positions exchanged (each letter count
+    kept), or ``s`` itself if the exchange would betray itself locally (`looks_valid`)."""
+    i, j = sorted(rng.sample(range(len(s)), 2))
+    if s[i] == s[j]:
+        return s
+    t = s[:i] + s[j] + s[i + 1 : j] + s[i] + s[j + 1 :]
+    return t if looks_valid(t, pairs) else s
+
+
 def _task(name: str, pairs: str) -> Task:
     sampler = Dyck(pairs, MAX_DEPTH)
 
-    def lengths(max_length: int) -> list[int]:
-        return list(range(2, max_length + 1, 2))
+    def lengths(max_length: int, min_length: int) -> list[int]:
+        return at_least(range(2, max_length + 1, 2), min_length)
 
-    def positives(n: int, length_rng: random.Random, rng: random.Random, max_length: int):
-        return sampler.sample(uniform_lengths(lengths(max_length), n, length_rng), rng)
+    def positives(
+        n: int, length_rng: random.Random, rng: random.Random, max_length: int, min_length=1
+    ) -> list[str]:
+        return sampler.sample(uniform_lengths(lengths(max_length, min_length), n, length_rng), rng)
 
-    def edit(n: int, rng: random.Random, max_length: int) -> list[str]:
-        bases = sampler.sample(uniform_lengths(lengths(max_length), n, rng), rng)
-        return near_misses(
-            bases, rng, pairs, lambda s: not is_dyck(s, pairs, None),
-            lambda length, r: sampler.sample([length], r)[0],
-        )  # fmt: skip
+    def negatives(edit_one, shortest: int = 1):
+        def draw(n: int, rng: random.Random, max_length: int, min_length: int = 1) -> list[str]:
+            admissible = lengths(max_length, max(min_length, shortest))
+            bases = sampler.sample(uniform_lengths(admissible, n, rng), rng)
+            return near_misses(
+                bases, rng, pairs, lambda s: not is_dyck(s, pairs, None),
+                lambda length, r: sampler.sample([length], r)[0], edit_one,
+            )  # fmt: skip
+
+        return draw
 
     kinds = " and ".join(f"{pairs[i : i + 2]}" for i in range(0, len(pairs), 2))
     return Task(
@@ -123,10 +166,15 @@ def _task(name: str, pairs: str) -> Task:
         accepts=lambda s: is_dyck(s, pairs),
         positives=positives,
         negatives={
+            "swap": Negatives(
+                negatives(lambda s, rng: swap_edit(s, rng, pairs), SWAP_SHORTEST),
+                "a valid string with two brackets exchanged, unbalanced: every letter count "
+                "kept, every pair of neighbours possible in a valid string",
+            ),
             "edit": Negatives(
-                edit,
+                negatives(None),
                 "a valid string with one bracket replaced or two neighbours swapped, "
-                "unbalanced, same length",
+                "unbalanced, same length (most unbalance a letter count)",
             ),
         },
         max_length=MAX_LENGTH,

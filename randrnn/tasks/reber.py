@@ -303,6 +303,7 @@ def _tasks() -> tuple[Task, ...]:
             max_length=MAX_LENGTH,
             min_length=MIN_LENGTH,
             streams=STREAMS,
+            length_split=False,
         ),
         Task(
             name="embedded-reber",
@@ -315,6 +316,7 @@ def _tasks() -> tuple[Task, ...]:
             max_length=MAX_LENGTH,
             min_length=MIN_LENGTH,
             streams=STREAMS,
+            length_split=False,
         ),
     )
 

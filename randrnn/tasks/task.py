@@ -4,7 +4,9 @@ A task is binary classification of strings: label 1 for a word of the language, 
 string. It is one `Task` value; the registry (`randrnn.tasks.registry`) holds them by name. Each
 task draws its positives with `positives(n, length_rng, rng, max_length)` and each negative kind
 with `negatives[kind].sample(n, rng, max_length)`, from random generators passed in (never
-global state), so a data set is a function of its seed. `randrnn.tasks.data.make_dataset` checks
+global state), so a data set is a function of its seed. A task with ``length_split`` also takes
+a shortest length as a fifth (fourth) argument, ``min_length`` (default 1), for test strings
+longer than any training string (`randrnn.tasks.split`). `randrnn.tasks.data.make_dataset` checks
 every positive with `accepts` and every negative against it, so no sampler can slip a wrong label
 into a data set.
 
@@ -21,8 +23,8 @@ from dataclasses import dataclass
 
 from randrnn.errors import RandRNNError
 
-Positives = Callable[[int, random.Random, random.Random, int], list[str]]
-NegativeSampler = Callable[[int, random.Random, int], list[str]]
+Positives = Callable[..., list[str]]  # (n, length rng, rng, max_length[, min_length])
+NegativeSampler = Callable[..., list[str]]  # (n, rng, max_length[, min_length])
 EDIT_ATTEMPTS = 32  # edits tried on one positive before another positive of its length is drawn
 
 
@@ -47,6 +49,8 @@ class Task:
     max_length: int  # longest string of the default data set
     min_length: int  # the smallest --max-length that leaves both classes a length
     streams: str = ""  # name of the task's random streams (default 'randrnn.tasks.<name>')
+    split: str = "disjoint"  # the default split (`randrnn.tasks.split.SPLITS`)
+    length_split: bool = True  # the samplers take a min_length: the split 'length' is possible
 
     @property
     def default_negatives(self) -> str:
@@ -70,7 +74,14 @@ class Task:
 
 def uniform_lengths(admissible: Sequence[int], n: int, rng: random.Random) -> list[int]:
     """``n`` lengths drawn uniformly from ``admissible``."""
+    if n and not admissible:
+        raise RandRNNError("no string of both classes has a length in the range asked for")
     return [rng.choice(admissible) for _ in range(n)]
+
+
+def at_least(lengths: Sequence[int], min_length: int) -> list[int]:
+    """The lengths of ``lengths`` that are at least ``min_length``, in order."""
+    return [n for n in lengths if n >= min_length]
 
 
 def same_length_edit(s: str, rng: random.Random, alphabet: str) -> str:
@@ -89,15 +100,17 @@ def near_misses(
     alphabet: str,
     invalid: Callable[[str], bool],
     redraw: Callable[[int, random.Random], str],
+    edit: Callable[[str, random.Random], str] | None = None,
 ) -> list[str]:
-    """One near-miss per base: a length-keeping edit of it that ``invalid`` accepts. A base none
-    of whose `EDIT_ATTEMPTS` edits is invalid is replaced by ``redraw(length, rng)``."""
+    """One near-miss per base: a length-keeping edit of it that ``invalid`` accepts (``edit``:
+    `same_length_edit` over ``alphabet`` unless given). A base none of whose `EDIT_ATTEMPTS`
+    edits is invalid is replaced by ``redraw(length, rng)``."""
     out = []
     for base in bases:
         found = None
         while found is None:
             for _ in range(EDIT_ATTEMPTS):
-                s = same_length_edit(base, rng, alphabet)
+                s = same_length_edit(base, rng, alphabet) if edit is None else edit(base, rng)
                 if invalid(s):
                     found = s
                     break

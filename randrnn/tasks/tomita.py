@@ -26,6 +26,10 @@ strings), so data sets start at length 1. Lengths are drawn uniformly from the l
 both the language and its complement have strings (tomita-2: even lengths only; tomita-7: from
 4 on, as every string of up to 3 letters is in 0*1*0*1*), so length alone predicts nothing.
 
+Tomita 1 and 2 have one word per length (2: per even length), so a training set holds every
+word of its lengths: their default split is ``length`` (test strings longer than any training
+string, `randrnn.tasks.split`); the others' is ``disjoint``.
+
 Negatives: ``complement`` (default), drawn uniformly from the strings of the same lengths that
 are not in the language; ``edit``, one length-keeping edit (flip a letter or swap two
 neighbours) of a word of the language, checked to fall outside it.
@@ -41,11 +45,12 @@ from types import MappingProxyType
 
 from randrnn.errors import RandRNNError
 from randrnn.tasks.automaton import Automaton
-from randrnn.tasks.task import Negatives, Task, near_misses, uniform_lengths
+from randrnn.tasks.task import Negatives, Task, at_least, near_misses, uniform_lengths
 
 ALPHABET = "01"
 MAX_LENGTH = 50
 LONGEST_SEARCHED = 64  # lengths scanned for the smallest --max-length a language allows
+FEW_WORDS = (1, 2)  # one word per (even) length: their test strings must be longer (split 'length')
 
 
 def _dfa(number: int, rows: list[tuple[int, str, int]], accepting: set[int]) -> Automaton:
@@ -190,26 +195,30 @@ def _complement(number: int) -> Automaton:
     return DFAS[number].complement(ALPHABET)
 
 
-def _check_lengths(number: int, max_length: int) -> tuple[int, ...]:
-    lengths = admissible_lengths(number, max_length)
-    if not lengths:  # min_length keeps the registry's callers from getting here
-        raise RandRNNError(f"tomita-{number} has no strings of both classes up to {max_length}")
+def _check_lengths(number: int, max_length: int, min_length: int = 1) -> list[int]:
+    lengths = at_least(admissible_lengths(number, max_length), min_length)
+    if not lengths:  # Task.min_length keeps the default min_length=1 from getting here
+        raise RandRNNError(
+            f"tomita-{number} has no strings of both classes of lengths {min_length}-{max_length}"
+        )
     return lengths
 
 
 def _task(number: int) -> Task:
     dfa, accepts = DFAS[number], PREDICATES[number]
 
-    def positives(n: int, length_rng: random.Random, rng: random.Random, max_length: int):
-        lengths = uniform_lengths(_check_lengths(number, max_length), n, length_rng)
+    def positives(
+        n: int, length_rng: random.Random, rng: random.Random, max_length: int, min_length=1
+    ) -> list[str]:
+        lengths = uniform_lengths(_check_lengths(number, max_length, min_length), n, length_rng)
         return dfa.sample(lengths, rng)
 
-    def complement(n: int, rng: random.Random, max_length: int) -> list[str]:
-        lengths = uniform_lengths(_check_lengths(number, max_length), n, rng)
+    def complement(n: int, rng: random.Random, max_length: int, min_length=1) -> list[str]:
+        lengths = uniform_lengths(_check_lengths(number, max_length, min_length), n, rng)
         return _complement(number).sample(lengths, rng)
 
-    def edit(n: int, rng: random.Random, max_length: int) -> list[str]:
-        lengths = uniform_lengths(_check_lengths(number, max_length), n, rng)
+    def edit(n: int, rng: random.Random, max_length: int, min_length=1) -> list[str]:
+        lengths = uniform_lengths(_check_lengths(number, max_length, min_length), n, rng)
         return near_misses(
             dfa.sample(lengths, rng), rng, ALPHABET, lambda s: not accepts(s),
             lambda length, r: dfa.sample([length], r)[0],
@@ -232,6 +241,7 @@ def _task(number: int) -> Task:
         },
         max_length=MAX_LENGTH,
         min_length=smallest,
+        split="length" if number in FEW_WORDS else "disjoint",
     )
 
 

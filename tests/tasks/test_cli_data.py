@@ -31,15 +31,17 @@ def test_dataset_of_a_task_writes_what_make_dataset_makes(tmp_path: Path) -> Non
     assert (out / "test.csv").read_text() == d.csv_text(test)
     assert json.loads((out / "dataset.json").read_text()) == {
         "task": "tomita-4:edit", "negatives": "edit", "n": 600, "seed": 3,
-        "test_fraction": 0.25, "max_length": 20,
+        "test_fraction": 0.25, "max_length": 20, "split": "disjoint", "test_lengths": None,
+        "version": d.DATA_VERSION,
     }  # fmt: skip
 
 
 def test_dataset_seed_0_rebuilds_the_shipped_files(tmp_path: Path) -> None:
-    """`randrnn dataset --out X --seed 0` reproduces data/reber/ byte for byte."""
+    """`randrnn dataset --out X --seed 0 --split shuffled` reproduces data/reber/ byte for byte
+    (the shipped set keeps the thesis' split)."""
     if not d.SHIPPED_DIR.is_dir():
         pytest.skip("no shipped data (non-editable install)")
-    assert invoke("dataset", "--out", tmp_path, "--seed", 0).exit_code == 0
+    assert invoke("dataset", "--out", tmp_path, "--seed", 0, "--split", "shuffled").exit_code == 0
     for name in ("train.csv", "test.csv"):
         assert (tmp_path / name).read_bytes() == (d.SHIPPED_DIR / name).read_bytes()
 
@@ -133,3 +135,18 @@ def test_negatives_without_task_are_reber_kinds(tmp_path: Path) -> None:
     result = invoke("dataset", "--n", 200, "--out", tmp_path / "x", "--negatives", "edit")
     assert result.exit_code == 1
     assert "unknown negatives 'edit' for task reber" in str(result.exception)
+
+
+def test_dataset_with_a_length_split(tmp_path: Path) -> None:
+    """--split length --test-lengths 30-40 writes test strings of 30-40 letters and records
+    both in dataset.json; test lengths without --split length are one error line."""
+    out = tmp_path / "d1"
+    result = invoke("dataset", "--task", "dyck-1", "--n", 400, "--max-length", 20,
+                    "--split", "length", "--test-lengths", "30-40", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    test = d.read_split(out / "test.csv")
+    assert test["string"].str.len().between(30, 40).all()
+    info = json.loads((out / "dataset.json").read_text())
+    assert (info["split"], info["test_lengths"]) == ("length", [30, 40])
+    bad = invoke("dataset", "--task", "dyck-1", "--test-lengths", "60-80", "--out", tmp_path / "x")
+    assert bad.exit_code == 1 and "need --split length" in str(bad.exception)

@@ -15,15 +15,18 @@ SPECS = [f"{name}:{kind}" for name, t in TASKS.items() for kind in t.negatives]
 
 @pytest.mark.parametrize("task", SPECS)
 def test_every_task_makes_a_balanced_labelled_set(task: str) -> None:
-    """n = 2,000: exactly half valid, labels agree with the validator, lengths within bounds,
+    """n = 2,000: exactly half valid, labels agree with the validator, lengths within bounds
+    (test strings of the split 'length' from the longest training length + 1 to twice it),
     non-empty ASCII strings, both classes in both splits."""
     train, test = d.make_dataset(task, n=2000, seed=1)
     df = pd.concat([train, test])
     t = get_task(task.split(":")[0])
     assert int(df["valid"].sum()) == 1000 and len(train) == 1500
     assert [int(t.accepts(s)) for s in df["string"]] == df["valid"].tolist()
-    lengths = df["string"].str.len()
+    lengths, tested = train["string"].str.len(), test["string"].str.len()
     assert lengths.min() >= 1 and lengths.max() <= t.max_length
+    low, high = (t.max_length + 1, 2 * t.max_length) if t.split == "length" else (1, t.max_length)
+    assert tested.min() >= low and tested.max() <= high
     assert all(s.isascii() and "\x00" not in s for s in df["string"])
     assert train["valid"].nunique() == test["valid"].nunique() == 2
 
@@ -40,8 +43,8 @@ def test_same_seed_same_files(task: str, tmp_path) -> None:
 
 def test_max_length_is_respected() -> None:
     """--max-length 12 caps every string at 12 letters, for a Reber and a Dyck task."""
-    for task in ("reber", "dyck-1"):
-        train, test = d.make_dataset(task, n=400, max_length=12)
+    for task in ("reber", "dyck-1"):  # reber has too few strings of 11-12 letters for 'disjoint'
+        train, test = d.make_dataset(task, n=400, max_length=12, split="shuffled")
         assert pd.concat([train, test])["string"].str.len().max() <= 12
 
 
@@ -66,7 +69,8 @@ def test_dataset_json_round_trip(tmp_path) -> None:
     task from it and hashes the files as folder_key does."""
     info = d.dataset_info("reber", "hard", 400, 2, 0.25, None)
     assert info == {"task": "reber:hard", "negatives": "hard", "n": 400, "seed": 2,
-                    "test_fraction": 0.25, "max_length": 53}  # fmt: skip
+                    "test_fraction": 0.25, "max_length": 53, "split": "disjoint",
+                    "test_lengths": None, "version": d.DATA_VERSION}  # fmt: skip
     d.write_dataset(*d.make_dataset("reber:hard", n=400, seed=2), tmp_path, info)
     assert d.read_info(tmp_path) == info
     got = d.task_data(data_dir=tmp_path)
@@ -107,3 +111,26 @@ def test_describe_counts_foreign_letters_of_the_task() -> None:
     """describe's foreign share counts letters outside the given alphabet."""
     df = pd.DataFrame({"string": ["0101", "0120", "1a", "11"], "valid": [1, 0, 0, 0]})
     assert d.describe(df, "01")["invalid_foreign_share"] == pytest.approx(2 / 3)
+
+
+def test_a_run_records_its_data_recipe(tmp_path) -> None:
+    """train-all's record() stores each data key's recipe in the study meta: the default set's
+    (its dataset_info), the shipped set's (the thesis' split) and a 0.1 folder's (read as 0.1
+    made it); runs on the former Dyck default and the new one never share a config hash."""
+    from randrnn.store import Study, config_hash
+    from randrnn.training.config import TrainConfig
+
+    new, shipped = d.task_data("dyck-2"), d.task_data()
+    folder = tmp_path / "old"
+    d.write_dataset(*d.make_dataset("dyck-2:edit", n=200, split="shuffled"), folder,
+                    {"task": "dyck-2", "negatives": "edit", "n": 200, "seed": 0})  # fmt: skip
+    old = d.task_data(data_dir=folder)
+    with Study.create(tmp_path / "study") as st:
+        for found in (new, shipped, old):
+            found.record(st)
+        recipes = st.get_meta("recipes")
+    assert recipes[new.key] == d.dataset_info("dyck-2") and recipes[new.key]["negatives"] == "swap"
+    assert recipes["shipped"]["split"] == "shuffled" and recipes["shipped"]["task"] == "reber"
+    assert (recipes[old.key]["task"], recipes[old.key]["version"]) == ("dyck-2:edit", 1)
+    configs = [TrainConfig(data=f.key, task=f.task).to_dict() for f in (new, old)]
+    assert config_hash(configs[0]) != config_hash(configs[1])

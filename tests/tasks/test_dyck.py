@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections import Counter
 
 import pytest
@@ -69,13 +70,15 @@ def test_sampling_is_uniform() -> None:
     assert stats.chisquare([drawn[w] for w in words]).pvalue > 0.001
 
 
-@pytest.mark.parametrize("name", sorted(PAIRS))
-def test_sampled_strings_have_their_labels(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind"), [(n, k) for n in sorted(PAIRS) for k in ("swap", "edit")]
+)
+def test_sampled_strings_have_their_labels(name: str, kind: str) -> None:
     """10,000 positives pass the reduction route and 10,000 negatives are unbalanced by it,
     all of even length 2..50."""
     task, pairs = get_task(name), PAIRS[name]
     pos = task.positives(SAMPLED, random.Random(1), random.Random(2), 50)
-    neg = task.negatives["edit"].sample(SAMPLED, random.Random(3), 50)
+    neg = task.negatives[kind].sample(SAMPLED, random.Random(3), 50)
     assert all(dyck_by_reduction(s, pairs, MAX_DEPTH) for s in pos)
     assert not any(dyck_by_reduction(s, pairs, 10**6) for s in neg)  # unbalanced, not just deep
     for s in pos + neg:
@@ -90,6 +93,46 @@ def test_negatives_are_one_edit_from_a_valid_string(name: str) -> None:
         subs = (s[:i] + c + s[i + 1 :] for i in range(len(s)) for c in pairs)
         swaps = (s[:i] + s[i + 1] + s[i] + s[i + 2 :] for i in range(len(s) - 1))
         assert any(is_dyck(t, pairs) for t in itertools.chain(subs, swaps)), s
+
+
+def _depths(s: str) -> list[int]:
+    """The depth after each bracket of the string's one-kind projection."""
+    return list(itertools.accumulate(1 if ch in "([" else -1 for ch in s))
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_swap_negatives_keep_every_letter_count(name: str) -> None:
+    """The default negatives: each is a valid string with two brackets exchanged (same letter
+    counts; exchanging two positions back gives a valid string), unbalanced, of 6 letters or
+    more, starting with an opening and ending with a closing bracket, without an opening
+    bracket right before a closing one of another kind."""
+    task, pairs = get_task(name), PAIRS[name]
+    assert task.default_negatives == "swap"
+    for s in task.negatives["swap"].sample(500, random.Random(5), 30):
+        assert s.count(pairs[0]) == s.count(pairs[1]) and s.count(pairs[-2]) == s.count(pairs[-1])
+        assert not dyck_by_reduction(s, pairs, 10**6) and 6 <= len(s) <= 30
+        assert re.fullmatch(r"[(\[].*[)\]]", s) and not re.search(r"\(\]|\[\)", s)
+        back = (
+            s[:i] + s[j] + s[i + 1 : j] + s[i] + s[j + 1 :]
+            for i in range(len(s)) for j in range(i + 1, len(s))
+        )  # fmt: skip
+        assert any(is_dyck(t, pairs) for t in back), s
+
+
+def test_dyck_1_swaps_go_below_depth_0() -> None:
+    """A dyck-1 string with as many ( as ) is unbalanced only where a prefix has more ) than (:
+    every negative goes below depth 0."""
+    for s in get_task("dyck-1").negatives["swap"].sample(500, random.Random(6), 40):
+        assert min(_depths(s)) < 0
+
+
+def test_dyck_2_swaps_of_kinds_keep_the_depths() -> None:
+    """On dyck-2 most negatives have the depth profile a valid string may have (never below 0:
+    two brackets of different kinds exchanged, only the order of the kinds, a stack, tells);
+    the others go below depth 0 (a counter tells)."""
+    neg = get_task("dyck-2").negatives["swap"].sample(2000, random.Random(7), 50)
+    same_shape = sum(min(_depths(s)) >= 0 for s in neg) / len(neg)
+    assert 0.5 < same_shape < 0.8
 
 
 def test_depth_bound_binds() -> None:

@@ -13,6 +13,7 @@ from randrnn import reber
 from randrnn.analysis import table
 from randrnn.analysis.report.elements import MISSING, Figures, Paragraph, frame_table
 from randrnn.errors import RandRNNError
+from randrnn.tasks.baselines import rules as baseline_rules
 from randrnn.tasks.registry import DEFAULT_TASK, parse_spec
 
 TITLE = "Data set"
@@ -114,8 +115,7 @@ def render(found: DataSet, figures: Figures) -> tuple:
         Paragraph(
             f"{'Reber strings' if found.task in (None, DEFAULT_TASK) else 'Strings'} from "
             f"{found.where}. An accuracy means something only above these trivial "
-            "rules: the majority class, the string's length alone, its set of letters alone, "
-            "and a logistic regression on its character 1-3-gram counts. " + how
+            f"rules: {baseline_rules()}. " + how
         ),
         frame_table(found.baselines, "trivial baselines, test accuracy"),
         frame_table(found.statistics, "train and test splits (the whole data set)", "not defined"),
