@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from randrnn.tasks import get_task
-from randrnn.tasks.dyck import MAX_DEPTH, Dyck, is_dyck
+from randrnn.tasks.dyck import MAX_DEPTH, Dyck, is_dyck, kind_swap_edit, matched_pairs
 from tests.tasks.conftest import SAMPLED, dyck_by_reduction
 
 PAIRS = {"dyck-1": "()", "dyck-2": "()[]"}
@@ -103,15 +103,17 @@ def _depths(s: str) -> list[int]:
 @pytest.mark.parametrize("name", sorted(PAIRS))
 def test_swap_negatives_keep_every_letter_count(name: str) -> None:
     """The default negatives: each is a valid string with two brackets exchanged (same letter
-    counts; exchanging two positions back gives a valid string), unbalanced, of 6 letters or
-    more, starting with an opening and ending with a closing bracket, without an opening
-    bracket right before a closing one of another kind."""
+    counts; exchanging two positions back gives a valid string), unbalanced; on dyck-1 of 6
+    letters or more, starting with an opening and ending with a closing bracket, without an
+    opening bracket right before a closing one of another kind."""
     task, pairs = get_task(name), PAIRS[name]
     assert task.default_negatives == "swap"
     for s in task.negatives["swap"].sample(500, random.Random(5), 30):
         assert s.count(pairs[0]) == s.count(pairs[1]) and s.count(pairs[-2]) == s.count(pairs[-1])
-        assert not dyck_by_reduction(s, pairs, 10**6) and 6 <= len(s) <= 30
-        assert re.fullmatch(r"[(\[].*[)\]]", s) and not re.search(r"\(\]|\[\)", s)
+        assert not dyck_by_reduction(s, pairs, 10**6) and len(s) <= 30
+        if name == "dyck-1":  # dyck-2: test_dyck_2_swaps_of_kinds_keep_the_depths
+            assert 6 <= len(s) and re.fullmatch(r"[(\[].*[)\]]", s)
+            assert not re.search(r"\(\]|\[\)", s)
         back = (
             s[:i] + s[j] + s[i + 1 : j] + s[i] + s[j + 1 :]
             for i in range(len(s)) for j in range(i + 1, len(s))
@@ -127,12 +129,21 @@ def test_dyck_1_swaps_go_below_depth_0() -> None:
 
 
 def test_dyck_2_swaps_of_kinds_keep_the_depths() -> None:
-    """On dyck-2 most negatives have the depth profile a valid string may have (never below 0:
-    two brackets of different kinds exchanged, only the order of the kinds, a stack, tells);
-    the others go below depth 0 (a counter tells)."""
+    """On dyck-2 most negatives are a valid string with the openers (or closers) of two non-empty
+    pairs of different kinds exchanged: the depth profile of a valid string (never below 0, back
+    to 0 at the end), no opening bracket right before a closing one of the other kind, so only
+    the order of the kinds, a stack, tells. Strings without two such pairs (short or flat ones,
+    about a fifth) have a matched pair reversed instead."""
     neg = get_task("dyck-2").negatives["swap"].sample(2000, random.Random(7), 50)
-    same_shape = sum(min(_depths(s)) >= 0 for s in neg) / len(neg)
-    assert 0.5 < same_shape < 0.8
+    kinds = [s for s in neg if min(_depths(s)) >= 0 and not re.search(r"\(\]|\[\)", s)]
+    assert 0.75 < len(kinds) / len(neg) < 0.9
+    assert all(_depths(s)[-1] == 0 for s in kinds)
+    r = random.Random(1)
+    for s in get_task("dyck-2").positives(300, r, r, 50):
+        full = {s[i] for i, j in matched_pairs(s, "()[]") if j - i > 1}
+        if len(full) == 2:  # two non-empty pairs of different kinds: always a kind swap
+            t = kind_swap_edit(s, random.Random(2), "()[]")
+            assert _depths(t) == _depths(s) and sorted(t) == sorted(s) and not is_dyck(t, "()[]")
 
 
 def test_depth_bound_binds() -> None:
