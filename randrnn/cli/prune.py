@@ -220,12 +220,14 @@ def prune_command(
     from randrnn.pruning.waea import WaeaOptions
     from randrnn.store import Study
     from randrnn.training.cluster import scheduler_address
-    from randrnn.training.engines import resolve_device, resolve_engine
+    from randrnn.training.engines import device_name, resolve_device, resolve_engine
 
     check_at_least("--workers", workers)
-    where = resolve_device(device)  # --device cuda without a GPU: one line, before any work
+    remote = scheduler is not None or scheduler_file is not None
+    # a cluster's workers resolve the device where they run (a login node has no GPU)
+    where = device_name(device) if remote else resolve_device(device)
     if engine is not None:
-        resolve_engine(engine, where)
+        resolve_engine(engine, "cuda" if where == "cuda" else "cpu")
     work = prune_work(
         study=study, cells=cell or cells, methods=method, targets=target, scope=scope,
         levels=parse_levels(levels), retrain_epochs=retrain_epochs, tolerance=tolerance,

@@ -189,14 +189,18 @@ def train_all(
     from randrnn.tasks.data import task_data
     from randrnn.training.cluster import scheduler_address
     from randrnn.training.config import TrainConfig
-    from randrnn.training.engines import resolve_device, resolve_engine
+    from randrnn.training.engines import device_name, resolve_device, resolve_engine
     from randrnn.training.runner import check_replicates, train_study
 
     check_replicates(replicates)
     check_at_least("--workers", workers)  # train_study checks it only once it starts
     scheduler = scheduler_address(scheduler, scheduler_file, warn)
-    where = resolve_device(device)  # --device cuda without a GPU: one line, before any work
-    resolve_engine(engine, where)
+    if scheduler:  # the workers resolve the device where they run (a login node has no GPU)
+        where = device_name(device)
+        resolve_engine(engine, "cuda" if where == "cuda" else "cpu")
+    else:
+        where = resolve_device(device)  # --device cuda without a GPU: one line, before any work
+        resolve_engine(engine, where)
     cell_names = parse_cells(cells)
     found = task_data(task, negatives, data)
     config = TrainConfig(

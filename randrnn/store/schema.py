@@ -20,14 +20,15 @@ above; each entry of `RUN_COLUMNS` with a higher version is one more (3: ``devic
 ``engine``); 4 derives the data recipes of older runs (meta only, `_derive_recipes`).
 
 Adding a column to ``runs`` is one line: append ``(version, name, "TYPE DEFAULT ...")`` to
-`RUN_COLUMNS`, with the next version number (one number per change that ships; two changes never
-share one). `SCHEMA_VERSION` follows, a new study gets the column in its ``CREATE TABLE``, and an
+`RUN_COLUMNS`, with the next version number, `SCHEMA_VERSION` + 1 (one number per change that
+ships; two changes never share one, and a version a `MIGRATIONS` step made is taken: a clash
+fails at import). `SCHEMA_VERSION` follows, a new study gets the column in its ``CREATE TABLE``, and an
 older study gets it by ``ALTER TABLE runs ADD COLUMN`` when it is opened (give a ``DEFAULT``, or
 accept NULL, for the rows already there). Writing and reading the value is `runs.RunTable`'s
 business (``start_run``, ``finish_run``, ``done_runs``). Any other change (a new constraint, a
-rebuilt table) is a function in `MIGRATIONS` under the version it upgrades from, with
-`_BASE_VERSION` raised to match. tests/test_store.py checks both kinds on a study
-written with the old DDL.
+rebuilt table, a meta value) is a function in `MIGRATIONS` under the version it upgrades from
+(`SCHEMA_VERSION` then), which raises `SCHEMA_VERSION` by one. tests/test_store.py checks both
+kinds on a study written with the old DDL.
 
 Other modules (pruning, kept weights) own their own tables, created with ``CREATE TABLE IF NOT
 EXISTS`` when first written (`Study.execute_script`); they need no version, and this module
@@ -150,6 +151,13 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
 }
 # A migration that only touches other tables (meta) raises the version too.
 SCHEMA_VERSION = max(SCHEMA_VERSION, *(version + 1 for version in MIGRATIONS))
+# Each version after the base is made by exactly one kind of step: columns of RUN_COLUMNS or a
+# function of MIGRATIONS. A column given a version a migration already took would never reach
+# the studies at that version, so a clash fails here, at import, not in a user's study.
+_COLUMN_VERSIONS = {version for version, _, _ in RUN_COLUMNS}
+_MIGRATED_TO = {version + 1 for version in MIGRATIONS}
+assert not _COLUMN_VERSIONS & _MIGRATED_TO, "RUN_COLUMNS and MIGRATIONS share a version"
+assert _COLUMN_VERSIONS | _MIGRATED_TO == set(range(2, SCHEMA_VERSION + 1)), "a version gap"
 
 
 def migration(version: int) -> Callable[[sqlite3.Connection], None]:

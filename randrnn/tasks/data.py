@@ -355,14 +355,15 @@ def task_data(
         train, test = load_data(data_dir)
         found = read_info(data_dir)
         stated = spec(task or DEFAULT_TASK, negatives)
-        if found is not None:
-            recorded = spec(found["task"])
+        recipe = None if found is None else recipe_of(found)
+        if recipe is not None:
+            # the recipe names the negatives as today (0.1's bare 'dyck-1' is 'dyck-1:edit')
+            recorded = spec(recipe["task"])
             if (task is not None or negatives is not None) and recorded != stated:
                 raise RandRNNError(
                     f"{data_dir} holds task {recorded} (its {INFO_FILE}), not {stated}"
                 )
             stated = recorded
-        recipe = None if found is None else recipe_of(found)
         return TaskData(stated, train, test, folder_key(data_dir), str(data_dir), recipe)
     stated = spec(task or DEFAULT_TASK, negatives)
     if stated == DEFAULT_TASK:

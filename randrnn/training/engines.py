@@ -34,10 +34,16 @@ ENGINES: dict[str, Engine] = {
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def device_name(name: str | None = "auto") -> str:
+    """The device asked for, checked against `DEVICES` but not resolved: what a driver passes
+    to a cluster's workers, which resolve it where they run."""
+    return check_name("device", (name or "auto").strip().lower(), DEVICES)
+
+
 def resolve_device(name: str | None = "auto") -> str:
     """'cpu' or 'cuda': ``auto`` (or None) is CUDA where torch sees a GPU, else the CPU;
     ``cuda`` without one is an error."""
-    chosen = check_name("device", (name or "auto").strip().lower(), DEVICES)
+    chosen = device_name(name)
     if chosen == "cpu":
         return "cpu"
     import torch

@@ -134,3 +134,20 @@ def test_a_run_records_its_data_recipe(tmp_path) -> None:
     assert (recipes[old.key]["task"], recipes[old.key]["version"]) == ("dyck-2:edit", 1)
     configs = [TrainConfig(data=f.key, task=f.task).to_dict() for f in (new, old)]
     assert config_hash(configs[0]) != config_hash(configs[1])
+
+
+def test_a_folder_of_randrnn_0_1_is_read_with_its_own_negatives(tmp_path) -> None:
+    """A dataset.json written by randrnn 0.1 names the task bare ('dyck-1', then meaning the
+    'edit' negatives): the folder is read as dyck-1:edit, and asking for that spec is accepted."""
+    import json
+
+    import pandas as pd
+
+    from randrnn.tasks.data import task_data
+
+    rows = pd.DataFrame({"string": ["()", ")("], "valid": [1, 0]})
+    rows.to_csv(tmp_path / "train.csv", index=False)
+    rows.to_csv(tmp_path / "test.csv", index=False)
+    (tmp_path / "dataset.json").write_text(json.dumps({"task": "dyck-1", "negatives": "edit"}))
+    assert task_data(None, None, tmp_path).task == "dyck-1:edit"
+    assert task_data("dyck-1:edit", None, tmp_path).task == "dyck-1:edit"

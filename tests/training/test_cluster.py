@@ -202,3 +202,28 @@ def test_study_files_take_the_scheduler_file(tmp_path: Path) -> None:
     set_ = {"train-all.scheduler_file": "b.json"}
     (step,) = studyfile.load(path, commands(), set_, VALIDATORS).steps
     assert step.args[step.args.index("--scheduler-file") + 1] == "b.json"
+
+
+def test_a_cluster_resolves_cuda_on_its_workers(two_graphs: Path, monkeypatch) -> None:
+    """train-all --scheduler ADDR --device cuda on a driver without a GPU: no 'no CUDA' error
+    here (the workers resolve the device where they run); the runner gets 'cuda' and GPU-sized
+    chunks. Without a scheduler the same command is the one-line error."""
+    import torch
+
+    from randrnn.training import runner
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    seen: list[tuple] = []
+
+    def fake_train_study(**kwargs):
+        seen.append((kwargs["device"], kwargs["chunk_size"]))
+        return (out for out in ())
+
+    monkeypatch.setattr(runner, "train_study", fake_train_study)
+    base = ["train-all", "--study", str(two_graphs), "--cells", "gru", "--device", "cuda"]
+    result = CliRunner().invoke(app, [*base, "--scheduler", "tls://10.0.0.5:8786"])
+    assert result.exit_code == 0, result.output
+    assert seen == [("cuda", 4096)]
+    result = CliRunner().invoke(app, base)
+    assert result.exit_code == 1 and "torch sees no CUDA GPU" in str(result.exception)
+    assert len(seen) == 1
