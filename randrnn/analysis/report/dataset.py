@@ -33,16 +33,20 @@ class DataSet:
 
 
 def load_data(
-    meta: dict, data: str | Path | None, task: str | None = None
+    meta: dict, data: str | Path | None, task: str | None = None, key: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(train, test, where) of the study's data set: --data, else meta 'data', else the default.
-    A task other than reber: its folder (meta 'tasks') or its default set."""
+    A task other than reber: its folder (meta 'tasks') or its default set; where the runs'
+    data ``key`` names another set (one made by an older randrnn), the set its recorded recipe
+    (meta 'recipes') rebuilds, and an error if that is not the set the runs trained on."""
     if data is None and task not in (None, DEFAULT_TASK):
         from randrnn.tasks.data import task_data
 
         source = (meta.get("tasks") or {}).get(task)
         found = task_data(task, None, None if source in (None, "default") else source)
         where = "the task's default set" if found.source == "default" else found.source
+        if key is not None and found.key != key:
+            return rebuilt(meta, key, task)
         return found.train, found.test, f"{where} ({task})"
     value = data if data is not None else meta.get("data")
     if isinstance(value, dict):
@@ -54,6 +58,25 @@ def load_data(
         raise RandRNNError(f"data folder '{value}' not found (pass --data DIR)")
     train, test = reber.load_data(value)
     return train, test, str(value)
+
+
+def rebuilt(meta: dict, key: str, task: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The set of data key ``key`` rebuilt from its recipe in the study meta ('recipes'); an
+    error where there is none or it makes another set (a folder of the user's own, say)."""
+    from randrnn.tasks.data import content_key, csv_text, make_dataset
+
+    recipe = (meta.get("recipes") or {}).get(key)
+    if not recipe or recipe.get("source") not in (None, "default"):
+        raise RandRNNError(f"the runs of {task} trained on data {key}, which no recipe rebuilds")
+    args = {k: recipe[k] for k in ("n", "seed", "test_fraction", "max_length") if k in recipe}
+    lengths = recipe.get("test_lengths")
+    train, test = make_dataset(
+        recipe["task"], split=recipe.get("split"),
+        test_lengths=tuple(lengths) if lengths else None, **args,
+    )  # fmt: skip
+    if content_key(csv_text(df).encode() for df in (train, test)) != key:
+        raise RandRNNError(f"the runs of {task} trained on data {key}, which no recipe rebuilds")
+    return train, test, f"the set its recipe rebuilds ({recipe['task']}, split {recipe['split']})"
 
 
 def subsample(df: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
@@ -69,7 +92,9 @@ def compute(
 ) -> DataSet:
     """The data set of ``task`` (None: the study's Reber set) and the baselines per cell."""
     try:
-        train, test, where = load_data(meta, data, task)
+        keys = {cfg.get("data") for cfg in (configs or {}).values()} - {None}
+        key = next(iter(keys)) if len(keys) == 1 else None
+        train, test, where = load_data(meta, data, task, key)
     except (RandRNNError, OSError) as exc:
         return DataSet(error=f"Data set not available: {exc}")
     settings: dict[tuple, list[str]] = {}
