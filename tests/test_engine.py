@@ -23,14 +23,7 @@ from randrnn.training.wavefront import Wavefront
 CONFIG = TrainConfig(epochs=1, batch_size=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread, as the workers train: `fit`, the reference, is far slower with two
-    threads on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

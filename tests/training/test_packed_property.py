@@ -16,12 +16,7 @@ from randrnn.training.engine import ENGINES, PackedModels
 LETTERS = [ord(c) for c in "BTSXPVE"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @st.composite
