@@ -56,7 +56,7 @@ def test_create_open_round_trip(tmp_path: Path) -> None:
         assert (path / "study.sqlite").is_file()
     with Study.open(path) as s:
         assert s.get_meta("seed") == 7
-        assert s.get_meta("schema_version") == SCHEMA_VERSION == 4
+        assert s.get_meta("schema_version") == SCHEMA_VERSION == 5
         assert s.get_meta("missing", "x") == "x"
         assert s._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -527,14 +527,16 @@ def test_schema_2_study_gains_device_and_engine(tmp_path: Path) -> None:
         s.finish_run(old, {"test_acc": 0.5})
         s._conn.execute("ALTER TABLE runs DROP COLUMN device")
         s._conn.execute("ALTER TABLE runs DROP COLUMN engine")
+        s._conn.execute("ALTER TABLE runs DROP COLUMN code")
         s.set_meta("schema_version", 2)
     with Study.open(tmp_path / "s") as s:
         assert s.get_meta("schema_version") == SCHEMA_VERSION
         new = s.start_run(0, "lstm", CONFIG)
-        s.finish_run(new, {"test_acc": 0.75}, device="cuda", engine="dense")
+        s.finish_run(new, {"test_acc": 0.75}, device="cuda", engine="dense", code="0.1.0+gabc")
         rows = {r["cell"]: r for r in s.runs()}
-        assert (rows["gru"]["device"], rows["gru"]["engine"]) == (None, None)
+        assert (rows["gru"]["device"], rows["gru"]["engine"], rows["gru"]["code"]) == (None,) * 3
         assert (rows["lstm"]["device"], rows["lstm"]["engine"]) == ("cuda", "dense")
+        assert rows["lstm"]["code"] == "0.1.0+gabc"
         assert rows["gru"]["config_hash"] == rows["lstm"]["config_hash"]
 
 

@@ -287,6 +287,22 @@ def results_table(path: str | Path, config: str | None = None) -> pd.DataFrame:
     return integer_counts(df)
 
 
+def curves_table(path: str | Path, config: str | None = None) -> pd.DataFrame:
+    """The learning curves of the study's finished runs in long form: one row per (run, epoch)
+    with graph, cell, config, replicate and the epoch's train and test loss and accuracy
+    (`randrnn.store.curves`); optionally one config's (a hash or unique prefix). A study trained
+    before curves were recorded, or with ``--no-curves``, gives an empty table with the columns."""
+    from randrnn.store.curves import CURVE_COLUMNS
+
+    with Study.open(path) as study:
+        df = pd.DataFrame(study.curves(), columns=CURVE_COLUMNS)
+        hashes = [c["config_hash"] for c in study.configs()]
+    if config is not None:
+        chosen = resolve_config(config, sorted(set(hashes)))
+        df = df[df["config_hash"] == chosen].reset_index(drop=True)
+    return df
+
+
 def integer_counts(df: pd.DataFrame) -> pd.DataFrame:
     """The count properties (`COUNTS`) as integer columns where every value is whole."""
     df = df.copy()

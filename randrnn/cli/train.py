@@ -12,7 +12,7 @@ import typer
 
 from randrnn.cli.core import app, console
 from randrnn.cli.data import NegativesOpt, TaskOpt
-from randrnn.cli.graphs import DirectedOpt
+from randrnn.cli.graphs import DirectedOpt, warn
 from randrnn.cli.options import (
     BatchingOpt,
     DeviceOpt,
@@ -177,13 +177,19 @@ def train_all(
             " prune --graphs prunes the trained model itself instead of training it again."
         ),
     ] = True,
+    curves: Annotated[
+        bool,
+        typer.Option(
+            help="Record each run's learning curve (train and test loss and accuracy after"
+            " every epoch; results --curves shows them). Costs a test pass per epoch."
+        ),
+    ] = True,
 ) -> None:
     """Train every (graph, cell) pair that has no finished run with the same settings.
 
     The task is part of the settings: train-all --task tomita-4 on a study trained on reber adds
     a second set of runs of the same graphs (the analysis groups by task).
     """
-    from randrnn.cli.graphs import warn
     from randrnn.models.cells import parse_cells
     from randrnn.store import Study
     from randrnn.tasks.data import task_data
@@ -216,7 +222,7 @@ def train_all(
                 chunk_size=chunk or (4096 if where == "cuda" else 16),
                 callbacks=shown.callbacks, replicates=replicates, engine=engine,
                 device=device if scheduler else where,  # a cluster's workers resolve 'auto'
-                pack_size=pack_size, keep_weights=keep_weights,
+                pack_size=pack_size, keep_weights=keep_weights, curves=curves,
             )  # fmt: skip
             with closing(outcomes):  # stopped early (Ctrl-C): runs in flight marked, study open
                 errors = [out.error for out in outcomes]
@@ -256,15 +262,34 @@ def results(
             "--configs", help="List the study's configs (settings that differ, cells, runs)."
         ),
     ] = False,
+    curves: Annotated[
+        bool,
+        typer.Option(
+            "--curves",
+            help="The learning curves instead: one row per run and epoch (long format).",
+        ),
+    ] = False,
     wide: WideOpt = False,
 ) -> None:
     """One row per finished run: graph, cell, config, replicate, properties, metrics.
 
     train_seconds is the model's share of its pack's wall time (models train packed together).
+    --curves: one row per (run, epoch) with train_loss, train_acc, test_loss, test_acc;
+    pandas pivots it (df.pivot_table(index="run_id", columns="epoch", values="test_acc")).
     """
-    from randrnn.analysis.table import config_table, results_table
+    from randrnn.analysis.table import config_table, curves_table, results_table
 
+    if configs and curves:
+        raise RandRNNError("--configs and --curves are different tables: give one")
     fmt, out = parse_format(fmt), out_file(out)
+    if curves:
+        frame = curves_table(study, config=config)
+        if frame.empty:
+            warn(f"study '{study}' has no learning curves (trained before they were recorded,"
+                 " or with --no-curves)")  # fmt: skip
+        view = fitted(View(f"learning curves of {study}", strings(frame), ("cell", "config_hash")))
+        emit([view], frame, fmt, out, wide=wide, float_format=None)
+        return
     frame = config_table(study) if configs else results_table(study, config=config)
     title = f"configs of {study}" if configs else f"finished runs of {study}"
     text = ("generator", "task", "cell", "config_hash")

@@ -89,16 +89,22 @@ class RunTable(Database):
         return found[0]["id"]
 
     def finish_run(
-        self, run_id: int, metrics: dict, device: str | None = None, engine: str | None = None
+        self,
+        run_id: int,
+        metrics: dict,
+        device: str | None = None,
+        engine: str | None = None,
+        code: str | None = None,
     ) -> None:
-        """Mark a run 'done' with its metrics, and where it trained (provenance, not config).
+        """Mark a run 'done' with its metrics, and where and with which code it trained
+        (provenance, not config).
 
         Finishing a run that is already done is a no-op if the metrics are identical and a
         ``RandRNNError`` otherwise, so a pair is never recorded twice.
         """
         with self.transaction():
             ended = self._end_run(run_id, "done", metrics=dumps(metrics), error=None,
-                                  device=device, engine=engine)  # fmt: skip
+                                  device=device, engine=engine, code=code)  # fmt: skip
             if ended:
                 return
             old = json.loads(self._run_row(run_id)["metrics"])

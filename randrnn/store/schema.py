@@ -17,7 +17,7 @@ Tables:
 
 Versions: 1 had no ``replicate`` column (`_add_replicate` rebuilds ``runs``); 2 is the table
 above; each entry of `RUN_COLUMNS` with a higher version is one more (3: ``device`` and
-``engine``); 4 derives the data recipes of older runs (meta only, `_derive_recipes`).
+``engine``; 5: ``code``); 4 derives the data recipes of older runs (meta only, `_derive_recipes`).
 
 Adding a column to ``runs`` is one line: append ``(version, name, "TYPE DEFAULT ...")`` to
 `RUN_COLUMNS`, with the next version number, `SCHEMA_VERSION` + 1 (one number per change that
@@ -54,6 +54,7 @@ STATUSES = ("pending", "running", "done", "failed", "interrupted")
 RUN_COLUMNS: list[tuple[int, str, str]] = [
     (3, "device", "TEXT"),  # where a run trained: provenance, not config (NULL before 3)
     (3, "engine", "TEXT"),
+    (5, "code", "TEXT"),  # the code that trained it (`randrnn.version.code_version`; NULL before 5)
 ]
 
 _BASE_VERSION = 2  # the version of the tables above, before any of RUN_COLUMNS

@@ -1,5 +1,6 @@
 """`Study`: a study directory and its database, made from the table groups of this package
-(`graphs.GraphTable`, `runs.RunTable`, `weights.WeightTable`) on one connection (`base.Database`); created or opened
+(`graphs.GraphTable`, `runs.RunTable`, `weights.WeightTable`,
+`curves.CurveTable`) on one connection (`base.Database`); created or opened
 here, and migrated to the current schema on open (`schema`)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 from randrnn.errors import RandRNNError
 from randrnn.store import schema
 from randrnn.store.base import connect, dumps
+from randrnn.store.curves import CurveTable
 from randrnn.store.graphs import GraphTable
 from randrnn.store.runs import RunTable
 from randrnn.store.weights import WeightTable
@@ -18,7 +20,7 @@ DB_NAME = "study.sqlite"
 DEFAULT_PATH = Path("study")
 
 
-class Study(GraphTable, RunTable, WeightTable):
+class Study(GraphTable, RunTable, WeightTable, CurveTable):
     """A study directory and its open database connection (one per object).
 
     Make one with ``Study.create(path)`` or ``Study.open(path)``; use it as a context manager

@@ -66,6 +66,8 @@ class Outcome:
     device: str | None = None  # where it trained: provenance, not part of the config
     engine: str | None = None
     weights: tuple[str, bytes] | None = None  # (layout, bytes) of `models.weights.pack`, if kept
+    curve: tuple[dict, ...] | None = None  # one record per epoch (`store.curves`), if recorded
+    code: str | None = None  # the code that trained it (`randrnn.version.code_version`)
 
 
 def name_key(name: str) -> int:
@@ -180,6 +182,7 @@ def train_chunk(
     engine: str | None = None,
     pack_size: int | None = None,
     keep_weights: bool = False,
+    curves: bool = False,
 ) -> list[Outcome]:
     """Worker side: build the chunk's models and train them together with the engine.
 
@@ -187,10 +190,13 @@ def train_chunk(
     ``device`` ('auto': this worker's GPU if it has one) and ``engine`` are resolved here, where
     the work runs, and recorded with each outcome.
     ``keep_weights``: each outcome carries its model's trained weights (`models.weights.pack`).
+    ``curves``: each outcome carries its learning curve (train and test numbers after every
+    epoch); the final metrics are the same either way (evaluating changes no weight).
     """
     from randrnn.models.weights import pack
     from randrnn.training.engine import train_many  # imported where the work runs
     from randrnn.training.engines import resolve_device, resolve_engine
+    from randrnn.version import code_version
 
     replicates = {j.replicate for j in jobs}
     if len(replicates) > 1:  # a programming error: chunk_jobs never mixes replicates
@@ -211,7 +217,7 @@ def train_chunk(
             for j in jobs
         ]
         results = train_many(models, train_data, test_data, batches, pack_size=pack_size,
-                             engine=engine, device=device)  # fmt: skip
+                             engine=engine, device=device, eval_each_epoch=curves)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 — reported per run, the driver goes on
         return [_failed(j, exc) for j in jobs]
     outcomes = []
@@ -222,8 +228,10 @@ def train_chunk(
             metrics["train_loss"] = history[-1]["train_loss"]
         metrics["worker_pid"] = os.getpid()
         weights = pack(model) if keep_weights else None
+        curve = tuple(history) if curves else None
         outcomes.append(Outcome(job.graph_id, job.cell, metrics, replicate=job.replicate,
-                                device=device, engine=engine, weights=weights))  # fmt: skip
+                                device=device, engine=engine, weights=weights, curve=curve,
+                                code=code_version()))  # fmt: skip
     return outcomes
 
 
@@ -253,9 +261,11 @@ def _record(study: Study, run_ids: RunIds, outcomes: list[Outcome]) -> None:
         for out in outcomes:
             run_id = run_ids.pop((out.graph_id, out.cell, out.replicate))
             if out.error is None:
-                study.finish_run(run_id, out.metrics or {}, out.device, out.engine)
+                study.finish_run(run_id, out.metrics or {}, out.device, out.engine, out.code)
                 if out.weights is not None:
                     study.put_weights(run_id, *out.weights)
+                if out.curve is not None:
+                    study.put_curve(run_id, out.curve)
             else:
                 study.fail_run(run_id, out.error)
 
@@ -276,6 +286,7 @@ def train_study(
     engine: str | None = None,
     pack_size: int | None = None,
     keep_weights: bool = True,
+    curves: bool = True,
 ) -> Iterator[Outcome]:
     """Train every pending model; yields each outcome after it is written to the study.
 
@@ -289,6 +300,8 @@ def train_study(
     on CUDA a chunk of ``chunk_size`` models is cut into packs that fit the GPU's memory.
     ``keep_weights``: each finished run's trained weights are kept in the study, in the
     transaction that marks it done (``run_weights``; `prune --graphs` starts from them).
+    ``curves``: each finished run's learning curve is kept too (``run_curves``, `store.curves`),
+    in the same transaction; it costs a test pass per epoch.
 
     If the caller stops (Ctrl-C, an error, or it stops iterating), the runs in flight are marked
     'interrupted' before the error goes on: the study holds no run left 'running'.
@@ -303,6 +316,8 @@ def train_study(
     study.mark_interrupted()
     if keep_weights:
         study.keep_weights_table()
+    if curves:
+        study.keep_curves_table()
     seed = study_seed(study)
     jobs = plan_jobs(study, cells, config, seed, assign, replicates)
     callbacks = callbacks or Callbacks()
@@ -330,7 +345,7 @@ def train_study(
         return outcomes, []
 
     work = partial(train_chunk, config=cfg, device=device, engine=engine, pack_size=pack_size,
-                   keep_weights=keep_weights)  # fmt: skip
+                   keep_weights=keep_weights, curves=curves)  # fmt: skip
     try:
         yield from run_tasks(
             chunks, work, finish, (train, test), workers, scheduler, start, _chunk_failed
