@@ -38,7 +38,7 @@ from torch.nn import functional as F
 from randrnn.callbacks import Callbacks, Progress, Step
 from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
-from randrnn.training import dense, native
+from randrnn.training import dense, native, sparse
 from randrnn.training.batches import Encoded, eval_batches, train_batches
 from randrnn.training.config import TrainConfig
 from randrnn.training.engines import ENGINES, resolve_engine
@@ -191,6 +191,7 @@ class PackedModels:
         if self.engine == "dense":
             pairs = [len(w.pairs) for w in self.wirings]
             self.dense = dense.plan(lay, pairs, self.device)
+        self.sparse = sparse.plan(self, self.device) if self.engine == "sparse" else None
         self._matrix_places: dict[int, list[_Place]] = {}
 
     def _native_plan(self) -> native.NativePlan:
@@ -326,6 +327,9 @@ class PackedModels:
         if self.dense is not None:
             features = dense.features(self.models[0].cell, self.dense, table, codes, lengths, w,
                                       w_hh, b_hh)  # fmt: skip
+        elif self.sparse is not None:
+            features = sparse.features(self.models[0].cell, self.sparse, table, codes, lengths,
+                                       w, w_hh, b_hh)  # fmt: skip
         elif self.plan is not None:
             # longest strings first, so that the kernel leaves the finished ones alone
             order = torch.argsort(lengths, descending=True, stable=True)
