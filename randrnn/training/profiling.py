@@ -50,7 +50,8 @@ SYNC_OPS = {"_local_scalar_dense", "nonzero", "masked_select", "unique", "_uniqu
 # Ops that run no kernel: allocations and metadata.
 NO_KERNEL = {"empty", "empty_strided", "empty_like", "new_empty", "new_empty_strided",
              "detach", "lift_fresh", "_local_scalar_dense", "alias", "set_", "resize_",
-             "_to_copy_noop"}  # fmt: skip
+             "sparse_compressed_tensor", "_sparse_csr_tensor_unsafe", "values", "crow_indices",
+             "col_indices", "_nnz", "_to_copy_noop", "_record_function_enter_new", "_record_function_exit"}  # fmt: skip
 GATHERS = {"index_select", "gather", "take", "index", "embedding"}
 SCATTERS = {"index_add", "index_add_", "index_put", "index_put_", "scatter_add",
             "scatter_add_", "_index_put_impl_", "index_copy_", "index_copy"}  # fmt: skip
@@ -58,9 +59,11 @@ REDUCTIONS = {"sum", "mean", "amax", "max", "norm", "linalg_vector_norm", "prod"
 
 
 def _touched(t: torch.Tensor) -> int:
-    """Bytes of a tensor's distinct elements (a broadcast dimension, stride 0, counts once)."""
-    if t.layout != torch.strided:
-        return 0
+    """Bytes of a tensor's distinct elements (a broadcast dimension, stride 0, counts once); of a
+    sparse CSR matrix, its values and indices."""
+    if t.layout == torch.sparse_csr:
+        parts = (t.values(), t.crow_indices(), t.col_indices())
+        return sum(x.numel() * x.element_size() for x in parts)
     count = math.prod(s for s, st in zip(t.shape, t.stride()) if st != 0)
     return count * t.element_size()
 
@@ -81,6 +84,53 @@ def _is_view(func) -> bool:
                                  for r in returns)  # fmt: skip
 
 
+def _used(indices: torch.Tensor) -> int:
+    """Distinct values of an index tensor."""
+    return int(torch.unique(indices).numel())
+
+
+def _sparse_bytes(name: str, inputs, outputs) -> int:
+    """A product with a sparse CSR matrix: its entries, the rows of the dense operand its
+    columns name (a sampled product: the dense rows and columns its entries name), and the
+    dense output read and written."""
+    sparse = next(t for t in inputs if t.layout == torch.sparse_csr)
+    dense = [t for t in inputs if t.layout == torch.strided]
+    moved = 2 * _touched(sparse) if name == "sparse_sampled_addmm" else _touched(sparse)
+    if name == "sparse_sampled_addmm":
+        left, right = dense[-2], dense[-1]
+        rows = int((sparse.crow_indices().diff() > 0).sum())
+        moved += rows * left.shape[1] * left.element_size()
+        moved += _used(sparse.col_indices()) * right.shape[0] * right.element_size()
+        return moved
+    operand = dense[-1]  # addmm(out, sparse, dense) / mm(sparse, dense)
+    moved += _used(sparse.col_indices()) * operand.shape[1] * operand.element_size()
+    out = [t for t in outputs if t.layout == torch.strided]
+    return moved + sum(map(_touched, out)) * (2 if name.startswith("addmm") else 1)
+
+
+def _matmul_flop(*args, out_val=None, **kwargs) -> int:
+    """FLOP of a matrix product, 2 per multiply-add; with a sparse CSR operand, per entry."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    left, right = tensors[-2], tensors[-1]
+    if left.layout == torch.sparse_csr:
+        return 2 * left._nnz() * right.shape[1]
+    if right.layout == torch.sparse_csr:
+        return 2 * right._nnz() * left.shape[0]
+    return 2 * left.shape[0] * left.shape[1] * right.shape[1]
+
+
+def _sampled_flop(*args, out_val=None, **kwargs) -> int:
+    """FLOP of a sampled product: a dot product of the inner size per entry."""
+    return 2 * args[0]._nnz() * args[1].shape[1]
+
+
+_matmul_flop._get_raw = True  # type: ignore[attr-defined]
+_sampled_flop._get_raw = True  # type: ignore[attr-defined]
+# torch's counter reads a sparse operand as dense; these count its entries.
+FLOP_FORMULAS = {aten.addmm: _matmul_flop, aten.addmm_: _matmul_flop, aten.mm: _matmul_flop,
+                 aten.sparse_sampled_addmm: _sampled_flop}  # fmt: skip
+
+
 @dataclass
 class Counts:
     """Running totals of `OpCounter`."""
@@ -90,9 +140,11 @@ class Counts:
     elementwise: int = 0  # FLOP of pointwise ops, reductions and scatter-adds
     syncs: int = 0
     ops: Counter = field(default_factory=Counter)
+    op_bytes: Counter = field(default_factory=Counter)
 
     def copy(self) -> Counts:
-        return Counts(self.launches, self.bytes, self.elementwise, self.syncs, Counter(self.ops))
+        return Counts(self.launches, self.bytes, self.elementwise, self.syncs, Counter(self.ops),
+                      Counter(self.op_bytes))  # fmt: skip
 
 
 class OpCounter(TorchDispatchMode):
@@ -116,7 +168,10 @@ class OpCounter(TorchDispatchMode):
             return out
         counts.launches += 1
         counts.ops[name] += 1
-        if name in GATHERS:
+        sparse = [t for t in inputs if t.layout == torch.sparse_csr]
+        if sparse:
+            moved = _sparse_bytes(name, inputs, outputs)
+        elif name in GATHERS:
             index = [t for t in inputs[1:] if not t.is_floating_point()]
             moved = 2 * sum(map(_touched, outputs)) + sum(map(_touched, index))
         elif name in SCATTERS:
@@ -131,6 +186,7 @@ class OpCounter(TorchDispatchMode):
             elif name in REDUCTIONS:
                 counts.elementwise += sum(t.numel() for t in inputs[:1])
         counts.bytes += moved
+        counts.op_bytes[name] += moved
         return out
 
 
@@ -138,7 +194,7 @@ class OpCounter(TorchDispatchMode):
 def counting() -> Iterator[tuple[OpCounter, FlopCounterMode]]:
     """Both counters, active together; ``Tensor.tolist`` (which dispatches no op) counted as a
     host read."""
-    flops = FlopCounterMode(display=False)
+    flops = FlopCounterMode(display=False, custom_mapping=FLOP_FORMULAS)
     ops = OpCounter()
     original = torch.Tensor.tolist
 
@@ -226,7 +282,7 @@ def profile_packs(
             (before, f0), (after, f1) = marks[i - 1], marks[i]
             delta = Counts(after.launches - before.launches, after.bytes - before.bytes,
                            after.elementwise - before.elementwise, after.syncs - before.syncs,
-                           after.ops - before.ops)  # fmt: skip
+                           after.ops - before.ops, after.op_bytes - before.op_bytes)  # fmt: skip
             letters = int(lengths[index].sum())
             width = int(np.max(lengths[index]))
             windows.append(Window(len(pack), width + depth[0] - 1, letters, f1 - f0, delta,
