@@ -292,25 +292,37 @@ def profile_packs(
 
 def summary(windows: Sequence[Window], epoch_letters: int) -> dict[str, float]:
     """Per model-batch and per model-epoch figures over the profiled windows; the epoch's are
-    the windows' scaled by the epoch's letters over theirs (engine and graph alike)."""
+    the windows' scaled by the epoch's letters over theirs (engine and graph alike). Launches
+    per wavefront step are the slope of launches over steps across the windows (what a step
+    adds, forward and backward), the rest of a batch's launches its fixed part."""
+    import numpy as np
+
     models = sum(w.models for w in windows)
-    per_batch = len(windows)
-    letters = sum(w.letters * w.models for w in windows) / models  # per model, all windows
+    count = len(windows)
+    letters = sum(w.letters * w.models for w in windows) / models  # per model-batch
     arithmetic = sum(w.matmul + w.counts.elementwise for w in windows)
     own = sum(w.own for w in windows)
-    scale = epoch_letters / letters  # model-batches (all windows) → one model-epoch
+    scale = epoch_letters / letters  # one model-batch → one model-epoch
+    steps = np.array([w.steps for w in windows], dtype=float)
+    launches = np.array([w.counts.launches for w in windows], dtype=float)
+    if len(set(steps.tolist())) > 1:
+        per_step, fixed = np.polyfit(steps, launches, 1)
+    else:
+        per_step, fixed = launches.sum() / steps.sum(), 0.0
     return {
-        "models": models / per_batch,
-        "batches": per_batch,
+        "models": models / count,
+        "batches": count,
+        "engine_flop_batch": arithmetic / models,
+        "own_flop_batch": own / models,
         "engine_flop_epoch": arithmetic / models * scale,
         "matmul_flop_epoch": sum(w.matmul for w in windows) / models * scale,
         "own_flop_epoch": own / models * scale,
         "flop_ratio": arithmetic / own,
-        "engine_flop_batch": arithmetic / models,
-        "own_flop_batch": own / models,
         "bytes_batch": sum(w.counts.bytes for w in windows) / models,
         "bytes_epoch": sum(w.counts.bytes for w in windows) / models * scale,
-        "launches_batch": sum(w.counts.launches for w in windows) / per_batch,
-        "launches_step": sum(w.counts.launches for w in windows) / sum(w.steps for w in windows),
-        "syncs_batch": sum(w.counts.syncs for w in windows) / per_batch,
+        "launches_batch": float(launches.mean()),
+        "launches_step": float(per_step),
+        "launches_fixed": float(fixed),
+        "steps_batch": float(steps.mean()),
+        "syncs_batch": sum(w.counts.syncs for w in windows) / count,
     }
