@@ -481,7 +481,7 @@ PROBE = 4  # models in the pack that measures a CUDA pack's memory per model
 def probe_models(models: Sequence[GraphRNN]) -> list[GraphRNN]:
     """The probe pack: the widest model (most units) and the deepest (most layers), which set
     every pack's padding, then the largest others, `PROBE` in all."""
-    size = lambda m: (sum(m.layer_sizes), len(m.layer_sizes))  # noqa: E731
+    size = lambda m: (sum(m.layer_sizes), len(m.layer_sizes))
     widest = max(models, key=size)
     deepest = max(models, key=lambda m: (len(m.layer_sizes), sum(m.layer_sizes)))
     chosen: list[GraphRNN] = []

@@ -30,8 +30,11 @@ ENGINES: dict[str, Engine] = {
     "native": Engine("native", ("cpu",), "compiled loops over edges (training/native.cpp)"),
     "wavefront": Engine("wavefront", ("cpu",), "pure PyTorch gathers, hand-written backward"),
     "dense": Engine("dense", ("cpu", "cuda"), "masked dense batched products, autograd"),
-    "sparse": Engine("sparse", ("cpu", "cuda"), "every model's own edges: gathers, scatter-adds,"
-                     " fused gate steps, hand-written backward"),
+    "sparse": Engine(
+        "sparse",
+        ("cpu", "cuda"),
+        "every model's own edges: gathers, scatter-adds, fused gate steps, hand-written backward",
+    ),
 }
 DEVICES = ("auto", "cpu", "cuda")
 

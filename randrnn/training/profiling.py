@@ -261,16 +261,16 @@ def profile_packs(
         own_step = [6 * live_weights(m) + GATE_FLOP[m.cell.layer] * sum(m.layer_sizes)
                     for m in pack]  # fmt: skip
         marks: list[tuple[Counts, int]] = []
+        depth = [0]
         callbacks = Callbacks()
         with counting() as (ops, flops):
 
-            def step(event, ops=ops, flops=flops, marks=marks):
+            def step(event, ops=ops, flops=flops, marks=marks, depth=depth):
                 marks.append((ops.counts.copy(), flops.get_total_flops()))
                 depth[0] = event.model.layout.depth
                 if len(marks) > batches:
                     raise Enough
 
-            depth = [0]
             callbacks.add_callback("step", step)
             try:
                 train_many(pack, train, train, config, pack_size=len(pack), engine=engine,

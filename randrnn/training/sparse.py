@@ -115,7 +115,7 @@ def plan(pack, device: torch.device | str) -> SparsePlan:
         block = HH_BLOCKS[2] if gate == gates else BLOCKS[kind][gate]
         table_col[block * units + rank] = model * width + gate * n + unit
     read_unit = flat[torch.arange(g).view(g, 1), lay.read_unit[:, 0]]
-    put = lambda t: t.to(device)  # noqa: E731
+    put = lambda t: t.to(device)
     return SparsePlan(kind, cell.nonlinearity, units, delay, lay.depth, prefix, put(layer),
                       put(crow), put(col), put(weight_from[ordered]), put(back_crow),
                       put(back_col), put(back_from), put(table_col), put(lay.read_layer[:, 0]),
