@@ -74,7 +74,7 @@ def commands(device: str, sizes: Sizes, work: Path) -> dict[str, list[str]]:
              str(sizes.bench_graphs), "--epochs", "1", "--population",
              str(max(1000, sizes.bench_graphs)), *small[:2]]  # fmt: skip
     profile = ["bench", "--device", device, "--cells", "gru", "--graphs",
-               str(sizes.profile_graphs), "--profile", *small[:2]]  # fmt: skip
+               str(sizes.profile_graphs), "--profile"]  # fmt: skip
     return {
         "profile sparse": [*profile, "--engine", "sparse"],
         "profile dense": [*profile, "--engine", "dense"],

@@ -297,6 +297,11 @@ def summary(windows: Sequence[Window], epoch_letters: int) -> dict[str, float]:
     adds, forward and backward), the rest of a batch's launches its fixed part."""
     import numpy as np
 
+    from randrnn.errors import RandRNNError
+
+    if not windows:
+        raise RandRNNError("nothing to profile: an epoch needs at least 2 batches (more "
+                           "training strings, or a smaller batch size)")  # fmt: skip
     models = sum(w.models for w in windows)
     count = len(windows)
     letters = sum(w.letters * w.models for w in windows) / models  # per model-batch
