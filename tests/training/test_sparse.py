@@ -108,9 +108,11 @@ def test_prefix_counts_started_units() -> None:
         assert bool((plan.layer[:a] <= s).all()) and bool((plan.layer[a:] > s).all())
 
 
-def test_sparse_is_cudas_default() -> None:
+def test_sparse_runs_on_both_devices_dense_stays_cudas_default() -> None:
+    """Until gpu-check has passed on a GPU, CUDA's default stays the dense engine."""
     from randrnn.training.engines import ENGINES, resolve_engine
 
-    assert resolve_engine(None, "cuda") == "sparse"
+    assert resolve_engine(None, "cuda") == "dense"
+    assert resolve_engine("sparse", "cuda") == "sparse"
     assert set(ENGINES["sparse"].devices) == {"cpu", "cuda"}
     assert sparse.ROWS["GRU"] == 4  # r, z, n's input part and n's recurrent part: one product
