@@ -2,8 +2,8 @@
 graph of each row (groups), the graphs themselves when a predictor reads them, and the fold plan.
 
 Every predictor — the property regressors and the graph-reading ones — consumes a `Design`, so
-the target is checked once, the features chosen once and every predictor of a cell is scored on
-the very same folds (`Design.splits`). A table with several rows per graph (one per seed
+every predictor of a cell is scored on the very same folds (`Design.splits`); the target and
+the features it reads were checked once before (`randrnn.analysis.request.parse`). A table with several rows per graph (one per seed
 replicate, ``--per-run``) is split by graph, so no graph's runs are on both sides of a split.
 """
 
@@ -165,16 +165,15 @@ def _need_rows(
 
 
 def build(
-    df: pd.DataFrame, target: str = table.DEFAULT_TARGET, *, feature_set: str = "all",
-    features: Sequence[str] | str | None = None, cell: str | None = None,
+    df: pd.DataFrame, *, target: str, features: Sequence[str], cell: str | None = None,
     cv: int | None = 10, repeats: int = 5, seed: int = 0,
     why: str = "{k}-fold CV", need: int | None = None, fix: str = "lower --cv",
 ) -> list[Design]:  # fmt: skip
-    """The design of every cell (or of ``cell``): the target checked and the features chosen
-    here, once; ``choose_folds(graphs, cv)`` folds per cell, after checking the cell has the
-    graphs ``why`` needs (``need``, default two per fold); else one error line."""
-    table.check_target(df, target)
-    cols = select_features(df, target, feature_set, features)
+    """The design of every cell (or of ``cell``) for a ``target`` and ``features`` already
+    checked against ``df`` (`randrnn.analysis.request.parse`): ``choose_folds(graphs, cv)``
+    folds per cell, after checking the cell has the graphs ``why`` needs (``need``, default two
+    per fold); else one error line."""
+    cols = list(features)
     source = df.attrs.get("source", "table")
     out = []
     for (name, _), rows in table.groups(df, cell=cell):

@@ -21,9 +21,11 @@ from randrnn.cli.core import app, console
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
-    from randrnn.analysis.config import PredictConfig
+    from randrnn.analysis.request import Request
 
 
 class Protocol(str, Enum):
@@ -82,21 +84,30 @@ PER_RUN_NOTE = (
 )
 
 
-def _load(
-    study: Path | None,
-    from_: Path | None,
-    config: str | None,
-    per_run: bool,
-    target: str,
-    cells: str | None,
+def _runs(
+    study: Path | None, from_: Path | None, config: str | None, cells: str | None
+) -> pd.DataFrame:
+    """Every run to analyse (one row per run, the cells asked for)."""
+    from randrnn.analysis import table
+
+    return table.select_cells(table.load(study, from_, config=config, per_run=True), cells)
+
+
+def _explain() -> Callable[[list[str], str, str], str | None]:
+    """What `table.check_target` asks about a missing target: pruning knows its columns."""
+    from randrnn.pruning.results import missing_target
+
+    return missing_target
+
+
+def _tasks(
+    runs: pd.DataFrame, per_run: bool, target: str
 ) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame | None]]:
     """Per task (one entry, task None, for a table of one task): the task, the rows to analyse
-    (per run or per-graph mean) and the seed-noise table (None if no graph has two runs)."""
+    (per run or per-graph mean) and the seed-noise table (None if no graph has two runs), of
+    ``runs`` whose ``target`` is checked."""
     from randrnn.analysis import noise, table
 
-    runs = table.load(study, from_, config=config, per_run=True)
-    table.check_target(runs, target)
-    runs = table.select_cells(runs, cells)
     return [
         (task, part if per_run else table.per_graph(part), noise.of_runs(part, target))
         for task, part in table.by_task(runs)
@@ -195,7 +206,9 @@ def correlate(
 
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     views, results, all_marks, noisy = [], [], [], False
-    for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell):
+    runs = _runs(study, from_, config, cells or cell)
+    table.check_target(runs, target, _explain())
+    for task, df, seeds in _tasks(runs, per_run, target):
         result = corr.correlate(
             df, target, corr.parse_methods(method), feats, None, by, bootstrap, seed,
             thesis and table.is_reber(df),  # the thesis' numbers are of the reber task only
@@ -246,6 +259,7 @@ def predict(
     structure could reach at most), and a table of the seed noise per cell follows.
     """
     fmt, out = parse_format(fmt), out_file(out)
+    from randrnn.analysis import request
     from randrnn.analysis.config import PredictConfig
 
     options = PredictConfig(
@@ -253,9 +267,11 @@ def predict(
         feature_set=feature_set, features=features, importance=importance,
         graph_file=graph_file, seed=seed, per_run=per_run,
     )  # fmt: skip
+    runs = _runs(study, from_, config, cells or cell)
+    asked = request.parse(options, runs, _explain())  # every option checked here, once
     outputs = [
-        (task, *_predict_one(df, seeds, options))
-        for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell)
+        (task, *_predict_one(df, seeds, asked))
+        for task, df, seeds in _tasks(runs, per_run, asked.target)
     ]
     views, result, legend = _merged(outputs)
     emit(views, result, fmt, out, legend, wide)
@@ -278,14 +294,14 @@ def _merged(
 
 
 def _predict_one(
-    df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig
+    df: pd.DataFrame, seeds: pd.DataFrame | None, asked: Request
 ) -> tuple[list[View], pd.DataFrame, str]:
     """What `predict` shows for one table: the views, the raw result and the legend."""
     from randrnn.analysis import predict_study
 
-    found = predict_study.run(df, seeds, options)
+    found = predict_study.run(df, seeds, asked)
     if found.kind == "graph":
-        views = _graph_views(found.result, options.graph_file)
+        views = _graph_views(found.result, asked.graph_file)
     elif found.kind == "importance":
         views = _importance_views(found.result)
     else:
