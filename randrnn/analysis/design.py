@@ -38,12 +38,14 @@ def select_features(
     target: str = table.DEFAULT_TARGET,
     feature_set: str = "all",
     features: Sequence[str] | str | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
-    """The feature columns to use: an explicit list, else the named set's columns present."""
+    """The feature columns to use: an explicit list, else the named set's columns present;
+    then ``extra`` (the learning-curve columns), all checked at once."""
     if isinstance(features, str):
         features = [f.strip() for f in features.split(",") if f.strip()]
     if features:
-        return table.check_features(df, features, target)
+        return table.check_features(df, [*features, *extra], target)
     check_name("feature set", feature_set, FEATURE_SETS)
     present = [f for f in FEATURE_SETS[feature_set] if f in df.columns]
     if not present and feature_set == "all":
@@ -53,7 +55,7 @@ def select_features(
             f"{df.attrs.get('source', 'table')} has none of the '{feature_set}' features "
             f"({', '.join(FEATURE_SETS[feature_set])}); pick columns with --features"
         )
-    return table.check_features(df, present, target)
+    return table.check_features(df, [*present, *extra], target)
 
 
 def _complete(rows: pd.DataFrame, target: str, features: Sequence[str]) -> pd.Series:

@@ -22,6 +22,11 @@ GRAPH_LEGEND = (
     "out-of-fold R² (how far to trust it); fold R² (--wide): mean ± sd over the folds."
 )
 
+CURVE_NOTE = (
+    "The learning-curve features are the runs' own early epochs, which carry their seed: the "
+    "noise ceiling bounds what graph structure alone can explain, not them."
+)
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -57,6 +62,8 @@ def run(
         return Prediction("scores", result, notes + folds_note(result, request.cv))
     result = pred.add_ceiling(result, noise.ceilings(seeds, request.per_run))
     legend = f"{notes}\n{pred.CEILING_NOTE}\n{noise.LEGEND}" + folds_note(result, request.cv)
+    if request.curve_epochs is not None:
+        legend += "\n" + CURVE_NOTE
     return Prediction("scores", result, legend)
 
 

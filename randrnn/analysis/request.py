@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from randrnn.analysis import predictors, table
+from randrnn.analysis import curvefeatures, predictors, table
 from randrnn.analysis.config import PredictConfig
 from randrnn.analysis.design import select_features
 from randrnn.errors import RandRNNError, check_name
@@ -32,7 +32,8 @@ class Request:
     ``graph_file``), the predictors ``names``, the ``target`` and ``features`` columns (checked
     against the table), ``feature_set`` (the name shown: the set's, or 'custom' for a list), the
     ``protocol`` ('cv' outside scores), the folds (``cv`` None: chosen per cell), ``repeats``
-    and ``seed``; ``per_run``: rows are runs."""
+    and ``seed``; ``per_run``: rows are runs; ``curve_epochs``: the learning-curve epochs among
+    the features (None: none)."""
 
     mode: str
     names: tuple[str, ...]
@@ -45,6 +46,7 @@ class Request:
     seed: int = 0
     per_run: bool = False
     graph_file: Path | None = None
+    curve_epochs: int | None = None
 
     @property
     def readers(self) -> list[str]:
@@ -80,17 +82,39 @@ def parse(
             f"--protocol thesis scores the property regressors, not {', '.join(readers)}"
         )
     table.check_target(df, options.target, explain)
-    features = select_features(df, options.target, options.feature_set, options.features)
+    features, shown = _features(options, df)
     return Request(
         mode=mode,
         names=tuple(names),
         target=options.target,
         features=tuple(features),
-        feature_set="custom" if options.features else options.feature_set,
+        feature_set=shown,
         protocol=options.protocol if mode == "scores" else "cv",
         cv=options.cv,
         repeats=options.repeats,
         seed=options.seed,
         per_run=options.per_run,
         graph_file=options.graph_file,
+        curve_epochs=options.curve_epochs,
     )
+
+
+def _features(options: PredictConfig, df: pd.DataFrame) -> tuple[list[str], str]:
+    """The feature columns and the name the tables show for them: an explicit list ('custom'),
+    the curve columns alone (``--feature-set curve``, 'curve K'), or the set's columns with the
+    curve columns after them ('SET + curve K') when ``curve_epochs`` is given."""
+    k = options.curve_epochs
+    if options.feature_set == curvefeatures.CURVE_SET and not options.features and k is None:
+        raise RandRNNError("--feature-set curve needs --curve-epochs K (the epochs to read)")
+    if k is None:
+        chosen = select_features(df, options.target, options.feature_set, options.features)
+        return chosen, "custom" if options.features else options.feature_set
+    if options.graph_file is not None:
+        raise RandRNNError("--curve-epochs: a graph file has no learning curve to read")
+    curve = curvefeatures.require(df, k)
+    if options.features:
+        return select_features(df, options.target, features=options.features), "custom"
+    if options.feature_set == curvefeatures.CURVE_SET:
+        return select_features(df, options.target, features=curve), f"curve {k}"
+    chosen = select_features(df, options.target, options.feature_set, extra=curve)
+    return chosen, f"{options.feature_set} + curve {k}"

@@ -55,6 +55,10 @@ HELP = {
     "fewer than 20 graphs).",
     "importance": "Feature importances (impurity for trees, permutation for all).",
     "graph-file": "Predict the accuracy of the graph in this file (with spread).",
+    "curve-epochs": "Add each run's first K epochs of its learning curve to the features "
+    "(curve_test_acc_1..K, curve_train_acc_*, curve_train_loss_*; averaged over replicates "
+    "like the target), on the same folds. --feature-set curve: those alone; --features "
+    "curve_test_acc_K: the naive ranker. Needs a study trained with curves.",
 }
 StudyOpt = _option(Path | None, "--study", "Study directory (default ./study).")
 FromOpt = _option(Path | None, "--from", HELP["from"])
@@ -75,9 +79,15 @@ ProtocolOpt = _option(
     Protocol, None, "cv: repeated K-fold; thesis: one 90/10 split, random_state 7."
 )
 CvOpt = _option(int | None, None, HELP["cv"], show_default=False)
-FeatureSetOpt = _option(str, None, f"Feature set: {names.listed(names.FEATURE_SETS)}.")
+FeatureSetOpt = _option(
+    str,
+    None,
+    f"Feature set: {names.listed(names.FEATURE_SETS)}; curve (with --curve-epochs: the curve "
+    "columns alone).",
+)
 ImportanceOpt = _option(bool, "--importance", HELP["importance"])
 GraphFileOpt = _option(Path | None, "--graph-file", HELP["graph-file"])
+CurveEpochsOpt = _option(int | None, "--curve-epochs", HELP["curve-epochs"], show_default=False)
 PER_RUN_NOTE = (
     "--per-run: the runs of one graph are not independent rows, so p-values and bootstrap "
     "intervals are optimistic; the default (per-graph mean) has one row per graph."
@@ -245,6 +255,7 @@ def predict(
     features: FeaturesOpt = None,
     importance: ImportanceOpt = False,
     graph_file: GraphFileOpt = None,
+    curve_epochs: CurveEpochsOpt = None,
     seed: SeedOpt = 0,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,
@@ -265,9 +276,13 @@ def predict(
     options = PredictConfig(
         target=target, regressor=regressor, protocol=protocol.value, cv=cv, repeats=repeats,
         feature_set=feature_set, features=features, importance=importance,
-        graph_file=graph_file, seed=seed, per_run=per_run,
+        graph_file=graph_file, seed=seed, per_run=per_run, curve_epochs=curve_epochs,
     )  # fmt: skip
     runs = _runs(study, from_, config, cells or cell)
+    if curve_epochs is not None and from_ is None:  # a CSV brings its curve columns itself
+        from randrnn.analysis import curvefeatures
+
+        runs = curvefeatures.of_study(runs, study or Path("study"), curve_epochs)
     asked = request.parse(options, runs, _explain())  # every option checked here, once
     outputs = [
         (task, *_predict_one(df, seeds, asked))
