@@ -149,6 +149,14 @@ class Design:
         picked = [self.graphs[i] for i in np.arange(len(self.y))[rows]]
         return picked if reads == "graph" else (self.X[rows], picked)
 
+    def fit_args(self, reads: str, rows: np.ndarray | slice = slice(None)) -> dict:
+        """What else a predictor's ``fit`` gets for ``rows``: the graph-reading ones the graph of
+        each row when a graph has several (``groups``), so that their inner splits (WL's inner
+        CV, GIN's early-stopping split) keep its runs together; nothing otherwise."""
+        if reads == "properties" or self.groups is None:
+            return {}
+        return {"groups": self.groups[rows]}
+
 
 def _need_rows(
     n: int, need: int, why: str, cell: str, source: str, fix: str, grouped: bool = False

@@ -301,7 +301,9 @@ def predict_graph(
     for plan in plans:
         X, y = plan.X, plan.y
         res = scores.cross_validate(plan, regressor, new)
-        full = predictor.make(plan.seed).fit(plan.inputs(predictor.reads), y)
+        full = predictor.make(plan.seed).fit(
+            plan.inputs(predictor.reads), y, **plan.fit_args(predictor.reads)
+        )
         model = full.named_steps["model"] if predictor.reads == "properties" else full
         tree_sd = math.nan
         if isinstance(model, RandomForestRegressor):

@@ -4,7 +4,9 @@ The golden files were written by ``python -m tests.analysis.golden.cases`` at co
 (before `predict` was refactored to parse and check its options once, issue 28), so
 `tests/analysis/test_predict_golden.py` checks that the refactored command prints, byte for byte,
 what the old one printed: CSV (every number to 6 significant digits) and Markdown (the tables
-and the legend). The tables come from small deterministic studies and CSVs built here (the
+and the legend). The two ``wl_kernel`` files alone were written again after the WL grid gained the label
+histogram alone (round 0, issue 26 §5), which moves its numbers and nothing else (its Dummy rows
+are as at 6cec3a1). The tables come from small deterministic studies and CSVs built here (the
 conftest's `make_study`, seeded), so the files only change when `predict`'s output does.
 """
 
