@@ -38,11 +38,18 @@ def compare(
     """
     fmt, out = parse_format("markdown" if markdown else fmt), out_file(out)
     from randrnn.analysis import compare as lib
+    from randrnn.pruning.results import missing_target
     from randrnn.analysis import table
     from randrnn.analysis.correlate import format_p
 
     means, corr = lib.compare_studies(
-        study_a, study_b, target=target, config_a=config_a, config_b=config_b, min_r=min_r
+        study_a,
+        study_b,
+        target=target,
+        config_a=config_a,
+        config_b=config_b,
+        min_r=min_r,
+        explain=missing_target,
     )
     shown = means.assign(
         cell=means["cell"].map(table.cell_label),
