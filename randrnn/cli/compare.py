@@ -38,9 +38,9 @@ def compare(
     """
     fmt, out = parse_format("markdown" if markdown else fmt), out_file(out)
     from randrnn.analysis import compare as lib
-    from randrnn.pruning.results import missing_target
     from randrnn.analysis import table
     from randrnn.analysis.correlate import format_p
+    from randrnn.pruning.results import missing_target
 
     means, corr = lib.compare_studies(
         study_a,
