@@ -19,7 +19,8 @@ def code_version() -> str:
     from randrnn import __version__
 
     root = Path(__file__).resolve().parent.parent
-    try:
+    try:  # the checkout must be randrnn's own, not one a venv happens to sit in
+        _git(root, "ls-files", "--error-unmatch", "randrnn/__init__.py")
         commit = _git(root, "rev-parse", "--short=10", "HEAD")
         dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", "randrnn")
     except (OSError, subprocess.SubprocessError):

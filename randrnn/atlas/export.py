@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
 import pandas as pd
 
 from randrnn.atlas import layout
@@ -106,6 +107,7 @@ def export_atlas(
         "version": version or pd.Timestamp.now("UTC").strftime("%Y.%m.%d"),
         "created": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
         "exported_by": code_version(),
+        "networkx": nx.__version__,  # its WL hashes changed in 3.5: `load` checks the version
         "codes": sorted(set(run_table["code"].dropna())),
         "study": {"seed": meta_in["seed"], "generators": meta_in["generators"],
                   "nodes": meta_in["nodes"], "generator_params": meta_in["generator_params"]},
@@ -139,14 +141,6 @@ def _slices(
         absent = sorted(wanted - {task_of(r["config"]) for r in picked if r["status"] == "done"})
         if absent:
             raise RandRNNError(f"the study has no finished runs of task(s) {', '.join(absent)}")
-    bad = [r for r in picked if r["status"] in UNFINISHED]
-    if bad and not partial:
-        first = bad[0]
-        raise RandRNNError(
-            f"the study has {len(bad)} unfinished run(s) ({Counter(r['status'] for r in bad)}"
-            f"; first: graph {first['graph_id']} {first['cell']} r{first['replicate']}): run"
-            " train-all again to finish them, or export with --partial"
-        )
     done = [r for r in picked if r["status"] == "done"]
     if not done:
         raise RandRNNError("the study has no finished runs to export")
@@ -168,6 +162,18 @@ def _slices(
             )
         else:
             chosen_hash[task] = next(iter(configs))
+    exported = set(chosen_hash.values())
+    bad = [r for r in picked if r["status"] in UNFINISHED and r["config_hash"] in exported]
+    if bad and not partial:
+        first = bad[0]
+        counts = ", ".join(
+            f"{n} {status}" for status, n in Counter(r["status"] for r in bad).items()
+        )
+        raise RandRNNError(
+            f"the study has {len(bad)} unfinished run(s) ({counts}; first: graph"
+            f" {first['graph_id']} {first['cell']} r{first['replicate']}): run train-all again to"
+            " finish them, or export with --partial"
+        )
     graph_ids = study.graph_ids()
     slices, runs = [], []
     for task in sorted(by_task):
@@ -203,6 +209,8 @@ def _graph_table(graphs: list[dict]) -> pd.DataFrame:
                "nodes": g["nodes"], "edges": g["edges"], "edge_list": edge_list_json(g["graph"]),
                "directed": g["graph"].is_directed()}  # fmt: skip
         for name in FEATURES + EXTRAS:
+            if name in ("nodes", "edges"):  # the graph's own integer columns above
+                continue
             value = g["properties"].get(name)
             row[name] = None if value is None else float(value)
         rows.append(row)
@@ -247,7 +255,10 @@ def _curve_table(study: Study, chosen: set[int], runs: pd.DataFrame) -> pd.DataF
                runs["replicate"])}  # fmt: skip
     frame["run_id"] = [ids[(g, c, h, k)] for g, c, h, k in zip(frame["graph_id"], frame["cell"],
                        frame["config_hash"], frame["replicate"])]  # fmt: skip
-    return frame[layout.CURVE_COLUMNS].sort_values(["run_id", "epoch"]).reset_index(drop=True)
+    frame = frame[layout.CURVE_COLUMNS].astype({"run_id": "string", "epoch": "int64"})
+    fields = layout.CURVE_COLUMNS[2:]
+    frame = frame.astype(dict.fromkeys(fields, "float64"))
+    return frame.sort_values(["run_id", "epoch"]).reset_index(drop=True)
 
 
 def _weights(study: Study, runs: list[dict], table: pd.DataFrame) -> dict[str, tuple[str, bytes]]:
@@ -321,7 +332,11 @@ def _replace(tmp: Path, out: Path) -> None:
     old = out.parent / f".{out.name}.old"
     shutil.rmtree(old, ignore_errors=True)
     os.replace(out, old)
-    os.replace(tmp, out)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old, out)  # the old atlas back in place
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -333,11 +348,15 @@ def _commands(meta: dict, slices: list[Slice]) -> list[str]:
     if meta.get("generators"):
         lo, hi = meta.get("nodes") or (10, 50)
         lines.append(f"randrnn generate --generators {','.join(meta['generators'])}"
-                     f" --nodes {lo}:{hi} --seed {meta.get('seed', 0)} --n N")  # fmt: skip
+                     f" --nodes {lo}:{hi} --seed {meta.get('seed', 0)} --n {slices[0].graphs}")  # fmt: skip
     for s in slices:
         c = s.config
-        line = (f"randrnn train-all --task {s.task} --cells {','.join(s.cells)} --epochs "
-                f"{c.get('epochs')} --batch-size {c.get('batch_size')} --replicates "
-                f"{s.replicates} --seed {c.get('seed', 0)}")  # fmt: skip
-        lines.append(line)
+        line = f"randrnn train-all --task {s.task} --cells {','.join(s.cells)}"
+        for key in ("epochs", "batch_size", "lr", "clip", "seed", "batching", "readout",
+                    "max_train", "max_test", "eval_batch_size"):  # fmt: skip
+            if c.get(key) is not None:
+                line += f" --{key.replace('_', '-')} {c[key]}"
+        if c.get("data") not in (None, "shipped"):
+            line += f"  # data {c['data']}: the recipe in runs.parquet rebuilds it"
+        lines.append(line + f" --replicates {s.replicates}")
     return lines

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
+import pandas as pd
+
 from randrnn.atlas.load import Atlas
 from randrnn.errors import RandRNNError
 
@@ -52,7 +54,7 @@ def reproduce(atlas: Atlas, run_id: str, engine: str | None = None) -> Reproduce
                         seed=int(row["model_seed"]), readout=config.readout)  # fmt: skip
     train_data, test_data = prepare_data(train, test, config)
     batches = replace(config, seed=int(row["batch_seed"]))
-    chosen = engine or (None if row["engine"] is None else str(row["engine"]))
+    chosen = engine or (None if pd.isna(row["engine"]) else str(row["engine"]))
     (result,) = train_many([model], train_data, test_data, batches, engine=chosen, device="cpu",
                            eval_each_epoch=bool(row["has_curve"]))  # fmt: skip
     from randrnn.training.engines import resolve_engine

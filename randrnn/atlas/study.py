@@ -25,29 +25,60 @@ METRICS = ("test_acc", "test_loss", "train_acc", "train_loss", "effective_params
            "train_seconds")  # fmt: skip
 
 
+BUILDER = 2  # of `_fill`: a change to it makes new cached studies
+
+
 def study_dir(atlas: Atlas) -> Path:
     from randrnn.cache import cache_dir
 
-    return cache_dir() / "atlas-studies" / atlas.checksum[:24]
+    return cache_dir() / "atlas-studies" / f"{atlas.checksum[:24]}-v{BUILDER}"
 
 
 def materialise(atlas: Atlas) -> Path:
     """The folder of the study made from ``atlas`` (built now if the cache lacks it)."""
+    from randrnn.atlas.load import verify
+    from randrnn.errors import RandRNNError
+
     target = study_dir(atlas)
     if (target / DB_NAME).is_file():
         return target
+    problems = verify(atlas.path)
+    if problems:
+        raise RandRNNError(f"atlas '{atlas.path}' is not intact: {'; '.join(problems)}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:
         _fill(atlas, tmp)
         try:
             os.replace(tmp, target)
-        except OSError:  # another process made it first
+        except OSError:  # another process made it first (else: the error goes on)
             shutil.rmtree(tmp, ignore_errors=True)
+            if not (target / DB_NAME).is_file():
+                raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def write_study(atlas: Atlas, out: str | Path) -> Path:
+    """A new study at ``out`` holding the atlas' graphs, runs and curves (no weights): train-all
+    on it trains only what the atlas lacks (its configs, seeds and graph ids are the atlas'),
+    which is how an atlas built over several sessions resumes. ``out`` must not exist."""
+    from randrnn.errors import RandRNNError
+
+    out = Path(out)
+    if out.exists():
+        raise RandRNNError(f"--out {out} exists; give a new folder for the study")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _fill(atlas, tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
 
 
 def _clean(value):
@@ -68,8 +99,8 @@ def _fill(atlas: Atlas, folder: Path) -> None:
     for key in ("generators", "nodes", "generator_params"):
         if info.get(key) is not None:
             meta[key] = info[key]
-    if "reber" in tasks:
-        meta["data"] = "shipped"
+    if any(t == "reber" and d == "shipped" for t, d in zip(runs["task"], runs["data"])):
+        meta["data"] = "shipped"  # other reber data: the report rebuilds it from its recipe
     props = [c for c in atlas.graphs.columns if c not in layout.GRAPH_COLUMNS]
     with Study.create(folder, meta=meta) as study:
         records = []

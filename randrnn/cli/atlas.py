@@ -58,8 +58,9 @@ def export(
 ) -> None:
     """Write a study's finished runs as an atlas folder, atomically (one slice per task)."""
     from randrnn.atlas.export import export_atlas
+    from randrnn.tasks.registry import spec
 
-    tasks = parse_list(task) if task else None
+    tasks = parse_list(task, spec, "--task takes task names such as reber,dyck-2") if task else None
     from randrnn.models.cells import parse_cells
 
     meta = export_atlas(study, out, tasks=tasks, cells=parse_cells(cells) if cells else None,
@@ -172,3 +173,19 @@ def reproduce(
         console.print("[red]differs[/]: the retrained accuracy is not the recorded one")
         raise typer.Exit(1)
     console.print("same accuracy")
+
+
+@atlas_app.command("to-study", cls=Command)
+def to_study(
+    atlas: AtlasArg = None,
+    out: Annotated[Path, typer.Option("--out", help="The study folder to create.")] = Path("study"),
+) -> None:
+    """Write an atlas back as a study (graphs, runs, curves; no weights): train-all on it trains
+    only what the atlas lacks, so a partly built atlas resumes."""
+    from randrnn.atlas.load import load
+    from randrnn.atlas.study import write_study
+
+    a = load(atlas)
+    write_study(a, out)
+    console.print(f"study {out}: {len(a.graphs)} graphs, {len(a.runs)} finished runs from atlas"
+                  f" {a.version}")  # fmt: skip

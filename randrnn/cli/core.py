@@ -36,6 +36,8 @@ class Command(TyperCommand):
             )
         if isinstance(study, Path) and (study / "atlas.json").is_file():
             ctx.params["study"] = _atlas_study(ctx.info_name, study)
+            if ctx.info_name == "report" and ctx.params.get("out") is None:
+                ctx.params["out"] = Path(f"{study.resolve().name}-report")  # not into the cache
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C: one line and exit code 130 (Typer's own is silent)
@@ -46,7 +48,7 @@ class Command(TyperCommand):
 
 
 # Commands that only read a study: they take an atlas for --study (its study, made once).
-READERS = ("results", "correlate", "predict", "report", "prune-results", "data-info")
+READERS = ("results", "correlate", "predict", "report", "prune-results")
 
 
 def _atlas_study(command: str | None, path: Path) -> Path:
@@ -54,8 +56,8 @@ def _atlas_study(command: str | None, path: Path) -> Path:
     line (an atlas is published data: nothing trains into it)."""
     if command not in READERS:
         raise RandRNNError(
-            f"--study {path} is an atlas, which {command} cannot write to; it is read by "
-            + ", ".join(READERS)
+            f"--study {path} is an atlas, not a study: {command} needs a study (an atlas is read"
+            f" by {', '.join(READERS)}; randrnn atlas to-study makes a study of it)"
         )
     from randrnn.atlas.load import load
 

@@ -213,7 +213,7 @@ def test_an_atlas_reads_as_its_study(trained, atlas):
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert len(curves_table(atlas.study_path())) == len(curves_table(trained))
     result = invoke("train-all", "--study", atlas.path)
-    assert result.exit_code == 1 and "cannot write" in str(result.exception)
+    assert result.exit_code == 1 and "is an atlas, not a study" in str(result.exception)
 
 
 def test_an_older_study_exports_with_curves_absent(study, tmp_path):
@@ -301,3 +301,80 @@ def test_cells_pick_part_of_a_slice_and_the_note_reaches_the_datasheet(study, tm
     assert "LSTM comes later." in (tmp_path / "a" / layout.DATASHEET).read_text()
     with pytest.raises(RandRNNError, match="no finished runs of cell"):
         export_atlas(study, tmp_path / "b", cells=["lstm"])
+
+
+def test_a_partial_atlas_resumes_as_a_study(study, tmp_path):
+    """to-study gives a study where train-all trains exactly the runs the atlas lacks, with the
+    atlas' seeds: the finished study exports to the same rows as the original."""
+    with Study.open(study) as s:
+        s._conn.execute("UPDATE runs SET status = 'failed', error = 'cut' WHERE id IN (2, 5)")
+        lost = [(r["graph_id"], r["cell"], r["replicate"]) for r in s.runs("failed")]
+    export_atlas(study, tmp_path / "wip", partial=True)
+    result = invoke("atlas", "to-study", tmp_path / "wip", "--out", tmp_path / "resumed")
+    assert result.exit_code == 0, result.output
+    found = task_data()
+    with Study.open(tmp_path / "resumed") as s:
+        todo = s.todo(CELLS, CONFIG.to_dict(), replicates=2)
+        assert sorted(todo) == sorted(lost)
+        list(train_study(s, CELLS, CONFIG, found.train, found.test, replicates=2))
+    export_atlas(tmp_path / "resumed", tmp_path / "whole")
+    original = load(tmp_path / "wip")
+    whole = load(tmp_path / "whole").runs.set_index("run_id")
+    assert len(whole) == 6 * 2 * 2
+    for row in original.runs.itertuples():
+        assert whole.loc[row.run_id, "test_acc"] == row.test_acc
+    again = invoke("atlas", "to-study", tmp_path / "wip", "--out", tmp_path / "resumed")
+    assert again.exit_code == 1 and "exists" in str(again.exception)
+
+
+def test_cli_export_of_one_task(study, tmp_path):
+    result = invoke("atlas", "export", "--study", study, "--out", tmp_path / "a", "--task", "reber")
+    assert result.exit_code == 0, result.output
+    assert set(load(tmp_path / "a").runs["task"]) == {"reber"}
+    bad = invoke("atlas", "export", "--study", study, "--out", tmp_path / "b", "--task", "nope")
+    assert bad.exit_code == 1 and isinstance(bad.exception, RandRNNError)
+
+
+def test_an_unfinished_run_of_another_config_does_not_stop_the_export(study, tmp_path):
+    found = task_data()
+    other = TrainConfig(epochs=1, batch_size=32, max_train=300, max_test=100)
+    with Study.open(study) as s:
+        list(train_study(s, ["gru"], other, found.train, found.test))
+        s._conn.execute("UPDATE runs SET status = 'failed' WHERE id = (SELECT MAX(id) FROM runs)")
+    export_atlas(study, tmp_path / "a", config=_hash(CONFIG))
+    assert len(load(tmp_path / "a").runs) == 6 * 2 * 2
+
+
+def _hash(config: TrainConfig) -> str:
+    from randrnn.store.base import config_hash
+
+    return config_hash(config.to_dict())
+
+
+def test_an_imported_dag_is_found_from_its_undirected_file(tmp_path):
+    """A directed graph in the atlas (an imported DAG) is found by its undirected version too,
+    and by its directed one; an atlas from another networkx version still finds it."""
+    dag = nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3), (3, 4)])
+    with Study.create(tmp_path / "s") as s:
+        s.add_graphs([{"generator": "import:d", "graph": dag, "properties": {}}])
+        run = s.start_run(0, "gru", CONFIG.to_dict())
+        s.finish_run(run, {"test_acc": 0.5, "test_loss": 0.7}, "cpu", "native", "x")
+    export_atlas(tmp_path / "s", tmp_path / "a")
+    a = load(tmp_path / "a")
+    assert a.find(_permuted(dag, 3)) == [0]
+    assert a.find(nx.Graph(_permuted(dag, 4).to_undirected())) == [0]
+    a.meta["networkx"] = "3.1"  # hashes of another version: sizes and the exact test decide
+    assert a.find(nx.Graph(dag.to_undirected())) == [0]
+    assert a.find(nx.path_graph(5)) == []
+    graphs = pd.read_parquet(tmp_path / "a" / layout.GRAPHS)
+    assert graphs["nodes"].dtype.kind == "i" and graphs["edges"].dtype.kind == "i"
+
+
+def test_reproduce_reads_a_missing_engine_as_the_default(atlas, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(atlas.path, copy)
+    runs = pd.read_parquet(copy / layout.RUNS)
+    runs["engine"] = None
+    runs.to_parquet(copy / layout.RUNS)
+    result = invoke("atlas", "reproduce", copy, "--run", runs.loc[0, "run_id"])
+    assert result.exit_code == 0, result.output

@@ -52,6 +52,8 @@ def load_data(
     if isinstance(value, dict):
         value = value.get("dir") or value.get("path")
     if value is None or str(value) in ("", "default", "shipped"):
+        if data is None and key not in (None, "shipped"):  # the runs name other data (an atlas')
+            return rebuilt(meta, key, task or DEFAULT_TASK)
         train, test = reber.load_data(None)
         return train, test, "the default data set (randrnn.reber.load_data())"
     if not Path(str(value)).is_dir():
