@@ -212,7 +212,8 @@ class NativeRecurrence(torch.autograd.Function):
         # Gates (and LSTM cells / GRU recurrent parts) of every step are kept for backward;
         # without gradients, a ring of two steps is enough.
         kept = t if any(ctx.needs_input_grad) else 2
-        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, kept])
+        reads = index.numel() // g if index is not None else 0  # entries of h read, per model
+        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, kept, reads])
         if width is not None:
             width = width.to(torch.int64).contiguous()
             if width.shape != (t,) or (t and int(width.max()) > b):
@@ -233,20 +234,17 @@ class NativeRecurrence(torch.autograd.Function):
     def backward(ctx, grad_h):
         shape, codes, w, w_hh, h, act, extra, index, width = ctx.saved_tensors
         plan = ctx.plan
-        if ctx.has_index:  # the kernel accumulates into dh
-            dh = torch.zeros_like(h)
-            dh.view(-1).index_add_(0, index.reshape(-1), grad_h.reshape(-1))
-        else:
-            dh = grad_h.contiguous().clone()
+        # The kernel takes the readout's gradient as it is (entries of h and their offsets) and
+        # keeps the state gradient itself, two steps at a time: no (G, T, N, B) tensor here.
+        grad = grad_h.to(w.dtype).contiguous()
+        index = index.contiguous() if ctx.has_index else None
         g_table = w.new_zeros(plan.g, 128, plan.gates * plan.n)
         g_w = torch.zeros_like(w)
         g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
         g_b_hh = w.new_zeros(plan.g, plan.gates * plan.n) if w_hh is not None else None
-        slots = plan.gates + (w_hh is not None)  # gate gradients, and GRU's gated recurrence
-        dgate = w.new_empty(plan.g, h.shape[1], slots, plan.n, h.shape[3])  # kernel scratch
         getattr(library(), f"randrnn_backward_{_SUFFIX[w.dtype]}")(
             _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh),
-            _ptr(h), _ptr(act), _ptr(extra), _ptr(dh), _ptr(dgate), _ptr(g_table), _ptr(g_w),
+            _ptr(h), _ptr(act), _ptr(extra), _ptr(index), _ptr(grad), _ptr(g_table), _ptr(g_w),
             _ptr(g_w_hh), _ptr(g_b_hh),
         )  # fmt: skip
         return None, None, g_table, None, g_w, g_w_hh, g_b_hh, None
