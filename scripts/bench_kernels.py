@@ -6,11 +6,15 @@
 The base commit's ``randrnn`` package is extracted (``git archive``) into a temporary folder;
 each round trains the same bench graphs (`randrnn.training.bench.bench_dags`, the default
 sample of `randrnn bench`) on the same data, once with each version, in a fresh Python process
-that runs `bench_cell` with ``--workers`` worker processes (as `randrnn bench --workers` does:
-fresh workers, so a version's import costs are counted). The order of the two alternates from
-round to round. Prints seconds per model-epoch of each run and, per cell, the ratio base / new
-of every round and their median: the speed-up, on the same graphs, on the same machine, in
-the same minutes. Each version's native library is built before the first round (not timed).
+with ``--workers`` fresh worker processes that each train the whole sample at once, as
+`randrnn bench --workers` does (`bench_cell`; so a version's import costs are counted). The
+order of the two alternates from round to round. Two figures per run, seconds per model-epoch:
+``wall``, `bench`'s (training wall time, the slowest worker, over all model-epochs), and
+``cpu``, the CPU seconds of the workers' `train_many` (training and the final evaluation) over
+all model-epochs — steadier than wall time on a machine shared with other work. Per cell, the
+ratio base / new of every round and their median: the speed-up, on the same graphs, on the
+same machine, in the same minutes. Each version's native library is built before the first
+round (not timed).
 """
 
 from __future__ import annotations
@@ -29,24 +33,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 RUN = """
-import json, sys
+import json, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from randrnn.models.graph_rnn import build_model
 from randrnn.tasks.data import task_data
-from randrnn.training.bench import bench_cell, bench_dags
+from randrnn.training.bench import bench_dags
 from randrnn.training.config import TrainConfig
+from randrnn.training.engine import train_many
 from randrnn.training.loop import prepare_data
+from randrnn.training.process import worker_setup
+
+def timed(dags, cell, train, test, config):
+    worker_setup(1)
+    models = [build_model(dag, cell, seed=i) for i, dag in enumerate(dags)]
+    cpu = time.process_time()
+    results = train_many(models, train, test, config)
+    return sum(r["train_seconds"] for r in results), time.process_time() - cpu
 
 cell, workers, graphs, epochs, max_train = sys.argv[1:6]
+workers = int(workers)
 config = TrainConfig(epochs=int(epochs), max_train=int(max_train) or None)
 dags, _ = bench_dags(graphs=int(graphs))
 found = task_data(None)
 train, test = prepare_data(found.train, found.test, config)
-print(json.dumps(bench_cell(dags, cell, train, test, config, int(workers))))
+with ProcessPoolExecutor(workers, initializer=worker_setup, initargs=(1,)) as pool:
+    parts = [f.result() for f in [pool.submit(timed, dags, cell, train, test, config)
+                                  for _ in range(workers)]]
+model_epochs = len(dags) * workers * config.epochs
+print(json.dumps({"wall": max(p[0] for p in parts) / model_epochs,
+                  "cpu": sum(p[1] for p in parts) / model_epochs}))
 """
 
 
 def extract(commit: str, into: Path) -> Path:
-    """The ``randrnn`` package of ``commit`` under ``into``."""
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "randrnn"],
+    """The ``randrnn`` package and the shipped data of ``commit`` under ``into``."""
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "randrnn", "data"],
                           capture_output=True, check=True).stdout  # fmt: skip
     with tarfile.open(fileobj=BytesIO(data)) as tar:
         tar.extractall(into, filter="data")
@@ -55,8 +76,9 @@ def extract(commit: str, into: Path) -> Path:
 
 def run(root: Path, *args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(root), "RANDRNN_ENGINE": "native"}
-    out = subprocess.run([sys.executable, "-c", RUN, *args], env=env, capture_output=True,
-                         text=True, check=False)  # fmt: skip
+    # run in ``root``: ``python -c`` puts the working directory first on the path
+    out = subprocess.run([sys.executable, "-c", RUN, *args], env=env, cwd=root,
+                         capture_output=True, text=True, check=False)  # fmt: skip
     if out.returncode:
         raise SystemExit(f"run under {root} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -64,8 +86,9 @@ def run(root: Path, *args: str) -> dict:
 
 def build(root: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    code = "from randrnn.training import native; native.library()"
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    code = "import randrnn, sys; from randrnn.training import native; native.library(); "
+    code += "print('built', randrnn.__file__, file=sys.stderr)"
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=root, check=True)
 
 
 def main() -> None:
@@ -83,23 +106,25 @@ def main() -> None:
         for root in versions.values():
             build(root)
         common = [str(args.workers), str(args.graphs), str(args.epochs), str(args.max_train)]
-        ratios: dict[str, list[float]] = {}
+        ratios: dict[tuple[str, str], list[float]] = {}
         for r in range(args.rounds):
             for cell in args.cells.split(","):
                 names = list(versions) if r % 2 == 0 else list(versions)[::-1]
-                seconds = {}
+                got = {name: run(versions[name], cell, *common) for name in names}
                 for name in names:
-                    seconds[name] = run(versions[name], cell, *common)["model_epoch_seconds"]
-                    print(f"round {r + 1} {cell:5} {name:8} {seconds[name]:.4f} s/model-epoch",
-                          flush=True)  # fmt: skip
-                ratio = seconds[args.base] / seconds["new"]
-                ratios.setdefault(cell, []).append(ratio)
-                print(f"round {r + 1} {cell:5} ratio {args.base}/new {ratio:.3f}", flush=True)
+                    print(f"round {r + 1} {cell:5} {name:8} wall {got[name]['wall']:.4f} "
+                          f"cpu {got[name]['cpu']:.4f} s/model-epoch", flush=True)  # fmt: skip
+                for what in ("wall", "cpu"):
+                    ratio = got[args.base][what] / got["new"][what]
+                    ratios.setdefault((cell, what), []).append(ratio)
+                    print(f"round {r + 1} {cell:5} {what:4} ratio {args.base}/new {ratio:.3f}")
     print(f"\n{args.graphs} bench graphs, {args.epochs} epoch(s), {args.workers} workers, "
           f"max_train {args.max_train or 'all'}")  # fmt: skip
-    for cell, values in ratios.items():
+    for (cell, what), values in ratios.items():
         each = ", ".join(f"{v:.3f}" for v in values)
-        print(f"{cell:5} speed-up {statistics.median(values):.3f}× (median; rounds: {each})")
+        print(
+            f"{cell:5} {what:4} speed-up {statistics.median(values):.3f}× (median; rounds: {each})"
+        )
 
 
 if __name__ == "__main__":
