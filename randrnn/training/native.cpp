@@ -250,6 +250,47 @@ NOINLINE void gru_backward(const T* R rg, const T* R zg, const T* R ng, const T*
     sums[2] += sn;
 }
 
+// Per step t and string b, the table row of its code: codes (B, T) → rows (T, B) = code · K,
+// read contiguously by the gather of layer-0 units (forward) and the scatter of their gradient.
+inline std::vector<int32_t> code_rows(const int64_t* codes, int64_t b, int64_t t, int64_t k) {
+    std::vector<int32_t> rows(t * b);
+    for (int64_t i = 0; i < b; ++i)
+        for (int64_t j = 0; j < t; ++j) rows[j * b + i] = static_cast<int32_t>(codes[i * t + j] * k);
+    return rows;
+}
+
+// The strings of each step grouped by code, for the table's gradient (layer-0 units): a sum
+// per code, then one add into the table, instead of an add into the table per string (a chain
+// of dependent read-modify-writes where strings share a code, as most do).
+struct Codes {
+    struct Run {
+        int64_t row, start, end;  // table row (code · K); perm[start … end) of the step
+    };
+    std::vector<int32_t> perm;  // (T, B): per step, the strings computed, sorted by code
+    std::vector<Run> runs;
+    std::vector<int64_t> first;  // (T + 1): runs of step t are first[t] … first[t + 1] − 1
+
+    Codes(const std::vector<int32_t>& rows, const int64_t* width, int64_t b, int64_t t)
+        : perm(t * b), first(t + 1, 0) {
+        std::vector<int32_t> order(b);
+        for (int64_t j = 0; j < t; ++j) {
+            const int64_t bt = width ? width[j] : b;
+            const int32_t* row = rows.data() + j * b;
+            for (int64_t i = 0; i < bt; ++i) order[i] = static_cast<int32_t>(i);
+            std::stable_sort(order.begin(), order.begin() + bt,
+                             [row](int32_t x, int32_t y) { return row[x] < row[y]; });
+            for (int64_t i = 0; i < bt; ++i) {
+                perm[j * b + i] = order[i];
+                if (i == 0 || row[order[i]] != row[order[i - 1]])
+                    runs.push_back({row[order[i]], i, i + 1});
+                else
+                    runs.back().end = i + 1;
+            }
+            first[j + 1] = static_cast<int64_t>(runs.size());
+        }
+    }
+};
+
 // Asks for `bytes` from p into the cache ahead of use (the backward's stored states of a unit
 // come from memory: prefetched two units ahead, their reads no longer stall the sweep).
 INLINE void prefetch(const void* p, int64_t bytes) {
@@ -422,7 +463,7 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
 // (T, N, B) of the model). Weight gradients add up per edge during the sweep (`gw`, in the
 // order of the lists) and go to g_w / g_w_hh at the end.
 template <typename T>
-void backward_model(const Shape& s, const Edges& e, int64_t m, const int32_t* rows, const T* w,
+void backward_model(const Shape& s, const Edges& e, int64_t m, const Codes& codes, const T* w,
                     const T* w_hh, const T* h, const T* act, const T* extra,
                     const int64_t* index, const T* grad, T* g_table, T* g_w, T* g_w_hh,
                     T* g_b_hh) {
@@ -494,11 +535,22 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int32_t* ro
                 gbh[N + i] += sums[1];
                 gbh[2 * N + i] += sums[2];
             }
-            if (i < e.first[m]) {
-                const int32_t* row = rows + t * B;  // the step's codes times K
+            if (i < e.first[m]) {  // per code of the step: the sum over its strings
+                const int32_t* perm = codes.perm.data() + t * B;
                 for (int64_t k = 0; k < G; ++k) {
                     T* col = gtab + k * N + i;
-                    for (int64_t b = 0; b < Bt; ++b) col[row[b]] += d[k][b];
+                    const T* dk = d[k];
+                    for (int64_t j = codes.first[t]; j < codes.first[t + 1]; ++j) {
+                        const auto& run = codes.runs[j];
+                        T s0 = 0, s1 = 0;  // two sums: half the chain of dependent adds
+                        int64_t r = run.start;
+                        for (; r + 1 < run.end; r += 2) {
+                            s0 += dk[perm[r]];
+                            s1 += dk[perm[r + 1]];
+                        }
+                        if (r < run.end) s0 += dk[perm[r]];
+                        col[run.row] += s0 + s1;
+                    }
                 }
             } else {
                 for (int64_t k = 0; k < G; ++k) {
@@ -536,15 +588,6 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int32_t* ro
     for (size_t j = 0; j < gw.size(); ++j) (lists.gapart[j] ? g_w_hh : g_w)[lists.gpos[j]] += gw[j];
 }
 
-// Per step t and string b, the table row of its code: codes (B, T) → rows (T, B) = code · K,
-// read contiguously by the gather of layer-0 units (forward) and the scatter of their gradient.
-inline std::vector<int32_t> code_rows(const int64_t* codes, int64_t b, int64_t t, int64_t k) {
-    std::vector<int32_t> rows(t * b);
-    for (int64_t i = 0; i < b; ++i)
-        for (int64_t j = 0; j < t; ++j) rows[j * b + i] = static_cast<int32_t>(codes[i * t + j] * k);
-    return rows;
-}
-
 template <typename T>
 void forward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr,
                  const int32_t* src, const int32_t* toff, const int64_t* woff,
@@ -570,9 +613,10 @@ void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr
                   shape[5], shape[6], shape[7], width};
     const Edges e{ptr, src, toff, woff, live, units, first};
     const int64_t per = s.t * s.n * s.b;  // backward needs every step kept (kept == t)
-    const std::vector<int32_t> rows = code_rows(codes, s.b, s.t, s.gates * s.n);
-    for (int64_t m = 0; m < s.g; ++m)
-        backward_model(s, e, m, rows.data(), w, w_hh, h + m * per, act + m * per * s.gates,
+    const Codes grouped(code_rows(codes, s.b, s.t, s.gates * s.n), width, s.b, s.t);
+    // last model first: the forward wrote it last, so its stored states are still in cache
+    for (int64_t m = s.g - 1; m >= 0; --m)
+        backward_model(s, e, m, grouped, w, w_hh, h + m * per, act + m * per * s.gates,
                        extra ? extra + m * per : nullptr, index, grad, g_table, g_w, g_w_hh,
                        g_b_hh);
 }
