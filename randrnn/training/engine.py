@@ -341,6 +341,29 @@ class PackedModels:
             features = torch.take(states, lay.readout_index(lengths))
         return torch.baddbmm(self.b_out.unsqueeze(1), features, self.w_out * self.out_mask)
 
+    def train_losses(
+        self, codes: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each model's mean loss (G,) on a training batch and its logits (G, B, 2), detached.
+        The native engine computes them and their gradients in one pass, model by model
+        (`native.NativeLoss`); the others through `forward`."""
+        if self.plan is None or not torch.is_grad_enabled():
+            logits = self.forward(codes, lengths)
+            return _losses(logits, labels), logits.detach()
+        bias, w_hh, b_hh = self.recurrence.inputs(self)
+        table = torch.baddbmm(bias.unsqueeze(1), self.embedding, self.w0 * self.w0_mask)
+        order = torch.argsort(lengths, descending=True, stable=True)  # as `forward`
+        codes, lengths = codes[order], lengths[order]
+        t, lay = codes.shape[1], self.layout
+        width = native.step_widths(lengths, t, table.dtype)
+        read = self.plan.readout_index(t, lengths, lay.read_unit)  # offsets into one model's h
+        read = read - torch.arange(lay.g).view(-1, 1, 1) * (t * lay.n * len(lengths))
+        losses, logits = native.NativeLoss.apply(
+            self.plan, read, table, codes, self.w * self.w_mask, w_hh, b_hh, width,
+            self.w_out * self.out_mask, self.b_out, labels[order],
+        )  # fmt: skip
+        return losses, logits[:, torch.argsort(order)]
+
 
 def _losses(logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy of each model (G,) over one batch."""
@@ -452,15 +475,14 @@ def _train_pack(
         loss_sum = torch.zeros(g, dtype=torch.float64, device=pack.device)
         for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.batching):
             codes, batch_lengths, labels = train.batch(index, int(lengths[index].max()))
-            logits = pack.forward(codes, batch_lengths)
-            losses = _losses(logits, labels)
+            losses, logits = pack.train_losses(codes, batch_lengths, labels)
             optimizer.zero_grad()
             losses.sum().backward()
             _clip(pack.params, config.clip)
             optimizer.step()
             step += 1
             callbacks.trigger_callback("step", Step(pack, step))
-            correct += (logits.detach().argmax(2) == labels).sum(1)
+            correct += (logits.argmax(2) == labels).sum(1)
             loss_sum += losses.detach().double() * len(index)
         correct_m, loss_m = correct.tolist(), loss_sum.tolist()  # once per epoch
         for m in range(g):

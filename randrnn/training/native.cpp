@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace {
@@ -459,14 +460,14 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
 
 // Model m's backward sweep, steps and units in reverse. The state gradient lives in a ring of
 // two steps (dh of step t and of t − 1: nothing reaches further back); the readout's gradient
-// enters at its step (`grad` at flat offsets `index` into h, or with `index` null the whole
-// (T, N, B) of the model). Weight gradients add up per edge during the sweep (`gw`, in the
+// enters at its step (the model's s.reads values `grad` at flat offsets `index` − `base` into
+// its h, or with `index` null the model's whole (T, N, B) `grad`). Weight gradients add up per edge during the sweep (`gw`, in the
 // order of the lists) and go to g_w / g_w_hh at the end.
 template <typename T>
 void backward_model(const Shape& s, const Edges& e, int64_t m, const Codes& codes, const T* w,
                     const T* w_hh, const T* h, const T* act, const T* extra,
-                    const int64_t* index, const T* grad, T* g_table, T* g_w, T* g_w_hh,
-                    T* g_b_hh) {
+                    const int64_t* index, int64_t base, const T* grad, T* g_table, T* g_w,
+                    T* g_w_hh, T* g_b_hh) {
     const int64_t N = s.n, B = s.b, K = s.gates * N, G = s.gates, nb = N * B;
     const bool gru = s.cell == GRU, lstm = s.cell == LSTM;
     const int64_t S = gru ? G + 1 : G;  // gate gradients per unit: GRU adds `dan`
@@ -484,14 +485,13 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const Codes& code
     std::vector<int64_t> start(s.t + 1, 0);
     std::vector<std::pair<int64_t, T>> entries(s.reads);
     if (index) {
-        const int64_t* idx = index + m * s.reads;
-        const int64_t base = m * s.t * nb;
+        const int64_t* idx = index;
         for (int64_t j = 0; j < s.reads; ++j) ++start[(idx[j] - base) / nb + 1];
         for (int64_t t = 0; t < s.t; ++t) start[t + 1] += start[t];
         std::vector<int64_t> fill(start.begin(), start.end() - 1);
         for (int64_t j = 0; j < s.reads; ++j) {
             const int64_t o = idx[j] - base;
-            entries[fill[o / nb]++] = {o % nb, grad[m * s.reads + j]};
+            entries[fill[o / nb]++] = {o % nb, grad[j]};
         }
     }
     for (int64_t t = s.t - 1; t >= 0; --t) {
@@ -502,7 +502,7 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const Codes& code
         if (index) {
             for (int64_t j = start[t]; j < start[t + 1]; ++j) dht[entries[j].first] += entries[j].second;
         } else {
-            const T* gt = grad + (m * s.t + t) * nb;
+            const T* gt = grad + t * nb;
             for (int64_t j = 0; j < nb; ++j) dht[j] += gt[j];
         }
         const T* at = act + t * G * nb;
@@ -617,8 +617,69 @@ void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr
     // last model first: the forward wrote it last, so its stored states are still in cache
     for (int64_t m = s.g - 1; m >= 0; --m)
         backward_model(s, e, m, grouped, w, w_hh, h + m * per, act + m * per * s.gates,
-                       extra ? extra + m * per : nullptr, index, grad, g_table, g_w, g_w_hh,
+                       extra ? extra + m * per : nullptr, index ? index + m * s.reads : nullptr,
+                       m * per, grad + m * (index ? s.reads : per), g_table, g_w, g_w_hh,
                        g_b_hh);
+}
+
+// A training step's recurrence, readout, loss and gradients, model by model: each model's
+// forward, then at once its backward, into one model's h/act/extra reused by all (they stay in
+// cache: with every model's states kept, the backward read them back from memory). Readout:
+// logits[b] = b_out + Σ_r h[read[b, r]] · w_out[r] (read: offsets into the model's h), loss the
+// mean cross-entropy over the batch; the gradients are those of each model's own loss.
+template <typename T>
+void train_all(const int64_t* shape, const int64_t* width, const int32_t* ptr, const int32_t* src,
+               const int32_t* toff, const int64_t* woff, const int32_t* live,
+               const int32_t* units, const int32_t* first, const T* table, const int64_t* codes,
+               const T* w, const T* w_hh, const T* b_hh, const int64_t* read, const T* w_out,
+               const T* b_out, const int64_t* labels, T* losses, T* logits, T* g_table, T* g_w,
+               T* g_w_hh, T* g_b_hh, T* g_w_out, T* g_b_out) {
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4],
+                  shape[5], shape[3], shape[7], width};  // kept: every step
+    const Edges e{ptr, src, toff, woff, live, units, first};
+    const int64_t per = s.t * s.n * s.b, B = s.b, nr = s.reads / B;
+    const std::vector<int32_t> rows = code_rows(codes, s.b, s.t, s.gates * s.n);
+    const Codes grouped(rows, width, s.b, s.t);
+    // one model's states, left uninitialised: the forward writes all that is read
+    std::unique_ptr<T[]> h(new T[per]), act(new T[per * s.gates]);
+    std::unique_ptr<T[]> extra(s.gates > 1 ? new T[per] : nullptr);
+    std::vector<T> grad(s.reads);
+    T* ex = extra.get();
+    for (int64_t m = 0; m < s.g; ++m) {
+        forward_model(s, e, m, table, rows.data(), w, w_hh, b_hh, h.get(), act.get(), ex);
+        const int64_t* rd = read + m * s.reads;
+        const T* wo = w_out + m * nr * 2;
+        T* lg = logits + m * B * 2;
+        T* gwo = g_w_out + m * nr * 2;
+        double loss = 0;
+        for (int64_t b = 0; b < B; ++b) {
+            T z0 = b_out[m * 2], z1 = b_out[m * 2 + 1];
+            for (int64_t r = 0; r < nr; ++r) {
+                const T f = h[rd[b * nr + r]];
+                z0 += f * wo[r * 2];
+                z1 += f * wo[r * 2 + 1];
+            }
+            lg[b * 2] = z0;
+            lg[b * 2 + 1] = z1;
+            const T top = std::max(z0, z1);
+            const T e0 = std::exp(z0 - top), e1 = std::exp(z1 - top);
+            const T lse = top + std::log(e0 + e1);
+            loss += lse - (labels[b] ? z1 : z0);
+            const T d0 = (e0 / (e0 + e1) - (labels[b] ? T(0) : T(1))) / T(B);
+            const T d1 = (e1 / (e0 + e1) - (labels[b] ? T(1) : T(0))) / T(B);
+            g_b_out[m * 2] += d0;
+            g_b_out[m * 2 + 1] += d1;
+            for (int64_t r = 0; r < nr; ++r) {
+                const T f = h[rd[b * nr + r]];
+                gwo[r * 2] += f * d0;
+                gwo[r * 2 + 1] += f * d1;
+                grad[b * nr + r] = d0 * wo[r * 2] + d1 * wo[r * 2 + 1];
+            }
+        }
+        losses[m] = static_cast<T>(loss / B);
+        backward_model(s, e, m, grouped, w, w_hh, h.get(), act.get(), ex, rd, 0, grad.data(),
+                       g_table, g_w, g_w_hh, g_b_hh);
+    }
 }
 
 }  // namespace
@@ -652,5 +713,23 @@ void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr
                         h, act, extra, index, grad, g_table, g_w, g_w_hh, g_b_hh);              \
     }
 
+// The training step (`train_all`): read (G, B, R) offsets into one model's h (T, N, B) of the
+// readout units at each string's last step, w_out (G, R, 2), b_out (G, 2), labels (B,); out:
+// losses (G,), logits (G, B, 2), and the gradients (zeroed by the caller) added to.
+#define RANDRNN_EXPORT_TRAIN(T, SUFFIX)                                                         \
+    extern "C" void randrnn_train_##SUFFIX(                                                     \
+        const int64_t* shape, const int64_t* width, const int32_t* ptr, const int32_t* src,     \
+        const int32_t* toff, const int64_t* woff, const int32_t* live, const int32_t* units,    \
+        const int32_t* first, const T* table, const int64_t* codes, const T* w, const T* w_hh,  \
+        const T* b_hh, const int64_t* read, const T* w_out, const T* b_out,                     \
+        const int64_t* labels, T* losses, T* logits, T* g_table, T* g_w, T* g_w_hh,             \
+        T* g_b_hh, T* g_w_out, T* g_b_out) {                                                    \
+        train_all<T>(shape, width, ptr, src, toff, woff, live, units, first, table, codes, w,   \
+                     w_hh, b_hh, read, w_out, b_out, labels, losses, logits, g_table, g_w,      \
+                     g_w_hh, g_b_hh, g_w_out, g_b_out);                                         \
+    }
+
 RANDRNN_EXPORT(float, f32)
 RANDRNN_EXPORT(double, f64)
+RANDRNN_EXPORT_TRAIN(float, f32)
+RANDRNN_EXPORT_TRAIN(double, f64)

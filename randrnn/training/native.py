@@ -112,8 +112,8 @@ def library() -> ctypes.CDLL:
         _build(compiler, target)
     lib = ctypes.CDLL(str(target))
     for suffix in _SUFFIX.values():
-        getattr(lib, f"randrnn_forward_{suffix}").restype = None
-        getattr(lib, f"randrnn_backward_{suffix}").restype = None
+        for name in ("forward", "backward", "train"):
+            getattr(lib, f"randrnn_{name}_{suffix}").restype = None
     return lib
 
 
@@ -248,3 +248,62 @@ class NativeRecurrence(torch.autograd.Function):
             _ptr(g_w_hh), _ptr(g_b_hh),
         )  # fmt: skip
         return None, None, g_table, None, g_w, g_w_hh, g_b_hh, None
+
+
+class NativeLoss(torch.autograd.Function):
+    """A training step's losses, model by model: each model's mean cross-entropy (G,) on a
+    batch and its logits (G, B, 2), from one kernel call that also computes every gradient —
+    each model's forward, readout, loss and at once its backward, while its stored states are
+    still in cache (`NativeRecurrence` keeps all models' states, and its backward reads them
+    back from memory). The backward scales those gradients by each loss's incoming gradient;
+    the logits carry none (they are for counting what is right).
+
+    ``read`` (G, B, R): offsets into one model's h (T, N, B) of the readout units at each
+    string's last step; ``w_out`` (G, R, 2), ``b_out`` (G, 2): the readout; ``labels`` (B,);
+    the rest as `NativeRecurrence`, the batch sorted longest first where ``width`` is given.
+    """
+
+    @staticmethod
+    def forward(ctx, plan, read, table, codes, w, w_hh, b_hh, width, w_out, b_out, labels):
+        g, n = plan.g, plan.n
+        b, t = codes.shape
+        dtype = table.dtype
+        if dtype not in _SUFFIX or any(x is not None and x.dtype != dtype
+                                       for x in (w, w_hh, b_hh, w_out, b_out)):  # fmt: skip
+            raise TypeError("table and weights must have one dtype, float32 or float64")
+        codes = codes.to(torch.int64).contiguous()
+        if codes.numel() and not 0 <= int(codes.min()) <= int(codes.max()) < 128:
+            raise ValueError("character codes must be ASCII (0–127)")
+        table, w, w_out, b_out = (x.contiguous() for x in (table, w, w_out, b_out))
+        if w_hh is not None:
+            w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
+        if width is not None:
+            width = width.to(torch.int64).contiguous()
+        read = read.to(torch.int64).contiguous()
+        labels = labels.to(torch.int64).contiguous()
+        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, t, read.numel() // g])
+        losses, logits = table.new_empty(g), table.new_empty(g, b, 2)
+        grads = [torch.zeros_like(table), torch.zeros_like(w),
+                 None if w_hh is None else torch.zeros_like(w_hh),
+                 None if b_hh is None else torch.zeros_like(b_hh),
+                 torch.zeros_like(w_out), torch.zeros_like(b_out)]  # fmt: skip
+        getattr(library(), f"randrnn_train_{_SUFFIX[dtype]}")(
+            _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w),
+            _ptr(w_hh), _ptr(b_hh), _ptr(read), _ptr(w_out), _ptr(b_out), _ptr(labels),
+            _ptr(losses), _ptr(logits), *map(_ptr, grads),
+        )  # fmt: skip
+        ctx.mark_non_differentiable(logits)
+        ctx.grads = grads
+        return losses, logits
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_losses, grad_logits):
+        scale = grad_losses.reshape(-1)
+
+        def scaled(x: Tensor | None) -> Tensor | None:
+            return None if x is None else x * scale.view(-1, *[1] * (x.dim() - 1))
+
+        g_table, g_w, g_w_hh, g_b_hh, g_w_out, g_b_out = map(scaled, ctx.grads)
+        ctx.grads = None
+        return (None, None, g_table, None, g_w, g_w_hh, g_b_hh, None, g_w_out, g_b_out, None)

@@ -212,3 +212,43 @@ def test_pack_adam_imports_no_dynamo() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+@pytest.fixture
+def doubles():
+    """Models and packs in float64 (packs are made in the default dtype)."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_training_step_is_forward_then_loss(cell: str, dags, doubles) -> None:
+    """`PackedModels.train_losses` (one kernel call: each model's forward, readout, loss and
+    backward) gives the losses, logits and gradients that `forward`, cross-entropy and
+    autograd give (float64, strings of different lengths, in no order)."""
+    from torch.nn import functional as F
+
+    gen = torch.Generator().manual_seed(4)
+    lengths = torch.randint(1, 9, (24,), generator=gen)
+    codes = torch.randint(1, 6, (24, 8), generator=gen) * (torch.arange(8) < lengths[:, None])
+    labels = torch.randint(0, 2, (24,), generator=gen)
+    out = []
+    for fused in (True, False):
+        models = [build_model(d, cell, seed=i, readout="sinks") for i, d in enumerate(dags)]
+        pack = PackedModels(models, engine="native")
+        moved = torch.Generator().manual_seed(9)
+        for p in pack.params:  # every weight the kernel reads, the readout's too, is moved
+            with torch.no_grad():
+                p.add_(0.1 * torch.randn(p.shape, generator=moved))
+        if fused:
+            losses, logits = pack.train_losses(codes, lengths, labels)
+        else:
+            logits = pack.forward(codes, lengths)
+            losses = torch.stack([F.cross_entropy(x, labels) for x in logits])
+        (losses * torch.tensor([1.0, -2.0])).sum().backward()
+        out.append([losses.detach(), logits.detach()] + [p.grad for p in pack.params])
+    assert out[0][0].dtype == torch.float64
+    for a, b in zip(*out, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
