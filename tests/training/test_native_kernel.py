@@ -13,7 +13,8 @@ from randrnn.graphs.dag import to_dag
 from randrnn.graphs.generate import generate_graph
 from randrnn.models.cells import CELLS, get_cell
 from randrnn.models.graph_rnn import build_model
-from randrnn.training.engine import PackedModels, _adam
+from randrnn.training.adam import PackAdam
+from randrnn.training.engine import PackedModels
 from randrnn.training.native import NativePlan, NativeRecurrence, step_widths
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -183,7 +184,7 @@ def test_pack_adam_is_torch_adam(fused: bool) -> None:
     start = [torch.randn(s, generator=gen) for s in shapes]
     ours = [x.clone().requires_grad_() for x in start]
     theirs = [x.clone().requires_grad_() for x in start]
-    mine = _adam(ours, 0.01)
+    mine = PackAdam(ours, 0.01)
     mine.fused = mine.fused and fused
     reference = torch.optim.Adam(theirs, lr=0.01)
     for grads in _grads(shapes, 6, 1):
@@ -203,9 +204,9 @@ def test_pack_adam_imports_no_dynamo() -> None:
     torch optimiser loads both: over a second of CPU per worker process)."""
     code = (
         "import sys, torch\n"
-        "from randrnn.training.engine import _adam\n"
+        "from randrnn.training.adam import PackAdam\n"
         "p = torch.zeros(3, requires_grad=True); p.grad = torch.ones(3)\n"
-        "_adam([p], 1e-3).step()\n"
+        "PackAdam([p], 1e-3).step()\n"
         "assert p.abs().sum() > 0\n"
         "print(sorted(m for m in ('torch._dynamo', 'sympy') if m in sys.modules))\n"
     )
