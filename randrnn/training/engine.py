@@ -345,9 +345,8 @@ class PackedModels:
     def train_losses(
         self, codes: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each model's mean loss (G,) on a training batch and its logits (G, B, 2), detached.
-        The native engine computes them and their gradients in one pass, model by model
-        (`native.NativeLoss`); the others through `forward`."""
+        """Each model's mean loss (G,) on a training batch and its logits (G, B, 2), detached:
+        native in one pass with the gradients, model by model (`native.NativeLoss`)."""
         if self.plan is None or not torch.is_grad_enabled():
             logits = self.forward(codes, lengths)
             return _losses(logits, labels), logits.detach()
@@ -357,10 +356,9 @@ class PackedModels:
         codes, lengths = codes[order], lengths[order]
         t, lay = codes.shape[1], self.layout
         width = native.step_widths(lengths, t, table.dtype)
-        read = self.plan.readout_index(t, lengths, lay.read_unit)  # offsets into one model's h
-        read = read - torch.arange(lay.g).view(-1, 1, 1) * (t * lay.n * len(lengths))
+        index = self.plan.readout_index(t, lengths, lay.read_unit)
         losses, logits = native.NativeLoss.apply(
-            self.plan, read, table, codes, self.w * self.w_mask, w_hh, b_hh, width,
+            self.plan, index, table, codes, self.w * self.w_mask, w_hh, b_hh, width,
             self.w_out * self.out_mask, self.b_out, labels[order],
         )  # fmt: skip
         return losses, logits[:, torch.argsort(order)]

@@ -263,13 +263,14 @@ class NativeLoss(torch.autograd.Function):
     back from memory). The backward scales those gradients by each loss's incoming gradient;
     the logits carry none (they are for counting what is right).
 
-    ``read`` (G, B, R): offsets into one model's h (T, N, B) of the readout units at each
-    string's last step; ``w_out`` (G, R, 2), ``b_out`` (G, 2): the readout; ``labels`` (B,);
-    the rest as `NativeRecurrence`, the batch sorted longest first where ``width`` is given.
+    ``index`` (G, B, R): offsets into h (G, T, N, B) of the readout units at each string's last
+    step (`NativePlan.readout_index`); ``w_out`` (G, R, 2), ``b_out`` (G, 2): the readout;
+    ``labels`` (B,); the rest as `NativeRecurrence`, the batch sorted longest first where
+    ``width`` is given.
     """
 
     @staticmethod
-    def forward(ctx, plan, read, table, codes, w, w_hh, b_hh, width, w_out, b_out, labels):
+    def forward(ctx, plan, index, table, codes, w, w_hh, b_hh, width, w_out, b_out, labels):
         g, n = plan.g, plan.n
         b, t = codes.shape
         dtype = table.dtype
@@ -284,7 +285,8 @@ class NativeLoss(torch.autograd.Function):
             w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
         if width is not None:
             width = width.to(torch.int64).contiguous()
-        read = read.to(torch.int64).contiguous()
+        model = torch.arange(g).view(-1, *[1] * (index.dim() - 1)) * (t * n * b)
+        read = (index - model).to(torch.int64).contiguous()  # offsets into one model's h
         labels = labels.to(torch.int64).contiguous()
         shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, t, read.numel() // g])
         losses, logits = table.new_empty(g), table.new_empty(g, b, 2)
