@@ -129,6 +129,9 @@ class Atlas:
         cache and reused while the atlas' checksum is the same."""
         from randrnn.atlas.study import materialise
 
+        problems = verify(self.path)
+        if problems:  # the cache is keyed by the checksum atlas.json states: check it holds
+            raise RandRNNError(f"atlas '{self.path}' is not intact: {'; '.join(problems)}")
         return materialise(self)
 
 

@@ -35,16 +35,11 @@ def study_dir(atlas: Atlas) -> Path:
 
 
 def materialise(atlas: Atlas) -> Path:
-    """The folder of the study made from ``atlas`` (built now if the cache lacks it)."""
-    from randrnn.atlas.load import verify
-    from randrnn.errors import RandRNNError
-
+    """The folder of the study made from ``atlas`` (built now if the cache lacks it; the caller,
+    `Atlas.study_path`, has verified the atlas' files first)."""
     target = study_dir(atlas)
     if (target / DB_NAME).is_file():
         return target
-    problems = verify(atlas.path)
-    if problems:
-        raise RandRNNError(f"atlas '{atlas.path}' is not intact: {'; '.join(problems)}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace {
@@ -21,46 +22,34 @@ enum Cell { RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, GRU = 3 };
 #define INLINE inline __attribute__((always_inline))  // inlined, the loops vectorize
 #define NOINLINE __attribute__((noinline))
 
-// exp for float that the compiler vectorizes (Cephes' polynomial after range reduction; ~2 ulp).
-INLINE float exp_approx(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);  // not fmin/fmax: they block vectorizing
-    float n = std::floor(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-INLINE double exp_approx(double x) { return std::exp(x); }
-
-template <typename T> INLINE T sigmoid(T x) { return T(1) / (T(1) + exp_approx(-x)); }
-
-// tanh for float: an odd polynomial near 0 (Cephes' tanhf: relative accuracy where the result
-// is small), 1 − 2/(e^{2|x|} + 1) with the sign further out. Both computed, one chosen: the
-// loop stays branch-free and vectorizes.
-INLINE float tanh_approx(float x) {
-    const float ax = x < 0.0f ? -x : x;
+// tanh for float: a rational function (odd degree 13 over even degree 6, Eigen's fast tanh)
+// on the input clamped to ±7.9, where float tanh is ±1: one division, no branch, no exp, so the
+// loops over the batch vectorize and the cell's chain stays short. Absolute error below 3e-7
+// over all floats (tests/training/test_native_kernel.py measures it against tanh in double).
+INLINE float tanh_(float x) {
+    const float c = 7.90531110763549805f;
+    x = x < -c ? -c : (x > c ? c : x);  // not fmin/fmax: they block vectorizing
     const float z = x * x;
-    float p = -5.70498872745e-3f;
-    p = p * z + 2.06390887954e-2f;
-    p = p * z - 5.37397155531e-2f;
-    p = p * z + 1.33314422036e-1f;
-    p = p * z - 3.33332819422e-1f;
-    const float near = x + x * z * p;
-    const float far = 1.0f - 2.0f / (exp_approx(2.0f * ax) + 1.0f);
-    return ax < 0.625f ? near : (x < 0.0f ? -far : far);
+    float p = -2.76076847742355e-16f;
+    p = p * z + 2.00018790482477e-13f;
+    p = p * z - 8.60467152213735e-11f;
+    p = p * z + 5.12229709037114e-08f;
+    p = p * z + 1.48572235717979e-05f;
+    p = p * z + 6.37261928875436e-04f;
+    p = p * z + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * z + 1.18534705686654e-04f;
+    q = q * z + 2.26843463243900e-03f;
+    q = q * z + 4.89352518554385e-03f;
+    return x * p / q;
 }
 
-INLINE double tanh_exact(double x) { return std::tanh(x); }
-INLINE float tanh_exact(float x) { return tanh_approx(x); }
+// sigmoid for float: σ(x) = (1 + tanh(x/2)) / 2, the same rational function (error below 2e-7).
+INLINE float sigmoid(float x) { return 0.5f + 0.5f * tanh_(0.5f * x); }
+
+// double (gradcheck's precision): the library's own functions, exact to rounding.
+INLINE double tanh_(double x) { return std::tanh(x); }
+INLINE double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Elementwise work of one unit over the batch. Separate functions, so that restrict holds and
 // every loop vectorizes (in the middle of the loops below, GCC gives up on the alias checks).
@@ -69,7 +58,7 @@ INLINE float tanh_exact(float x) { return tanh_approx(x); }
 template <typename T>
 NOINLINE void rnn_forward(int cell, const T* R a0, T* R a, T* R h, int64_t B) {
     if (cell == RNN_TANH)
-        for (int64_t b = 0; b < B; ++b) a[b] = h[b] = tanh_exact(a0[b]);
+        for (int64_t b = 0; b < B; ++b) a[b] = h[b] = tanh_(a0[b]);
     else
         for (int64_t b = 0; b < B; ++b) a[b] = h[b] = a0[b] > T(0) ? a0[b] : T(0);
 }
@@ -79,14 +68,14 @@ NOINLINE void lstm_forward(const T* R a0, const T* R a1, const T* R a2, const T*
                            const T* R cp, T* R ig, T* R fg, T* R gg, T* R og, T* R c, T* R h,
                            int64_t B) {
     for (int64_t b = 0; b < B; ++b) {
-        const T iv = sigmoid(a0[b]), fv = sigmoid(a1[b]), gv = tanh_exact(a2[b]);
+        const T iv = sigmoid(a0[b]), fv = sigmoid(a1[b]), gv = tanh_(a2[b]);
         const T ov = sigmoid(a3[b]), cv = fv * cp[b] + iv * gv;
         ig[b] = iv;
         fg[b] = fv;
         gg[b] = gv;
         og[b] = ov;
         c[b] = cv;
-        h[b] = ov * tanh_exact(cv);
+        h[b] = ov * tanh_(cv);
     }
 }
 
@@ -95,7 +84,7 @@ NOINLINE void gru_forward(const T* R a0, const T* R a1, const T* R a2, const T* 
                           const T* R hp, T* R rg, T* R zg, T* R ng, T* R x, T* R h, int64_t B) {
     for (int64_t b = 0; b < B; ++b) {
         const T rv = sigmoid(a0[b]), zv = sigmoid(a1[b]);
-        const T nv = tanh_exact(a2[b] + rv * an[b]);
+        const T nv = tanh_(a2[b] + rv * an[b]);
         rg[b] = rv;
         zg[b] = zv;
         ng[b] = nv;
@@ -118,7 +107,7 @@ NOINLINE void lstm_backward(const T* R ig, const T* R fg, const T* R gg, const T
                             const T* R c, const T* R cp, const T* R dh, T* R dcn, T* R d0,
                             T* R d1, T* R d2, T* R d3, int64_t B) {
     for (int64_t b = 0; b < B; ++b) {
-        const T tc = tanh_exact(c[b]);
+        const T tc = tanh_(c[b]);
         const T dc = dcn[b] + dh[b] * og[b] * (T(1) - tc * tc);
         d0[b] = dc * gg[b] * ig[b] * (T(1) - ig[b]);
         d1[b] = dc * cp[b] * fg[b] * (T(1) - fg[b]);
@@ -182,77 +171,58 @@ NOINLINE void edges_forward(int64_t n0, int64_t n1, const T* base0, const T* bas
     }
 }
 
-// All live edges of one unit, backward, GATES gates: dst_q[b] += Σ_k w[q·GATES + k] · d[k][b],
-// the gradient that flows back to each edge's source state (dst_q = base0 + off[q] for the first
-// n0 edges, base1 + off[q] for the n1 after them). The transpose of `edges_forward`: the gate
-// gradients stay in registers, block by block, across all edges.
+// All live edges of one unit, backward, GATES gates, at one step: the gradient that flows back
+// to each edge's source state, dst_q[b] += Σ_k w[q·GATES + k] · d[k][b], and the edge's weight
+// gradients of this step, gw[q·GATES + k] += Σ_b d[k][b] · src_q[b] (dst_q = dbase0 + off[q],
+// src_q = hbase0 + off[q] for the first n0 edges; dbase1, hbase1 for the n1 after them). One
+// pass per edge over the batch: the source state is read once for both, and the gate
+// gradients, a few vectors, stay in L1 (before, the weight gradients were a second pass over
+// every step that re-read per-step gate gradients written only for it).
 template <typename T, int GATES>
-NOINLINE void edges_backward(int64_t n0, int64_t n1, T* base0, T* base1, const int64_t* off,
-                             const T* wv, const T* const* d, int64_t B) {
+NOINLINE void edges_backward(int64_t n0, int64_t n1, T* dbase0, T* dbase1, const T* hbase0,
+                             const T* hbase1, const int64_t* off, const T* wv,
+                             const T* const* d, T* gw, int64_t B) {
     using V = typename Vec<T>::type;
     constexpr int64_t L = Vec<T>::lanes;
+    const T* dk[GATES];
+    for (int k = 0; k < GATES; ++k) dk[k] = d[k];
     const int64_t ne = n0 + n1;
-    int64_t b0 = 0;
-    for (; b0 + 2 * L <= B; b0 += 2 * L) {
-        V g[GATES][2];
+    for (int64_t q = 0; q < ne; ++q) {
+        T* dst = (q < n0 ? dbase0 : dbase1) + off[q];
+        const T* src = (q < n0 ? hbase0 : hbase1) + off[q];
+        T wk[GATES];
+        V acc[GATES][2];
         for (int k = 0; k < GATES; ++k) {
-            g[k][0] = load<V>(d[k] + b0);
-            g[k][1] = load<V>(d[k] + b0 + L);
+            wk[k] = wv[q * GATES + k];
+            acc[k][0] = acc[k][1] = V{};
         }
-        for (int part = 0; part < 2; ++part) {
-            T* base = (part ? base1 : base0) + b0;
-            for (int64_t q = part ? n0 : 0; q < (part ? ne : n0); ++q) {
-                T* dst = base + off[q];
-                V x0 = load<V>(dst), x1 = load<V>(dst + L);
-                for (int k = 0; k < GATES; ++k) {
-                    const T wk = wv[q * GATES + k];
-                    x0 += wk * g[k][0];
-                    x1 += wk * g[k][1];
-                }
-                store(dst, x0);
-                store(dst + L, x1);
-            }
-        }
-    }
-    for (int64_t q = 0; q < ne; ++q) {  // the rest of the batch
-        T* dst = (q < n0 ? base0 : base1) + off[q];
-        for (int k = 0; k < GATES; ++k)
-            for (int64_t b = b0; b < B; ++b) dst[b] += wv[q * GATES + k] * d[k][b];
-    }
-}
-
-// The weight gradients of one edge over the whole batch and all steps, after the backward
-// sweep: gw[k] += Σ_t Σ_b dg[k][t][b] · hs[t − toff][b] for the NG gates given (dg[k] points
-// at the edge's gate-gradient slot of step 0, `dstep` apart per step; hs at its source state of
-// step 0, `hstep` apart). One long dot product per gate; the source state is loaded once for
-// all gates.
-template <typename T, int NG>
-NOINLINE void edge_grads(int64_t steps, int64_t toff, const int64_t* width, int64_t B,
-                         const T* hs, int64_t hstep, const T* const* dg, int64_t dstep,
-                         T* const* gw) {
-    using V = typename Vec<T>::type;
-    constexpr int64_t L = Vec<T>::lanes;
-    V acc[NG];
-    T rest[NG];
-    for (int k = 0; k < NG; ++k) {
-        acc[k] = V{};
-        rest[k] = T(0);
-    }
-    for (int64_t t = toff; t < steps; ++t) {
-        const int64_t Bt = width ? width[t] : B;
-        const T* h = hs + (t - toff) * hstep;
         int64_t b = 0;
-        for (; b + L <= Bt; b += L) {
-            const V x = load<V>(h + b);
-            for (int k = 0; k < NG; ++k) acc[k] += load<V>(dg[k] + t * dstep + b) * x;
+        for (; b + 2 * L <= B; b += 2 * L) {
+            V x0 = load<V>(dst + b), x1 = load<V>(dst + b + L);
+            const V h0 = load<V>(src + b), h1 = load<V>(src + b + L);
+            for (int k = 0; k < GATES; ++k) {
+                const V g0 = load<V>(dk[k] + b), g1 = load<V>(dk[k] + b + L);
+                x0 += wk[k] * g0;
+                x1 += wk[k] * g1;
+                acc[k][0] += g0 * h0;
+                acc[k][1] += g1 * h1;
+            }
+            store(dst + b, x0);
+            store(dst + b + L, x1);
         }
-        for (; b < Bt; ++b)
-            for (int k = 0; k < NG; ++k) rest[k] += dg[k][t * dstep + b] * h[b];
-    }
-    for (int k = 0; k < NG; ++k) {
-        T sum = rest[k];
-        for (int64_t l = 0; l < L; ++l) sum += acc[k][l];
-        *gw[k] += sum;
+        T rest[GATES];
+        for (int k = 0; k < GATES; ++k) rest[k] = T(0);
+        for (; b < B; ++b)  // the rest of the batch
+            for (int k = 0; k < GATES; ++k) {
+                dst[b] += wk[k] * dk[k][b];
+                rest[k] += dk[k][b] * src[b];
+            }
+        for (int k = 0; k < GATES; ++k) {
+            const V v = acc[k][0] + acc[k][1];
+            T sum = rest[k];
+            for (int64_t l = 0; l < L; ++l) sum += v[l];
+            gw[q * GATES + k] += sum;
+        }
     }
 }
 
@@ -281,6 +251,53 @@ NOINLINE void gru_backward(const T* R rg, const T* R zg, const T* R ng, const T*
     sums[2] += sn;
 }
 
+// Per step t and string b, the table row of its code: codes (B, T) → rows (T, B) = code · K,
+// read contiguously by the gather of layer-0 units (forward) and the scatter of their gradient.
+inline std::vector<int32_t> code_rows(const int64_t* codes, int64_t b, int64_t t, int64_t k) {
+    std::vector<int32_t> rows(t * b);
+    for (int64_t i = 0; i < b; ++i)
+        for (int64_t j = 0; j < t; ++j) rows[j * b + i] = static_cast<int32_t>(codes[i * t + j] * k);
+    return rows;
+}
+
+// The strings of each step grouped by code, for the table's gradient (layer-0 units): a sum
+// per code, then one add into the table, instead of an add into the table per string (a chain
+// of dependent read-modify-writes where strings share a code, as most do).
+struct Codes {
+    struct Run {
+        int64_t row, start, end;  // table row (code · K); perm[start … end) of the step
+    };
+    std::vector<int32_t> perm;  // (T, B): per step, the strings computed, sorted by code
+    std::vector<Run> runs;
+    std::vector<int64_t> first;  // (T + 1): runs of step t are first[t] … first[t + 1] − 1
+
+    Codes(const std::vector<int32_t>& rows, const int64_t* width, int64_t b, int64_t t)
+        : perm(t * b), first(t + 1, 0) {
+        std::vector<int32_t> order(b);
+        for (int64_t j = 0; j < t; ++j) {
+            const int64_t bt = width ? width[j] : b;
+            const int32_t* row = rows.data() + j * b;
+            for (int64_t i = 0; i < bt; ++i) order[i] = static_cast<int32_t>(i);
+            std::stable_sort(order.begin(), order.begin() + bt,
+                             [row](int32_t x, int32_t y) { return row[x] < row[y]; });
+            for (int64_t i = 0; i < bt; ++i) {
+                perm[j * b + i] = order[i];
+                if (i == 0 || row[order[i]] != row[order[i - 1]])
+                    runs.push_back({row[order[i]], i, i + 1});
+                else
+                    runs.back().end = i + 1;
+            }
+            first[j + 1] = static_cast<int64_t>(runs.size());
+        }
+    }
+};
+
+// Asks for `bytes` from p into the cache ahead of use (the backward's stored states of a unit
+// come from memory: prefetched two units ahead, their reads no longer stall the sweep).
+INLINE void prefetch(const void* p, int64_t bytes) {
+    for (int64_t o = 0; o < bytes; o += 64) __builtin_prefetch(static_cast<const char*>(p) + o);
+}
+
 // Whether an edge runs as one pass over all its gates (the weights of pruned gates are zero, so
 // they add nothing) or one pass per live gate: a pass per gate reads the source state again
 // each time, so it pays only when at most half the gates are left (measured: at 30-50 % pruned
@@ -292,6 +309,7 @@ INLINE bool whole(int32_t live, int64_t gates) {
 struct Shape {
     int64_t g, n, b, t, cell, gates;
     int64_t kept;  // steps of act/extra stored: t (for backward), or 2 (a ring: forward only)
+    int64_t reads;  // backward: entries of h per model that the gradient is given for (0: all)
     // (T,) strings to compute at each step, or null (all B): with the batch sorted by length,
     // longest first, the strings past their end are left alone (their outputs are never read
     // and their gradients are zero); a multiple of the vector width, so loops stay blocked
@@ -326,6 +344,8 @@ struct Lists {
     std::vector<Span> spans;  // (units, 2, G + 1)
     std::vector<int64_t> off;
     std::vector<T> weights;
+    std::vector<int64_t> gpos;  // per weight: its offset in w (or w_hh, where gapart is set)
+    std::vector<uint8_t> gapart;
     int64_t g1 = 0;
 
     const Span& at(int64_t i, int set, int64_t k) const { return spans[(i * 2 + set) * g1 + k]; }
@@ -348,10 +368,11 @@ struct Lists {
                             if (k == G ? !all : (all || !((e.live[q] >> k) & 1))) continue;
                             const T* wq = (set ? w_hh : w) + e.woff[q];
                             off.push_back(static_cast<int64_t>(e.src[q]) * s.b);
-                            if (k == G)
-                                for (int64_t j = 0; j < G; ++j) weights.push_back(wq[j * N]);
-                            else
-                                weights.push_back(wq[k * N]);
+                            for (int64_t j = k == G ? 0 : k; j < (k == G ? G : k + 1); ++j) {
+                                weights.push_back(wq[j * N]);
+                                gpos.push_back(e.woff[q] + j * N);
+                                gapart.push_back(set);
+                            }
                             ++(toff ? span.n1 : span.n0);
                         }
                     spans[(i * 2 + set) * g1 + k] = span;
@@ -360,7 +381,7 @@ struct Lists {
 };
 
 template <typename T>
-void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, const int64_t* codes,
+void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, const int32_t* rows,
                    const T* w, const T* w_hh, const T* b_hh, T* h, T* act, T* extra) {
     const int64_t N = s.n, B = s.b, K = s.gates * N, G = s.gates;
     const bool gru = s.cell == GRU, lstm = s.cell == LSTM;
@@ -379,9 +400,9 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
         const T* xp = extra && t > 0 ? extra + s.slot(t - 1) * N * B : nullptr;  // step t − 1
         for (int64_t i = 0; i < e.units[m]; ++i) {
             if (i < e.first[m]) {
+                const int32_t* row = rows + t * B;  // the step's codes times K
                 for (int64_t k = 0; k < G; ++k)
-                    for (int64_t b = 0; b < Bt; ++b)
-                        acc[k][b] = tab[codes[b * s.t + t] * K + k * N + i];
+                    for (int64_t b = 0; b < Bt; ++b) acc[k][b] = tab[row[b] + k * N + i];
             } else {
                 for (int64_t k = 0; k < G; ++k) {
                     const T v = tab[k * N + i];
@@ -437,34 +458,67 @@ void forward_model(const Shape& s, const Edges& e, int64_t m, const T* table, co
     }
 }
 
+// Model m's backward sweep, steps and units in reverse. The state gradient lives in a ring of
+// two steps (dh of step t and of t − 1: nothing reaches further back); the readout's gradient
+// enters at its step (the model's s.reads values `grad` at flat offsets `index` − `base` into
+// its h, or with `index` null the model's whole (T, N, B) `grad`). Weight gradients add up per edge during the sweep (`gw`, in the
+// order of the lists) and go to g_w / g_w_hh at the end.
 template <typename T>
-void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* codes, const T* w,
-                    const T* w_hh, const T* h, const T* act, const T* extra, T* dh_all,
-                    T* dgate, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {
-    const int64_t N = s.n, B = s.b, K = s.gates * N, G = s.gates;
+void backward_model(const Shape& s, const Edges& e, int64_t m, const Codes& codes, const T* w,
+                    const T* w_hh, const T* h, const T* act, const T* extra,
+                    const int64_t* index, int64_t base, const T* grad, T* g_table, T* g_w,
+                    T* g_w_hh, T* g_b_hh) {
+    const int64_t N = s.n, B = s.b, K = s.gates * N, G = s.gates, nb = N * B;
     const bool gru = s.cell == GRU, lstm = s.cell == LSTM;
-    const int64_t S = gru ? G + 1 : G;  // gate-gradient slots per unit: GRU adds `dan`
+    const int64_t S = gru ? G + 1 : G;  // gate gradients per unit: GRU adds `dan`
     T* gtab = g_table + m * 128 * K;
     T* gbh = gru ? g_b_hh + m * K : nullptr;
-    const int32_t* ptr = e.ptr + m * (N + 1);
+    std::vector<T> ring(2 * nb, T(0));  // dh of steps t and t − 1
     std::vector<T> buf(B, T(0));
     const T* zero = buf.data();
     std::vector<T> sink(B);  // GRU: the own-unit gradient of step −1, dropped
-    std::vector<T> dc_next(lstm ? N * B : 0, T(0));  // LSTM: cell gradient from step t + 1
+    std::vector<T> dc_next(lstm ? nb : 0, T(0));  // LSTM: cell gradient from step t + 1
+    std::vector<T> dgate(S * B);  // the gate gradients of the unit at hand
     const Lists<T> lists(s, e, m, w, w_hh);
+    std::vector<T> gw(lists.weights.size(), T(0));
+    // the readout's gradient by step: (position in the step's (N, B), value)
+    std::vector<int64_t> start(s.t + 1, 0);
+    std::vector<std::pair<int64_t, T>> entries(s.reads);
+    if (index) {
+        const int64_t* idx = index;
+        for (int64_t j = 0; j < s.reads; ++j) ++start[(idx[j] - base) / nb + 1];
+        for (int64_t t = 0; t < s.t; ++t) start[t + 1] += start[t];
+        std::vector<int64_t> fill(start.begin(), start.end() - 1);
+        for (int64_t j = 0; j < s.reads; ++j) {
+            const int64_t o = idx[j] - base;
+            entries[fill[o / nb]++] = {o % nb, grad[j]};
+        }
+    }
     for (int64_t t = s.t - 1; t >= 0; --t) {
         const int64_t Bt = s.width ? s.width[t] : B;  // strings still running at step t
-        T* dht = dh_all + t * N * B;
-        const T* at = act + t * G * N * B;
-        const T* ht = h + t * N * B;
-        const T* xt = extra ? extra + t * N * B : nullptr;
-        T* dgt = dgate + t * S * N * B;  // slot k of unit i: dgt + (k·N + i)·B
+        T* dht = ring.data() + (t % 2) * nb;
+        T* before = ring.data() + ((t + 1) % 2) * nb;  // step t − 1
+        std::fill(before, before + nb, T(0));
+        if (index) {
+            for (int64_t j = start[t]; j < start[t + 1]; ++j) dht[entries[j].first] += entries[j].second;
+        } else {
+            const T* gt = grad + t * nb;
+            for (int64_t j = 0; j < nb; ++j) dht[j] += gt[j];
+        }
+        const T* at = act + t * G * nb;
+        const T* ht = h + t * nb;
+        const T* xt = extra ? extra + t * nb : nullptr;
         for (int64_t i = e.units[m] - 1; i >= 0; --i) {
+            if (i >= 2) {  // what unit i − 2 reads: its gates, extra and previous state
+                const int64_t j = (i - 2) * B, bytes = Bt * sizeof(T);
+                for (int64_t k = 0; k < G; ++k) prefetch(at + k * nb + j, bytes);
+                if (xt) prefetch(xt + j, bytes);
+                if (t > 0 && G > 1) prefetch((lstm ? xt : ht) - nb + j, bytes);
+            }
             const T* dh = dht + i * B;
             const T* ai = at + i * B;  // gate k of unit i: ai + k·N·B
-            const int64_t nb = N * B;
             T* d[4];  // the gate gradients of unit i (GRU: d[3] is `dan`); unused ones repeat
-            for (int64_t k = 0; k < 4; ++k) d[k] = dgt + std::min(k, S - 1) * nb + i * B;
+            for (int64_t k = 0; k < 4; ++k) d[k] = dgate.data() + std::min(k, S - 1) * B;
             if (s.cell == RNN_TANH || s.cell == RNN_RELU) {
                 rnn_backward<T>(s.cell, ai, dh, d[0], Bt);
             } else if (lstm) {
@@ -473,18 +527,31 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
                                  dc_next.data() + i * B, d[0], d[1], d[2], d[3], Bt);
             } else {
                 const T* hp = t > 0 ? ht - nb + i * B : zero;
-                T* dhp = t > 0 ? dht - nb + i * B : sink.data();  // nothing before step 0
+                T* dhp = t > 0 ? before + i * B : sink.data();  // nothing before step 0
                 T sums[3] = {0, 0, 0};
                 gru_backward<T>(ai, ai + nb, ai + 2 * nb, xt + i * B, hp, dh, dhp, d[0], d[1],
-                                d[2], d[3], sums, Bt);  // d[3]: `dan`, slot G
+                                d[2], d[3], sums, Bt);  // d[3]: `dan`
                 gbh[i] += sums[0];
                 gbh[N + i] += sums[1];
                 gbh[2 * N + i] += sums[2];
             }
-            if (i < e.first[m]) {
-                for (int64_t k = 0; k < G; ++k)
-                    for (int64_t b = 0; b < Bt; ++b)
-                        gtab[codes[b * s.t + t] * K + k * N + i] += d[k][b];
+            if (i < e.first[m]) {  // per code of the step: the sum over its strings
+                const int32_t* perm = codes.perm.data() + t * B;
+                for (int64_t k = 0; k < G; ++k) {
+                    T* col = gtab + k * N + i;
+                    const T* dk = d[k];
+                    for (int64_t j = codes.first[t]; j < codes.first[t + 1]; ++j) {
+                        const auto& run = codes.runs[j];
+                        T s0 = 0, s1 = 0;  // two sums: half the chain of dependent adds
+                        int64_t r = run.start;
+                        for (; r + 1 < run.end; r += 2) {
+                            s0 += dk[perm[r]];
+                            s1 += dk[perm[r + 1]];
+                        }
+                        if (r < run.end) s0 += dk[perm[r]];
+                        col[run.row] += s0 + s1;
+                    }
+                }
             } else {
                 for (int64_t k = 0; k < G; ++k) {
                     T sum = 0;
@@ -492,9 +559,8 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
                     gtab[k * N + i] += sum;
                 }
             }
-            // the gradient to each live edge's source state (weights later, all steps at once)
+            // each live edge: the gradient to its source state and its weights' gradient
             const T* const grads[2][4] = {{d[0], d[1], d[2], d[3]}, {d[0], d[1], d[3], d[3]}};
-            T* before = dht - N * B;
             for (int set = 0; set < (gru ? 2 : 1); ++set)
                 for (int64_t k = G; k >= 0; --k) {
                     const auto& list = lists.at(i, set, k);
@@ -502,47 +568,24 @@ void backward_model(const Shape& s, const Edges& e, int64_t m, const int64_t* co
                     if (list.n0 + n1 == 0) continue;
                     const int64_t* off = lists.off.data() + list.start;
                     const T* wv = lists.weights.data() + list.wstart;
+                    T* g = gw.data() + list.wstart;
+                    const T* hb = ht - nb;  // read only where t > 0
                     if (k < G)
-                        edges_backward<T, 1>(list.n0, n1, dht, before, off, wv, &grads[set][k],
-                                             Bt);
+                        edges_backward<T, 1>(list.n0, n1, dht, before, ht, hb, off, wv,
+                                             &grads[set][k], g, Bt);
                     else if (G == 1)
-                        edges_backward<T, 1>(list.n0, n1, dht, before, off, wv, grads[set], Bt);
+                        edges_backward<T, 1>(list.n0, n1, dht, before, ht, hb, off, wv,
+                                             grads[set], g, Bt);
                     else if (G == 3)
-                        edges_backward<T, 3>(list.n0, n1, dht, before, off, wv, grads[set], Bt);
+                        edges_backward<T, 3>(list.n0, n1, dht, before, ht, hb, off, wv,
+                                             grads[set], g, Bt);
                     else
-                        edges_backward<T, 4>(list.n0, n1, dht, before, off, wv, grads[set], Bt);
+                        edges_backward<T, 4>(list.n0, n1, dht, before, ht, hb, off, wv,
+                                             grads[set], g, Bt);
                 }
         }
     }
-    // weight gradients: per edge and live gate, one dot product over all steps and strings
-    const int64_t dstep = S * N * B, nb = N * B;
-    for (int64_t i = 0; i < e.units[m]; ++i) {
-        for (int32_t q = ptr[i]; q < ptr[i + 1]; ++q) {
-            const bool apart = gru && e.toff[q];
-            T* gq = (apart ? g_w_hh : g_w) + e.woff[q];
-            const T* hs = h + e.src[q] * B;
-            const T* dg[4];
-            T* gw[4];
-            for (int64_t k = 0; k < G; ++k) {
-                const int64_t slot = apart && k == 2 ? G : k;  // GRU recurrence: `dan`
-                dg[k] = dgate + slot * nb + i * B;
-                gw[k] = gq + k * N;
-            }
-            const int32_t live = e.live[q];
-            if (whole(live, G)) {
-                if (G == 1)
-                    edge_grads<T, 1>(s.t, e.toff[q], s.width, B, hs, nb, dg, dstep, gw);
-                else if (G == 3)
-                    edge_grads<T, 3>(s.t, e.toff[q], s.width, B, hs, nb, dg, dstep, gw);
-                else
-                    edge_grads<T, 4>(s.t, e.toff[q], s.width, B, hs, nb, dg, dstep, gw);
-                continue;
-            }
-            for (int64_t k = 0; k < G; ++k)  // pruned gates: no work, no gradient
-                if ((live >> k) & 1)
-                    edge_grads<T, 1>(s.t, e.toff[q], s.width, B, hs, nb, &dg[k], dstep, &gw[k]);
-        }
-    }
+    for (size_t j = 0; j < gw.size(); ++j) (lists.gapart[j] ? g_w_hh : g_w)[lists.gpos[j]] += gw[j];
 }
 
 template <typename T>
@@ -551,38 +594,104 @@ void forward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr,
                  const int32_t* live, const int32_t* units, const int32_t* first, const T* table,
                  const int64_t* codes, const T* w, const T* w_hh, const T* b_hh, T* h, T* act,
                  T* extra) {
-    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], width};
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], 0, width};
     const Edges e{ptr, src, toff, woff, live, units, first};
     const int64_t per = s.t * s.n * s.b, kept = s.kept * s.n * s.b;
+    const std::vector<int32_t> rows = code_rows(codes, s.b, s.t, s.gates * s.n);
     for (int64_t m = 0; m < s.g; ++m)
-        forward_model(s, e, m, table, codes, w, w_hh, b_hh, h + m * per, act + m * kept * s.gates,
-                      extra ? extra + m * kept : nullptr);
+        forward_model(s, e, m, table, rows.data(), w, w_hh, b_hh, h + m * per,
+                      act + m * kept * s.gates, extra ? extra + m * kept : nullptr);
 }
 
 template <typename T>
 void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr,
                   const int32_t* src, const int32_t* toff, const int64_t* woff, const int32_t* live,
                   const int32_t* units, const int32_t* first, const int64_t* codes, const T* w,
-                  const T* w_hh, const T* h, const T* act, const T* extra, T* dh, T* dgate,
-                  T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {
-    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], width};
+                  const T* w_hh, const T* h, const T* act, const T* extra, const int64_t* index,
+                  const T* grad, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4],
+                  shape[5], shape[6], shape[7], width};
     const Edges e{ptr, src, toff, woff, live, units, first};
     const int64_t per = s.t * s.n * s.b;  // backward needs every step kept (kept == t)
-    const int64_t slots = s.cell == GRU ? s.gates + 1 : s.gates;  // dgate (G, T, slots, N, B)
-    for (int64_t m = 0; m < s.g; ++m)
-        backward_model(s, e, m, codes, w, w_hh, h + m * per, act + m * per * s.gates,
-                       extra ? extra + m * per : nullptr, dh + m * per, dgate + m * per * slots,
+    const Codes grouped(code_rows(codes, s.b, s.t, s.gates * s.n), width, s.b, s.t);
+    // last model first: the forward wrote it last, so its stored states are still in cache
+    for (int64_t m = s.g - 1; m >= 0; --m)
+        backward_model(s, e, m, grouped, w, w_hh, h + m * per, act + m * per * s.gates,
+                       extra ? extra + m * per : nullptr, index ? index + m * s.reads : nullptr,
+                       m * per, grad + m * (index ? s.reads : per), g_table, g_w, g_w_hh,
+                       g_b_hh);
+}
+
+// A training step's recurrence, readout, loss and gradients, model by model: each model's
+// forward, then at once its backward, into one model's h/act/extra reused by all (they stay in
+// cache: with every model's states kept, the backward read them back from memory). Readout:
+// logits[b] = b_out + Σ_r h[read[b, r]] · w_out[r] (read: offsets into the model's h), loss the
+// mean cross-entropy over the batch; the gradients are those of each model's own loss.
+template <typename T>
+void train_all(const int64_t* shape, const int64_t* width, const int32_t* ptr, const int32_t* src,
+               const int32_t* toff, const int64_t* woff, const int32_t* live,
+               const int32_t* units, const int32_t* first, const T* table, const int64_t* codes,
+               const T* w, const T* w_hh, const T* b_hh, const int64_t* read, const T* w_out,
+               const T* b_out, const int64_t* labels, T* losses, T* logits, T* g_table, T* g_w,
+               T* g_w_hh, T* g_b_hh, T* g_w_out, T* g_b_out) {
+    const Shape s{shape[0], shape[1], shape[2], shape[3], shape[4],
+                  shape[5], shape[3], shape[7], width};  // kept: every step
+    const Edges e{ptr, src, toff, woff, live, units, first};
+    const int64_t per = s.t * s.n * s.b, B = s.b, nr = s.reads / B;
+    const std::vector<int32_t> rows = code_rows(codes, s.b, s.t, s.gates * s.n);
+    const Codes grouped(rows, width, s.b, s.t);
+    // one model's states, left uninitialised: the forward writes all that is read
+    std::unique_ptr<T[]> h(new T[per]), act(new T[per * s.gates]);
+    std::unique_ptr<T[]> extra(s.gates > 1 ? new T[per] : nullptr);
+    std::vector<T> grad(s.reads);
+    T* ex = extra.get();
+    for (int64_t m = 0; m < s.g; ++m) {
+        forward_model(s, e, m, table, rows.data(), w, w_hh, b_hh, h.get(), act.get(), ex);
+        const int64_t* rd = read + m * s.reads;
+        const T* wo = w_out + m * nr * 2;
+        T* lg = logits + m * B * 2;
+        T* gwo = g_w_out + m * nr * 2;
+        double loss = 0;
+        for (int64_t b = 0; b < B; ++b) {
+            T z0 = b_out[m * 2], z1 = b_out[m * 2 + 1];
+            for (int64_t r = 0; r < nr; ++r) {
+                const T f = h[rd[b * nr + r]];
+                z0 += f * wo[r * 2];
+                z1 += f * wo[r * 2 + 1];
+            }
+            lg[b * 2] = z0;
+            lg[b * 2 + 1] = z1;
+            const T top = std::max(z0, z1);
+            const T e0 = std::exp(z0 - top), e1 = std::exp(z1 - top);
+            const T lse = top + std::log(e0 + e1);
+            loss += lse - (labels[b] ? z1 : z0);
+            const T d0 = (e0 / (e0 + e1) - (labels[b] ? T(0) : T(1))) / T(B);
+            const T d1 = (e1 / (e0 + e1) - (labels[b] ? T(1) : T(0))) / T(B);
+            g_b_out[m * 2] += d0;
+            g_b_out[m * 2 + 1] += d1;
+            for (int64_t r = 0; r < nr; ++r) {
+                const T f = h[rd[b * nr + r]];
+                gwo[r * 2] += f * d0;
+                gwo[r * 2 + 1] += f * d1;
+                grad[b * nr + r] = d0 * wo[r * 2] + d1 * wo[r * 2 + 1];
+            }
+        }
+        losses[m] = static_cast<T>(loss / B);
+        backward_model(s, e, m, grouped, w, w_hh, h.get(), act.get(), ex, rd, 0, grad.data(),
                        g_table, g_w, g_w_hh, g_b_hh);
+    }
 }
 
 }  // namespace
 
-// shape = (G, N, B, T, cell, gates, kept), width (T,) or null (see Shape). Edges: ptr
+// shape = (G, N, B, T, cell, gates, kept[, reads]), width (T,) or null (see Shape). Edges: ptr
 // (G, N + 1), src, toff, woff, live (E,).
 // Tensors: table (G, 128, K), codes (B, T), w (G, P, K), w_hh (G, N, K) and b_hh (G, K) for GRU
 // (else unused), h (G, T, N, B), act (G, kept, gates, N, B), extra (G, kept, N, B): LSTM cell
-// state, GRU recurrent part of the new gate, unused for RNN; backward's scratch dgate
-// (G, T, gates + 1 for GRU, N, B): every unit's gate gradients, for the weight gradients.
+// state, GRU recurrent part of the new gate, unused for RNN. Backward: the gradient of h, as
+// index (G, reads) flat offsets into h with grad (G, reads) their gradients (an offset may
+// repeat: they add up), or index null and grad (G, T, N, B); the gradients g_* (zeroed by the
+// caller) are added to.
 #define RANDRNN_EXPORT(T, SUFFIX)                                                                \
     extern "C" void randrnn_forward_##SUFFIX(                                                   \
         const int64_t* shape, const int64_t* width, const int32_t* ptr, const int32_t* src,     \
@@ -598,10 +707,29 @@ void backward_all(const int64_t* shape, const int64_t* width, const int32_t* ptr
         const int32_t* toff, const int64_t* woff, const int32_t* live, const int32_t* units,    \
         const int32_t* first,                                                                   \
         const int64_t* codes, const T* w, const T* w_hh, const T* h, const T* act,              \
-        const T* extra, T* dh, T* dgate, T* g_table, T* g_w, T* g_w_hh, T* g_b_hh) {            \
+        const T* extra, const int64_t* index, const T* grad, T* g_table, T* g_w, T* g_w_hh,    \
+        T* g_b_hh) {                                                                            \
         backward_all<T>(shape, width, ptr, src, toff, woff, live, units, first, codes, w, w_hh, \
-                        h, act, extra, dh, dgate, g_table, g_w, g_w_hh, g_b_hh);                \
+                        h, act, extra, index, grad, g_table, g_w, g_w_hh, g_b_hh);              \
+    }
+
+// The training step (`train_all`): read (G, B, R) offsets into one model's h (T, N, B) of the
+// readout units at each string's last step, w_out (G, R, 2), b_out (G, 2), labels (B,); out:
+// losses (G,), logits (G, B, 2), and the gradients (zeroed by the caller) added to.
+#define RANDRNN_EXPORT_TRAIN(T, SUFFIX)                                                         \
+    extern "C" void randrnn_train_##SUFFIX(                                                     \
+        const int64_t* shape, const int64_t* width, const int32_t* ptr, const int32_t* src,     \
+        const int32_t* toff, const int64_t* woff, const int32_t* live, const int32_t* units,    \
+        const int32_t* first, const T* table, const int64_t* codes, const T* w, const T* w_hh,  \
+        const T* b_hh, const int64_t* read, const T* w_out, const T* b_out,                     \
+        const int64_t* labels, T* losses, T* logits, T* g_table, T* g_w, T* g_w_hh,             \
+        T* g_b_hh, T* g_w_out, T* g_b_out) {                                                    \
+        train_all<T>(shape, width, ptr, src, toff, woff, live, units, first, table, codes, w,   \
+                     w_hh, b_hh, read, w_out, b_out, labels, losses, logits, g_table, g_w,      \
+                     g_w_hh, g_b_hh, g_w_out, g_b_out);                                         \
     }
 
 RANDRNN_EXPORT(float, f32)
 RANDRNN_EXPORT(double, f64)
+RANDRNN_EXPORT_TRAIN(float, f32)
+RANDRNN_EXPORT_TRAIN(double, f64)

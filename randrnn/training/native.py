@@ -10,6 +10,11 @@ The library is built with the system C++ compiler (``g++ -O3 -march=native``) in
 the CPU — atomically, so concurrent workers build it at most once each and never load half a
 file. Without a compiler the engine falls back to the wavefront (`available()` says which).
 
+Float32 runs tanh and sigmoid as a rational function (within 3e-7 of tanh in double; one
+division, no exp, so the loops vectorize); float64 the C library's, for gradcheck. Training
+steps go through `NativeLoss`: one call does each model's forward, readout, loss and backward
+in turn, so a model's stored states are read back from cache, not memory.
+
 Tensors, for G models padded to N units, batch B, T steps (see `NativePlan` for the edges):
   table (G, 128, K)         K = gates·N, gate-major columns: layer-0 inputs of each code + bias
   w (G, P, K), w_hh (G, N, K), b_hh (G, K)   as in the wavefront (w_hh, b_hh: GRU only)
@@ -112,8 +117,8 @@ def library() -> ctypes.CDLL:
         _build(compiler, target)
     lib = ctypes.CDLL(str(target))
     for suffix in _SUFFIX.values():
-        getattr(lib, f"randrnn_forward_{suffix}").restype = None
-        getattr(lib, f"randrnn_backward_{suffix}").restype = None
+        for name in ("forward", "backward", "train"):
+            getattr(lib, f"randrnn_{name}_{suffix}").restype = None
     return lib
 
 
@@ -212,7 +217,8 @@ class NativeRecurrence(torch.autograd.Function):
         # Gates (and LSTM cells / GRU recurrent parts) of every step are kept for backward;
         # without gradients, a ring of two steps is enough.
         kept = t if any(ctx.needs_input_grad) else 2
-        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, kept])
+        reads = index.numel() // g if index is not None else 0  # entries of h read, per model
+        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, kept, reads])
         if width is not None:
             width = width.to(torch.int64).contiguous()
             if width.shape != (t,) or (t and int(width.max()) > b):
@@ -233,20 +239,78 @@ class NativeRecurrence(torch.autograd.Function):
     def backward(ctx, grad_h):
         shape, codes, w, w_hh, h, act, extra, index, width = ctx.saved_tensors
         plan = ctx.plan
-        if ctx.has_index:  # the kernel accumulates into dh
-            dh = torch.zeros_like(h)
-            dh.view(-1).index_add_(0, index.reshape(-1), grad_h.reshape(-1))
-        else:
-            dh = grad_h.contiguous().clone()
+        # The kernel takes the readout's gradient as it is (entries of h and their offsets) and
+        # keeps the state gradient itself, two steps at a time: no (G, T, N, B) tensor here.
+        grad = grad_h.to(w.dtype).contiguous()
+        index = index.contiguous() if ctx.has_index else None
         g_table = w.new_zeros(plan.g, 128, plan.gates * plan.n)
         g_w = torch.zeros_like(w)
         g_w_hh = torch.zeros_like(w_hh) if w_hh is not None else None
         g_b_hh = w.new_zeros(plan.g, plan.gates * plan.n) if w_hh is not None else None
-        slots = plan.gates + (w_hh is not None)  # gate gradients, and GRU's gated recurrence
-        dgate = w.new_empty(plan.g, h.shape[1], slots, plan.n, h.shape[3])  # kernel scratch
         getattr(library(), f"randrnn_backward_{_SUFFIX[w.dtype]}")(
             _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(codes), _ptr(w), _ptr(w_hh),
-            _ptr(h), _ptr(act), _ptr(extra), _ptr(dh), _ptr(dgate), _ptr(g_table), _ptr(g_w),
+            _ptr(h), _ptr(act), _ptr(extra), _ptr(index), _ptr(grad), _ptr(g_table), _ptr(g_w),
             _ptr(g_w_hh), _ptr(g_b_hh),
         )  # fmt: skip
         return None, None, g_table, None, g_w, g_w_hh, g_b_hh, None
+
+
+class NativeLoss(torch.autograd.Function):
+    """A training step's losses, model by model: each model's mean cross-entropy (G,) on a
+    batch and its logits (G, B, 2), from one kernel call that also computes every gradient —
+    each model's forward, readout, loss and at once its backward, while its stored states are
+    still in cache (`NativeRecurrence` keeps all models' states, and its backward reads them
+    back from memory). The backward scales those gradients by each loss's incoming gradient;
+    the logits carry none (they are for counting what is right).
+
+    ``index`` (G, B, R): offsets into h (G, T, N, B) of the readout units at each string's last
+    step (`NativePlan.readout_index`); ``w_out`` (G, R, 2), ``b_out`` (G, 2): the readout;
+    ``labels`` (B,); the rest as `NativeRecurrence`, the batch sorted longest first where
+    ``width`` is given.
+    """
+
+    @staticmethod
+    def forward(ctx, plan, index, table, codes, w, w_hh, b_hh, width, w_out, b_out, labels):
+        g, n = plan.g, plan.n
+        b, t = codes.shape
+        dtype = table.dtype
+        if dtype not in _SUFFIX or any(x is not None and x.dtype != dtype
+                                       for x in (w, w_hh, b_hh, w_out, b_out)):  # fmt: skip
+            raise TypeError("table and weights must have one dtype, float32 or float64")
+        codes = codes.to(torch.int64).contiguous()
+        if codes.numel() and not 0 <= int(codes.min()) <= int(codes.max()) < 128:
+            raise ValueError("character codes must be ASCII (0–127)")
+        table, w, w_out, b_out = (x.contiguous() for x in (table, w, w_out, b_out))
+        if w_hh is not None:
+            w_hh, b_hh = w_hh.contiguous(), b_hh.contiguous()
+        if width is not None:
+            width = width.to(torch.int64).contiguous()
+        model = torch.arange(g).view(-1, *[1] * (index.dim() - 1)) * (t * n * b)
+        read = (index - model).to(torch.int64).contiguous()  # offsets into one model's h
+        labels = labels.to(torch.int64).contiguous()
+        shape = torch.tensor([g, n, b, t, plan.cell, plan.gates, t, read.numel() // g])
+        losses, logits = table.new_empty(g), table.new_empty(g, b, 2)
+        grads = [torch.zeros_like(table), torch.zeros_like(w),
+                 None if w_hh is None else torch.zeros_like(w_hh),
+                 None if b_hh is None else torch.zeros_like(b_hh),
+                 torch.zeros_like(w_out), torch.zeros_like(b_out)]  # fmt: skip
+        getattr(library(), f"randrnn_train_{_SUFFIX[dtype]}")(
+            _ptr(shape), _ptr(width), *_plan_args(plan), _ptr(table), _ptr(codes), _ptr(w),
+            _ptr(w_hh), _ptr(b_hh), _ptr(read), _ptr(w_out), _ptr(b_out), _ptr(labels),
+            _ptr(losses), _ptr(logits), *map(_ptr, grads),
+        )  # fmt: skip
+        ctx.mark_non_differentiable(logits)
+        ctx.grads = grads
+        return losses, logits
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_losses, grad_logits):
+        scale = grad_losses.reshape(-1)
+
+        def scaled(x: Tensor | None) -> Tensor | None:
+            return None if x is None else x * scale.view(-1, *[1] * (x.dim() - 1))
+
+        g_table, g_w, g_w_hh, g_b_hh, g_w_out, g_b_out = map(scaled, ctx.grads)
+        ctx.grads = None
+        return (None, None, g_table, None, g_w, g_w_hh, g_b_hh, None, g_w_out, g_b_out, None)
