@@ -1,3 +1,13 @@
 """Imports every command module so that its commands register on the app."""
 
-from randrnn.cli import analysis, bench, compare, data, graphs, prune, study, train  # noqa: F401
+from randrnn.cli import (  # noqa: F401
+    analysis,
+    bench,
+    compare,
+    data,
+    design,
+    graphs,
+    prune,
+    study,
+    train,
+)
