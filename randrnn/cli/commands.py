@@ -2,6 +2,7 @@
 
 from randrnn.cli import (  # noqa: F401
     analysis,
+    atlas,
     bench,
     compare,
     data,

@@ -34,6 +34,8 @@ class Command(TyperCommand):
             raise RandRNNError(
                 f"--study {study} is a file; give the study's folder (the one holding study.sqlite)"
             )
+        if isinstance(study, Path) and (study / "atlas.json").is_file():
+            ctx.params["study"] = _atlas_study(ctx.info_name, study)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C: one line and exit code 130 (Typer's own is silent)
@@ -41,6 +43,23 @@ class Command(TyperCommand):
                 "[yellow]interrupted[/]: finished work is saved; run the command again to resume"
             )
             raise typer.Exit(130) from None
+
+
+# Commands that only read a study: they take an atlas for --study (its study, made once).
+READERS = ("results", "correlate", "predict", "report", "prune-results", "data-info")
+
+
+def _atlas_study(command: str | None, path: Path) -> Path:
+    """The study made from the atlas at ``path``, for a command that only reads; others get one
+    line (an atlas is published data: nothing trains into it)."""
+    if command not in READERS:
+        raise RandRNNError(
+            f"--study {path} is an atlas, which {command} cannot write to; it is read by "
+            + ", ".join(READERS)
+        )
+    from randrnn.atlas.load import load
+
+    return load(path).study_path()
 
 
 class Group(TyperGroup):

@@ -375,6 +375,26 @@ def task_data(
     return TaskData(stated, train, test, key, "default", dataset_info(stated))
 
 
+def rebuild(recipe: dict | None, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) of the data set with data key ``key``, made again from its ``recipe``
+    (`randrnn.tasks.recipe`): the shipped Reber set for key 'shipped', else the set the recipe
+    generates, checked against the key. A recipe of a user's own folder, none, or one that makes
+    another set raises ``RandRNNError``."""
+    if key == SHIPPED:
+        return load_data(None)
+    if not recipe or recipe.get("source") not in (None, "default"):
+        raise RandRNNError(f"data {key}: no recipe rebuilds it (a folder of its own?)")
+    args = {k: recipe[k] for k in ("n", "seed", "test_fraction", "max_length") if k in recipe}
+    lengths = recipe.get("test_lengths")
+    train, test = make_dataset(
+        recipe["task"], split=recipe.get("split"),
+        test_lengths=tuple(lengths) if lengths else None, **args,
+    )  # fmt: skip
+    if content_key(csv_text(df).encode() for df in (train, test)) != key:
+        raise RandRNNError(f"data {key}: its recipe makes another set (made by another randrnn?)")
+    return train, test
+
+
 # --------------------------------------------------------------------------- description
 
 

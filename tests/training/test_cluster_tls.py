@@ -1,4 +1,4 @@
-"""train-all through a TLS-only Dask cluster, as the README's "Scaling out" recipe sets it up.
+"""train-all through a TLS-only Dask cluster, set up as docs/cluster.md ("Scaling out") says.
 
 A CA and one certificate (for 127.0.0.1) are made here with `cryptography`; `dask scheduler`
 and `dask worker` run as their own processes, bound to 127.0.0.1, configured by the
@@ -47,7 +47,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def make_certificates(folder: Path) -> dict[str, Path]:
     """A CA (ca.pem) and one certificate signed by it for 127.0.0.1 / localhost (cert.pem,
-    key.pem), usable as server and client certificate: what `openssl` makes in the README."""
+    key.pem), usable as server and client certificate: what `openssl` makes in docs/cluster.md."""
     now = datetime.datetime.now(datetime.UTC)
     valid = {"not_valid_before": now - datetime.timedelta(minutes=5),
              "not_valid_after": now + datetime.timedelta(days=1)}  # fmt: skip
@@ -109,7 +109,7 @@ def make_certificates(folder: Path) -> dict[str, Path]:
 
 
 def tls_settings(certs: dict[str, Path]) -> dict[str, str]:
-    """The README's environment variables: one CA, the certificate for every role, and
+    """docs/cluster.md's environment variables: one CA, the certificate for every role, and
     encryption required (a plain tcp:// connection is refused)."""
     env = {"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(certs["ca"])}  # fmt: skip

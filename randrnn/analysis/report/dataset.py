@@ -63,19 +63,15 @@ def load_data(
 def rebuilt(meta: dict, key: str, task: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The set of data key ``key`` rebuilt from its recipe in the study meta ('recipes'); an
     error where there is none or it makes another set (a folder of the user's own, say)."""
-    from randrnn.tasks.data import content_key, csv_text, make_dataset
+    from randrnn.tasks.data import rebuild
 
     recipe = (meta.get("recipes") or {}).get(key)
-    if not recipe or recipe.get("source") not in (None, "default"):
-        raise RandRNNError(f"the runs of {task} trained on data {key}, which no recipe rebuilds")
-    args = {k: recipe[k] for k in ("n", "seed", "test_fraction", "max_length") if k in recipe}
-    lengths = recipe.get("test_lengths")
-    train, test = make_dataset(
-        recipe["task"], split=recipe.get("split"),
-        test_lengths=tuple(lengths) if lengths else None, **args,
-    )  # fmt: skip
-    if content_key(csv_text(df).encode() for df in (train, test)) != key:
-        raise RandRNNError(f"the runs of {task} trained on data {key}, which no recipe rebuilds")
+    try:
+        train, test = rebuild(recipe, key)
+    except RandRNNError:
+        raise RandRNNError(
+            f"the runs of {task} trained on data {key}, which no recipe rebuilds"
+        ) from None
     return train, test, f"the set its recipe rebuilds ({recipe['task']}, split {recipe['split']})"
 
 

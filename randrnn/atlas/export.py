@@ -1,0 +1,327 @@
+"""Export a study's finished runs as an atlas folder (`randrnn.atlas.layout`), atomically.
+
+A *slice* is one task under one training config: every graph of the study × the slice's cells ×
+replicates 0..K-1. The export checks the study first, each problem one line: runs that failed
+or are still in flight, a task trained under more than one config (pick one with ``config``),
+and a slice with runs missing (finish it with train-all, or export with ``partial``, which
+names every missing run in the datasheet instead of leaving it unsaid). Nothing is ever
+filled in: a run without a recorded curve has no curve rows (``has_curve`` false).
+
+The folder is written beside its destination under a temporary name and renamed into place
+in one step, so an interrupted export leaves the old atlas (or nothing), never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from randrnn.atlas import layout
+from randrnn.atlas.datasheet import datasheet
+from randrnn.atlas.hashing import edge_list_json, resolve_collisions
+from randrnn.errors import RandRNNError
+from randrnn.graphs.dag import to_dag
+from randrnn.graphs.properties import EXTRAS, FEATURES
+from randrnn.store import Study
+from randrnn.store.base import config_hash, dumps
+from randrnn.tasks.registry import DEFAULT_TASK
+from randrnn.training.runner import batch_seed, model_seed
+from randrnn.version import code_version
+
+UNFINISHED = ("failed", "running", "interrupted", "pending")
+
+
+@dataclass
+class Slice:
+    """One task under one config: what it should hold and what it lacks."""
+
+    task: str
+    config_hash: str
+    config: dict
+    cells: list[str]
+    replicates: int
+    graphs: int
+    runs: int = 0
+    missing: list[str] = field(default_factory=list)  # run ids
+
+    def describe(self) -> dict:
+        return {"task": self.task, "config_hash": self.config_hash, "config": self.config,
+                "cells": self.cells, "replicates": self.replicates, "graphs": self.graphs,
+                "runs": self.runs, "expected": self.graphs * len(self.cells) * self.replicates,
+                "missing": self.missing}  # fmt: skip
+
+
+def task_of(config: dict) -> str:
+    return str(config.get("task") or DEFAULT_TASK)
+
+
+def export_atlas(
+    study_path: str | Path,
+    out: str | Path,
+    tasks: list[str] | None = None,
+    config: str | None = None,
+    partial: bool = False,
+    weights: bool = True,
+    version: str | None = None,
+    commands: list[str] | None = None,
+) -> dict:
+    """Write the atlas of the study at ``study_path`` to ``out`` and return its meta.
+
+    ``tasks``: only these tasks' runs (default: every task with done runs). ``config``: the
+    config (hash or unique prefix) where a task has several. ``partial``: export slices with
+    runs missing (named in the datasheet). ``weights``: add ``weights.safetensors`` where the
+    study kept weights. ``version``: the atlas' version string (default: today's date).
+    ``commands``: how the study was made, for the datasheet (default: read from the study).
+    """
+    out = Path(out)
+    if out.exists() and not (out / layout.META).is_file() and any(out.iterdir()):
+        raise RandRNNError(f"--out {out} exists and is not an atlas; give a new folder")
+    with Study.open(study_path) as study:
+        slices, runs = _slices(study, tasks, config, partial)
+        chosen = {r["id"] for r in runs}
+        graphs = _graph_table(study.graphs())
+        run_table = _run_table(study, runs, graphs)
+        curves = _curve_table(study, chosen, run_table)
+        run_table["has_curve"] = run_table["run_id"].isin(set(curves["run_id"]))
+        kept = _weights(study, runs, run_table) if weights else {}
+        run_table["has_weights"] = run_table["run_id"].isin(set(kept))
+        meta_in = {key: study.get_meta(key) for key in ("seed", "generators", "nodes",
+                                                         "generator_params", "study_toml")}  # fmt: skip
+    graphs = graphs[graphs["graph_id"].isin(set(run_table["graph_id"]))].reset_index(drop=True)
+    meta = {
+        "name": "randrnn-atlas",
+        "format": layout.FORMAT,
+        "version": version or pd.Timestamp.now("UTC").strftime("%Y.%m.%d"),
+        "created": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
+        "exported_by": code_version(),
+        "codes": sorted(set(run_table["code"].dropna())),
+        "study": {"seed": meta_in["seed"], "generators": meta_in["generators"],
+                  "nodes": meta_in["nodes"], "generator_params": meta_in["generator_params"]},
+        "slices": [s.describe() for s in slices],
+        "counts": {"graphs": len(graphs), "runs": len(run_table), "curve_rows": len(curves),
+                   "weights": len(kept)},
+        "commands": commands or _commands(meta_in, slices),
+    }  # fmt: skip
+    _write(out, meta, graphs, run_table, curves, kept)
+    return meta
+
+
+def _slices(study: Study, tasks: list[str] | None, config: str | None, partial: bool):
+    """The slices to export and their done runs; one-line errors for what cannot be exported."""
+    every = study.runs()
+    wanted = set(tasks) if tasks else None
+    picked = [r for r in every if wanted is None or task_of(r["config"]) in wanted]
+    if wanted:
+        absent = sorted(wanted - {task_of(r["config"]) for r in picked if r["status"] == "done"})
+        if absent:
+            raise RandRNNError(f"the study has no finished runs of task(s) {', '.join(absent)}")
+    bad = [r for r in picked if r["status"] in UNFINISHED]
+    if bad and not partial:
+        first = bad[0]
+        raise RandRNNError(
+            f"the study has {len(bad)} unfinished run(s) ({Counter(r['status'] for r in bad)}"
+            f"; first: graph {first['graph_id']} {first['cell']} r{first['replicate']}): run"
+            " train-all again to finish them, or export with --partial"
+        )
+    done = [r for r in picked if r["status"] == "done"]
+    if not done:
+        raise RandRNNError("the study has no finished runs to export")
+    by_task: dict[str, dict[str, dict]] = {}
+    for r in done:
+        by_task.setdefault(task_of(r["config"]), {})[r["config_hash"]] = r["config"]
+    chosen_hash: dict[str, str] = {}
+    for task, configs in by_task.items():
+        if config is not None:
+            hits = [h for h in configs if h.startswith(config)]
+            if len(hits) != 1:
+                raise RandRNNError(f"task {task}: config {config!r} matches {len(hits)} of"
+                                   f" {', '.join(sorted(configs))}")  # fmt: skip
+            chosen_hash[task] = hits[0]
+        elif len(configs) > 1:
+            raise RandRNNError(
+                f"task {task} has runs under {len(configs)} configs ({', '.join(sorted(configs))}):"
+                " export one with --config HASH (randrnn results --configs lists them)"
+            )
+        else:
+            chosen_hash[task] = next(iter(configs))
+    graph_ids = study.graph_ids()
+    slices, runs = [], []
+    for task in sorted(by_task):
+        h = chosen_hash[task]
+        mine = [r for r in done if r["config_hash"] == h]
+        cells = sorted({r["cell"] for r in mine})
+        reps = max(r["replicate"] for r in mine) + 1
+        have = {(r["graph_id"], r["cell"], r["replicate"]) for r in mine}
+        missing = [layout.run_id(task, c, g, k) for g in graph_ids for c in cells
+                   for k in range(reps) if (g, c, k) not in have]  # fmt: skip
+        if missing and not partial:
+            raise RandRNNError(
+                f"slice {task} is incomplete: {len(missing)} of {len(graph_ids) * len(cells) * reps}"
+                f" runs missing (first: {missing[0]}); finish it with train-all, or export with"
+                " --partial"
+            )
+        slices.append(Slice(task, h, by_task[task][h], cells, reps, len(graph_ids), len(mine),
+                            missing))  # fmt: skip
+        runs += mine
+    return slices, runs
+
+
+def _graph_table(graphs: list[dict]) -> pd.DataFrame:
+    """One row per graph: ids, hashes (collisions resolved), provenance, edge list, properties."""
+    undirected = [g["graph"] if not g["graph"].is_directed() else g["graph"].to_undirected()
+                  for g in graphs]  # fmt: skip
+    dags = [to_dag(g["graph"]) for g in graphs]
+    hashes, dag_hashes = resolve_collisions(undirected), resolve_collisions(dags)
+    rows = []
+    for g, h, dh in zip(graphs, hashes, dag_hashes):
+        row = {"graph_id": g["id"], "hash": h, "dag_hash": dh, "generator": g["generator"],
+               "params": dumps(g["params"], canonical=True), "seed": g["seed"],
+               "nodes": g["nodes"], "edges": g["edges"], "edge_list": edge_list_json(g["graph"]),
+               "directed": g["graph"].is_directed()}  # fmt: skip
+        for name in FEATURES + EXTRAS:
+            value = g["properties"].get(name)
+            row[name] = None if value is None else float(value)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["seed"] = frame["seed"].astype("Int64")
+    return frame
+
+
+def _run_table(study: Study, runs: list[dict], graphs: pd.DataFrame) -> pd.DataFrame:
+    recipes = study.get_meta("recipes") or {}
+    seed = int(study.get_meta("seed", 0))
+    rows = []
+    for r in runs:
+        cfg, m = r["config"], r["metrics"] or {}
+        task = task_of(cfg)
+        data = str(cfg.get("data", "shipped"))
+        rows.append({
+            "run_id": layout.run_id(task, r["cell"], r["graph_id"], r["replicate"]),
+            "graph_id": r["graph_id"], "cell": r["cell"], "task": task, "data": data,
+            "recipe": dumps(recipes.get(data), canonical=True),
+            "config": dumps(cfg, canonical=True), "config_hash": config_hash(cfg),
+            "replicate": r["replicate"], "study_seed": seed,
+            "model_seed": model_seed(seed, r["graph_id"], r["cell"], r["replicate"]),
+            "batch_seed": batch_seed(int(cfg.get("seed", 0)), r["replicate"]),
+            **{k: m.get(k) for k in ("test_acc", "test_loss", "train_acc", "train_loss",
+                                      "effective_params", "epochs", "train_seconds")},
+            "device": r.get("device"), "engine": r.get("engine"), "code": r.get("code"),
+        })  # fmt: skip
+    frame = pd.DataFrame(rows, columns=[c for c in layout.RUN_COLUMNS if c not in
+                                        ("has_curve", "has_weights")])  # fmt: skip
+    for name in ("model_seed", "batch_seed"):
+        frame[name] = frame[name].astype("uint64")
+    return frame.sort_values(["task", "cell", "graph_id", "replicate"]).reset_index(drop=True)
+
+
+def _curve_table(study: Study, chosen: set[int], runs: pd.DataFrame) -> pd.DataFrame:
+    rows = [c for c in study.curves() if c["run_id"] in chosen]
+    frame = pd.DataFrame(rows, columns=["run_id", "graph_id", "cell", "config_hash", "replicate",
+                                        "epoch", *layout.CURVE_COLUMNS[2:]])  # fmt: skip
+    ids = {(g, c, h, k): rid for rid, g, c, h, k in
+           zip(runs["run_id"], runs["graph_id"], runs["cell"], runs["config_hash"],
+               runs["replicate"])}  # fmt: skip
+    frame["run_id"] = [ids[(g, c, h, k)] for g, c, h, k in zip(frame["graph_id"], frame["cell"],
+                       frame["config_hash"], frame["replicate"])]  # fmt: skip
+    return frame[layout.CURVE_COLUMNS].sort_values(["run_id", "epoch"]).reset_index(drop=True)
+
+
+def _weights(study: Study, runs: list[dict], table: pd.DataFrame) -> dict[str, tuple[str, bytes]]:
+    if not study.has_weights_table():
+        return {}
+    names = dict(zip(
+        [(r["graph_id"], r["cell"], r["config_hash"], r["replicate"]) for r in runs],
+        [layout.run_id(task_of(r["config"]), r["cell"], r["graph_id"], r["replicate"])
+         for r in runs],
+    ))  # fmt: skip
+    out = {}
+    for r in runs:
+        found = study.run_weights(r["id"])
+        if found is not None:
+            out[names[(r["graph_id"], r["cell"], r["config_hash"], r["replicate"])]] = found
+    return out
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksum(files: dict[str, str]) -> str:
+    """The atlas' checksum: sha256 over the light tables' names and checksums, in order."""
+    text = "".join(f"{name}:{files[name]}\n" for name in layout.LIGHT if name in files)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write(out: Path, meta: dict, graphs, runs, curves, kept) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp's folder is private; an atlas is for reading
+    try:
+        opts = {"index": False, "compression": "zstd"}
+        graphs.to_parquet(tmp / layout.GRAPHS, **opts)
+        runs.to_parquet(tmp / layout.RUNS, **opts)
+        curves.to_parquet(tmp / layout.CURVES, **opts)
+        if kept:
+            _write_weights(tmp / layout.WEIGHTS, kept)
+        files = {p.name: sha256(p) for p in sorted(tmp.iterdir())}
+        meta["files"] = files
+        meta["checksum"] = checksum(files)
+        (tmp / layout.META).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        (tmp / layout.DATASHEET).write_text(datasheet(meta, runs))
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_weights(path: Path, kept: dict[str, tuple[str, bytes]]) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    tensors = {name: np.frombuffer(blob, dtype=np.float32).copy() for name, (_, blob) in
+               kept.items()}  # fmt: skip
+    save_file(tensors, str(path), metadata={name: lay for name, (lay, _) in kept.items()})
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Move the finished folder into place: the old atlas is moved aside first and removed
+    after, so ``out`` is only ever the old atlas or the new one (absent for an instant
+    between the two renames), never a half-written one."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = out.parent / f".{out.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _commands(meta: dict, slices: list[Slice]) -> list[str]:
+    """How the study was made, as commands, from what the study recorded."""
+    if meta.get("study_toml"):
+        return ["randrnn run STUDY.toml  # the study file, as recorded:\n" + meta["study_toml"]]
+    lines = []
+    if meta.get("generators"):
+        lo, hi = meta.get("nodes") or (10, 50)
+        lines.append(f"randrnn generate --generators {','.join(meta['generators'])}"
+                     f" --nodes {lo}:{hi} --seed {meta.get('seed', 0)} --n N")  # fmt: skip
+    for s in slices:
+        c = s.config
+        line = (f"randrnn train-all --task {s.task} --cells {','.join(s.cells)} --epochs "
+                f"{c.get('epochs')} --batch-size {c.get('batch_size')} --replicates "
+                f"{s.replicates} --seed {c.get('seed', 0)}")  # fmt: skip
+        lines.append(line)
+    return lines
