@@ -2,8 +2,9 @@
 
 ``design_into(study, scorer, candidates=10000, top=20, random=20, seed=0, ...)`` generates the
 candidates with the study generators (`randrnn.graphs.generate`: candidate i is
-``generate_graph(generators[i % len], i, seed, nodes, params)``, so any candidate can be made
-again alone), computes their properties, asks ``scorer`` for a score each and adds the ``top``
+``generate_graph(generators[i % len], i, stream(seed), nodes, params)``, so any candidate can
+be made again alone; ``stream`` keeps the candidates apart from a study generated with the same
+seed, such as the atlas' graphs), computes their properties, asks ``scorer`` for a score each and adds the ``top``
 best-scored to the study (ties: the lower candidate index first), then ``random`` others drawn
 with the seed from the rest: the control group, made by the same generators and scored the same
 way but not chosen by the score. ``randrnn train-all`` then trains both groups alike.
@@ -40,6 +41,7 @@ from randrnn.store import Study
 PREFIX = "design:"
 GROUPS = ("designed", "random")
 CHUNK = 100  # candidates per worker task
+DESIGN_STREAM = 0xDE5  # mixed into the design seed (`stream`)
 Scorer = Callable[[Sequence[Mapping[str, float]], Sequence[str]], pd.DataFrame]
 
 
@@ -57,8 +59,16 @@ class Candidates:
     def record(self, index: int) -> dict[str, Any]:
         """Candidate ``index`` as `generate_graph` makes it, with its properties."""
         name = self.generators[index]
-        record = generate_graph(name, index, self.seed, self.nodes, self.params.get(name))
+        record = generate_graph(name, index, stream(self.seed), self.nodes, self.params.get(name))
         return {**record, "properties": self.props[index]}
+
+
+def stream(seed: int) -> int:
+    """The study seed the candidates of design ``seed`` are generated with: derived, so that
+    candidate i is not graph i of a study generated with ``seed`` (the atlas' own graphs)."""
+    if seed < 0:
+        raise RandRNNError(f"--seed must be >= 0, got {seed}")
+    return int(np.random.SeedSequence([seed, DESIGN_STREAM]).generate_state(1, np.uint32)[0])
 
 
 def _chunk(
@@ -69,7 +79,9 @@ def _chunk(
     out = []
     for i in indices:
         name = generators[i % len(generators)]
-        out.append(properties(generate_graph(name, i, seed, nodes, params.get(name))["graph"]))
+        out.append(
+            properties(generate_graph(name, i, stream(seed), nodes, params.get(name))["graph"])
+        )
     return out
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from randrnn.design import GROUPS, candidates, design_into, pick, ranking
+from randrnn.design import GROUPS, candidates, design_into, pick, ranking, stream
 from randrnn.errors import RandRNNError
 from randrnn.graphs.generate import generate_graph
 from randrnn.graphs.properties import properties
@@ -28,7 +28,7 @@ def expected_scores(n: int, seed: int) -> np.ndarray:
     out = []
     for i in range(n):
         name = ("ws", "ba")[i % 2]
-        g = generate_graph(name, i, seed, (10, 30))["graph"]
+        g = generate_graph(name, i, stream(seed), (10, 30))["graph"]
         out.append(g.number_of_edges() / g.number_of_nodes() + (0.5 if name == "ws" else 0.0))
     return np.array(out)
 
@@ -60,7 +60,7 @@ def test_stored_graph_is_the_candidate_regenerated(tmp_path):
     _, graphs, _ = designed(tmp_path)
     for g in graphs:
         name = g["generator"].removeprefix("design:")
-        again = generate_graph(name, g["params"]["candidate"], 3, (10, 30))
+        again = generate_graph(name, g["params"]["candidate"], stream(3), (10, 30))
         assert again["seed"] == g["seed"]
         assert sorted(again["graph"].edges) == sorted(g["graph"].edges)
         assert g["properties"] == pytest.approx(properties(again["graph"]), nan_ok=True)
@@ -115,6 +115,14 @@ def test_bad_scorer_and_counts_are_one_line(tmp_path):
         with pytest.raises(RandRNNError, match="need 8 candidates"):
             design_into(study, known_score, candidates_n=6, top=5, random=3, nodes=(10, 20))
         assert study.graph_count() == 0
+
+
+def test_candidates_are_not_the_graphs_of_a_study_with_the_same_seed():
+    """Candidate i of design seed 0 is not graph i of a study generated with seed 0."""
+    made = candidates(4, 0, nodes=(10, 30))
+    for i in range(4):
+        generated = generate_graph(("ws", "ba")[i % 2], i, 0, (10, 30))
+        assert made.record(i)["seed"] != generated["seed"]
 
 
 def test_ranking_ties_in_index_order_and_nan_last():

@@ -96,7 +96,9 @@ def test_design_puts_top_and_control_into_a_new_study(atlas, tmp_path):
     assert groups == ["designed"] * 4 + ["random"] * 3
     model = atlas_model.model_for(atlas_model.atlas_source(atlas), "reber", "gru")
     # the atlas' generators and node range by default, scored by its predictor
-    assert meta["generators"] == ["ba", "ws"] and meta["nodes"] == list(atlas_model.covered(model)[1])
+    assert meta["generators"] == ["ba", "ws"] and meta["nodes"] == list(
+        atlas_model.covered(model)[1]
+    )
     for g in graphs:
         predicted = model.predict(model.matrix([g["properties"]]))["prediction"].iloc[0]
         assert g["params"]["predicted_gru"] == pytest.approx(predicted)

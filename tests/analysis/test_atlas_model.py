@@ -109,7 +109,7 @@ def test_missing_task_or_cell_is_one_line(source):
 
 
 def test_scorer_ranks_by_the_mean_prediction(source):
-    score, label, models = atlas_model.scorer(source, "reber", ["gru", "rnn_tanh"], SMALL)
+    score, label, _ = atlas_model.scorer(source, "reber", ["gru", "rnn_tanh"], SMALL)
     props = [properties(make_graph(i)[1]) for i in range(4)]
     frame = score(props, ["ba", "ws", "ba", "ws"])
     assert np.allclose(frame["score"], (frame["predicted_gru"] + frame["predicted_rnn_tanh"]) / 2)
