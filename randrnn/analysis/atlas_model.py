@@ -359,8 +359,9 @@ def predict_graph(
     generator: str | None = None,
     settings: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
-    """One row per (task, cell): `PREDICT_COLUMNS` (``settings``: `fit`'s keywords). ``run_lo``/``run_hi``: the 95 % range of
-    one trained run's accuracy (prediction ± 1.96 √(rmse² + seed_sd²)); ``outside``: what of
+    """One row per (task, cell): `PREDICT_COLUMNS` (``settings``: `fit`'s keywords).
+    ``run_lo``/``run_hi``: the 95 % range of one trained run's accuracy (prediction ± 1.96
+    √(rmse² + seed_sd²), within [0, 1]); ``outside``: what of
     the graph the atlas does not cover ('' when it does)."""
     records = []
     for task in tasks:
@@ -373,8 +374,8 @@ def predict_graph(
             records.append({
                 "task": task, "cell": cell, "regressor": model.regressor,
                 "prediction": row["prediction"], "rmse": model.rmse, "tree_sd": row["tree_sd"],
-                "seed_sd": model.seed_sd, "run_lo": row["prediction"] - half,
-                "run_hi": row["prediction"] + half, "cv_r2": model.cv_r2, "n": len(model.y),
+                "seed_sd": model.seed_sd, "run_lo": max(0.0, row["prediction"] - half),
+                "run_hi": min(1.0, row["prediction"] + half), "cv_r2": model.cv_r2, "n": len(model.y),
                 "outside": model.coverage(x, [generator])[0],
             })  # fmt: skip
     return pd.DataFrame.from_records(records, columns=PREDICT_COLUMNS)
@@ -384,7 +385,7 @@ LEGEND = (
     "predicted: the atlas' best property regressor (by pooled out-of-fold R², CV R²) fitted on "
     "its graphs' mean accuracy; ± rmse: its out-of-fold error on a graph's mean; tree sd: spread "
     "across a forest's trees; seed sd: one run around its graph's mean; one run 95%: predicted ± "
-    "1.96 √(rmse² + seed sd²)."
+    "1.96 √(rmse² + seed sd²), within [0, 1]."
 )
 
 

@@ -50,8 +50,10 @@ def test_prediction_is_the_regressor_fitted_on_every_graph_mean(source):
     x = np.array([[props[f] for f in model.features]])
     assert got["prediction"].iloc[0] == pytest.approx(fresh.predict(x)[0])
     assert math.isnan(got["tree_sd"].iloc[0])  # not a forest
-    half = got["run_hi"].iloc[0] - got["prediction"].iloc[0]
-    assert half == pytest.approx(1.96 * math.hypot(model.rmse, model.seed_sd))
+    half = 1.96 * math.hypot(model.rmse, model.seed_sd)
+    pred = got["prediction"].iloc[0]
+    assert got["run_hi"].iloc[0] == pytest.approx(min(1.0, pred + half))
+    assert got["run_lo"].iloc[0] == pytest.approx(max(0.0, pred - half))
 
 
 def test_seed_sd_is_the_pooled_within_graph_sd(source):
