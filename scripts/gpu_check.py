@@ -5,11 +5,15 @@ One process, no Dask (every command runs in-process with one worker), no network
 CUDA machine ``PYTHONPATH=. python scripts/gpu_check.py`` is the whole check. Steps:
 
 1. CPU vs device: the same models (``graphs`` sample graphs × every cell) trained one epoch by
-   the CPU's default engine and by the dense engine on the device; the largest weight difference
-   and whether every model's test accuracy agrees.
-2. ``bench`` of GRU and LSTM at ``bench_graphs`` graphs, dense engine on the device.
-3. ``train-all`` of ``train_graphs`` graphs × 4 cells × 3 epochs in a fresh study: its wall.
-4. One pruning experiment (LSTM, magnitude): its wall.
+   the CPU's default engine and by each device engine (sparse, dense) on the device; the largest
+   weight difference and whether every model's test accuracy agrees.
+2. ``bench --profile`` of GRU on the device, sparse and dense engines: counted work, bytes,
+   launches and host synchronisations per batch.
+3. ``bench`` of GRU and LSTM at ``bench_graphs`` graphs, sparse and dense engines on the device.
+4. ``train-all`` of ``train_graphs`` graphs × 4 cells × 3 epochs in a fresh study: its wall.
+5. One pruning experiment (LSTM, magnitude): its wall.
+
+Every step runs even when an earlier one fails (its error is printed, and the exit status is 1).
 
 ``--device cpu --small`` runs the same plumbing at tiny sizes on the CPU (CI runs it in a test);
 its figures mean nothing and are labelled so.
@@ -34,6 +38,7 @@ class Sizes:
     graphs: int = 8  # step 1: graphs per cell
     compare_train: int = 2000  # step 1: training strings
     bench_graphs: int = 1024
+    profile_graphs: int = 64
     train_graphs: int = 256
     train_epochs: int = 3
     prune: tuple[str, ...] = ("--levels", "20,50,80", "--base-epochs", "5", "--retrain-epochs",
@@ -41,7 +46,8 @@ class Sizes:
 
 
 FULL = Sizes()
-SMALL = Sizes(graphs=2, compare_train=96, bench_graphs=2, train_graphs=2, train_epochs=1,
+SMALL = Sizes(graphs=2, compare_train=96, bench_graphs=2, profile_graphs=2, train_graphs=2,
+              train_epochs=1,
               prune=("--levels", "50", "--base-epochs", "1", "--retrain-epochs", "1",
                      "--max-train", "64", "--max-test", "32", "--hidden", "4,4"))  # fmt: skip
 
@@ -64,10 +70,16 @@ def commands(device: str, sizes: Sizes, work: Path) -> dict[str, list[str]]:
     """The exact commands of steps 2–4 (one worker: in this process, no Dask)."""
     study = str(work / "study")
     small = ["--max-train", "64", "--max-test", "32"] if sizes is SMALL else []
+    bench = ["bench", "--device", device, "--cells", "gru,lstm", "--graphs",
+             str(sizes.bench_graphs), "--epochs", "1", "--population",
+             str(max(1000, sizes.bench_graphs)), *small[:2]]  # fmt: skip
+    profile = ["bench", "--device", device, "--cells", "gru", "--graphs",
+               str(sizes.profile_graphs), "--profile"]  # fmt: skip
     return {
-        "bench": ["bench", "--device", device, "--engine", "dense", "--cells", "gru,lstm",
-                  "--graphs", str(sizes.bench_graphs), "--epochs", "1",
-                  "--population", str(max(1000, sizes.bench_graphs)), *small[:2]],
+        "profile sparse": [*profile, "--engine", "sparse"],
+        "profile dense": [*profile, "--engine", "dense"],
+        "bench sparse": [*bench, "--engine", "sparse"],
+        "bench dense": [*bench, "--engine", "dense"],
         "generate": ["generate", "--n", str(sizes.train_graphs), "--study", study],
         "train-all": ["train-all", "--study", study, "--device", device, "--epochs",
                       str(sizes.train_epochs), "--cells", "gru,lstm,rnn_tanh,rnn_relu", *small],
@@ -77,31 +89,51 @@ def commands(device: str, sizes: Sizes, work: Path) -> dict[str, list[str]]:
 
 
 def run(device: str, sizes: Sizes, say: Callable[[str], None] = print) -> bool:
-    """All four steps; True if CPU and device agree."""
+    """All five steps, each even if an earlier one failed; True if every step ran and CPU and
+    device agree."""
+    import traceback
+
     from randrnn.models.cells import CELLS
     from randrnn.training.engines import resolve_device
 
     device = resolve_device(device)
     label = "" if sizes is FULL else " (--small: plumbing only, figures mean nothing)"
     say(f"GPU check on {device}{label}")
-    rows = compare_devices(device, sizes.graphs, sizes.compare_train, list(CELLS))
-    for r in rows:
-        say(f"{r['cell']:9s} {r['checked']} vs {r['reference']}: max weight difference "
-            f"{r['max_weight_diff']:.2e}, same test accuracy: {r['same_test_acc']} "
-            f"-> {'ok' if r['ok'] else 'MISMATCH'}")  # fmt: skip
+    failed: list[str] = []
+
+    def attempt(name: str, fn: Callable[[], object]) -> object:
+        try:
+            return fn()
+        except Exception:  # noqa: BLE001 (every step runs; a failure is reported, counted)
+            say(f"FAILED: {name}\n{traceback.format_exc()}")
+            failed.append(name)
+            return None
+
+    for engine in ("sparse", "dense"):
+        rows = attempt(f"compare {engine}",
+                       lambda e=engine: compare_devices(device, sizes.graphs, sizes.compare_train,
+                                                        list(CELLS), e)) or []  # fmt: skip
+        for r in rows:
+            say(f"{r['cell']:9s} {r['checked']} vs {r['reference']}: max weight difference "
+                f"{r['max_weight_diff']:.2e}, same test accuracy: {r['same_test_acc']} "
+                f"-> {'ok' if r['ok'] else 'MISMATCH'}")  # fmt: skip
+            if not r["ok"]:
+                failed.append(f"compare {engine} {r['cell']}")
     walls = {}
     with tempfile.TemporaryDirectory(prefix="randrnn-gpu-check-") as tmp:
         cmds = commands(device, sizes, Path(tmp))
-        walls["bench"] = timed(cmds["bench"], say)
-        timed(cmds["generate"], say)
-        walls["train-all"] = timed(cmds["train-all"], say)
-        walls["prune"] = timed(cmds["prune"], say)
+        for name, args in cmds.items():
+            seconds = attempt(name, lambda a=args: timed(a, say))
+            if seconds is not None and name != "generate":
+                walls[name] = seconds
         say("")
         say(f"wall times on {device}{label}:")
         for name, seconds in walls.items():
-            say(f"  {name:9s} {seconds:8.1f} s   randrnn {' '.join(cmds[name])}")
-    say("(bench's table above gives s / model-epoch per cell)")
-    return all(r["ok"] for r in rows)
+            say(f"  {name:14s} {seconds:8.1f} s   randrnn {' '.join(cmds[name])}")
+    say("(bench's tables above give s / model-epoch per cell)")
+    if failed:
+        say("failed: " + ", ".join(failed))
+    return not failed
 
 
 def main(argv: Sequence[str] | None = None) -> int:

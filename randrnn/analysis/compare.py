@@ -32,11 +32,14 @@ IDENTITY = ("generator", "seed", "nodes", "edges")  # what must agree for two ro
 DEFAULT_MIN_R = 0.2  # a sign change counts when |r| exceeds this in either study
 
 
-def paired(a: pd.DataFrame, b: pd.DataFrame, target: str = table.DEFAULT_TARGET) -> pd.DataFrame:
+def paired(
+    a: pd.DataFrame, b: pd.DataFrame, target: str = table.DEFAULT_TARGET, explain=None
+) -> pd.DataFrame:
     """The rows of ``a`` and ``b`` joined on (graph_id, cell): ``target_a``, ``target_b`` and the
-    shared graph columns; one error line if a shared graph id holds different graphs."""
+    shared graph columns; one error line if a shared graph id holds different graphs (a missing
+    target: ``explain`` as in `table.check_target`)."""
     for name, df in (("A", a), ("B", b)):
-        table.check_target(df, target)
+        table.check_target(df, target, explain)
         if "graph_id" not in df.columns:
             raise RandRNNError(f"study {name} has no graph_id column: cannot pair graphs")
     keys = ["graph_id", "cell"]
@@ -154,10 +157,11 @@ def compare_studies(
     config_a: str | None = None,
     config_b: str | None = None,
     min_r: float = DEFAULT_MIN_R,
+    explain=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(paired means per cell, correlations per cell and property) of two studies of the same
     graphs, each reduced to one config per cell and to per-graph means over replicates."""
     a = table.load_study(study_a, config=config_a)
     b = table.load_study(study_b, config=config_b)
-    both = paired(a, b, target)
+    both = paired(a, b, target, explain)
     return paired_means(both, target), sign_changes(both, target, min_r)

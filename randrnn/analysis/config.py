@@ -45,3 +45,4 @@ class PredictConfig:
     graph_file: Path | None = None  # predict this graph's target instead of scoring
     seed: int = 0  # seed of the folds and the models
     per_run: bool = False  # rows are runs (the noise ceiling is then of one run)
+    curve_epochs: int | None = None  # add the first K epochs' curve columns to the features

@@ -2,8 +2,8 @@
 graph of each row (groups), the graphs themselves when a predictor reads them, and the fold plan.
 
 Every predictor — the property regressors and the graph-reading ones — consumes a `Design`, so
-the target is checked once, the features chosen once and every predictor of a cell is scored on
-the very same folds (`Design.splits`). A table with several rows per graph (one per seed
+every predictor of a cell is scored on the very same folds (`Design.splits`); the target and
+the features it reads were checked once before (`randrnn.analysis.request.parse`). A table with several rows per graph (one per seed
 replicate, ``--per-run``) is split by graph, so no graph's runs are on both sides of a split.
 """
 
@@ -38,12 +38,14 @@ def select_features(
     target: str = table.DEFAULT_TARGET,
     feature_set: str = "all",
     features: Sequence[str] | str | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
-    """The feature columns to use: an explicit list, else the named set's columns present."""
+    """The feature columns to use: an explicit list, else the named set's columns present;
+    then ``extra`` (the learning-curve columns), all checked at once."""
     if isinstance(features, str):
         features = [f.strip() for f in features.split(",") if f.strip()]
     if features:
-        return table.check_features(df, features, target)
+        return table.check_features(df, [*features, *extra], target)
     check_name("feature set", feature_set, FEATURE_SETS)
     present = [f for f in FEATURE_SETS[feature_set] if f in df.columns]
     if not present and feature_set == "all":
@@ -53,7 +55,7 @@ def select_features(
             f"{df.attrs.get('source', 'table')} has none of the '{feature_set}' features "
             f"({', '.join(FEATURE_SETS[feature_set])}); pick columns with --features"
         )
-    return table.check_features(df, present, target)
+    return table.check_features(df, [*present, *extra], target)
 
 
 def _complete(rows: pd.DataFrame, target: str, features: Sequence[str]) -> pd.Series:
@@ -147,6 +149,14 @@ class Design:
         picked = [self.graphs[i] for i in np.arange(len(self.y))[rows]]
         return picked if reads == "graph" else (self.X[rows], picked)
 
+    def fit_args(self, reads: str, rows: np.ndarray | slice = slice(None)) -> dict:
+        """What else a predictor's ``fit`` gets for ``rows``: the graph-reading ones the graph of
+        each row when a graph has several (``groups``), so that their inner splits (WL's inner
+        CV, GIN's early-stopping split) keep its runs together; nothing otherwise."""
+        if reads == "properties" or self.groups is None:
+            return {}
+        return {"groups": self.groups[rows]}
+
 
 def _need_rows(
     n: int, need: int, why: str, cell: str, source: str, fix: str, grouped: bool = False
@@ -165,16 +175,15 @@ def _need_rows(
 
 
 def build(
-    df: pd.DataFrame, target: str = table.DEFAULT_TARGET, *, feature_set: str = "all",
-    features: Sequence[str] | str | None = None, cell: str | None = None,
+    df: pd.DataFrame, *, target: str, features: Sequence[str], cell: str | None = None,
     cv: int | None = 10, repeats: int = 5, seed: int = 0,
     why: str = "{k}-fold CV", need: int | None = None, fix: str = "lower --cv",
 ) -> list[Design]:  # fmt: skip
-    """The design of every cell (or of ``cell``): the target checked and the features chosen
-    here, once; ``choose_folds(graphs, cv)`` folds per cell, after checking the cell has the
-    graphs ``why`` needs (``need``, default two per fold); else one error line."""
-    table.check_target(df, target)
-    cols = select_features(df, target, feature_set, features)
+    """The design of every cell (or of ``cell``) for a ``target`` and ``features`` already
+    checked against ``df`` (`randrnn.analysis.request.parse`): ``choose_folds(graphs, cv)``
+    folds per cell, after checking the cell has the graphs ``why`` needs (``need``, default two
+    per fold); else one error line."""
+    cols = list(features)
     source = df.attrs.get("source", "table")
     out = []
     for (name, _), rows in table.groups(df, cell=cell):

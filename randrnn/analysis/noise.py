@@ -217,6 +217,10 @@ def noise(
 ) -> pd.DataFrame:
     """One row per cell (only ``cell`` if given): ``NOISE_COLUMNS``, NaN where undefined."""
     check_runs(runs, target)
+    return _noise(runs, target, cell)
+
+
+def _noise(runs: pd.DataFrame, target: str, cell: str | None) -> pd.DataFrame:
     records = [
         {"cell": name} | noise_group(rows, target)
         for (name, _), rows in table.groups(runs, cell=cell)
@@ -229,11 +233,12 @@ def of_runs(
 ) -> pd.DataFrame | None:
     """The ``noise`` table of per-run rows when some graph has two or more runs, else None.
 
-    Tables without graph ids and replicates (a CSV of one run per graph) give None.
+    Tables without graph ids and replicates (a CSV of one run per graph) give None. The
+    ``target`` was checked by the caller, at the edge (`table.check_target`), and is not again.
     """
     if GRAPH not in runs.columns or REPLICATE not in runs.columns:
         return None
-    result = noise(runs, target, cell)
+    result = _noise(runs, target, cell)
     return result if has_replicates(result) else None
 
 

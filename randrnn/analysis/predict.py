@@ -55,9 +55,9 @@ from randrnn.analysis.predictors import (  # noqa: F401
     label,
     make_pipeline,
 )
-from randrnn.errors import RandRNNError, check_name
+from randrnn.analysis.request import PROTOCOLS, Request, parse  # noqa: F401 (PROTOCOLS: kept)
+from randrnn.errors import RandRNNError
 
-PROTOCOLS = ("cv", "thesis")
 # Columns of an `evaluate` result, in order.
 RESULT_COLUMNS = ["cell", "regressor", "protocol", "feature_set", "n", "n_features", "folds",
                   "repeats", "r2_pooled", "r2", "r2_sd", "constant_folds", "mae", "spearman", "kendall",
@@ -74,30 +74,22 @@ def parse_regressors(text: str | Sequence[str]) -> list[str]:
 
 def designs(
     df: pd.DataFrame,
-    names: Sequence[str],
-    options: PredictConfig,
+    request: Request,
     cell: str | None = None,
     graphs: Mapping[int, nx.Graph] | None = None,
 ) -> list[Design]:
-    """Each cell's design for ``options`` (target, features, protocol, cv, repeats, seed),
-    with the graphs encoded when one of ``names`` reads them (from ``graphs``, else from the
-    study). The thesis protocol needs 20 graphs a cell and scores property regressors only."""
-    check_name("protocol", options.protocol, PROTOCOLS)
+    """Each cell's design for ``request`` (target, features, protocol, cv, repeats, seed),
+    with the graphs encoded when one of its predictors reads them (from ``graphs``, else from
+    the study). The thesis protocol needs 20 graphs a cell."""
     need = {}
-    if options.protocol == "thesis":
-        readers = predictors.reads_graphs(names)
-        if readers:
-            raise RandRNNError(
-                f"--protocol thesis scores the property regressors, not {', '.join(readers)}"
-            )
+    if request.protocol == "thesis":
         need = {"why": "the thesis' 90/10 split", "need": 20, "fix": "use --protocol cv"}
     built = design.build(
-        df, options.target, feature_set=options.feature_set, features=options.features,
-        cell=cell, cv=options.cv, repeats=options.repeats, seed=options.seed, **need,
+        df, target=request.target, features=request.features, cell=cell, cv=request.cv,
+        repeats=request.repeats, seed=request.seed, **need,
     )  # fmt: skip
-    readers = predictors.reads_graphs(names)
-    if readers:
-        built = design.with_graphs(built, df, ", ".join(readers), graphs)
+    if request.readers:
+        built = design.with_graphs(built, df, ", ".join(request.readers), graphs)
     return built
 
 
@@ -151,13 +143,12 @@ def thesis_split(
     }
 
 
-def score(
-    plans: Sequence[Design], regressors: Sequence[str], protocol: str = "cv",
-    feature_set: str = "all",
-) -> pd.DataFrame:  # fmt: skip
-    """One row per (cell, predictor) of the designs: `RESULT_COLUMNS`. Every predictor of a
-    cell is scored on that cell's folds; ``feature_set`` names the features (for the table and
-    the thesis' published R², ``thesis_r2``, NaN where it published none)."""
+def score(plans: Sequence[Design], request: Request) -> pd.DataFrame:
+    """One row per (cell, predictor of ``request``) of the designs: `RESULT_COLUMNS`. Every
+    predictor of a cell is scored on that cell's folds; the request's ``feature_set`` names the
+    features (for the table and the thesis' published R², ``thesis_r2``, NaN where it published
+    none)."""
+    protocol, feature_set, regressors = request.protocol, request.feature_set, request.names
     records = []
     for plan in plans:
         for name in regressors:
@@ -199,16 +190,17 @@ def evaluate(
     graphs: Mapping[int, nx.Graph] | None = None,
 ) -> pd.DataFrame:
     """One row per (cell, predictor): n, folds, pooled R², fold R² (mean, sd, constant folds
-    left out), MAE, Spearman, Kendall (`score` on `designs`).
+    left out), MAE, Spearman, Kendall (`score` on `designs` of the `parse`d options).
 
     ``cv=None`` chooses the folds per cell from its graphs (`choose_folds`). ``graphs`` (graph
     id → graph) feeds the graph-reading predictors; without it they read the table's study.
     """
-    names = parse_regressors(regressors)
-    options = PredictConfig(target=target, protocol=protocol, cv=cv, repeats=repeats,
-                            feature_set=feature_set, features=_text(features), seed=seed)  # fmt: skip
-    plans = designs(df, names, options, cell, graphs)
-    return score(plans, names, protocol, "custom" if features else feature_set)
+    regressors = regressors if isinstance(regressors, str) else ",".join(regressors)
+    options = PredictConfig(target=target, regressor=regressors, protocol=protocol, cv=cv,
+                            repeats=repeats, feature_set=feature_set, features=_text(features),
+                            seed=seed)  # fmt: skip
+    request = parse(options, df)
+    return score(designs(df, request, cell, graphs), request)
 
 
 def _text(features: Sequence[str] | str | None) -> str | None:
@@ -217,26 +209,23 @@ def _text(features: Sequence[str] | str | None) -> str | None:
 
 def importances(
     df: pd.DataFrame,
-    options: PredictConfig,
+    request: Request,
     regressor: str = "random_forest",
     cell: str | None = None,
     n_repeats: int = 5,
 ) -> pd.DataFrame:
-    """Feature importances per cell, most important first.
+    """Feature importances of property regressor ``regressor`` per cell, most important first.
 
     ``impurity``: the fitted model's ``feature_importances_`` on all rows (tree models only,
     NaN otherwise). ``permutation`` / ``permutation_sd``: drop in R² when a feature is shuffled,
-    measured on held-out folds of a K-fold split (``options.cv`` folds, ``n_repeats``
-    shuffles each). ``options``: target, features and seed (its regressor is not read).
+    measured on held-out folds of a K-fold split (``request.cv`` folds, ``n_repeats``
+    shuffles each). ``request``: target, features and seed (its predictors are not read).
     """
-    (regressor,) = parse_regressors(regressor)
-    if regressor not in REGRESSORS:
-        raise RandRNNError(f"--importance ranks properties: {regressor} reads the graph instead")
-    seed = options.seed
+    seed = request.seed
     parts = []
     plans = design.build(
-        df, options.target, feature_set=options.feature_set, features=options.features,
-        cell=cell, cv=options.cv, repeats=1, seed=seed, why="{k}-fold permutation importance",
+        df, target=request.target, features=request.features, cell=cell, cv=request.cv,
+        repeats=1, seed=seed, why="{k}-fold permutation importance",
     )  # fmt: skip
     for plan in plans:
         X, y, groups, k, cols = plan.X, plan.y, plan.groups, plan.folds, list(plan.features)
@@ -275,7 +264,7 @@ def importances(
 def predict_graph(
     df: pd.DataFrame,
     props: Mapping[str, float],
-    options: PredictConfig,
+    request: Request,
     regressor: str = "random_forest",
     cell: str | None = None,
     graph: nx.Graph | None = None,
@@ -288,13 +277,13 @@ def predict_graph(
     are the sd and 2.5–97.5% range of the cv × repeats fold models' predictions; ``tree_sd`` the
     sd across a forest's trees (forests only); ``cv_r2_pooled`` and ``cv_r2`` say how far to
     trust it; ``outside`` lists features where the graph lies outside the training range
-    (extrapolation). ``options``: target, features, cv, repeats and seed (its regressor is not
-    read); ``plans``: the designs, when already built (`designs`).
+    (extrapolation). ``request``: target, features, cv, repeats and seed (its predictors are
+    not read: ``regressor`` is one of them); ``plans``: the designs, when already built
+    (`designs`).
     """
-    (regressor,) = parse_regressors(regressor)
     predictor = PREDICTORS[regressor]
     if plans is None:
-        plans = designs(df, [regressor], replace(options, protocol="cv"), cell)
+        plans = designs(df, replace(request, names=(regressor,), protocol="cv"), cell)
     cols = list(plans[0].features) if plans else []
     unknown = [c for c in cols if c not in props]
     if unknown:
@@ -312,7 +301,9 @@ def predict_graph(
     for plan in plans:
         X, y = plan.X, plan.y
         res = scores.cross_validate(plan, regressor, new)
-        full = predictor.make(plan.seed).fit(plan.inputs(predictor.reads), y)
+        full = predictor.make(plan.seed).fit(
+            plan.inputs(predictor.reads), y, **plan.fit_args(predictor.reads)
+        )
         model = full.named_steps["model"] if predictor.reads == "properties" else full
         tree_sd = math.nan
         if isinstance(model, RandomForestRegressor):

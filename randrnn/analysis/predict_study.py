@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import networkx as nx
 import pandas as pd
 
 from randrnn.analysis import noise, table
 from randrnn.analysis import predict as pred
-from randrnn.analysis.config import PredictConfig
-from randrnn.errors import RandRNNError
+from randrnn.analysis.request import Request
 
 GRAPH_LEGEND = (
     "predicted: model fitted on all rows; fold models 95%: range of the predictions of the "
     "cv × repeats fold models; tree sd: spread across a forest's trees; CV R²: pooled "
     "out-of-fold R² (how far to trust it); fold R² (--wide): mean ± sd over the folds."
+)
+
+CURVE_NOTE = (
+    "The learning-curve features are the runs' own early epochs, which carry their seed: the "
+    "noise ceiling bounds what graph structure alone can explain, not them."
 )
 
 
@@ -37,48 +41,45 @@ class Prediction:
 def run(
     df: pd.DataFrame,
     seeds: pd.DataFrame | None,
-    options: PredictConfig,
+    request: Request,
     graphs: Mapping[int, nx.Graph] | None = None,
 ) -> Prediction:
-    """Predict from ``df`` as ``options`` ask; ``seeds`` (`noise.of_runs`, None without
-    replicates) adds the noise ceiling to the scores. The design (X, y, groups, folds) is built
-    once and every predictor asked for is scored on it; ``graphs`` (graph id → graph) feeds the
-    graph-reading predictors, which otherwise read the table's study. The thesis' numbers are
-    kept for a table of the reber task only, and only for its target (test accuracy)."""
-    if options.graph_file is not None:
-        return _graph(df, options, graphs)
-    if options.importance:
-        return _importance(df, options)
-    names = pred.parse_regressors(options.regressor or "all")
-    plans = pred.designs(df, names, options, graphs=graphs)
-    set_name = "custom" if options.features else options.feature_set
-    result = pred.score(plans, names, options.protocol, set_name)
-    if not table.is_reber(df) or options.target != table.DEFAULT_TARGET:
+    """Predict from ``df`` as ``request`` (`request.parse`d against the command's rows) asks;
+    ``seeds`` (`noise.of_runs`, None without replicates) adds the noise ceiling to the scores.
+    The design (X, y, groups, folds) is built once and every predictor asked for is scored on
+    it; ``graphs`` (graph id → graph) feeds the graph-reading predictors, which otherwise read
+    the table's study. The thesis' numbers are kept for a table of the reber task only, and
+    only for its target (test accuracy)."""
+    if request.mode == "graph":
+        return _graph(df, request, graphs)
+    if request.mode == "importance":
+        return _importance(df, request)
+    result = pred.score(pred.designs(df, request, graphs=graphs), request)
+    if not table.is_reber(df) or request.target != table.DEFAULT_TARGET:
         result = result.assign(thesis_r2=math.nan)
     notes = "\n".join(filter(None, [pred.R2_LEGEND, pred.constant_note(result)]))
     if seeds is None:
-        return Prediction("scores", result, notes + folds_note(result, options.cv))
-    result = pred.add_ceiling(result, noise.ceilings(seeds, options.per_run))
-    legend = f"{notes}\n{pred.CEILING_NOTE}\n{noise.LEGEND}" + folds_note(result, options.cv)
+        return Prediction("scores", result, notes + folds_note(result, request.cv))
+    result = pred.add_ceiling(result, noise.ceilings(seeds, request.per_run))
+    legend = f"{notes}\n{pred.CEILING_NOTE}\n{noise.LEGEND}" + folds_note(result, request.cv)
+    if request.curve_epochs is not None:
+        legend += "\n" + CURVE_NOTE
     return Prediction("scores", result, legend)
 
 
-def _graph(
-    df: pd.DataFrame, options: PredictConfig, graphs: Mapping[int, nx.Graph] | None
-) -> Prediction:
-    """The predicted target of the graph in ``options.graph_file``, per predictor and cell,
+def _graph(df: pd.DataFrame, request: Request, graphs: Mapping[int, nx.Graph] | None) -> Prediction:
+    """The predicted target of the graph in ``request.graph_file``, per predictor and cell,
     every predictor on the same design."""
     from randrnn.graphs.io import read_graph
     from randrnn.graphs.properties import properties
 
-    graph = read_graph(options.graph_file)
+    graph = read_graph(request.graph_file)
     props = properties(graph)
-    names = pred.parse_regressors(options.regressor or "random_forest")
-    plans = pred.designs(df, names, replace(options, protocol="cv"), graphs=graphs)
+    plans = pred.designs(df, request, graphs=graphs)
     result = pd.concat(
         [
-            pred.predict_graph(df, props, options, regressor=r, graph=graph, plans=plans)
-            for r in names
+            pred.predict_graph(df, props, request, regressor=r, graph=graph, plans=plans)
+            for r in request.names
         ],
         ignore_index=True,
     )  # fmt: skip
@@ -86,25 +87,17 @@ def _graph(
     legend = GRAPH_LEGEND
     if outside:
         legend += f" The graph lies outside the training range of: {', '.join(outside)}."
-    return Prediction("graph", result, legend + folds_note(result, options.cv))
+    return Prediction("graph", result, legend + folds_note(result, request.cv))
 
 
-def _importance(df: pd.DataFrame, options: PredictConfig) -> Prediction:
-    """Feature importances of each regressor asked for (the Dummy has none)."""
-    regs = pred.parse_regressors(options.regressor or "random_forest")
-    regs = [r for r in regs if r != "dummy"]
-    if not regs:
-        raise RandRNNError("--importance needs a regressor other than dummy")
+def _importance(df: pd.DataFrame, request: Request) -> Prediction:
+    """Feature importances of each regressor asked for (`request.parse` left the Dummy out)."""
     result = pd.concat(
-        [
-            pred.importances(df, options, regressor=r)
-            for r in regs
-        ],
-        ignore_index=True,
-    )  # fmt: skip
-    if not table.is_reber(df) or options.target != table.DEFAULT_TARGET:
+        [pred.importances(df, request, regressor=r) for r in request.names], ignore_index=True
+    )
+    if not table.is_reber(df) or request.target != table.DEFAULT_TARGET:
         result = result.assign(thesis_impurity=math.nan)
-    return Prediction("importance", result, folds_note(result, options.cv))
+    return Prediction("importance", result, folds_note(result, request.cv))
 
 
 def folds_note(result: pd.DataFrame, cv: int | None, most: int = pred.MAX_FOLDS) -> str:

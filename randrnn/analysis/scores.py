@@ -49,7 +49,11 @@ def cross_validate(design: Design, name: str, new: object = None) -> dict:
     scores, maes, truth, held, fresh = [], [], [], [], []
     oof = np.empty((design.repeats, len(y)))
     for i, (train, test) in enumerate(design.splits()):
-        model = predictor.make(design.seed).fit(design.inputs(predictor.reads, train), y[train])
+        model = predictor.make(design.seed).fit(
+            design.inputs(predictor.reads, train),
+            y[train],
+            **design.fit_args(predictor.reads, train),
+        )
         pred = np.asarray(model.predict(design.inputs(predictor.reads, test)), dtype=float)
         oof[i // design.folds, test] = pred
         scores.append(fold_r2(y[test], pred))

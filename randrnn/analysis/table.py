@@ -26,7 +26,7 @@ Seed replicates: a study's runs are per replicate. By default the table has one 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -417,14 +417,18 @@ def cell_label(name: str) -> str:
     return CELLS[name].label if name in CELLS else name
 
 
-def check_target(df: pd.DataFrame, target: str) -> None:
-    """Fail once, clearly, if the target column is missing or not numeric."""
+def check_target(
+    df: pd.DataFrame,
+    target: str,
+    explain: Callable[[list[str], str, str], str | None] | None = None,
+) -> None:
+    """Fail once, clearly, if the target column is missing or not numeric. ``explain``
+    (columns, target, source) → a better line for a missing target, or None: the command passes
+    `randrnn.pruning.results.missing_target`, which knows the pruning columns' names."""
     if target not in df.columns:
-        from randrnn.pruning.results import missing_target
-
-        pruning = missing_target(list(df.columns), target, df.attrs.get("source", "table"))
-        if pruning is not None:
-            raise RandRNNError(pruning)
+        better = explain and explain(list(df.columns), target, df.attrs.get("source", "table"))
+        if better:
+            raise RandRNNError(better)
         shown = ", ".join(map(str, df.columns[:12])) + (", ..." if len(df.columns) > 12 else "")
         raise RandRNNError(
             f"{df.attrs.get('source', 'table')} has no target column '{target}' "

@@ -27,6 +27,7 @@ def datasheet(meta: dict, runs: pd.DataFrame) -> str:
             " `a.runs`, `a.curves`; `a.query(graph)`), or any pandas/DuckDB/Polars Parquet reader."
         ),
         "",
+        *([meta["note"], ""] if meta.get("note") else []),
         "## Slices",
         "",
         "| task | config | cells | replicates | graphs | runs | expected | missing |",

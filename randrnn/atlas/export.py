@@ -67,25 +67,29 @@ def export_atlas(
     study_path: str | Path,
     out: str | Path,
     tasks: list[str] | None = None,
+    cells: list[str] | None = None,
     config: str | None = None,
     partial: bool = False,
     weights: bool = True,
     version: str | None = None,
     commands: list[str] | None = None,
+    note: str | None = None,
 ) -> dict:
     """Write the atlas of the study at ``study_path`` to ``out`` and return its meta.
 
-    ``tasks``: only these tasks' runs (default: every task with done runs). ``config``: the
+    ``tasks``: only these tasks' runs (default: every task with done runs); ``cells``: only
+    these cells' (a slice is then those cells of its task). ``config``: the
     config (hash or unique prefix) where a task has several. ``partial``: export slices with
     runs missing (named in the datasheet). ``weights``: add ``weights.safetensors`` where the
     study kept weights. ``version``: the atlas' version string (default: today's date).
     ``commands``: how the study was made, for the datasheet (default: read from the study).
+    ``note``: a paragraph for the datasheet (what is planned but not in this export, say).
     """
     out = Path(out)
     if out.exists() and not (out / layout.META).is_file() and any(out.iterdir()):
         raise RandRNNError(f"--out {out} exists and is not an atlas; give a new folder")
     with Study.open(study_path) as study:
-        slices, runs = _slices(study, tasks, config, partial)
+        slices, runs = _slices(study, tasks, cells, config, partial)
         chosen = {r["id"] for r in runs}
         graphs = _graph_table(study.graphs())
         run_table = _run_table(study, runs, graphs)
@@ -109,16 +113,28 @@ def export_atlas(
         "counts": {"graphs": len(graphs), "runs": len(run_table), "curve_rows": len(curves),
                    "weights": len(kept)},
         "commands": commands or _commands(meta_in, slices),
+        "note": note or "",
     }  # fmt: skip
     _write(out, meta, graphs, run_table, curves, kept)
     return meta
 
 
-def _slices(study: Study, tasks: list[str] | None, config: str | None, partial: bool):
+def _slices(
+    study: Study,
+    tasks: list[str] | None,
+    cells: list[str] | None,
+    config: str | None,
+    partial: bool,
+):
     """The slices to export and their done runs; one-line errors for what cannot be exported."""
     every = study.runs()
     wanted = set(tasks) if tasks else None
-    picked = [r for r in every if wanted is None or task_of(r["config"]) in wanted]
+    picked = [r for r in every if (wanted is None or task_of(r["config"]) in wanted)
+              and (not cells or r["cell"] in cells)]  # fmt: skip
+    if cells:
+        absent = sorted(set(cells) - {r["cell"] for r in picked if r["status"] == "done"})
+        if absent:
+            raise RandRNNError(f"the study has no finished runs of cell(s) {', '.join(absent)}")
     if wanted:
         absent = sorted(wanted - {task_of(r["config"]) for r in picked if r["status"] == "done"})
         if absent:

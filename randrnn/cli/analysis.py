@@ -22,9 +22,11 @@ from randrnn.cli.design import AtlasCommand, AtlasOpt, TaskOpt, predict_atlas
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
-    from randrnn.analysis.config import PredictConfig
+    from randrnn.analysis.request import Request
 
 
 class Protocol(str, Enum):
@@ -54,6 +56,10 @@ HELP = {
     "fewer than 20 graphs).",
     "importance": "Feature importances (impurity for trees, permutation for all).",
     "graph-file": "Predict the accuracy of the graph in this file (with spread).",
+    "curve-epochs": "Add each run's first K epochs of its learning curve to the features "
+    "(curve_test_acc_1..K, curve_train_acc_*, curve_train_loss_*; averaged over replicates "
+    "like the target), on the same folds. --feature-set curve: those alone; --features "
+    "curve_test_acc_K: the naive ranker. Needs a study trained with curves.",
 }
 StudyOpt = _option(Path | None, "--study", "Study directory (default ./study).")
 FromOpt = _option(Path | None, "--from", HELP["from"])
@@ -74,30 +80,45 @@ ProtocolOpt = _option(
     Protocol, None, "cv: repeated K-fold; thesis: one 90/10 split, random_state 7."
 )
 CvOpt = _option(int | None, None, HELP["cv"], show_default=False)
-FeatureSetOpt = _option(str, None, f"Feature set: {names.listed(names.FEATURE_SETS)}.")
+FeatureSetOpt = _option(
+    str,
+    None,
+    f"Feature set: {names.listed(names.FEATURE_SETS)}; curve (with --curve-epochs: the curve "
+    "columns alone).",
+)
 ImportanceOpt = _option(bool, "--importance", HELP["importance"])
 GraphFileOpt = _option(Path | None, "--graph-file", HELP["graph-file"])
+CurveEpochsOpt = _option(int | None, "--curve-epochs", HELP["curve-epochs"], show_default=False)
 PER_RUN_NOTE = (
     "--per-run: the runs of one graph are not independent rows, so p-values and bootstrap "
     "intervals are optimistic; the default (per-graph mean) has one row per graph."
 )
 
 
-def _load(
-    study: Path | None,
-    from_: Path | None,
-    config: str | None,
-    per_run: bool,
-    target: str,
-    cells: str | None,
+def _runs(
+    study: Path | None, from_: Path | None, config: str | None, cells: str | None
+) -> pd.DataFrame:
+    """Every run to analyse (one row per run, the cells asked for)."""
+    from randrnn.analysis import table
+
+    return table.select_cells(table.load(study, from_, config=config, per_run=True), cells)
+
+
+def _explain() -> Callable[[list[str], str, str], str | None]:
+    """What `table.check_target` asks about a missing target: pruning knows its columns."""
+    from randrnn.pruning.results import missing_target
+
+    return missing_target
+
+
+def _tasks(
+    runs: pd.DataFrame, per_run: bool, target: str
 ) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame | None]]:
     """Per task (one entry, task None, for a table of one task): the task, the rows to analyse
-    (per run or per-graph mean) and the seed-noise table (None if no graph has two runs)."""
+    (per run or per-graph mean) and the seed-noise table (None if no graph has two runs), of
+    ``runs`` whose ``target`` is checked."""
     from randrnn.analysis import noise, table
 
-    runs = table.load(study, from_, config=config, per_run=True)
-    table.check_target(runs, target)
-    runs = table.select_cells(runs, cells)
     return [
         (task, part if per_run else table.per_graph(part), noise.of_runs(part, target))
         for task, part in table.by_task(runs)
@@ -196,7 +217,9 @@ def correlate(
 
     feats = [f.strip() for f in features.split(",") if f.strip()] if features else None
     views, results, all_marks, noisy = [], [], [], False
-    for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell):
+    runs = _runs(study, from_, config, cells or cell)
+    table.check_target(runs, target, _explain())
+    for task, df, seeds in _tasks(runs, per_run, target):
         result = corr.correlate(
             df, target, corr.parse_methods(method), feats, None, by, bootstrap, seed,
             thesis and table.is_reber(df),  # the thesis' numbers are of the reber task only
@@ -233,6 +256,7 @@ def predict(
     features: FeaturesOpt = None,
     importance: ImportanceOpt = False,
     graph_file: GraphFileOpt = None,
+    curve_epochs: CurveEpochsOpt = None,
     seed: SeedOpt = 0,
     config: ConfigOpt = None,
     per_run: PerRunOpt = False,
@@ -251,16 +275,23 @@ def predict(
     if atlas is not None:  # from a published atlas, no study (randrnn.cli.design)
         return predict_atlas(atlas, graph_file, cells or cell, task, fmt, wide, out)
     fmt, out = parse_format(fmt), out_file(out)
+    from randrnn.analysis import request
     from randrnn.analysis.config import PredictConfig
 
     options = PredictConfig(
         target=target, regressor=regressor, protocol=protocol.value, cv=cv, repeats=repeats,
         feature_set=feature_set, features=features, importance=importance,
-        graph_file=graph_file, seed=seed, per_run=per_run,
+        graph_file=graph_file, seed=seed, per_run=per_run, curve_epochs=curve_epochs,
     )  # fmt: skip
+    runs = _runs(study, from_, config, cells or cell)
+    if curve_epochs is not None and from_ is None:  # a CSV brings its curve columns itself
+        from randrnn.analysis import curvefeatures
+
+        runs = curvefeatures.of_study(runs, study or Path("study"), curve_epochs)
+    asked = request.parse(options, runs, _explain())  # every option checked here, once
     outputs = [
-        (task, *_predict_one(df, seeds, options))
-        for task, df, seeds in _load(study, from_, config, per_run, target, cells or cell)
+        (task, *_predict_one(df, seeds, asked))
+        for task, df, seeds in _tasks(runs, per_run, asked.target)
     ]
     views, result, legend = _merged(outputs)
     emit(views, result, fmt, out, legend, wide)
@@ -283,14 +314,14 @@ def _merged(
 
 
 def _predict_one(
-    df: pd.DataFrame, seeds: pd.DataFrame | None, options: PredictConfig
+    df: pd.DataFrame, seeds: pd.DataFrame | None, asked: Request
 ) -> tuple[list[View], pd.DataFrame, str]:
     """What `predict` shows for one table: the views, the raw result and the legend."""
     from randrnn.analysis import predict_study
 
-    found = predict_study.run(df, seeds, options)
+    found = predict_study.run(df, seeds, asked)
     if found.kind == "graph":
-        views = _graph_views(found.result, options.graph_file)
+        views = _graph_views(found.result, asked.graph_file)
     elif found.kind == "importance":
         views = _importance_views(found.result)
     else:

@@ -38,6 +38,9 @@ def export(
     task: Annotated[
         str | None, typer.Option(help="Only these tasks, comma-separated (default: all).")
     ] = None,
+    cells: Annotated[
+        str | None, typer.Option(help="Only these cells, comma-separated (default: all).")
+    ] = None,
     config: Annotated[
         str | None, typer.Option(help="The config (hash or prefix) where a task has several.")
     ] = None,
@@ -51,13 +54,17 @@ def export(
     version: Annotated[
         str | None, typer.Option(help="The atlas' version (default: today's date).")
     ] = None,
+    note: Annotated[str | None, typer.Option(help="A paragraph for the datasheet.")] = None,
 ) -> None:
     """Write a study's finished runs as an atlas folder, atomically (one slice per task)."""
     from randrnn.atlas.export import export_atlas
 
     tasks = parse_list(task) if task else None
-    meta = export_atlas(study, out, tasks=tasks, config=config, partial=partial, weights=weights,
-                        version=version)  # fmt: skip
+    from randrnn.models.cells import parse_cells
+
+    meta = export_atlas(study, out, tasks=tasks, cells=parse_cells(cells) if cells else None,
+                        config=config, partial=partial, weights=weights, version=version,
+                        note=note)  # fmt: skip
     for s in meta["slices"]:
         gap = f", {len(s['missing'])} missing" if s["missing"] else ""
         console.print(f"slice {s['task']}: {s['runs']} of {s['expected']} runs{gap}")

@@ -15,7 +15,7 @@ from randrnn.cli.train import parse_range
 from randrnn.training.config import DEFAULT_BATCHING
 
 if TYPE_CHECKING:
-    from randrnn.training.bench import BenchResult
+    from randrnn.training.bench import BenchResult, ProfileResult
 
 
 @app.command("bench")
@@ -58,6 +58,18 @@ def bench(
         ),
     ] = 1000,
     task: TaskOpt = None,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Count instead of time: per model-epoch the engine's FLOP against the graphs' "
+            "own, bytes moved, launches per wavefront step and batch, host synchronisations "
+            "per batch (torch's FLOP counter and dispatched ops; the same on any load).",
+        ),
+    ] = False,
+    profile_batches: Annotated[
+        int, typer.Option(help="--profile: batches counted per pack (after its first).")
+    ] = 2,
 ) -> None:
     """Train a small sample of graphs with the engine on a task's default data and time it.
 
@@ -65,9 +77,24 @@ def bench(
     tasks with longer strings should cost the same per letter. Only a benchmark of the reber task is kept for
     `randrnn run --dry-run`, which scales it by each task's mean string length.
     """
-    from randrnn.training.bench import STUDY_EPOCHS, STUDY_GRAPHS, run_bench
+    from randrnn.training.bench import STUDY_EPOCHS, STUDY_GRAPHS, run_bench, run_profile
     from randrnn.training.config import TrainConfig
 
+    if profile:
+        counted = run_profile(
+            cells=cells, config=TrainConfig(epochs=1, max_train=max_train, batching=batching),
+            pack_size=pack_size, engine=engine, device=device, task=task,
+            batches=profile_batches, graphs=graphs, nodes=parse_range(nodes), seed=seed,
+            population=population, study=study, graph_files=graph_files,
+        )  # fmt: skip
+        console.print(_profile_table(counted))
+        console.print(
+            "FLOP: torch's counter (products) + one per element of pointwise ops, reductions and "
+            "scatter-adds; graph: 6 per live weight and letter + the gate arithmetic per unit. "
+            "bytes: what each op reads and writes, from its shapes. launches/step: the slope "
+            "over the counted batches (forward and backward); fixed: the rest of a batch's."
+        )
+        return
     result = run_bench(
         cells=cells, config=TrainConfig(epochs=epochs, max_train=max_train, batching=batching),
         workers=workers, pack_size=pack_size, engine=engine, device=device, task=task, status=console.status,
@@ -109,3 +136,23 @@ def _table(result: BenchResult) -> Table:
 def _where(result: BenchResult) -> str:
     """'2 worker(s) × 1 thread' on the CPU, 'one CUDA GPU' there."""
     return "one CUDA GPU" if result.device == "cuda" else f"{result.workers} worker(s) × 1 thread"
+
+
+def _profile_table(result: ProfileResult) -> Table:
+    """One row per cell: the counts of `run_profile`."""
+    config = result.config
+    table = Table(title=f"engine profile: task {result.task}, {result.source}, packs of "
+                        f"{result.pack_size}, batch {config.batch_size} ({config.batching}), "
+                        f"{result.device}, {result.engine} engine",
+                  title_justify="left")  # fmt: skip
+    names = ["cell", "GFLOP / model-epoch", "graph GFLOP", "× graph", "MiB / model-batch",
+             "launches / step", "fixed / batch", "launches / batch", "syncs / batch"]  # fmt: skip
+    for name in names:
+        table.add_column(name, justify="left" if name == "cell" else "right")
+    for r in result.rows:
+        table.add_row(r["cell"], f"{r['engine_flop_epoch'] / 1e9:.2f}",
+                      f"{r['own_flop_epoch'] / 1e9:.2f}", f"{r['flop_ratio']:.1f}",
+                      f"{r['bytes_batch'] / 2**20:.1f}", f"{r['launches_step']:.1f}",
+                      f"{r['launches_fixed']:.0f}", f"{r['launches_batch']:.0f}",
+                      f"{r['syncs_batch']:.1f}")  # fmt: skip
+    return table

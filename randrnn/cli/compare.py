@@ -40,9 +40,16 @@ def compare(
     from randrnn.analysis import compare as lib
     from randrnn.analysis import table
     from randrnn.analysis.correlate import format_p
+    from randrnn.pruning.results import missing_target
 
     means, corr = lib.compare_studies(
-        study_a, study_b, target=target, config_a=config_a, config_b=config_b, min_r=min_r
+        study_a,
+        study_b,
+        target=target,
+        config_a=config_a,
+        config_b=config_b,
+        min_r=min_r,
+        explain=missing_target,
     )
     shown = means.assign(
         cell=means["cell"].map(table.cell_label),

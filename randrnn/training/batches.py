@@ -37,7 +37,8 @@ class Encoded:
         self, index: np.ndarray, width: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Codes trimmed to the batch's longest string (``width``, if the caller knows it: then
-        nothing is read back from the device), lengths and labels of the given rows."""
+        nothing is read back from the device), lengths and labels of the given rows (indices,
+        or a tensor of them already on the device: `on_device`)."""
         rows = torch.as_tensor(index, dtype=torch.long).to(self.codes.device)
         lengths = self.lengths[rows]
         width = int(lengths.max()) if width is None else width
@@ -59,6 +60,15 @@ def train_batches(
         order = order[np.argsort(lengths[order], kind="stable")]
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def on_device(batches: list[np.ndarray], device: torch.device | str) -> list[torch.Tensor]:
+    """An epoch's batch indices as views of one tensor moved to ``device`` once: one copy per
+    epoch instead of one per batch (on CUDA a copy from host memory that the host waits for)."""
+    if not batches:
+        return []
+    whole = torch.as_tensor(np.concatenate(batches), dtype=torch.long).to(device)
+    return list(whole.split([len(b) for b in batches]))
 
 
 def eval_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:

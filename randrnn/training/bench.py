@@ -229,3 +229,56 @@ def run_bench(
     if found.task == DEFAULT_TASK:
         save_measurement(measured, workers, device, engine)
     return result
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    """What `run_profile` counted: one row per cell (`profiling.summary`'s figures)."""
+
+    task: str
+    source: str
+    config: TrainConfig
+    engine: str
+    device: str
+    pack_size: int
+    rows: list[dict] = field(default_factory=list)
+
+
+def run_profile(
+    *,
+    cells: str | Sequence[str],
+    config: TrainConfig,
+    pack_size: int | None = None,
+    engine: str | None = None,
+    device: str = "auto",
+    task: str | None = None,
+    batches: int = 2,
+    **sample: object,
+) -> ProfileResult:
+    """Count what the engine does (`profiling`): a sample of DAGs (``sample``: the arguments of
+    `bench_dags`) trained with each cell on ``task``'s default data, in packs of ``pack_size``
+    (default: the whole sample, as one GPU pack holds it), ``batches`` batches of each pack."""
+    from randrnn.errors import check_at_least
+    from randrnn.models.cells import parse_cells
+    from randrnn.tasks.data import task_data
+    from randrnn.training import profiling
+    from randrnn.training.engines import resolve_device, resolve_engine
+    from randrnn.training.loop import prepare_data
+
+    check_at_least("--profile-batches", batches)
+    cells = parse_cells(cells)
+    device = resolve_device(device)
+    engine = resolve_engine(engine, device)
+    dags, source = bench_dags(**sample)
+    found = task_data(task)
+    train, _ = prepare_data(found.train, found.test, config)
+    letters = int(train.lengths.sum())
+    size = pack_size or len(dags)
+    check_at_least("--pack-size", size)
+    result = ProfileResult(found.task, source, config, engine, device, size)
+    for cell in cells:
+        models = [build_model(dag, cell, seed=i) for i, dag in enumerate(dags)]
+        windows = profiling.profile_packs(models, train, config, engine=engine, device=device,
+                                          pack_size=size, batches=batches)  # fmt: skip
+        result.rows.append({"cell": cell, **profiling.summary(windows, letters)})
+    return result

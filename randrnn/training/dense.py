@@ -10,13 +10,14 @@ autograd runs the backward. Few, large kernels and no index arithmetic inside th
 shape a GPU wants (the native engine, which skips every absent edge, is the CPU's).
 
 Everything is made on the device of the pack's tensors, and nothing is read back to the host.
-``RANDRNN_DENSE_COMPILE=1`` runs the per-step gate arithmetic through `torch.compile` (off by
-default: it could not be measured here, see README "Speed").
+Counted by `bench --profile` (`randrnn.training.profiling`), it does far more work than the
+graphs need (every delay × every unit of the widest model, for every model): the sparse engine
+(`randrnn.training.sparse`) does the graphs' own work and is CUDA's default; this one stays as
+the reference it was measured against.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -105,12 +106,10 @@ def _gru(pre, h_prev, c, active, ah):
 
 @cache
 def step_fn(cell: Cell) -> StepFn:
-    """The cell's step; through `torch.compile` when ``RANDRNN_DENSE_COMPILE=1``."""
+    """The cell's step (plain PyTorch: ``RANDRNN_DENSE_COMPILE`` is gone, as torch.compile
+    recompiled it for every pack shape and gave up after two)."""
     kinds: dict[str, StepFn] = {"LSTM": _lstm, "GRU": _gru}
-    fn = kinds.get(cell.layer) or _rnn(ACTIVATIONS[cell.nonlinearity][0])
-    if os.environ.get("RANDRNN_DENSE_COMPILE", "") == "1":
-        return torch.compile(fn, dynamic=False)
-    return fn
+    return kinds.get(cell.layer) or _rnn(ACTIVATIONS[cell.nonlinearity][0])
 
 
 def features(

@@ -9,8 +9,11 @@ engines run the recurrence (`randrnn.training.engines` lists them and the device
   so the work is exactly the graph's;
 - ``wavefront``: `randrnn.training.wavefront` — pure PyTorch: all layers advance together, a
   step is one gather of each unit's inputs and one batched product (several times slower);
-- ``dense`` (the default on CUDA, runs on the CPU too): `randrnn.training.dense` — the
-  wavefront as masked dense batched products, autograd backward, everything on the device.
+- ``sparse`` (the default on CUDA, runs on the CPU too): `randrnn.training.sparse` — the
+  wavefront over every model's own edges as one sparse product per step, fused gate steps and a
+  hand-written backward, everything on the device;
+- ``dense`` (CPU or CUDA): `randrnn.training.dense` — the wavefront as masked dense batched
+  products over (delay, unit) rows padded to the pack's widest model, autograd backward.
 
 The readout reads every model's readout units at each string's true last step.
 
@@ -38,8 +41,8 @@ from torch.nn import functional as F
 from randrnn.callbacks import Callbacks, Progress, Step
 from randrnn.errors import RandRNNError
 from randrnn.models.graph_rnn import VOCAB, GraphRNN
-from randrnn.training import dense, native
-from randrnn.training.batches import Encoded, eval_batches, train_batches
+from randrnn.training import dense, native, sparse
+from randrnn.training.batches import Encoded, eval_batches, on_device, train_batches
 from randrnn.training.config import TrainConfig
 from randrnn.training.engines import ENGINES, resolve_engine
 from randrnn.training.layout import Wiring, hh, ih, make_layout, wiring
@@ -191,6 +194,7 @@ class PackedModels:
         if self.engine == "dense":
             pairs = [len(w.pairs) for w in self.wirings]
             self.dense = dense.plan(lay, pairs, self.device)
+        self.sparse = sparse.plan(self, self.device) if self.engine == "sparse" else None
         self._matrix_places: dict[int, list[_Place]] = {}
 
     def _native_plan(self) -> native.NativePlan:
@@ -326,6 +330,9 @@ class PackedModels:
         if self.dense is not None:
             features = dense.features(self.models[0].cell, self.dense, table, codes, lengths, w,
                                       w_hh, b_hh)  # fmt: skip
+        elif self.sparse is not None:
+            features = sparse.features(self.models[0].cell, self.sparse, table, codes, lengths,
+                                       w, w_hh, b_hh)  # fmt: skip
         elif self.plan is not None:
             # longest strings first, so that the kernel leaves the finished ones alone
             order = torch.argsort(lengths, descending=True, stable=True)
@@ -406,8 +413,9 @@ def _train_pack(
     for epoch in range(config.epochs):
         correct = torch.zeros(g, dtype=torch.long, device=pack.device)
         loss_sum = torch.zeros(g, dtype=torch.float64, device=pack.device)
-        for index in train_batches(lengths, config.batch_size, config.seed, epoch, config.batching):
-            codes, batch_lengths, labels = train.batch(index, int(lengths[index].max()))
+        batches = train_batches(lengths, config.batch_size, config.seed, epoch, config.batching)
+        for index, rows in zip(batches, on_device(batches, pack.device)):
+            codes, batch_lengths, labels = train.batch(rows, int(lengths[index].max()))
             logits = pack.forward(codes, batch_lengths)
             losses = _losses(logits, labels)
             optimizer.zero_grad(set_to_none=True)
@@ -470,14 +478,28 @@ def evaluate_many(
 PROBE = 4  # models in the pack that measures a CUDA pack's memory per model
 
 
+def probe_models(models: Sequence[GraphRNN]) -> list[GraphRNN]:
+    """The probe pack: the widest model (most units) and the deepest (most layers), which set
+    every pack's padding, then the largest others, `PROBE` in all."""
+    size = lambda m: (sum(m.layer_sizes), len(m.layer_sizes))
+    widest = max(models, key=size)
+    deepest = max(models, key=lambda m: (len(m.layer_sizes), sum(m.layer_sizes)))
+    chosen: list[GraphRNN] = []
+    for model in [widest, deepest, *sorted(models, key=size, reverse=True)]:
+        if len(chosen) < PROBE and all(model is not c for c in chosen):
+            chosen.append(model)
+    return chosen
+
+
 def probe_bytes(
     models: Sequence[GraphRNN], train: Encoded, config: TrainConfig, engine: str
 ) -> float:
-    """Peak CUDA bytes per model of a probe pack of the last (largest) ``models``, copies: one
-    training step and one evaluation batch on the longest strings of ``train`` (`packsize`)."""
+    """Peak CUDA bytes per model of a probe pack (`probe_models`: the widest and the deepest of
+    ``models``, then the largest), copies: one training step and one evaluation batch on the
+    longest strings of ``train`` (`packsize`)."""
     import copy as copying
 
-    probe = [copying.deepcopy(m) for m in models[-PROBE:]]
+    probe = [copying.deepcopy(m) for m in probe_models(models)]
     longest = torch.argsort(train.lengths, descending=True).numpy()
     width, data = int(train.lengths.max()), train.to("cuda")
     torch.cuda.synchronize()

@@ -3,7 +3,9 @@
 One table maps an engine's name to what it is and the devices it runs on. A device is chosen
 once, at the edge (`resolve_device`): ``auto`` is CUDA where torch sees a GPU, else the CPU; the
 engine follows it (`resolve_engine`): on the CPU today's default (native where a C++ compiler
-builds it, else the wavefront), on CUDA the dense engine. Neither is part of a run's config (a
+builds it, else the wavefront), on CUDA the dense engine (the sparse engine does a fraction of
+its work, counted on the CPU, but has not yet run on a GPU: it becomes CUDA's default once
+``scripts/gpu-check.sh`` passes on one). Neither is part of a run's config (a
 study may be trained partly on each); both are recorded with every run as provenance.
 
 Plain Python: torch is imported only when ``auto`` or ``cuda`` must ask it.
@@ -30,6 +32,11 @@ ENGINES: dict[str, Engine] = {
     "native": Engine("native", ("cpu",), "compiled loops over edges (training/native.cpp)"),
     "wavefront": Engine("wavefront", ("cpu",), "pure PyTorch gathers, hand-written backward"),
     "dense": Engine("dense", ("cpu", "cuda"), "masked dense batched products, autograd"),
+    "sparse": Engine(
+        "sparse",
+        ("cpu", "cuda"),
+        "every model's own edges: gathers, scatter-adds, fused gate steps, hand-written backward",
+    ),
 }
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -58,7 +65,7 @@ def resolve_device(name: str | None = "auto") -> str:
 def resolve_engine(name: str | None = None, device: str = "cpu") -> str:
     """The engine to train with on ``device`` ('cpu' or 'cuda'): ``name``, else
     ``RANDRNN_ENGINE`` if set, else the device's default (CPU: native where it builds, else the
-    wavefront; CUDA: dense). An unknown name, or an engine that does not run on the device, is
+    wavefront; CUDA: dense, until the sparse engine has passed gpu-check on a GPU). An unknown name, or an engine that does not run on the device, is
     an error."""
     chosen = (name or os.environ.get("RANDRNN_ENGINE", "")).strip().lower()
     if not chosen:

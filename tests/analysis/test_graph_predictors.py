@@ -183,3 +183,81 @@ def test_the_thesis_protocol_is_for_property_regressors(graphs) -> None:
     with pytest.raises(RandRNNError, match="^--protocol thesis scores the property regressors, "
                        "not wl_kernel$"):  # fmt: skip
         pred.evaluate(df, regressors="dummy,wl_kernel", protocol="thesis", graphs=graphs)
+
+
+def test_the_wl_grid_holds_the_label_histogram_alone(graphs) -> None:
+    """Relabelling rounds 0 (the histogram of the initial 'layer|in|out' labels) to 3 are
+    tried; round 0's kernel is the dot product of the label counts computed by hand, and
+    GraKeL's n_iter = 1 counts two rounds (the histogram plus one relabelling)."""
+    pytest.importorskip("grakel")
+    from collections import Counter
+
+    from randrnn.analysis.wl import ITERATIONS, to_grakel, wl_kernel
+
+    assert ITERATIONS[0] == 0 and 1 in ITERATIONS
+    enc = [encode(g) for g in list(graphs.values())[:12]]
+    counts = [Counter(g.labels()) for g in enc]
+    hand = np.array([[sum(a[k] * b[k] for k in a) for b in counts] for a in counts], dtype=float)
+    histogram = np.asarray(wl_kernel(0).fit_transform([to_grakel(g) for g in enc]), dtype=float)
+    assert np.array_equal(histogram, hand)
+    one = np.asarray(wl_kernel(1).fit_transform([to_grakel(g) for g in enc]), dtype=float)
+    rest = np.diag(one - hand)  # round 1's own histogram: every node has one label
+    assert (rest >= np.array([g.nodes for g in enc])).all()
+
+
+def test_inner_splits_keep_a_graphs_runs_together() -> None:
+    """WL's inner folds and GIN's validation split over groups never put one graph's rows on
+    both sides, and cover every row."""
+    from randrnn.analysis.gin import GINRegressor
+    from randrnn.analysis.wl import inner_folds
+
+    groups = np.repeat(np.arange(20), 3)[np.random.default_rng(0).permutation(60)]
+    for train, test in inner_folds(60, 3, 0, groups):
+        assert not set(groups[train]) & set(groups[test])
+        assert sorted([*train, *test]) == list(range(60))
+    held, train = GINRegressor(valid=0.2).validation_split(groups, seed=5)
+    assert not set(groups[held]) & set(groups[train]) and len(np.unique(groups[held])) == 4
+
+
+def test_per_run_tables_give_the_graph_predictors_their_groups(graphs, monkeypatch) -> None:
+    """With two rows per graph, every inner split of the WL kernel is drawn over graphs."""
+    pytest.importorskip("grakel")
+    from randrnn.analysis import wl
+
+    seen = []
+
+    def spy(n, folds, seed, groups=None):
+        out = inner_folds(n, folds, seed, groups)
+        seen.append(groups is not None and all(
+            not set(groups[a]) & set(groups[b]) for a, b in out
+        ))  # fmt: skip
+        return out
+
+    inner_folds = wl.inner_folds
+    monkeypatch.setattr(wl, "inner_folds", spy)
+    small = dict(list(graphs.items())[:24])
+    df = _table(small, _layer_target(small))
+    runs = pd.concat([df.assign(replicate=0), df.assign(replicate=1)], ignore_index=True)
+    pred.evaluate(runs, regressors="wl_kernel", cv=3, repeats=1, graphs=small)
+    assert len(seen) == 3 and all(seen)
+
+
+def test_gin_refits_on_every_training_row_and_averages_its_members(graphs, monkeypatch) -> None:
+    """Each member's early stopping trains on the rows outside its validation split; then it is
+    trained again on all rows for the epochs chosen; the prediction is the members' mean and
+    `spread` their sd."""
+    pytest.importorskip("torch_geometric")
+    from randrnn.analysis.gin import GINRegressor
+
+    enc = [encode(g) for g in list(graphs.values())[:30]]
+    y = _layer_target(dict(list(graphs.items())[:30]))
+    rows_seen = []
+    original = GINRegressor._epoch
+    monkeypatch.setattr(GINRegressor, "_epoch", lambda self, m, o, g, p, t, rows, rng: (
+        rows_seen.append(len(rows)), original(self, m, o, g, p, t, rows, rng))[1])  # fmt: skip
+    model = GINRegressor(seed=1, epochs=4, patience=2, members=2).fit(enc[:24], y[:24])
+    assert rows_seen.count(24) == sum(model.epochs_) and set(rows_seen) == {24, 24 - 5}
+    each = model._each(enc[24:])
+    assert np.allclose(model.predict(enc[24:]), each.mean(axis=0))
+    assert np.allclose(model.spread(enc[24:]), each.std(axis=0, ddof=1))
+    assert model.spread(enc[24:]).max() > 0

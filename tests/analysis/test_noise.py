@@ -75,7 +75,8 @@ def test_three_replicates_average_the_three_pairs() -> None:
 
 
 def test_unequal_replicates_use_the_harmonic_mean() -> None:
-    """K of 2 graphs with 3 runs and 4 graphs with 1 run is 1 / mean(1/k) = 6 / (2/3 + 4) = 9/7."""
+    """K of 3 graphs with 3 runs and 3 graphs with 1 run is 1 / mean(1/k) = 6 / (3·1/3 + 3) = 3/2;
+    only the first three count as graphs (two runs or more), all twelve runs count as runs."""
     values = {0: [0.9, 0.8, 0.85], 1: [0.7, 0.75, 0.6], 2: [0.5, 0.55, 0.52]}
     values |= {3: [0.8], 4: [0.6], 5: [0.7]}
     result = noise.noise(runs_frame(values)).iloc[0]

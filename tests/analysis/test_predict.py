@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from randrnn.analysis import predict as pred
+from randrnn.analysis import request
 from randrnn.analysis.config import PredictConfig
 from randrnn.errors import RandRNNError
 from randrnn.graphs.properties import FEATURES, properties
@@ -107,9 +108,13 @@ def test_unknown_regressor_lists_known() -> None:
 def test_importances_impurity_for_forest_and_permutation_for_all(df: pd.DataFrame) -> None:
     """Forests get impurity importances (summing to 1); BayesianRidge only permutation; the
     signal's feature ranks first."""
-    rf = pred.importances(df, PredictConfig(cv=3), "random_forest", cell="gru", n_repeats=2)
+    rf = pred.importances(
+        df, request.parse(PredictConfig(cv=3), df), "random_forest", cell="gru", n_repeats=2
+    )
     assert rf["impurity"].sum() == pytest.approx(1.0) and rf["feature"].iloc[0] == "nodes"
-    br = pred.importances(df, PredictConfig(cv=3), "bayesian_ridge", cell="gru", n_repeats=2)
+    br = pred.importances(
+        df, request.parse(PredictConfig(cv=3), df), "bayesian_ridge", cell="gru", n_repeats=2
+    )
     assert br["impurity"].isna().all() and br["feature"].iloc[0] == "nodes"
 
 
@@ -117,7 +122,9 @@ def test_predict_graph_gives_prediction_with_spread(df: pd.DataFrame) -> None:
     """A new graph gets a prediction per cell near the synthetic truth, with fold and tree spread."""
     g = nx.barabasi_albert_graph(30, 3, seed=1)
     props = properties(g)
-    res = pred.predict_graph(df, props, PredictConfig(features="nodes", cv=3, repeats=2))
+    res = pred.predict_graph(
+        df, props, request.parse(PredictConfig(features="nodes", cv=3, repeats=2), df)
+    )
     assert list(res["cell"]) == ["rnn_tanh", "gru"]
     gru = res.set_index("cell").loc["gru"]
     assert gru["prediction"] == pytest.approx(0.6 + 0.005 * 30, abs=0.02)

@@ -14,7 +14,7 @@ from sklearn.model_selection import RepeatedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from randrnn.analysis import design, scores
+from randrnn.analysis import design, request, scores
 from randrnn.analysis import predict as pred
 from randrnn.analysis.config import PredictConfig
 
@@ -82,7 +82,9 @@ def test_the_legend_says_how_many_folds_were_left_out(df: pd.DataFrame) -> None:
 
     rows = df[df["cell"] == "gru"].head(12).copy()
     rows["test_acc"] = [0.5] * 10 + [0.6, 0.7]
-    found = predict_study.run(rows, None, PredictConfig(regressor="dummy", cv=6, repeats=5))
+    found = predict_study.run(
+        rows, None, request.parse(PredictConfig(regressor="dummy", cv=6, repeats=5), rows)
+    )
     left = int(found.result["constant_folds"].iloc[0])
     expect = sum(
         np.ptp(rows["test_acc"].to_numpy()[test]) == 0

@@ -291,3 +291,13 @@ def test_export_meta_counts_match_the_tables(atlas):
                               "curve_rows": len(atlas.curves), "weights": len(atlas.runs)}  # fmt: skip
     (s,) = meta["slices"]
     assert s["expected"] == s["runs"] == 6 * 2 * 2 and s["missing"] == []
+
+
+def test_cells_pick_part_of_a_slice_and_the_note_reaches_the_datasheet(study, tmp_path):
+    meta = export_atlas(study, tmp_path / "a", cells=["gru"], note="LSTM comes later.")
+    a = load(tmp_path / "a")
+    assert set(a.runs["cell"]) == {"gru"} and len(a.runs) == 6 * 2
+    assert meta["slices"][0]["cells"] == ["gru"] and meta["slices"][0]["missing"] == []
+    assert "LSTM comes later." in (tmp_path / "a" / layout.DATASHEET).read_text()
+    with pytest.raises(RandRNNError, match="no finished runs of cell"):
+        export_atlas(study, tmp_path / "b", cells=["lstm"])

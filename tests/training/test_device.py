@@ -51,7 +51,7 @@ def test_auto_with_a_gpu_is_cuda_and_dense(fake_gpu, monkeypatch) -> None:
 def test_engine_that_cannot_run_on_the_device(fake_gpu) -> None:
     """native on CUDA: one line naming the engines that run there."""
     with pytest.raises(
-        RandRNNError, match=r"engine 'native' does not run on cuda; engines there: dense$"
+        RandRNNError, match=r"engine 'native' does not run on cuda; engines there: dense, sparse$"
     ):
         engines.resolve_engine("native", "cuda")
 
@@ -73,7 +73,7 @@ def test_cuda_without_a_gpu_is_one_line(command, no_gpu, tmp_path, monkeypatch) 
 
 @pytest.mark.parametrize(("option", "value", "known"), [
     ("--device", "tpu", "known: auto, cpu, cuda"),
-    ("--engine", "turbo", "known: native, wavefront, dense"),
+    ("--engine", "turbo", "known: native, wavefront, dense, sparse"),
 ])  # fmt: skip
 def test_unknown_device_or_engine_lists_the_names(option, value, known, tmp_path) -> None:
     result = runner.invoke(app, ["train-all", "--study", str(tmp_path / "s"), option, value])

@@ -17,8 +17,9 @@ NO_DASK = (
 
 
 def test_gpu_check_small_on_cpu_without_dask(tmp_path: Path) -> None:
-    """Every cell compared (dense vs the CPU engine: ok), then bench, train-all and prune run
-    in this one process and their walls are printed with their commands."""
+    """Every cell compared (sparse and dense vs the CPU engine: ok), then bench --profile and
+    bench of both engines, train-all and prune run in this one process and their walls are
+    printed with their commands."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RANDRNN_CACHE": str(tmp_path / "cache"),
            "COLUMNS": "200"}  # fmt: skip
     done = subprocess.run([sys.executable, "-c", NO_DASK], env=env, capture_output=True,
@@ -26,10 +27,15 @@ def test_gpu_check_small_on_cpu_without_dask(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
-        assert any(line.startswith(cell) and line.endswith("-> ok") for line in out.splitlines())
+        for engine in ("sparse", "dense"):
+            assert any(line.startswith(cell) and f"cpu/{engine} vs" in line
+                       and line.endswith("-> ok") for line in out.splitlines())  # fmt: skip
     walls = out.split("wall times on cpu")[1].splitlines()
-    for name in ("bench", "train-all", "prune"):
+    for name in ("profile sparse", "profile dense", "bench sparse", "bench dense", "train-all",
+                 "prune"):  # fmt: skip
         (line,) = [w for w in walls if w.strip().startswith(name + " ")]
-        assert f"randrnn {name} " in line and "--device cpu" in line
-    assert "randrnn bench --device cpu --engine dense --cells gru,lstm" in out
+        command = name.split()[0].replace("profile", "bench")
+        assert f"randrnn {command} " in line and "--device cpu" in line
+    assert "randrnn bench --device cpu --cells gru,lstm" in out and "--engine sparse" in out
+    assert "failed:" not in out
     assert "8 runs finished, 0 failed" in out
