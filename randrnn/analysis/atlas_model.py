@@ -186,7 +186,9 @@ def fit(
     means = table.per_graph(rows)
     units = means[design.GRAPH].nunique() if design.GRAPH in means.columns else len(means)
     folds = design.choose_folds(units, None, most=cv)
-    (plan,) = design.build(means, target, feature_set="all", cell=cell, cv=folds,
+    table.check_target(means, target)
+    features = design.select_features(means, target, "all")  # the thesis' 23
+    (plan,) = design.build(means, target=target, features=features, cell=cell, cv=folds,
                            repeats=repeats, seed=seed, why="choosing the atlas' predictor "
                            "({k}-fold CV)")  # fmt: skip
     r2, errors = {}, {}
