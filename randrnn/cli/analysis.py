@@ -18,6 +18,7 @@ import typer
 
 from randrnn.cli import names
 from randrnn.cli.core import app, console
+from randrnn.cli.design import AtlasCommand, AtlasOpt, TaskOpt, predict_atlas
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def correlate(
     emit(views, _joined(results), fmt, out, legend, wide)
 
 
-@app.command("predict")
+@app.command("predict", cls=AtlasCommand)
 def predict(
     study: StudyOpt = None,
     from_: FromOpt = None,
@@ -262,6 +263,8 @@ def predict(
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
     out: OutOpt = None,
+    atlas: AtlasOpt = None,
+    task: TaskOpt = None,
 ) -> None:
     """Predict accuracy from graph properties, or from the graph itself (WL kernel, GIN): every
     predictor on the same folds vs a Dummy baseline, pooled R² first, ranks.
@@ -269,6 +272,8 @@ def predict(
     With seed replicates, each R² is shown beside R² / noise ceiling (the R² that graph
     structure could reach at most), and a table of the seed noise per cell follows.
     """
+    if atlas is not None:  # from a published atlas, no study (randrnn.cli.design)
+        return predict_atlas(atlas, graph_file, cells or cell, task, fmt, wide, out)
     fmt, out = parse_format(fmt), out_file(out)
     from randrnn.analysis import request
     from randrnn.analysis.config import PredictConfig

@@ -6,6 +6,7 @@ from randrnn.cli import (  # noqa: F401
     bench,
     compare,
     data,
+    design,
     graphs,
     prune,
     study,
