@@ -19,6 +19,15 @@ def per_run(tmp_path_factory) -> pd.DataFrame:
     return table.load_study(path, per_run=True)
 
 
+def _checked(df: pd.DataFrame) -> dict:
+    """The target and features `design.build` takes, checked as `request.parse` checks them."""
+    table.check_target(df, table.DEFAULT_TARGET)
+    return {
+        "target": table.DEFAULT_TARGET,
+        "features": table.default_features(df, table.DEFAULT_TARGET),
+    }
+
+
 def test_the_table_has_replicates(per_run) -> None:
     counts = per_run.groupby(["cell", "graph_id"]).size()
     assert (counts == 3).all()
@@ -28,7 +37,7 @@ def test_the_table_has_replicates(per_run) -> None:
 def test_no_graph_on_both_sides_of_a_fold(per_run, cv: int) -> None:
     """Every fold of every cell's design: train and test graph ids are disjoint, and each
     repeat tests every row exactly once."""
-    designs = design.build(per_run, cv=cv, repeats=3, seed=1)
+    designs = design.build(per_run, cv=cv, repeats=3, seed=1, **_checked(per_run))
     assert {d.cell for d in designs} == set(per_run["cell"])
     for d in designs:
         assert d.graph_ids is not None and len(d.graph_ids) == len(d.y)
@@ -47,7 +56,7 @@ def test_rows_with_a_missing_value_do_not_shift_the_groups(per_run) -> None:
     df = per_run.copy()
     first = df.index[df["cell"] == df["cell"].iloc[0]][0]
     df.loc[first, "nodes"] = np.nan
-    (d,) = design.build(df, cv=4, repeats=2, seed=0, cell=df.loc[first, "cell"])
+    (d,) = design.build(df, cv=4, repeats=2, seed=0, cell=df.loc[first, "cell"], **_checked(df))
     assert len(d.y) == (df["cell"] == df.loc[first, "cell"]).sum() - 1
     for train, test in d.splits():
         assert not set(d.graph_ids[train]) & set(d.graph_ids[test])
