@@ -582,3 +582,13 @@ def test_a_study_newer_than_the_code_is_refused(tmp_path: Path, monkeypatch) -> 
         RandRNNError, match=f"schema version {now + 1}; this randrnn reads up to {now}"
     ):
         Study.open(tmp_path / "s")
+
+
+def test_has_table_names_the_tables_made_on_first_use(study: Study) -> None:
+    """`has_table` answers for any table by name: the core ones are there, kept weights only
+    once a train-all keeps them; it is the one check (no per-table copy of it)."""
+    assert study.has_table("runs") and study.has_table("graphs")
+    assert not study.has_table("run_weights") and not study.has_table("no_such_table")
+    study.keep_weights_table()
+    assert study.has_table("run_weights")
+    assert not hasattr(study, "has_weights_table") and not hasattr(study, "has_curves_table")

@@ -1,5 +1,6 @@
 """The atlas' datasheet: how it was built, what it holds per slice, cell and replicate, what is
-missing (nothing, or each run named), and the checksum of every file. Plain text from the meta
+missing (nothing, or each run named, and each replicate never trained), and the checksum of
+every file. Plain text from the meta
 (`randrnn.atlas.export`) and the runs table."""
 
 from __future__ import annotations
@@ -55,8 +56,12 @@ def datasheet(meta: dict, runs: pd.DataFrame) -> str:
     lines += ["", "## What is missing", ""]
     missing = [(s["task"], m) for s in meta["slices"] for m in s["missing"]]
     if not missing:
-        lines.append("Nothing: every slice holds every graph × cell × replicate.")
+        lines.append("Nothing: every slice holds every run the study was asked for.")
     else:
+        for s in meta["slices"]:
+            for k in s.get("absent_replicates", []):
+                never = f"replicate {k} of {s['replicates']} was never trained"
+                lines += [f"Slice {s['task']}: {never} (none of its runs is here).", ""]
         lines.append(f"{len(missing)} runs (task/cell/graph/replicate), not trained yet:")
         lines.append("")
         lines += [f"- {m}" for _, m in missing[:200]]

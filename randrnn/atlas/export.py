@@ -1,11 +1,14 @@
 """Export a study's finished runs as an atlas folder (`randrnn.atlas.layout`), atomically.
 
-A *slice* is one task under one training config: every graph of the study × the slice's cells ×
-replicates 0..K-1. The export checks the study first, each problem one line: runs that failed
-or are still in flight, a task trained under more than one config (pick one with ``config``),
-and a slice with runs missing (finish it with train-all, or export with ``partial``, which
-names every missing run in the datasheet instead of leaving it unsaid). Nothing is ever
-filled in: a run without a recorded curve has no curve rows (``has_curve`` false).
+A *slice* is one task under one training config: the runs the study was asked for (every graph
+× cell × replicate, or a split's graph × its cell × replicate; `randrnn.atlas.slices` checks
+them). The export checks the study first, each problem one line: runs that failed or are still
+in flight, a task trained under more than one config (pick one with ``config``), and a slice with
+runs missing, a replicate never trained included (finish it with train-all, or export with
+``partial``, which names every missing run in the datasheet instead of leaving it unsaid).
+Nothing is ever filled in: a run without a recorded curve has no curve rows (``has_curve``
+false). Every run is named by its atlas run id (`run_name`): its row, its curve rows and its
+tensor in ``weights.safetensors``.
 
 The folder is written beside its destination under a temporary name and renamed into place
 in one step, so an interrupted export leaves the old atlas (or nothing), never half of one.
@@ -18,8 +21,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -28,40 +29,21 @@ import pandas as pd
 from randrnn.atlas import layout
 from randrnn.atlas.datasheet import datasheet
 from randrnn.atlas.hashing import edge_list_json, resolve_collisions
+from randrnn.atlas.slices import Slice, select_slices, task_of
 from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.properties import EXTRAS, FEATURES
 from randrnn.store import Study
 from randrnn.store.base import config_hash, dumps
-from randrnn.tasks.registry import DEFAULT_TASK
+from randrnn.store.weights import WEIGHTS_TABLE
 from randrnn.training.runner import batch_seed, model_seed
 from randrnn.version import code_version
 
-UNFINISHED = ("failed", "running", "interrupted", "pending")
 
-
-@dataclass
-class Slice:
-    """One task under one config: what it should hold and what it lacks."""
-
-    task: str
-    config_hash: str
-    config: dict
-    cells: list[str]
-    replicates: int
-    graphs: int
-    runs: int = 0
-    missing: list[str] = field(default_factory=list)  # run ids
-
-    def describe(self) -> dict:
-        return {"task": self.task, "config_hash": self.config_hash, "config": self.config,
-                "cells": self.cells, "replicates": self.replicates, "graphs": self.graphs,
-                "runs": self.runs, "expected": self.graphs * len(self.cells) * self.replicates,
-                "missing": self.missing}  # fmt: skip
-
-
-def task_of(config: dict) -> str:
-    return str(config.get("task") or DEFAULT_TASK)
+def run_name(run: dict) -> str:
+    """A study run's atlas run id (``task/cell/graph/replicate``): its row's ``run_id``, its
+    curve rows' and its tensor's name in ``weights.safetensors``."""
+    return layout.run_id(task_of(run["config"]), run["cell"], run["graph_id"], run["replicate"])
 
 
 def export_atlas(
@@ -90,13 +72,12 @@ def export_atlas(
     if out.exists() and not (out / layout.META).is_file() and any(out.iterdir()):
         raise RandRNNError(f"--out {out} exists and is not an atlas; give a new folder")
     with Study.open(study_path) as study:
-        slices, runs = _slices(study, tasks, cells, config, partial)
-        chosen = {r["id"] for r in runs}
+        slices, runs = select_slices(study, tasks, cells, config, partial)
         graphs = _graph_table(study.graphs())
         run_table = _run_table(study, runs, graphs)
-        curves = _curve_table(study, chosen, run_table)
+        curves = _curve_table(study, runs)
         run_table["has_curve"] = run_table["run_id"].isin(set(curves["run_id"]))
-        kept = _weights(study, runs, run_table) if weights else {}
+        kept = kept_weights(study, runs) if weights else {}
         run_table["has_weights"] = run_table["run_id"].isin(set(kept))
         meta_in = {key: study.get_meta(key) for key in ("seed", "generators", "nodes",
                                                          "generator_params", "study_toml")}  # fmt: skip
@@ -119,81 +100,6 @@ def export_atlas(
     }  # fmt: skip
     _write(out, meta, graphs, run_table, curves, kept)
     return meta
-
-
-def _slices(
-    study: Study,
-    tasks: list[str] | None,
-    cells: list[str] | None,
-    config: str | None,
-    partial: bool,
-):
-    """The slices to export and their done runs; one-line errors for what cannot be exported."""
-    every = study.runs()
-    wanted = set(tasks) if tasks else None
-    picked = [r for r in every if (wanted is None or task_of(r["config"]) in wanted)
-              and (not cells or r["cell"] in cells)]  # fmt: skip
-    if cells:
-        absent = sorted(set(cells) - {r["cell"] for r in picked if r["status"] == "done"})
-        if absent:
-            raise RandRNNError(f"the study has no finished runs of cell(s) {', '.join(absent)}")
-    if wanted:
-        absent = sorted(wanted - {task_of(r["config"]) for r in picked if r["status"] == "done"})
-        if absent:
-            raise RandRNNError(f"the study has no finished runs of task(s) {', '.join(absent)}")
-    done = [r for r in picked if r["status"] == "done"]
-    if not done:
-        raise RandRNNError("the study has no finished runs to export")
-    by_task: dict[str, dict[str, dict]] = {}
-    for r in done:
-        by_task.setdefault(task_of(r["config"]), {})[r["config_hash"]] = r["config"]
-    chosen_hash: dict[str, str] = {}
-    for task, configs in by_task.items():
-        if config is not None:
-            hits = [h for h in configs if h.startswith(config)]
-            if len(hits) != 1:
-                raise RandRNNError(f"task {task}: config {config!r} matches {len(hits)} of"
-                                   f" {', '.join(sorted(configs))}")  # fmt: skip
-            chosen_hash[task] = hits[0]
-        elif len(configs) > 1:
-            raise RandRNNError(
-                f"task {task} has runs under {len(configs)} configs ({', '.join(sorted(configs))}):"
-                " export one with --config HASH (randrnn results --configs lists them)"
-            )
-        else:
-            chosen_hash[task] = next(iter(configs))
-    exported = set(chosen_hash.values())
-    bad = [r for r in picked if r["status"] in UNFINISHED and r["config_hash"] in exported]
-    if bad and not partial:
-        first = bad[0]
-        counts = ", ".join(
-            f"{n} {status}" for status, n in Counter(r["status"] for r in bad).items()
-        )
-        raise RandRNNError(
-            f"the study has {len(bad)} unfinished run(s) ({counts}; first: graph"
-            f" {first['graph_id']} {first['cell']} r{first['replicate']}): run train-all again to"
-            " finish them, or export with --partial"
-        )
-    graph_ids = study.graph_ids()
-    slices, runs = [], []
-    for task in sorted(by_task):
-        h = chosen_hash[task]
-        mine = [r for r in done if r["config_hash"] == h]
-        cells = sorted({r["cell"] for r in mine})
-        reps = max(r["replicate"] for r in mine) + 1
-        have = {(r["graph_id"], r["cell"], r["replicate"]) for r in mine}
-        missing = [layout.run_id(task, c, g, k) for g in graph_ids for c in cells
-                   for k in range(reps) if (g, c, k) not in have]  # fmt: skip
-        if missing and not partial:
-            raise RandRNNError(
-                f"slice {task} is incomplete: {len(missing)} of {len(graph_ids) * len(cells) * reps}"
-                f" runs missing (first: {missing[0]}); finish it with train-all, or export with"
-                " --partial"
-            )
-        slices.append(Slice(task, h, by_task[task][h], cells, reps, len(graph_ids), len(mine),
-                            missing))  # fmt: skip
-        runs += mine
-    return slices, runs
 
 
 def _graph_table(graphs: list[dict]) -> pd.DataFrame:
@@ -228,7 +134,7 @@ def _run_table(study: Study, runs: list[dict], graphs: pd.DataFrame) -> pd.DataF
         task = task_of(cfg)
         data = str(cfg.get("data", "shipped"))
         rows.append({
-            "run_id": layout.run_id(task, r["cell"], r["graph_id"], r["replicate"]),
+            "run_id": run_name(r),
             "graph_id": r["graph_id"], "cell": r["cell"], "task": task, "data": data,
             "recipe": dumps(recipes.get(data), canonical=True),
             "config": dumps(cfg, canonical=True), "config_hash": config_hash(cfg),
@@ -246,35 +152,24 @@ def _run_table(study: Study, runs: list[dict], graphs: pd.DataFrame) -> pd.DataF
     return frame.sort_values(["task", "cell", "graph_id", "replicate"]).reset_index(drop=True)
 
 
-def _curve_table(study: Study, chosen: set[int], runs: pd.DataFrame) -> pd.DataFrame:
-    rows = [c for c in study.curves() if c["run_id"] in chosen]
-    frame = pd.DataFrame(rows, columns=["run_id", "graph_id", "cell", "config_hash", "replicate",
-                                        "epoch", *layout.CURVE_COLUMNS[2:]])  # fmt: skip
-    ids = {(g, c, h, k): rid for rid, g, c, h, k in
-           zip(runs["run_id"], runs["graph_id"], runs["cell"], runs["config_hash"],
-               runs["replicate"])}  # fmt: skip
-    frame["run_id"] = [ids[(g, c, h, k)] for g, c, h, k in zip(frame["graph_id"], frame["cell"],
-                       frame["config_hash"], frame["replicate"])]  # fmt: skip
+def _curve_table(study: Study, runs: list[dict]) -> pd.DataFrame:
+    names = {r["id"]: run_name(r) for r in runs}
+    rows = [c for c in study.curves() if c["run_id"] in names]
+    frame = pd.DataFrame(rows, columns=["run_id", "epoch", *layout.CURVE_COLUMNS[2:]])
+    frame["run_id"] = frame["run_id"].map(names)
     frame = frame[layout.CURVE_COLUMNS].astype({"run_id": "string", "epoch": "int64"})
     fields = layout.CURVE_COLUMNS[2:]
     frame = frame.astype(dict.fromkeys(fields, "float64"))
     return frame.sort_values(["run_id", "epoch"]).reset_index(drop=True)
 
 
-def _weights(study: Study, runs: list[dict], table: pd.DataFrame) -> dict[str, tuple[str, bytes]]:
-    if not study.has_weights_table():
+def kept_weights(study: Study, runs: list[dict]) -> dict[str, tuple[str, bytes]]:
+    """The runs' kept weights by atlas run id (`run_name`, the tensors' names in
+    ``weights.safetensors``): ``(layout, float32 bytes)``; runs without kept weights are absent."""
+    if not study.has_table(WEIGHTS_TABLE):
         return {}
-    names = dict(zip(
-        [(r["graph_id"], r["cell"], r["config_hash"], r["replicate"]) for r in runs],
-        [layout.run_id(task_of(r["config"]), r["cell"], r["graph_id"], r["replicate"])
-         for r in runs],
-    ))  # fmt: skip
-    out = {}
-    for r in runs:
-        found = study.run_weights(r["id"])
-        if found is not None:
-            out[names[(r["graph_id"], r["cell"], r["config_hash"], r["replicate"])]] = found
-    return out
+    found = ((run_name(r), study.run_weights(r["id"])) for r in runs)
+    return {name: kept for name, kept in found if kept is not None}
 
 
 def sha256(path: Path) -> str:
@@ -351,12 +246,16 @@ def _commands(meta: dict, slices: list[Slice]) -> list[str]:
                      f" --nodes {lo}:{hi} --seed {meta.get('seed', 0)} --n {slices[0].graphs}")  # fmt: skip
     for s in slices:
         c = s.config
-        line = f"randrnn train-all --task {s.task} --cells {','.join(s.cells)}"
+        settings = ""
         for key in ("epochs", "batch_size", "lr", "clip", "seed", "batching", "readout",
                     "max_train", "max_test", "eval_batch_size"):  # fmt: skip
             if c.get(key) is not None:
-                line += f" --{key.replace('_', '-')} {c[key]}"
+                settings += f" --{key.replace('_', '-')} {c[key]}"
         if c.get("data") not in (None, "shipped"):
-            line += f"  # data {c['data']}: the recipe in runs.parquet rebuilds it"
-        lines.append(line + f" --replicates {s.replicates}")
+            settings += f"  # data {c['data']}: the recipe in runs.parquet rebuilds it"
+        asked = s.requests or [{"cells": s.cells, "assign": "all", "replicates": s.replicates}]
+        for req in asked:  # the recorded requests, else what the runs show
+            assign = " --assign split" if req["assign"] == "split" else ""
+            lines.append(f"randrnn train-all --task {s.task} --cells {','.join(req['cells'])}"
+                         f"{assign} --replicates {req['replicates']}{settings}")  # fmt: skip
     return lines

@@ -427,12 +427,7 @@ def safe_level_tags(columns: list[str]) -> list[str]:
 
 def has_tables(study: Study) -> bool:
     """Whether the study holds this module's tables (it has run a pruning experiment)."""
-    with study.reading() as conn:
-        row = conn.execute(
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'"
-            " AND name IN ('prune_base', 'prune_runs')"
-        ).fetchone()
-    return row["n"] == 2
+    return study.has_table("prune_base") and study.has_table("prune_runs")
 
 
 def has_results(study: Study) -> bool:

@@ -120,6 +120,14 @@ class Database:
                 self._conn.rollback()
             raise
 
+    def has_table(self, name: str) -> bool:
+        """Whether the database holds the table ``name``: tables made on first use (kept
+        weights, curves, pruning results) are absent from a study that never needed them."""
+        found = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name", {"name": name}
+        ).fetchone()
+        return found is not None
+
     # ------------------------------------------------------------------ meta
 
     def get_meta(self, key: str, default: Any = None) -> Any:

@@ -18,6 +18,7 @@ from randrnn.store.base import Database
 
 CURVE_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
+CURVES_TABLE = "run_curves"
 CURVES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS run_curves (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -41,13 +42,6 @@ class CurveTable(Database):
         """Create the table if missing (not inside a transaction: it is DDL)."""
         self.execute_script(CURVES_SCHEMA)
 
-    def has_curves_table(self) -> bool:
-        """Whether the study has the table (a study trained before curves existed has not)."""
-        found = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_curves'"
-        ).fetchone()
-        return found is not None
-
     def put_curve(self, run_id: int, history: Sequence[dict]) -> None:
         """Keep a run's per-epoch records (``epoch`` and any of `CURVE_FIELDS`), replacing any
         kept before for that run."""
@@ -68,7 +62,7 @@ class CurveTable(Database):
     def curves(self, config_hash: str | None = None) -> list[dict]:
         """Every done run's curve in long form (`CURVE_COLUMNS`), by run then epoch; optionally
         one config's. Empty for a study without curves."""
-        if not self.has_curves_table():
+        if not self.has_table(CURVES_TABLE):
             return []
         where = "WHERE r.status = 'done'"
         params = {}

@@ -15,6 +15,7 @@ import json
 
 from randrnn.store.base import Database
 
+WEIGHTS_TABLE = "run_weights"
 WEIGHTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS run_weights (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id),
@@ -31,13 +32,6 @@ class WeightTable(Database):
         """Create the table if missing (not inside a transaction: it is DDL)."""
         self.execute_script(WEIGHTS_SCHEMA)
 
-    def has_weights_table(self) -> bool:
-        """Whether the study has the table (a study trained before it existed has not)."""
-        found = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_weights'"
-        ).fetchone()
-        return found is not None
-
     def put_weights(self, run_id: int, layout: str, weights: bytes) -> None:
         """Keep a run's weights (replacing any kept before)."""
         with self.transaction() as conn:
@@ -49,7 +43,7 @@ class WeightTable(Database):
 
     def run_weights(self, run_id: int) -> tuple[str, bytes] | None:
         """(layout, bytes) kept for a run, or None."""
-        if not self.has_weights_table():
+        if not self.has_table(WEIGHTS_TABLE):
             return None
         with self.reading() as conn:
             row = conn.execute(
@@ -59,7 +53,7 @@ class WeightTable(Database):
 
     def kept_runs(self) -> set[int]:
         """Ids of the runs with kept weights."""
-        if not self.has_weights_table():
+        if not self.has_table(WEIGHTS_TABLE):
             return set()
         with self.reading() as conn:
             return {row["run_id"] for row in conn.execute("SELECT run_id FROM run_weights")}
@@ -69,7 +63,7 @@ class WeightTable(Database):
     ) -> dict | None:
         """The done run of (graph, cell, config hash, replicate) with its kept weights:
         ``run_id``, ``metrics`` (parsed), ``layout``, ``weights``; None if it has none."""
-        if not self.has_weights_table():
+        if not self.has_table(WEIGHTS_TABLE):
             return None
         with self.reading() as conn:
             row = conn.execute(

@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 
 from randrnn.callbacks import Callbacks, Progress
-from randrnn.errors import RandRNNError, check_name
+from randrnn.errors import RandRNNError
 from randrnn.graphs.dag import to_dag
 from randrnn.graphs.io import from_json, to_json
 from randrnn.models.graph_rnn import build_model
 from randrnn.pipeline import study_seed
-from randrnn.store import Study
+from randrnn.store import Study, config_hash
+from randrnn.training.assignment import assigned_cells, record_request, split_group
 from randrnn.training.cluster import run_tasks
 from randrnn.training.config import TrainConfig
 from randrnn.training.loop import prepare_data
@@ -90,26 +91,6 @@ def batch_seed(config_seed: int, replicate: int) -> int:
     return int(np.random.SeedSequence([config_seed, replicate]).generate_state(1)[0])
 
 
-ASSIGNMENTS = ("all", "split")
-
-
-def assigned_cells(
-    graph_ids: Sequence[int], cells: Sequence[str], assign: str, group: int = 1
-) -> dict[int, list[str]]:
-    """Which cells each graph is trained with.
-
-    ``all``: every graph with every cell (paired: cells can be compared graph by graph).
-    ``split``: each graph with one cell, as the thesis did; graph k in id order goes to
-    ``cells[(k // group) % len(cells)]``, so with ``group`` = the number of generators used in
-    turn, every cell gets the same mix of generators.
-    """
-    check_name("assignment", assign, ASSIGNMENTS)
-    ordered = sorted(graph_ids)
-    if assign == "all":
-        return {gid: list(cells) for gid in ordered}
-    return {gid: [cells[(k // max(group, 1)) % len(cells)]] for k, gid in enumerate(ordered)}
-
-
 def check_replicates(replicates: int) -> int:
     """``replicates`` if it is at least 1, else the one-line error of ``--replicates``."""
     if replicates < 1:
@@ -127,9 +108,7 @@ def plan_jobs(
 ) -> list[Job]:
     """Jobs for every assigned (graph, cell) pair and replicate 0 .. ``replicates`` − 1 that has
     no finished run with this config."""
-    wanted = assigned_cells(
-        study.graph_ids(), cells, assign, len(study.get_meta("generators", [])) or 1
-    )
+    wanted = assigned_cells(study.graph_ids(), cells, assign, split_group(study))
     pending = [
         (gid, cell, rep)
         for gid, cell, rep in study.todo(
@@ -294,8 +273,10 @@ def train_study(
     cluster of single-threaded worker processes; ``scheduler`` ('tcp://host:8786') uses an
     existing Dask cluster (`cluster.run_tasks`). ``assign`` chooses the (graph, cell) pairs (see
     `assigned_cells`); each pair is trained ``replicates`` times (replicates 0 .. K − 1, see the
-    module docstring). ``callbacks`` get ``"progress"`` (stage "models"): 0 of the pending runs
-    before work begins, then one more with each outcome (`summary` as ``current``).
+    module docstring); the request is recorded in the study (`assignment.record_request`), so
+    that the atlas export knows every run it asks for. ``callbacks`` get ``"progress"`` (stage
+    "models"): 0 of the pending runs before work begins, then one more with each outcome
+    (`summary` as ``current``).
     ``device``, ``engine`` and ``pack_size`` go to every worker's `train_many` (`train_chunk`):
     on CUDA a chunk of ``chunk_size`` models is cut into packs that fit the GPU's memory.
     ``keep_weights``: each finished run's trained weights are kept in the study, in the
@@ -319,7 +300,8 @@ def train_study(
     if curves:
         study.keep_curves_table()
     seed = study_seed(study)
-    jobs = plan_jobs(study, cells, config, seed, assign, replicates)
+    jobs = plan_jobs(study, cells, config, seed, assign, replicates)  # checks ``assign``
+    record_request(study, config_hash(config.to_dict()), cells, assign, replicates)
     callbacks = callbacks or Callbacks()
     callbacks.trigger_callback("progress", Progress(0, len(jobs), "models"))
     chunks = chunk_jobs(jobs, chunk_size, 1 if scheduler is None and workers == 1 else workers)

@@ -98,16 +98,21 @@ def test_curves_one_row_per_epoch_ending_at_the_result(atlas):
         assert curve["test_acc"].iloc[-1] == final
 
 
-def test_weights_load_without_pickle_and_equal_the_kept_bytes(trained, atlas):
-    from safetensors.numpy import load_file
+def test_weights_round_trip_by_run_id(trained, atlas):
+    """Every run's tensor in weights.safetensors (read without pickle) is found under its run
+    id, with its layout in the metadata: the bytes and layout the study kept for that run."""
+    from safetensors import safe_open
 
-    tensors = load_file(atlas.path / layout.WEIGHTS)
-    assert set(tensors) == set(atlas.runs["run_id"])
     with Study.open(trained) as s:
-        run = s.runs("done")[0]
-        _, blob = s.run_weights(run["id"])
-    name = layout.run_id("reber", run["cell"], run["graph_id"], run["replicate"])
-    assert np.array_equal(tensors[name], np.frombuffer(blob, dtype=np.float32))
+        kept = {layout.run_id("reber", r["cell"], r["graph_id"], r["replicate"]):
+                s.run_weights(r["id"]) for r in s.runs("done")}  # fmt: skip
+    with safe_open(atlas.path / layout.WEIGHTS, framework="numpy") as f:
+        names, lay = set(f.keys()), f.metadata()
+        loaded = {name: f.get_tensor(name) for name in names}
+    assert names == set(atlas.runs.loc[atlas.runs["has_weights"], "run_id"]) == set(kept)
+    for run_id, (lay_kept, blob) in kept.items():
+        assert np.array_equal(loaded[run_id], np.frombuffer(blob, dtype=np.float32)), run_id
+        assert lay[run_id] == lay_kept
 
 
 def test_checksums_verify_and_catch_a_changed_file(atlas, tmp_path):
@@ -378,3 +383,65 @@ def test_reproduce_reads_a_missing_engine_as_the_default(atlas, tmp_path):
     runs.to_parquet(copy / layout.RUNS)
     result = invoke("atlas", "reproduce", copy, "--run", runs.loc[0, "run_id"])
     assert result.exit_code == 0, result.output
+
+
+def _drop_replicate(path: Path, replicate: int) -> None:
+    """Remove every run of ``replicate`` (and its curve and weights), as if never trained."""
+    with Study.open(path) as s, s.transaction() as conn:
+        ids = f"SELECT id FROM runs WHERE replicate = {replicate}"
+        conn.execute(f"DELETE FROM run_curves WHERE run_id IN ({ids})")
+        conn.execute(f"DELETE FROM run_weights WHERE run_id IN ({ids})")
+        conn.execute(f"DELETE FROM runs WHERE replicate = {replicate}")
+
+
+def test_a_replicate_never_trained_is_one_line_and_partial_names_it(study, tmp_path):
+    """Asked for 2 replicates, only replicate 0 trained: the export refuses, naming the
+    replicate, and writes nothing; --partial names it in the datasheet and every run of it."""
+    _drop_replicate(study, 1)
+    result = invoke("atlas", "export", "--study", study, "--out", tmp_path / "a")
+    assert result.exit_code == 1 and isinstance(result.exception, RandRNNError)
+    assert "slice reber is incomplete: replicate 1 of 2 never trained; 12 of 24 runs missing" in (
+        str(result.exception)
+    )
+    assert not (tmp_path / "a").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["study"]
+    meta = export_atlas(study, tmp_path / "a", partial=True)
+    (s,) = meta["slices"]
+    assert s["absent_replicates"] == [1] and s["replicates"] == 2 and s["expected"] == 24
+    assert len(s["missing"]) == 12 and all(m.endswith("/1") for m in s["missing"])
+    sheet = (tmp_path / "a" / layout.DATASHEET).read_text()
+    assert "Slice reber: replicate 1 of 2 was never trained" in sheet
+
+
+def test_an_unrecorded_study_infers_replicates_from_runs_of_any_status(study, tmp_path):
+    """A study trained before requests were recorded: a replicate whose runs all failed is
+    still expected (it was started), so --partial names its runs."""
+    with Study.open(study) as s:
+        s.set_meta("train_requests", {})
+        s._conn.execute("UPDATE runs SET status = 'failed', error = 'x' WHERE replicate = 1")
+    meta = export_atlas(study, tmp_path / "a", partial=True)
+    (s,) = meta["slices"]
+    assert s["absent_replicates"] == [1] and len(s["missing"]) == 12 and s["requests"] == []
+
+
+def test_a_split_study_is_complete_with_one_cell_per_graph(tmp_path):
+    """train-all --assign split trains each graph with one cell: the export expects exactly
+    those runs (complete, nothing missing), and its datasheet's command says --assign split."""
+    found = task_data()
+    with Study.create(tmp_path / "s") as study:
+        generate_into(study, 4, seed=11, nodes=(10, 12))
+        found.record(study)
+        list(train_study(study, CELLS, CONFIG, found.train, found.test, assign="split"))
+    meta = export_atlas(tmp_path / "s", tmp_path / "a")
+    (s,) = meta["slices"]
+    assert s["missing"] == [] and s["expected"] == s["runs"] == 4 and s["cells"] == CELLS
+    assert load(tmp_path / "a").runs.groupby("graph_id")["cell"].nunique().eq(1).all()
+    assert any("--assign split" in line for line in meta["commands"])
+    with Study.open(tmp_path / "s") as study:  # one graph's run lost: named, with its own cell
+        study._conn.execute("DELETE FROM run_curves WHERE run_id = 1")
+        study._conn.execute("DELETE FROM run_weights WHERE run_id = 1")
+        lost = study._conn.execute("SELECT graph_id, cell FROM runs WHERE id = 1").fetchone()
+        study._conn.execute("DELETE FROM runs WHERE id = 1")
+    with pytest.raises(RandRNNError, match=r"slice reber is incomplete: 1 of 4 runs missing"):
+        export_atlas(tmp_path / "s", tmp_path / "b")
+    meta = export_atlas(tmp_path / "s", tmp_path / "b", partial=True)
+    assert meta["slices"][0]["missing"] == [f"reber/{lost['cell']}/{lost['graph_id']}/0"]

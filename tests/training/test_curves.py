@@ -66,7 +66,7 @@ def test_an_older_study_reads_with_no_curves(tmp_path, data):
     table with the columns, and results --curves says so in one line."""
     _train(tmp_path / "old", data, curves=False)
     with Study.open(tmp_path / "old") as st:
-        assert not st.has_curves_table()
+        assert not st.has_table("run_curves")
     frame = curves_table(tmp_path / "old")
     assert frame.empty and list(frame.columns) == CURVE_COLUMNS
     result = CliRunner().invoke(app, ["results", "--curves", "--study", str(tmp_path / "old")])

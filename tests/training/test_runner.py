@@ -354,7 +354,7 @@ def test_killed_train_all_resumes_without_loss_or_repeat(tmp_path):
 
 def test_split_assignment_balances_cells_and_generators():
     """'split' gives each graph one cell, each cell the same number of WS and BA graphs."""
-    from randrnn.training.runner import assigned_cells
+    from randrnn.training.assignment import assigned_cells
 
     cells = ["gru", "lstm", "rnn_tanh", "rnn_relu"]
     plan = assigned_cells(list(range(16)), cells, "split", group=2)
