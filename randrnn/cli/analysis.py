@@ -19,6 +19,7 @@ import typer
 from randrnn.cli import names
 from randrnn.cli.core import app, console
 from randrnn.cli.design import AtlasCommand, AtlasOpt, TaskOpt, predict_atlas
+from randrnn.cli.options import OutFileOpt
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, out_folder, parse_format
 
 if TYPE_CHECKING:
@@ -68,7 +69,6 @@ CellsOpt = _option(str | None, "--cells", HELP["cells"])
 CellAlias = Annotated[str | None, typer.Option("--cell", hidden=True)]  # the former name
 FeaturesOpt = _option(str | None, None, HELP["features"])
 SeedOpt = _option(int, None, "Seed of the bootstrap / folds / models.")
-OutOpt = _option(Path | None, "--out", "Write the output to this file (not a folder).")
 ConfigOpt = _option(str | None, "--config", HELP["config"])
 PerRunOpt = _option(bool, "--per-run", HELP["per-run"])
 MethodOpt = _option(str, None, "Comma-separated: pearson, spearman, kendall.")
@@ -204,7 +204,7 @@ def correlate(
     per_run: PerRunOpt = False,
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
-    out: OutOpt = None,
+    out: OutFileOpt = None,
 ) -> None:
     """Correlation of accuracy with each graph property, per cell type, strongest first.
 
@@ -262,7 +262,7 @@ def predict(
     per_run: PerRunOpt = False,
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
-    out: OutOpt = None,
+    out: OutFileOpt = None,
     atlas: AtlasOpt = None,
     task: TaskOpt = None,
 ) -> None:

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 
 from randrnn.cli.core import Command, Group, app, console
-from randrnn.cli.output import View, WideOpt, emit, fitted, out_file, parse_format, strings
+from randrnn.cli.options import OutFileOpt
+from randrnn.cli.output import (
+    FormatOpt,
+    View,
+    WideOpt,
+    emit,
+    fitted,
+    out_file,
+    parse_format,
+    strings,
+)
 from randrnn.errors import RandRNNError, parse_list
 
 atlas_app = typer.Typer(
@@ -75,8 +85,8 @@ def export(
 @atlas_app.command("info", cls=Command)
 def info(
     atlas: AtlasArg = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown (md) or csv.")] = "table",
-    out: Annotated[Path | None, typer.Option(help="Write the table to this file.")] = None,
+    fmt: FormatOpt = "table",
+    out: OutFileOpt = None,
     wide: WideOpt = False,
 ) -> None:
     """What an atlas holds per slice and cell (runs, replicates, mean accuracy), whether its
@@ -120,8 +130,8 @@ def query(
     graph_id: Annotated[
         int | None, typer.Option("--graph-id", help="An atlas graph id instead of a file.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown (md) or csv.")] = "table",
-    out: Annotated[Path | None, typer.Option(help="Write the table to this file.")] = None,
+    fmt: FormatOpt = "table",
+    out: OutFileOpt = None,
     wide: WideOpt = False,
 ) -> None:
     """The atlas' runs of a graph: any relabelling of its nodes finds the same rows (an

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from randrnn.cli.core import app
+from randrnn.cli.options import OutFileOpt
 from randrnn.cli.output import FormatOpt, View, WideOpt, emit, out_file, parse_format
 
 
@@ -27,9 +28,7 @@ def compare(
     ] = 0.2,
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Write to this file (not a folder) instead of the screen.")
-    ] = None,
+    out: OutFileOpt = None,
     markdown: Annotated[bool, typer.Option("--markdown", hidden=True)] = False,  # former flag
 ) -> None:
     """Compare two studies trained on the same graphs (e.g. --batching bucket vs shuffle).

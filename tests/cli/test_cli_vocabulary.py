@@ -105,9 +105,38 @@ def test_out_is_a_file_for_tables(study: Path, tmp_path: Path) -> None:
         assert str(result.exception) == (
             f"--out {tmp_path} is a folder; give a file name, e.g. {tmp_path / 'out.csv'}"
         )
+    atlas = invoke("atlas", "info", "--out", tmp_path)  # checked before the atlas is read
+    assert atlas.exit_code == 1 and str(atlas.exception).startswith(f"--out {tmp_path} is a folder")
     written = tmp_path / "runs.md"
     assert invoke("results", "--study", study, "--format", "md", "--out", written).exit_code == 0
     assert written.read_text().startswith("### finished runs of")
+
+
+def _leaves(group, prefix: str = ""):
+    """(name, command) of every command, those of groups (``atlas info``) included."""
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _leaves(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
+
+
+def test_table_commands_share_the_format_and_out_options() -> None:
+    """Every command that prints a table (a --format, default table) declares --format and its
+    file --out with the shared options (`output.FormatOpt`, `options.OutFileOpt`)."""
+    from randrnn.cli.options import OutFileOpt
+    from randrnn.cli.output import FormatOpt
+
+    shared = {"fmt": FormatOpt.__metadata__[0].help, "out": OutFileOpt.__metadata__[0].help}
+    tables = []
+    for name, command in _leaves(get_command(app)):
+        params = {p.name: p for p in command.params}
+        if "fmt" not in params or params["fmt"].default != "table":
+            continue
+        tables.append(name)
+        for key, text in shared.items():
+            assert key in params and params[key].help == text, (name, key)
+    assert {"atlas info", "atlas query", "correlate", "compare"} <= set(tables)
 
 
 def test_out_is_a_folder_for_report_and_dataset(study: Path, tmp_path: Path) -> None:
