@@ -17,6 +17,7 @@ from randrnn.atlas import layout
 from randrnn.atlas.hashing import from_edge_list
 from randrnn.store import Study
 from randrnn.store.study import DB_NAME
+from randrnn.training.assignment import REQUESTS
 
 if TYPE_CHECKING:
     from randrnn.atlas.load import Atlas
@@ -94,6 +95,10 @@ def _fill(atlas: Atlas, folder: Path) -> None:
     for key in ("generators", "nodes", "generator_params"):
         if info.get(key) is not None:
             meta[key] = info[key]
+    requests = {s["config_hash"]: s["requests"] for s in atlas.meta.get("slices", [])
+                if s.get("requests")}  # fmt: skip
+    if requests:  # what the study was asked for: the export of the resumed study checks it
+        meta[REQUESTS] = requests
     if any(t == "reber" and d == "shipped" for t, d in zip(runs["task"], runs["data"])):
         meta["data"] = "shipped"  # other reber data: the report rebuilds it from its recipe
     props = [c for c in atlas.graphs.columns if c not in layout.GRAPH_COLUMNS]

@@ -318,7 +318,10 @@ def test_a_partial_atlas_resumes_as_a_study(study, tmp_path):
     result = invoke("atlas", "to-study", tmp_path / "wip", "--out", tmp_path / "resumed")
     assert result.exit_code == 0, result.output
     found = task_data()
+    with Study.open(study) as s:
+        asked = s.get_meta("train_requests")
     with Study.open(tmp_path / "resumed") as s:
+        assert s.get_meta("train_requests") == asked  # what was asked for, carried over
         todo = s.todo(CELLS, CONFIG.to_dict(), replicates=2)
         assert sorted(todo) == sorted(lost)
         list(train_study(s, CELLS, CONFIG, found.train, found.test, replicates=2))
