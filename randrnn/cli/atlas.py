@@ -78,6 +78,8 @@ def export(
                         note=note)  # fmt: skip
     for s in meta["slices"]:
         gap = f", {len(s['missing'])} missing" if s["missing"] else ""
+        if s["absent_replicates"]:
+            gap += f" (replicate {', '.join(map(str, s['absent_replicates']))} never trained)"
         console.print(f"slice {s['task']}: {s['runs']} of {s['expected']} runs{gap}")
     console.print(f"atlas {meta['version']} written to {out} (checksum {meta['checksum'][:16]})")
 

@@ -407,8 +407,10 @@ def test_a_replicate_never_trained_is_one_line_and_partial_names_it(study, tmp_p
         str(result.exception)
     )
     assert not (tmp_path / "a").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["study"]
-    meta = export_atlas(study, tmp_path / "a", partial=True)
-    (s,) = meta["slices"]
+    result = invoke("atlas", "export", "--study", study, "--out", tmp_path / "a", "--partial")
+    assert result.exit_code == 0, result.output
+    assert "slice reber: 12 of 24 runs, 12 missing (replicate 1 never trained)" in result.output
+    (s,) = json.loads((tmp_path / "a" / layout.META).read_text())["slices"]
     assert s["absent_replicates"] == [1] and s["replicates"] == 2 and s["expected"] == 24
     assert len(s["missing"]) == 12 and all(m.endswith("/1") for m in s["missing"])
     sheet = (tmp_path / "a" / layout.DATASHEET).read_text()
