@@ -2,6 +2,7 @@
 by `randrnn design --random K` and trained with `randrnn train-all`.
 
     python scripts/design_outcome.py DESIGNED_STUDY [--reference STUDY_OR_ATLAS] [--cell gru]
+        [--task reber]
 
 Per group: graphs, runs, the mean of the graph means (replicates averaged) and its sd; the
 difference designed − random with its 95 % CI two ways (Welch's t over graph means, and a
@@ -20,12 +21,18 @@ import pandas as pd
 from scipy import stats
 
 from randrnn.analysis import table
+from randrnn.atlas import is_atlas, load
 
 
-def graph_means(path: str, cell: str) -> pd.DataFrame:
-    """One row per graph of ``cell``: its mean test accuracy over replicates and its params."""
+def graph_means(path: str, cell: str, task: str | None = None) -> pd.DataFrame:
+    """One row per graph of ``cell`` (and ``task``, where the runs name one): its mean test
+    accuracy over replicates and its params. ``path``: a study or an atlas."""
+    if is_atlas(path):
+        path = load(path).study_path()
     runs = table.load_study(path, per_run=True)
     runs = runs[runs["cell"] == cell]
+    if task is not None and table.TASK in runs.columns:
+        runs = runs[runs[table.TASK] == task]
     keep = [c for c in runs.columns if c.startswith("param_")]
     means = runs.groupby("graph_id").agg(test_acc=("test_acc", "mean"), runs=("test_acc", "size"))
     return means.join(runs.groupby("graph_id")[keep].first())
@@ -52,6 +59,7 @@ def main() -> None:
     parser.add_argument("study")
     parser.add_argument("--reference")
     parser.add_argument("--cell", default="gru")
+    parser.add_argument("--task", default="reber", help="the reference's task compared with")
     args = parser.parse_args()
     means = graph_means(args.study, args.cell)
     designed = means[means["param_group"] == "designed"]
@@ -69,7 +77,7 @@ def main() -> None:
     rho = stats.spearmanr(means[f"param_predicted_{args.cell}"], means["test_acc"]).statistic
     print(f"Spearman(predicted, measured) over all {len(means)} graphs: {rho:.3f}")
     if args.reference:
-        ref = graph_means(args.reference, args.cell)["test_acc"].to_numpy()
+        ref = graph_means(args.reference, args.cell, args.task)["test_acc"].to_numpy()
         pct = [100 * float((ref < v).mean()) for v in a]
         print(f"designed graphs among the reference's {len(ref)}: median percentile "
               f"{np.median(pct):.0f}, {sum(p >= 90 for p in pct)} of {len(a)} in its top 10 %, "

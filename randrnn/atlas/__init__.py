@@ -17,13 +17,13 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "Atlas": "randrnn.atlas.load",
-    "load": "randrnn.atlas.load",
-    "is_atlas": "randrnn.atlas.load",
-    "verify": "randrnn.atlas.load",
-    "shipped_path": "randrnn.atlas.load",
+    "Atlas": "randrnn.atlas.reader",
+    "load": "randrnn.atlas.reader",
+    "is_atlas": "randrnn.atlas.reader",
+    "verify": "randrnn.atlas.reader",
+    "shipped_path": "randrnn.atlas.reader",
     "export_atlas": "randrnn.atlas.export",
-    "reproduce": "randrnn.atlas.reproduce",
+    "reproduce": "randrnn.atlas.rerun",
 }
 __all__ = ["Atlas", "export_atlas", "is_atlas", "load", "reproduce", "shipped_path", "verify"]
 

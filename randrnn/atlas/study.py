@@ -20,7 +20,7 @@ from randrnn.store.study import DB_NAME
 from randrnn.training.assignment import REQUESTS
 
 if TYPE_CHECKING:
-    from randrnn.atlas.load import Atlas
+    from randrnn.atlas.reader import Atlas
 
 METRICS = ("test_acc", "test_loss", "train_acc", "train_loss", "effective_params", "epochs",
            "train_seconds")  # fmt: skip

@@ -93,7 +93,7 @@ def info(
 ) -> None:
     """What an atlas holds per slice and cell (runs, replicates, mean accuracy), whether its
     files are intact, and its version and checksum."""
-    from randrnn.atlas.load import load, verify
+    from randrnn.atlas.reader import load, verify
 
     fmt, out = parse_format(fmt), out_file(out)
     a = load(atlas)
@@ -138,7 +138,7 @@ def query(
 ) -> None:
     """The atlas' runs of a graph: any relabelling of its nodes finds the same rows (an
     undirected file is matched as an undirected graph, a directed one as the DAG it trains)."""
-    from randrnn.atlas.load import load
+    from randrnn.atlas.reader import load
 
     if (graph_file is None) == (graph_id is None):
         raise RandRNNError("give a graph file or --graph-id (one of them)")
@@ -170,8 +170,8 @@ def reproduce(
 ) -> None:
     """Retrain one run from the atlas alone and print the recorded and retrained accuracy side
     by side; exit 1 where they differ."""
-    from randrnn.atlas.load import load
-    from randrnn.atlas.reproduce import reproduce as retrain
+    from randrnn.atlas.reader import load
+    from randrnn.atlas.rerun import reproduce as retrain
 
     if not run:
         raise RandRNNError("give the run to retrain: --run TASK/CELL/GRAPH/REPLICATE")
@@ -194,7 +194,7 @@ def to_study(
 ) -> None:
     """Write an atlas back as a study (graphs, runs, curves; no weights): train-all on it trains
     only what the atlas lacks, so a partly built atlas resumes."""
-    from randrnn.atlas.load import load
+    from randrnn.atlas.reader import load
     from randrnn.atlas.study import write_study
 
     a = load(atlas)

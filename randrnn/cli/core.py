@@ -59,7 +59,7 @@ def _atlas_study(command: str | None, path: Path) -> Path:
             f"--study {path} is an atlas, not a study: {command} needs a study (an atlas is read"
             f" by {', '.join(READERS)}; randrnn atlas to-study makes a study of it)"
         )
-    from randrnn.atlas.load import load
+    from randrnn.atlas.reader import load
 
     return load(path).study_path()
 

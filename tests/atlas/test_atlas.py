@@ -450,3 +450,19 @@ def test_a_split_study_is_complete_with_one_cell_per_graph(tmp_path):
         export_atlas(tmp_path / "s", tmp_path / "b")
     meta = export_atlas(tmp_path / "s", tmp_path / "b", partial=True)
     assert meta["slices"][0]["missing"] == [f"reber/{lost['cell']}/{lost['graph_id']}/0"]
+
+
+def test_package_names_stay_functions_after_every_submodule_is_imported(atlas):
+    """`atlas.load` is the loader whatever was imported first: a submodule of the same name
+    would replace it on the package the moment anything imported it."""
+    import importlib
+    import pkgutil
+
+    import randrnn.atlas as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"randrnn.atlas.{info.name}")
+    for name in package.__all__:
+        value = getattr(package, name)
+        assert callable(value) and not isinstance(value, type(package)), name
+    assert len(package.load(atlas.path).runs) == len(atlas.runs)

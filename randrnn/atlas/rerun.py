@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from randrnn.atlas.load import Atlas
+from randrnn.atlas.reader import Atlas
 from randrnn.errors import RandRNNError
 
 
