@@ -43,39 +43,45 @@ def from_atlas(path: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _best(path: Path, column: str) -> pd.Series | None:
+def _read(path: Path, task: str) -> pd.DataFrame | None:
+    """A findings CSV with a ``task`` column (``task`` where a one-task study wrote none)."""
     if not path.is_file():
         return None
     frame = pd.read_csv(path)
+    return frame if "task" in frame.columns else frame.assign(task=task)
+
+
+def _best(path: Path, column: str, task: str) -> pd.DataFrame | None:
+    """Per (task, cell), the row of the non-Dummy regressor with the largest ``column``."""
+    frame = _read(path, task)
+    if frame is None:
+        return None
     frame = frame[frame["regressor"] != "dummy"]
-    return frame.loc[frame.groupby("cell")[column].idxmax()].set_index("cell")
+    return frame.loc[frame.groupby(["task", "cell"])[column].idxmax()]
 
 
-def from_findings(folder: str) -> pd.DataFrame:
-    """The predictor columns of one findings folder, one row per cell (the folder is one
-    task's: the caller names it)."""
+def from_findings(folder: str, task: str) -> pd.DataFrame:
+    """The predictor columns of one findings folder, one row per (task, cell); ``task`` names
+    the rows of CSVs written from a one-task study (they have no task column)."""
     root = Path(folder)
-    out = {}
-    best = _best(root / "predict-properties.csv", "r2_pooled")
-    if best is not None:
-        for cell, row in best.iterrows():
-            out.setdefault(cell, {}).update(
-                best_regressor=row["regressor"], r2_pooled=row["r2_pooled"]
-            )
+    out: dict[tuple[str, str], dict] = {}
+    best = _best(root / "predict-properties.csv", "r2_pooled", task)
+    for _, row in (best if best is not None else pd.DataFrame()).iterrows():
+        out.setdefault((row["task"], row["cell"]), {}).update(
+            best_regressor=row["regressor"], r2_pooled=row["r2_pooled"]
+        )
     for name, column in (("predict-properties.csv", "tau_properties"),
                          ("predict-curve-3.csv", "tau_curve_3"),
                          ("predict-naive-3.csv", "tau_naive_3")):  # fmt: skip
-        tau = _best(root / name, "kendall")
-        if tau is not None:
-            for cell, row in tau.iterrows():
-                out.setdefault(cell, {})[column] = row["kendall"]
-    graph = root / "predict-graph.csv"
-    if graph.is_file():
-        frame = pd.read_csv(graph)
-        for reg in ("wl_kernel", "gin", "wl_props", "gin_props"):
-            for _, row in frame[frame["regressor"] == reg].iterrows():
-                out.setdefault(row["cell"], {})[f"r2_{reg}"] = row["r2_pooled"]
-    return pd.DataFrame.from_dict(out, orient="index").rename_axis("cell").reset_index()
+        tau = _best(root / name, "kendall", task)
+        for _, row in (tau if tau is not None else pd.DataFrame()).iterrows():
+            out.setdefault((row["task"], row["cell"]), {})[column] = row["kendall"]
+    graph = _read(root / "predict-graph.csv", task)
+    for reg in ("wl_kernel", "gin", "wl_props", "gin_props") if graph is not None else ():
+        for _, row in graph[graph["regressor"] == reg].iterrows():
+            out.setdefault((row["task"], row["cell"]), {})[f"r2_{reg}"] = row["r2_pooled"]
+    rows = [{"task": t, "cell": c, **values} for (t, c), values in out.items()]
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -85,7 +91,8 @@ def main() -> None:
         "--findings",
         nargs="*",
         default=[],
-        help="TASK=DIR: a scripts/atlas_findings.sh folder of that task",
+        help="TASK=DIR: a scripts/atlas_findings.sh folder (TASK names its rows where its "
+        "CSVs have no task column: those of a one-task atlas)",
     )
     parser.add_argument("--format", default="markdown", choices=["markdown", "csv"])
     args = parser.parse_args()
@@ -93,11 +100,12 @@ def main() -> None:
     extra = []
     for spec in args.findings:
         task, _, folder = spec.partition("=")
-        part = from_findings(folder)
+        part = from_findings(folder, task)
         if len(part):
-            extra.append(part.assign(task=task))
+            extra.append(part)
     if extra:
-        summary = summary.merge(pd.concat(extra), on=["task", "cell"], how="left")
+        found = pd.concat(extra).groupby(["task", "cell"], as_index=False).first()
+        summary = summary.merge(found, on=["task", "cell"], how="left")
         summary["r2_of_ceiling"] = summary["r2_pooled"] / summary["ceiling"]
         summary["r2_of_ceiling_range"] = [
             f"{r / hi:.2f}–{r / lo:.2f}" if pd.notna(r) and lo > 0 else ""

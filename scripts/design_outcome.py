@@ -33,7 +33,7 @@ def graph_means(path: str, cell: str, task: str | None = None) -> pd.DataFrame:
     runs = runs[runs["cell"] == cell]
     if task is not None and table.TASK in runs.columns:
         runs = runs[runs[table.TASK] == task]
-    keep = [c for c in runs.columns if c.startswith("param_")]
+    keep = [c for c in runs.columns if c.startswith("param_")] + ["generator", "nodes"]
     means = runs.groupby("graph_id").agg(test_acc=("test_acc", "mean"), runs=("test_acc", "size"))
     return means.join(runs.groupby("graph_id")[keep].first())
 
@@ -74,6 +74,14 @@ def main() -> None:
     blow, bhigh = bootstrap(a, b)
     print(f"designed − random: {diff:+.4f}, 95% CI Welch [{low:+.4f}, {high:+.4f}], "
           f"bootstrap [{blow:+.4f}, {bhigh:+.4f}]")  # fmt: skip
+    for family in sorted(set(designed["generator"])):
+        same = control[control["generator"] == family]["test_acc"].to_numpy()
+        if len(same) < 2:
+            continue
+        mine = designed[designed["generator"] == family]["test_acc"].to_numpy()
+        diff, low, high = welch(mine, same)
+        print(f"within {family}: {len(mine)} designed {mine.mean():.4f}, {len(same)} random "
+              f"{same.mean():.4f}, difference {diff:+.4f}, 95% CI Welch [{low:+.4f}, {high:+.4f}]")  # fmt: skip
     rho = stats.spearmanr(means[f"param_predicted_{args.cell}"], means["test_acc"]).statistic
     print(f"Spearman(predicted, measured) over all {len(means)} graphs: {rho:.3f}")
     if args.reference:
