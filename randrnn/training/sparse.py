@@ -48,17 +48,22 @@ class SparsePlan:
 
     kind: str  # the layer kind: RNN, LSTM, GRU
     activation: str  # RNN: tanh or relu
-    units: int  # U: real units of all models; row U of the states is always zero
+    units: int  # U: real units of all models; row U of the states is always zero, U + 1 one
     delay: int  # D: the largest delay; a step reads rows s … s + D − 1 of the states
+    wide: int  # W: a state row's length, U + 2 + ROWS·inputs (the next step's input values)
     depth: int
     prefix: tuple[int, ...]  # units started at step s (s < depth), sorted by layer first
     layer: Tensor  # (U,) layer of each unit
-    crow: Tensor  # the edges as a CSR matrix (ROWS·U, D·(U + 1)): gate row block·U + unit
-    col: Tensor  # … ← window row (D − d)·(U + 1) + unit
-    weight_from: Tensor  # (E,) flat index into cat(w, w_hh) of each entry's weight
-    back_crow: Tensor  # the transposed matrix (D·(U + 1), GRAD_ROWS·U), GRU's direct paths too
-    back_col: Tensor
-    back_from: Tensor  # (E + direct,) index into cat(entry weights, ones) of each entry
+    crow: Tensor  # the edges as a CSR matrix (ROWS·U, D·W): gate row block·U + unit
+    col: Tensor  # … ← window row (D − d)·W + unit (biases and inputs: rows of slot D − 1)
+    weight_from: Tensor  # (E,) flat index into cat(w, w_hh, bias rows, 1) of each entry's weight
+    pull_crow: Tensor  # the backward's CSR matrix (U, D·GRAD_ROWS·U), GRU's direct paths too:
+    pull_col: Tensor  # unit j ← gradient row r of the step d later, column (d − 1)·GRAD_ROWS·U + r
+    pull_from: Tensor  # index into cat(entry weights, 1) of each entry
+    pull_end: tuple[int, ...]  # entries of the first prefix[s] rows
+    inputs: int  # units whose gate rows read the input code (layer 0): a prefix of each block
+    input_index: tuple[Tensor, Tensor]  # (1, ROWS, 1, 1) blocks and (1, 1, inputs, 1) units
+    one: Tensor  # a 0-dim 1
     table_col: Tensor  # (ROWS·U,) row of the transposed code table each gate row reads
     read_layer: Tensor  # (G, R) layer of each readout unit
     read_unit: Tensor  # (G, R) its flat unit (U: the zero row)
@@ -78,33 +83,57 @@ def plan(pack, device: torch.device | str) -> SparsePlan:
         flat[m, u] = rank
     layer = torch.tensor([layer for layer, _, _ in order], dtype=torch.long)
     prefix = tuple(int((layer <= s).sum()) for s in range(lay.depth))
+    # Only layer 0 has input weights (w0's columns), so the other units' gate rows read the
+    # same table entry (their bias) whatever the code; should any other unit have one, all read.
+    read = pack.w0_mask.detach().cpu().ne(0).any(1).view(g, gates, n).any(1)  # (G, N)
+    inputs = prefix[0] if bool((flat[read] < prefix[0]).all()) else units
+    rows, grad_rows = ROWS[kind] * units, GRAD_ROWS[kind] * units
     delay = max(1, lay.max_delay)
-    window = delay * (units + 1)
+    wide = units + 2 + ROWS[kind] * inputs  # a state row: units, zero, one, next step's inputs
+    window, last = delay * wide, (delay - 1) * wide
     w_mask = pack.w_mask.detach().cpu()
     m, p, c = w_mask.ne(0).nonzero().unbind(1)
     d, j = lay.delay[m, 0, p], lay.unit[m, 0, p]
     blocks = torch.tensor(BLOCKS[kind])
-    src = (delay - d) * (units + 1) + flat[m, j]
+    src = (delay - d) * wide + flat[m, j]
     tgt = blocks[c // n] * units + flat[m, c % n]
     weight_from = (m * w_mask.shape[1] + p) * k + c
-    back_src, back_tgt = src, tgt
+    weights = w_mask.numel()  # the entries' weights: cat(w, w_hh, bias rows, 1)
     if kind == "GRU":
         hm, hj, hc = pack.w_hh_mask.detach().cpu().ne(0).nonzero().unbind(1)
-        src = torch.cat([src, (delay - 1) * (units + 1) + flat[hm, hj]])
+        src = torch.cat([src, last + flat[hm, hj]])
         tgt = torch.cat([tgt, torch.tensor(HH_BLOCKS)[hc // n] * units + flat[hm, hc % n]])
-        weight_from = torch.cat([weight_from, w_mask.numel() + (hm * n + hj) * k + hc])
-        every = torch.arange(units)
-        back_src = torch.cat([src, (delay - 1) * (units + 1) + every])
-        back_tgt = torch.cat([tgt, 4 * units + every])
-    rows, grad_rows = ROWS[kind] * units, GRAD_ROWS[kind] * units
+        weight_from = torch.cat([weight_from, weights + (hm * n + hj) * k + hc])
+        weights += pack.w_hh_mask.numel()
+    # A gate row's bias is an entry from the state's row of ones; an input unit's gate row reads
+    # its own row, where the step before writes the table's value at the step's code (weight 1).
+    gate_row = torch.arange(rows).view(ROWS[kind], units)
+    biased, fed = gate_row[:, inputs:].reshape(-1), gate_row[:, :inputs].reshape(-1)
+    src = torch.cat([src, torch.full_like(biased, last + units + 1),
+                     last + units + 2 + torch.arange(len(fed))])  # fmt: skip
+    tgt = torch.cat([tgt, biased, fed])
+    edges = len(weight_from)  # entries between units
+    weight_from = torch.cat([weight_from, weights + biased,
+                             torch.full_like(fed, weights + rows)])  # fmt: skip
     ordered = torch.argsort(tgt * window + src)  # CSR order: by gate row, then window row
     crow, col = _compressed(tgt[ordered], src[ordered], rows)
-    back_order = torch.argsort(back_src * grad_rows + back_tgt)
-    back_crow, back_col = _compressed(back_src[back_order], back_tgt[back_order], window)
-    position = torch.empty_like(ordered)  # where each edge sits in CSR order
+    # The backward pulls: unit j's state gradient at step s gathers the gradient rows of the
+    # steps s + d that read it (the window rows s + 1 … s + D of the (S + D, GRAD_ROWS, U, B)
+    # gradients), so that a step writes U rows, not the D·(U + 1) rows of a state window.
+    position = torch.empty_like(ordered)  # where each entry sits in CSR order
     position[ordered] = torch.arange(len(ordered))
-    direct = torch.arange(len(ordered), len(back_src))
-    back_from = torch.cat([position, direct])[back_order]
+    back_src, back_tgt, back_from = src[:edges], tgt[:edges], position[:edges]
+    if kind == "GRU":  # h_prev → h: an entry of weight 1 (the value after the entries')
+        every = torch.arange(units)
+        back_src = torch.cat([back_src, last + every])
+        back_tgt = torch.cat([back_tgt, 4 * units + every])
+        back_from = torch.cat([back_from, torch.full_like(every, len(ordered))])
+    pull_row = back_src % wide
+    pull_col = (delay - 1 - back_src // wide) * grad_rows + back_tgt
+    real = (pull_row < units).nonzero().squeeze(1)  # edges from the zero row carry nothing
+    pull_order = real[torch.argsort(pull_row[real] * (delay * grad_rows) + pull_col[real])]
+    pull_crow, pull_col = _compressed(pull_row[pull_order], pull_col[pull_order], units)
+    pull_from = back_from[pull_order]
     # Gate row b·U + u reads column (model, gate, unit) of the (G·K', 128) transposed table.
     table_col = torch.zeros(rows, dtype=torch.long)
     width = k + (n if kind == "GRU" else 0)  # GRU's table gets a block for its h_n bias
@@ -116,10 +145,13 @@ def plan(pack, device: torch.device | str) -> SparsePlan:
         table_col[block * units + rank] = model * width + gate * n + unit
     read_unit = flat[torch.arange(g).view(g, 1), lay.read_unit[:, 0]]
     put = lambda t: t.to(device)
-    return SparsePlan(kind, cell.nonlinearity, units, delay, lay.depth, prefix, put(layer),
-                      put(crow), put(col), put(weight_from[ordered]), put(back_crow),
-                      put(back_col), put(back_from), put(table_col), put(lay.read_layer[:, 0]),
-                      put(read_unit))  # fmt: skip
+    pull_end = tuple(int(pull_crow[a]) for a in prefix)
+    index = (torch.arange(ROWS[kind]).view(1, -1, 1, 1), torch.arange(inputs).view(1, 1, -1, 1))
+    return SparsePlan(kind, cell.nonlinearity, units, delay, wide, lay.depth, prefix,
+                      put(layer), put(crow), put(col), put(weight_from[ordered]),
+                      put(pull_crow), put(pull_col), put(pull_from), pull_end, inputs,
+                      (put(index[0]), put(index[1])), put(torch.ones(())), put(table_col),
+                      put(lay.read_layer[:, 0]), put(read_unit))  # fmt: skip
 
 
 def _compressed(row: Tensor, col: Tensor, rows: int) -> tuple[Tensor, Tensor]:
@@ -136,15 +168,16 @@ def _csr(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Te
 
 
 def _forward_step(plan: SparsePlan, s: int, a: int, pre: Tensor, hist: Tensor, acts, cells):
-    """The gate arithmetic of step s on the first ``a`` units; writes row D + s of ``hist``."""
+    """The gate arithmetic of step s; writes row D + s of ``hist`` for the first ``a`` units.
+    GRU's gates (``acts``: r, ·, n, ·, z) are computed for every unit, so that all are finite."""
     d = plan.delay
     h = hist[d + s, :a]
     if plan.kind == "GRU":
-        torch.sigmoid(pre[0:2, :a], out=acts[0:2, :a])
-        new = acts[2, :a]
-        torch.addcmul(pre[2, :a], acts[0, :a], pre[3, :a], out=new)
+        torch.sigmoid(pre[0:2], out=acts[0::4])
+        new = acts[2]
+        torch.addcmul(pre[2], acts[0], pre[3], out=new)
         new.tanh_()
-        torch.lerp(new, hist[d + s - 1, :a], acts[1, :a], out=h)
+        torch.lerp(new[:a], hist[d + s - 1, :a], acts[4, :a], out=h)
     elif plan.kind == "LSTM":
         torch.sigmoid(pre[0:3, :a], out=acts[0:3, :a])
         torch.tanh(pre[3, :a], out=acts[3, :a])
@@ -161,21 +194,22 @@ def _forward_step(plan: SparsePlan, s: int, a: int, pre: Tensor, hist: Tensor, a
 
 def _coefficients(plan: SparsePlan, pre, hist, acts, cells, mask) -> tuple[Tensor, Tensor | None]:
     """(S, GRAD_ROWS, U, B) factors P (and Q, LSTM) such that a step's gate gradients are
-    dh·P[s] (+ dc·Q[s]), zero for units not yet started (``mask`` (S, U, 1))."""
+    dh·P[s] (+ dc·Q[s]). A unit not yet started gets no state gradient (the backward's products
+    skip it), so only LSTM's Q, which carries the cell's, is masked (``mask`` (S, U, 1))."""
     d, u, steps = plan.delay, plan.units, pre.shape[0]
     if plan.kind == "RNN":
         h = hist[d : d + steps, :u]
-        der = (h > 0).to(h.dtype) if plan.activation == "relu" else 1 - h * h
-        return (der * mask).unsqueeze(1), None
-    if plan.kind == "GRU":
-        r, z, new = acts.unbind(1)
-        coef = pre.new_empty(steps, 5, u, pre.shape[-1])
-        dn = torch.mul((1 - z) * mask, 1 - new * new, out=coef[:, 2])
-        torch.mul(dn, r, out=coef[:, 3])
-        torch.mul(coef[:, 3] * (1 - r), pre[:, 3], out=coef[:, 0])
-        torch.mul((hist[d - 1 : d - 1 + steps, :u] - new) * mask, z * (1 - z), out=coef[:, 1])
-        torch.mul(z, mask, out=coef[:, 4])
-        return coef, None
+        if plan.activation == "relu":
+            return (h > 0).to(h.dtype).unsqueeze(1), None
+        return torch.addcmul(plan.one, h, h, value=-1).unsqueeze(1), None
+    if plan.kind == "GRU":  # in place of the gates: rows r, ·, n, ·, z become P's five rows
+        r, c1, n, c3, z = acts.unbind(1)
+        torch.sub(plan.one, z, out=c3)  # 1 − z
+        torch.sub(hist[d : d + steps, :u], n, out=c1).mul_(c3)  # (h − n)(1 − z)
+        torch.addcmul(plan.one, n, n, value=-1, out=n).mul_(c3)  # (1 − n²)(1 − z)
+        torch.mul(n, r, out=c3)  # … · r
+        torch.addcmul(c3, c3, r, value=-1, out=r).mul_(pre[:, 3])  # … · r(1 − r)·h_n
+        return acts, None
     i, f, o, g = acts.unbind(1)
     c_all, tc = cells
     c_prev = c_all[:-1]
@@ -188,58 +222,74 @@ def _coefficients(plan: SparsePlan, pre, hist, acts, cells, mask) -> tuple[Tenso
 
 
 class Recurrence(torch.autograd.Function):
-    """States (D + S, U + 1, B) of all units at all steps from the gate rows' inputs ``x``
-    (S, ROWS·U, B) and the entries' weights ``w_e`` (E,), in the plan's CSR order."""
+    """Readout features (G, B, R) of a batch: the pre-activations are the entries' weights
+    ``w_e`` (E,, the plan's CSR order; biases and inputs' weight 1 included) times the states,
+    the input units' read from the code table (``first`` (ROWS, inputs, 128), at ``codes``
+    (S, B)); ``at`` (time, unit, string) says where the features are read."""
 
     @staticmethod
-    def forward(ctx, plan: SparsePlan, keep: bool, x: Tensor, w_e: Tensor):
-        steps, width, b = x.shape
-        d, u = plan.delay, plan.units
-        pre = x.contiguous() if not x.is_contiguous() else x.clone()
-        hist = x.new_zeros(d + steps, u + 1, b)
-        gates = {"RNN": 0, "LSTM": 4, "GRU": 3}[plan.kind]
-        acts = x.new_zeros(steps if keep else 1, gates, u, b)
+    def forward(ctx, plan: SparsePlan, keep: bool, first: Tensor, w_e: Tensor, codes: Tensor,
+                at: tuple[Tensor, Tensor, Tensor]):  # fmt: skip
+        (steps, b), rows = codes.shape, ROWS[plan.kind]
+        d, u, like = plan.delay, plan.units, dict(dtype=w_e.dtype, device=w_e.device)
+        pre = torch.empty(steps, rows * u, b, **like)
+        hist = torch.zeros(d + steps, plan.wide, b, **like)
+        hist[:, u + 1].fill_(1)
+        blocks, units = plan.input_index
+        fed = hist[d - 1 : d - 1 + steps, u + 2 :].view(steps, rows, plan.inputs, b)
+        torch.ops.aten.index.Tensor_out(first, [blocks, units, codes.view(steps, 1, 1, b)],
+                                        out=fed)  # fmt: skip
+        gates = {"RNN": 0, "LSTM": 4, "GRU": 5}[plan.kind]
+        make = torch.empty if plan.kind == "GRU" else torch.zeros  # GRU writes every unit
+        acts = make(steps if keep else 1, gates, u, b, **like)
         cells = None
         if plan.kind == "LSTM":
-            cells = (x.new_zeros(steps + 1, u, b), x.new_zeros(steps, u, b))
-        rows = pre.view(steps, -1, u, b)
-        edges = _csr(plan.crow, plan.col, w_e, (width, d * (u + 1)))
+            cells = (torch.zeros(steps + 1, u, b, **like), torch.zeros(steps, u, b, **like))
+        gate_rows = pre.view(steps, -1, u, b)
+        edges = _csr(plan.crow, plan.col, w_e, (rows * u, d * plan.wide))
         for s in range(steps):
-            pre[s].addmm_(edges, hist[s : s + d].view(-1, b))
+            torch.mm(edges, hist[s : s + d].view(-1, b), out=pre[s])
             a = plan.prefix[min(s, plan.depth - 1)]
             state = None if cells is None else (cells[0][s], cells[0][s + 1], cells[1][s])
-            _forward_step(plan, s, a, rows[s], hist, acts[s if keep else 0], state)
+            _forward_step(plan, s, a, gate_rows[s], hist, acts[s if keep else 0], state)
         if keep:
-            ctx.plan = plan
-            ctx.save_for_backward(w_e, pre, hist, acts, *(cells or ()))
-        return hist
+            ctx.plan, ctx.codes = plan, first.shape[2]
+            ctx.save_for_backward(w_e, codes, *at, pre, hist, acts, *(cells or ()))
+        return hist[at]
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_hist):
+    def backward(ctx, grad_features):
         plan = ctx.plan
-        w_e, pre, hist, acts, *cells = ctx.saved_tensors
+        w_e, codes, time, unit, string, pre, hist, acts, *cells = ctx.saved_tensors
         steps, width, b = pre.shape
-        d, u = plan.delay, plan.units
-        rows = GRAD_ROWS[plan.kind]
+        d, u, like = plan.delay, plan.units, dict(dtype=pre.dtype, device=pre.device)
+        rows, inputs = GRAD_ROWS[plan.kind], plan.inputs
         mask = plan.layer.view(1, u) <= torch.arange(steps, device=pre.device).view(-1, 1)
         mask = mask.to(pre.dtype).unsqueeze(2)  # (S, U, 1): started units
         p, q = _coefficients(plan, pre.view(steps, -1, u, b), hist, acts, cells, mask)
-        grad = grad_hist.clone(memory_format=torch.contiguous_format)
-        dpre = pre.new_empty(steps, rows, u, b)
-        extra = plan.back_col.shape[0] - w_e.shape[0]  # GRU's direct paths h_prev → h: 1
-        values = torch.cat([w_e, w_e.new_ones(extra)]).index_select(0, plan.back_from)
-        back = _csr(plan.back_crow, plan.back_col, values, (d * (u + 1), rows * u))
-        sums = _csr(plan.crow, plan.col, w_e.new_zeros(w_e.shape), (width, d * (u + 1)))
+        dh = torch.zeros(steps, u + 1, b, **like)  # the states' gradients, row s: step s
+        dh.index_put_((time - d, unit, string), grad_features, accumulate=True)
+        dpre = torch.empty(steps + d, rows, u, b, **like)  # rows S …: steps past the end
+        dpre[steps:].zero_()
+        values = torch.cat([w_e, plan.one.view(1)]).index_select(0, plan.pull_from)
+        sums = _csr(plan.crow, plan.col, torch.zeros_like(w_e), (width, d * plan.wide))
         for s in reversed(range(steps)):
-            torch.mul(grad[d + s, :u], p[s], out=dpre[s])
+            a = min(s, plan.depth - 1)
+            a, end = plan.prefix[a], plan.pull_end[a]  # units started; their entries
+            pull = _csr(plan.pull_crow[: a + 1], plan.pull_col[:end], values[:end],
+                        (a, d * rows * u))  # fmt: skip
+            dh[s, :a].addmm_(pull, dpre[s + 1 : s + 1 + d].view(-1, b))
+            torch.mul(dh[s, :u], p[s], out=dpre[s])
             if q is not None and s + 1 < steps:
                 dpre[s].addcmul_(dpre[s + 1, 4], q[s])
-            grad[s : s + d].view(-1, b).addmm_(back, dpre[s].view(-1, b))
             sums = torch.sparse.sampled_addmm(sums, dpre[s].view(-1, b)[:width],
                                               hist[s : s + d].view(-1, b).t())  # fmt: skip
-        grad_x = dpre[:, : ROWS[plan.kind]].reshape(steps, -1, b)
-        return None, None, grad_x, sums.values()
+        grad_first = torch.zeros(ROWS[plan.kind], inputs, ctx.codes, **like)
+        blocks, units = plan.input_index
+        grad_first.index_put_((blocks, units, codes.view(steps, 1, 1, b)),
+                              dpre[:steps, : ROWS[plan.kind], :inputs], accumulate=True)
+        return None, None, grad_first, sums.values(), None, None
 
 
 def features(
@@ -252,19 +302,22 @@ def features(
     g, _, k = table.shape
     b, length = codes.shape
     steps = length + plan.depth - 1
-    padded = codes.new_zeros(b, steps)  # steps past the end read code 0, as the wavefront
-    padded[:, :length] = codes
+    padded = codes.new_zeros(steps, b)  # steps past the end read code 0, as the wavefront
+    padded[:length] = codes.t()
+    w = w.reshape(-1)
     if plan.kind == "GRU":
         n = k // 3
         bias = b_hh.unsqueeze(1)
         table = torch.cat([table[..., : 2 * n] + bias[..., : 2 * n], table[..., 2 * n :],
                            bias[..., 2 * n :].expand(g, table.shape[1], n)], dim=2)  # fmt: skip
-        w = torch.cat([w.reshape(-1), w_hh.reshape(-1)])
-    weights = w.reshape(-1).index_select(0, plan.weight_from)
+        w = torch.cat([w, w_hh.reshape(-1)])
     by_row = table.transpose(1, 2).reshape(-1, table.shape[1]).index_select(0, plan.table_col)
-    x = by_row.index_select(1, padded.t().reshape(-1)).view(-1, steps, b).transpose(0, 1)
-    keep = torch.is_grad_enabled() and (x.requires_grad or weights.requires_grad)
-    hist = Recurrence.apply(plan, keep, x, weights)
-    at = lengths.view(1, b, 1) - 1 + plan.delay + plan.read_layer.unsqueeze(1)  # (G, B, R)
+    by_row = by_row.view(ROWS[plan.kind], plan.units, -1)
+    # Each gate row's bias (code 0's value: every code's but the input units'), and a 1.
+    w = torch.cat([w, by_row[..., 0].reshape(-1), plan.one.view(1)])
+    weights = w.index_select(0, plan.weight_from)
+    keep = torch.is_grad_enabled() and (by_row.requires_grad or weights.requires_grad)
+    time = lengths.view(1, b, 1) - 1 + plan.delay + plan.read_layer.unsqueeze(1)  # (G, B, R)
     string = torch.arange(b, device=codes.device).view(1, b, 1)
-    return hist[at, plan.read_unit.unsqueeze(1), string]
+    at = (time, plan.read_unit.unsqueeze(1).expand_as(time), string.expand_as(time))
+    return Recurrence.apply(plan, keep, by_row[:, : plan.inputs], weights, padded, at)
