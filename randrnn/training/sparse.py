@@ -57,9 +57,10 @@ class SparsePlan:
     crow: Tensor  # the edges as a CSR matrix (ROWS·U, D·W): gate row block·U + unit
     col: Tensor  # … ← window row (D − d)·W + unit (biases and inputs: rows of slot D − 1)
     weight_from: Tensor  # (E,) flat index into cat(w, w_hh, bias rows, 1) of each entry's weight
-    pull_crow: Tensor  # the backward's CSR matrix (U, D·GRAD_ROWS·U), GRU's direct paths too:
-    pull_col: Tensor  # unit j ← gradient row r of the step d later, column (d − 1)·GRAD_ROWS·U + r
-    pull_from: Tensor  # index into cat(entry weights, 1) of each entry
+    seeds: int  # readout units (+ 1 for the zero row): gradient rows that seed the states'
+    pull_crow: Tensor  # the backward's CSR matrix (U, D·V), V = GRAD_ROWS·U + seeds, GRU's
+    pull_col: Tensor  # direct paths too: unit j ← gradient row r of the step d later (column
+    pull_from: Tensor  # (d − 1)·V + r), of weight cat(entry weights, 1)[pull_from]
     pull_end: tuple[int, ...]  # entries of the first prefix[s] rows
     inputs: int  # units whose gate rows read the input code (layer 0): a prefix of each block
     input_index: tuple[Tensor, Tensor]  # (1, ROWS, 1, 1) blocks and (1, 1, inputs, 1) units
@@ -67,6 +68,7 @@ class SparsePlan:
     table_col: Tensor  # (ROWS·U,) row of the transposed code table each gate row reads
     read_layer: Tensor  # (G, R) layer of each readout unit
     read_unit: Tensor  # (G, R) its flat unit (U: the zero row)
+    read_seed: Tensor  # (G, R) its seed row (seeds − 1: the zero row's, which nothing reads)
 
 
 def plan(pack, device: torch.device | str) -> SparsePlan:
@@ -128,10 +130,21 @@ def plan(pack, device: torch.device | str) -> SparsePlan:
         back_src = torch.cat([back_src, last + every])
         back_tgt = torch.cat([back_tgt, 4 * units + every])
         back_from = torch.cat([back_from, torch.full_like(every, len(ordered))])
+    # A readout unit's state gradient at step s is seeded by the readout's (seed row r of
+    # step s + 1, weight 1): so a step's state gradients are written once, by the product.
+    read_unit = flat[torch.arange(g).view(g, 1), lay.read_unit[:, 0]]
+    reads, read_seed = torch.unique(read_unit, return_inverse=True)
+    reads = reads[reads < units]
+    read_seed = torch.where(read_unit < units, read_seed, len(reads))
+    seeds = len(reads) + 1
+    back_src = torch.cat([back_src, last + reads])
+    back_tgt = torch.cat([back_tgt, grad_rows + torch.arange(len(reads))])
+    back_from = torch.cat([back_from, torch.full_like(reads, len(ordered))])
     pull_row = back_src % wide
-    pull_col = (delay - 1 - back_src // wide) * grad_rows + back_tgt
+    pull_col = (delay - 1 - back_src // wide) * (grad_rows + seeds) + back_tgt
     real = (pull_row < units).nonzero().squeeze(1)  # edges from the zero row carry nothing
-    pull_order = real[torch.argsort(pull_row[real] * (delay * grad_rows) + pull_col[real])]
+    pull_order = real[torch.argsort(pull_row[real] * (delay * (grad_rows + seeds))
+                                    + pull_col[real])]  # fmt: skip
     pull_crow, pull_col = _compressed(pull_row[pull_order], pull_col[pull_order], units)
     pull_from = back_from[pull_order]
     # Gate row b·U + u reads column (model, gate, unit) of the (G·K', 128) transposed table.
@@ -143,15 +156,14 @@ def plan(pack, device: torch.device | str) -> SparsePlan:
     for gate in range(gates + (1 if kind == "GRU" else 0)):
         block = HH_BLOCKS[2] if gate == gates else BLOCKS[kind][gate]
         table_col[block * units + rank] = model * width + gate * n + unit
-    read_unit = flat[torch.arange(g).view(g, 1), lay.read_unit[:, 0]]
     put = lambda t: t.to(device)
     pull_end = tuple(int(pull_crow[a]) for a in prefix)
     index = (torch.arange(ROWS[kind]).view(1, -1, 1, 1), torch.arange(inputs).view(1, 1, -1, 1))
     return SparsePlan(kind, cell.nonlinearity, units, delay, wide, lay.depth, prefix,
-                      put(layer), put(crow), put(col), put(weight_from[ordered]),
+                      put(layer), put(crow), put(col), put(weight_from[ordered]), seeds,
                       put(pull_crow), put(pull_col), put(pull_from), pull_end, inputs,
                       (put(index[0]), put(index[1])), put(torch.ones(())), put(table_col),
-                      put(lay.read_layer[:, 0]), put(read_unit))  # fmt: skip
+                      put(lay.read_layer[:, 0]), put(read_unit), put(read_seed))  # fmt: skip
 
 
 def _compressed(row: Tensor, col: Tensor, rows: int) -> tuple[Tensor, Tensor]:
@@ -233,7 +245,12 @@ class Recurrence(torch.autograd.Function):
         (steps, b), rows = codes.shape, ROWS[plan.kind]
         d, u, like = plan.delay, plan.units, dict(dtype=w_e.dtype, device=w_e.device)
         pre = torch.empty(steps, rows * u, b, **like)
-        hist = torch.zeros(d + steps, plan.wide, b, **like)
+        # The states: zero before the start and for units not yet started, then each step's.
+        hist = torch.empty(d + steps, plan.wide, b, **like)
+        start = d + plan.depth - 1
+        torch.zeros(start, plan.wide, b, out=hist[:start])
+        hist[start:, u].zero_()
+        hist[-1, u + 2 :].zero_()
         hist[:, u + 1].fill_(1)
         blocks, units = plan.input_index
         fed = hist[d - 1 : d - 1 + steps, u + 2 :].view(steps, rows, plan.inputs, b)
@@ -268,27 +285,34 @@ class Recurrence(torch.autograd.Function):
         mask = plan.layer.view(1, u) <= torch.arange(steps, device=pre.device).view(-1, 1)
         mask = mask.to(pre.dtype).unsqueeze(2)  # (S, U, 1): started units
         p, q = _coefficients(plan, pre.view(steps, -1, u, b), hist, acts, cells, mask)
-        dh = torch.zeros(steps, u + 1, b, **like)  # the states' gradients, row s: step s
-        dh.index_put_((time - d, unit, string), grad_features, accumulate=True)
-        dpre = torch.empty(steps + d, rows, u, b, **like)  # rows S …: steps past the end
-        dpre[steps:].zero_()
+        # The gate rows' gradients (S + D, V, B): GRAD_ROWS·U rows and the readout's seeds;
+        # rows S …: steps past the end. dh[s]: the states' gradients of step s.
+        wide = rows * u + plan.seeds
+        dpre = torch.empty(steps + d, wide, b, **like)
+        torch.zeros(d, wide, b, out=dpre[steps:])
+        dpre[:steps, rows * u :].zero_()
+        dpre.index_put_((time - d + 1, plan.read_seed.unsqueeze(1).expand_as(time) + rows * u,
+                         string), grad_features, accumulate=True)  # fmt: skip
+        grads = dpre[:, : rows * u].view(steps + d, rows, u, b)
+        dh = torch.empty(steps, u, b, **like)
+        torch.zeros(plan.depth - 1, u, b, out=dh[: plan.depth - 1])  # units not yet started
         values = torch.cat([w_e, plan.one.view(1)]).index_select(0, plan.pull_from)
         sums = _csr(plan.crow, plan.col, torch.zeros_like(w_e), (width, d * plan.wide))
         for s in reversed(range(steps)):
             a = min(s, plan.depth - 1)
             a, end = plan.prefix[a], plan.pull_end[a]  # units started; their entries
             pull = _csr(plan.pull_crow[: a + 1], plan.pull_col[:end], values[:end],
-                        (a, d * rows * u))  # fmt: skip
-            dh[s, :a].addmm_(pull, dpre[s + 1 : s + 1 + d].view(-1, b))
-            torch.mul(dh[s, :u], p[s], out=dpre[s])
+                        (a, d * wide))  # fmt: skip
+            torch.mm(pull, dpre[s + 1 : s + 1 + d].view(-1, b), out=dh[s, :a])
+            torch.mul(dh[s], p[s], out=grads[s])
             if q is not None and s + 1 < steps:
-                dpre[s].addcmul_(dpre[s + 1, 4], q[s])
-            sums = torch.sparse.sampled_addmm(sums, dpre[s].view(-1, b)[:width],
+                grads[s].addcmul_(grads[s + 1, 4], q[s])
+            sums = torch.sparse.sampled_addmm(sums, dpre[s, :width],
                                               hist[s : s + d].view(-1, b).t())  # fmt: skip
         grad_first = torch.zeros(ROWS[plan.kind], inputs, ctx.codes, **like)
         blocks, units = plan.input_index
         grad_first.index_put_((blocks, units, codes.view(steps, 1, 1, b)),
-                              dpre[:steps, : ROWS[plan.kind], :inputs], accumulate=True)
+                              grads[:steps, : ROWS[plan.kind], :inputs], accumulate=True)
         return None, None, grad_first, sums.values(), None, None
 
 

@@ -86,7 +86,7 @@ def test_csr_holds_every_live_weight_once(cell) -> None:
     """The forward CSR matrix has one entry per live recurrent-layer weight except layer 0's
     input (folded into the code table), each in its own (gate row, window row) place, and one
     per gate row (its bias, or its input value); the backward's has the weights' entries (GRU:
-    and one direct path per unit)."""
+    and one direct path per unit) and one per readout unit (its seed)."""
     models = [build_model(_dag(*s), cell, seed=0) for s in SHAPES]
     pack = PackedModels(models, engine="sparse")
     plan = pack.sparse
@@ -97,7 +97,9 @@ def test_csr_holds_every_live_weight_once(cell) -> None:
     rows = torch.repeat_interleave(torch.arange(plan.crow.shape[0] - 1), plan.crow.diff())
     assert len(set(zip(rows.tolist(), plan.col.tolist()))) == entries
     direct = plan.units if cell == "gru" else 0
-    assert int(plan.pull_crow[-1]) == live + direct
+    readouts = len({int(u) for u in plan.read_unit.flatten() if u < plan.units})
+    assert plan.seeds == readouts + 1
+    assert int(plan.pull_crow[-1]) == live + direct + readouts
     assert sum(plan.prefix[-1:]) == plan.units == sum(sum(m.layer_sizes) for m in models)
 
 
