@@ -36,7 +36,7 @@ Tensor = torch.Tensor
 # Gate rows of each layer kind: the packed gate k of unit i goes to block BLOCKS[kind][k];
 # GRU's recurrent gates (kept apart) to HH_BLOCKS. LSTM's gates are reordered i, f, o, g so
 # that its three sigmoids are one block range.
-BLOCKS = {"RNN": (0,), "LSTM": (0, 1, 3, 2), "GRU": (0, 1, 2)}
+BLOCKS = {"RNN": (0,), "LSTM": (1, 2, 3, 0), "GRU": (0, 1, 2)}
 HH_BLOCKS = (0, 1, 3)
 ROWS = {"RNN": 1, "LSTM": 4, "GRU": 4}  # gate blocks of the step's pre-activations
 GRAD_ROWS = {"RNN": 1, "LSTM": 5, "GRU": 5}  # … of its gradient (LSTM: + cell, GRU: + h_prev)
@@ -190,47 +190,54 @@ def _forward_step(plan: SparsePlan, s: int, a: int, pre: Tensor, hist: Tensor, a
         torch.addcmul(pre[2], acts[0], pre[3], out=new)
         new.tanh_()
         torch.lerp(new[:a], hist[d + s - 1, :a], acts[4, :a], out=h)
-    elif plan.kind == "LSTM":
+    elif plan.kind == "LSTM":  # acts: o, i, f, g
         torch.sigmoid(pre[0:3, :a], out=acts[0:3, :a])
         torch.tanh(pre[3, :a], out=acts[3, :a])
         c_prev, c, tc = cells
-        torch.mul(acts[1, :a], c_prev[:a], out=c[:a])
-        c[:a].addcmul_(acts[0, :a], acts[3, :a])
+        torch.mul(acts[2, :a], c_prev[:a], out=c[:a])
+        c[:a].addcmul_(acts[1, :a], acts[3, :a])
         torch.tanh(c[:a], out=tc[:a])
-        torch.mul(acts[2, :a], tc[:a], out=h)
+        torch.mul(acts[0, :a], tc[:a], out=h)
     elif plan.activation == "relu":
         torch.clamp(pre[0, :a], min=0, out=h)
     else:
         torch.tanh(pre[0, :a], out=h)
 
 
-def _coefficients(plan: SparsePlan, pre, hist, acts, cells, mask) -> tuple[Tensor, Tensor | None]:
-    """(S, GRAD_ROWS, U, B) factors P (and Q, LSTM) such that a step's gate gradients are
-    dh·P[s] (+ dc·Q[s]). A unit not yet started gets no state gradient (the backward's products
-    skip it), so only LSTM's Q, which carries the cell's, is masked (``mask`` (S, U, 1))."""
+def _coefficients(plan: SparsePlan, pre, hist, acts, cells) -> Tensor:
+    """(S, ·, U, B) factors of a step's gate gradients, in place of the gates where it can. A
+    unit not yet started has no state gradient (the pull skips it), and LSTM's gates and cell
+    are zero there, so its factors are zero too: nothing needs masking.
+
+    - RNN, GRU: P, (S, GRAD_ROWS, U, B), such that the gate gradients are dh·P[s];
+    - LSTM: rows tc·o(1 − o) (dh's factor for o); the factors of the cell's gradient e for i,
+      f, g and c_prev (g·i(1 − i), c_prev·f(1 − f), i(1 − g²), f); o(1 − tc²), dh's factor
+      in e = dc + dh·o(1 − tc²), dc the cell's gradient from the step after."""
     d, u, steps = plan.delay, plan.units, pre.shape[0]
+    h = hist[d : d + steps, :u]
     if plan.kind == "RNN":
-        h = hist[d : d + steps, :u]
         if plan.activation == "relu":
-            return (h > 0).to(h.dtype).unsqueeze(1), None
-        return torch.addcmul(plan.one, h, h, value=-1).unsqueeze(1), None
+            return (h > 0).to(h.dtype).unsqueeze(1)
+        return torch.addcmul(plan.one, h, h, value=-1).unsqueeze(1)
     if plan.kind == "GRU":  # in place of the gates: rows r, ·, n, ·, z become P's five rows
         r, c1, n, c3, z = acts.unbind(1)
         torch.sub(plan.one, z, out=c3)  # 1 − z
-        torch.sub(hist[d : d + steps, :u], n, out=c1).mul_(c3)  # (h − n)(1 − z)
+        torch.sub(h, n, out=c1).mul_(c3)  # (h − n)(1 − z)
         torch.addcmul(plan.one, n, n, value=-1, out=n).mul_(c3)  # (1 − n²)(1 − z)
         torch.mul(n, r, out=c3)  # … · r
         torch.addcmul(c3, c3, r, value=-1, out=r).mul_(pre[:, 3])  # … · r(1 − r)·h_n
-        return acts, None
-    i, f, o, g = acts.unbind(1)
-    c_all, tc = cells
-    c_prev = c_all[:-1]
-    ca = o * (1 - tc * tc) * mask
-    q = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), torch.zeros_like(g),
-                     i * (1 - g * g), f]) * mask  # fmt: skip
-    p = q * ca
-    p[2] = tc * o * (1 - o) * mask
-    return p.transpose(0, 1).contiguous(), q.transpose(0, 1).contiguous()
+        return acts
+    o, i, f, g, cell, ca = acts.unbind(1)  # rows 4, 5: free
+    c_prev, tc = cells[0][:-1], cells[1]
+    cell.copy_(f)
+    torch.mul(c_prev, f, out=ca)
+    torch.addcmul(ca, ca, f, value=-1, out=f)  # c_prev·f(1 − f)
+    torch.mul(i, g, out=ca)
+    torch.addcmul(i, ca, g, value=-1, out=g)  # i(1 − g²)
+    torch.addcmul(ca, ca, i, value=-1, out=i)  # g·i(1 − i)
+    torch.addcmul(o, h, tc, value=-1, out=ca)  # o(1 − tc²), h = o·tc
+    torch.addcmul(h, h, o, value=-1, out=o)  # tc·o(1 − o)
+    return acts
 
 
 class Recurrence(torch.autograd.Function):
@@ -243,7 +250,7 @@ class Recurrence(torch.autograd.Function):
     def forward(ctx, plan: SparsePlan, keep: bool, first: Tensor, w_e: Tensor, codes: Tensor,
                 at: tuple[Tensor, Tensor, Tensor]):  # fmt: skip
         (steps, b), rows = codes.shape, ROWS[plan.kind]
-        d, u, like = plan.delay, plan.units, dict(dtype=w_e.dtype, device=w_e.device)
+        d, u, like = plan.delay, plan.units, {"dtype": w_e.dtype, "device": w_e.device}
         pre = torch.empty(steps, rows * u, b, **like)
         # The states: zero before the start and for units not yet started, then each step's.
         hist = torch.empty(d + steps, plan.wide, b, **like)
@@ -256,12 +263,14 @@ class Recurrence(torch.autograd.Function):
         fed = hist[d - 1 : d - 1 + steps, u + 2 :].view(steps, rows, plan.inputs, b)
         torch.ops.aten.index.Tensor_out(first, [blocks, units, codes.view(steps, 1, 1, b)],
                                         out=fed)  # fmt: skip
-        gates = {"RNN": 0, "LSTM": 4, "GRU": 5}[plan.kind]
-        make = torch.empty if plan.kind == "GRU" else torch.zeros  # GRU writes every unit
-        acts = make(steps if keep else 1, gates, u, b, **like)
+        gates = {"RNN": 0, "LSTM": 6, "GRU": 5}[plan.kind]  # LSTM: o, i, f, g and 2 free
+        acts = torch.empty(steps if keep else 1, gates, u, b, **like)
         cells = None
-        if plan.kind == "LSTM":
-            cells = (torch.zeros(steps + 1, u, b, **like), torch.zeros(steps, u, b, **like))
+        if plan.kind == "LSTM":  # zero where no step writes (GRU's gates: every unit's)
+            cells = (torch.empty(steps + 1, u, b, **like), torch.empty(steps, u, b, **like))
+            for part, start in zip((acts, *cells), (plan.depth - 1, plan.depth, plan.depth - 1)):
+                start = min(start, part.shape[0])
+                torch.zeros(start, *part.shape[1:], **like, out=part[:start])
         gate_rows = pre.view(steps, -1, u, b)
         edges = _csr(plan.crow, plan.col, w_e, (rows * u, d * plan.wide))
         for s in range(steps):
@@ -271,20 +280,18 @@ class Recurrence(torch.autograd.Function):
             _forward_step(plan, s, a, gate_rows[s], hist, acts[s if keep else 0], state)
         if keep:
             ctx.plan, ctx.codes = plan, first.shape[2]
-            ctx.save_for_backward(w_e, codes, *at, pre, hist, acts, *(cells or ()))
+            ctx.save_for_backward(w_e, codes, at[0], at[2], pre, hist, acts, *(cells or ()))
         return hist[at]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_features):
         plan = ctx.plan
-        w_e, codes, time, unit, string, pre, hist, acts, *cells = ctx.saved_tensors
+        w_e, codes, time, string, pre, hist, acts, *cells = ctx.saved_tensors
         steps, width, b = pre.shape
-        d, u, like = plan.delay, plan.units, dict(dtype=pre.dtype, device=pre.device)
+        d, u, like = plan.delay, plan.units, {"dtype": pre.dtype, "device": pre.device}
         rows, inputs = GRAD_ROWS[plan.kind], plan.inputs
-        mask = plan.layer.view(1, u) <= torch.arange(steps, device=pre.device).view(-1, 1)
-        mask = mask.to(pre.dtype).unsqueeze(2)  # (S, U, 1): started units
-        p, q = _coefficients(plan, pre.view(steps, -1, u, b), hist, acts, cells, mask)
+        p = _coefficients(plan, pre.view(steps, -1, u, b), hist, acts, cells)
         # The gate rows' gradients (S + D, V, B): GRAD_ROWS·U rows and the readout's seeds;
         # rows S …: steps past the end. dh[s]: the states' gradients of step s.
         wide = rows * u + plan.seeds
@@ -295,6 +302,7 @@ class Recurrence(torch.autograd.Function):
                          string), grad_features, accumulate=True)  # fmt: skip
         grads = dpre[:, : rows * u].view(steps + d, rows, u, b)
         dh = torch.empty(steps, u, b, **like)
+        cell = torch.empty(u, b, **like)  # LSTM: the cell's gradient of the step
         torch.zeros(plan.depth - 1, u, b, out=dh[: plan.depth - 1])  # units not yet started
         values = torch.cat([w_e, plan.one.view(1)]).index_select(0, plan.pull_from)
         sums = _csr(plan.crow, plan.col, torch.zeros_like(w_e), (width, d * plan.wide))
@@ -304,15 +312,19 @@ class Recurrence(torch.autograd.Function):
             pull = _csr(plan.pull_crow[: a + 1], plan.pull_col[:end], values[:end],
                         (a, d * wide))  # fmt: skip
             torch.mm(pull, dpre[s + 1 : s + 1 + d].view(-1, b), out=dh[s, :a])
-            torch.mul(dh[s], p[s], out=grads[s])
-            if q is not None and s + 1 < steps:
-                grads[s].addcmul_(grads[s + 1, 4], q[s])
+            if plan.kind == "LSTM":
+                torch.mul(dh[s], p[s, 0], out=grads[s, 0])
+                torch.addcmul(grads[s + 1, 4], dh[s], p[s, 5], out=cell)
+                torch.mul(cell, p[s, 1:5], out=grads[s, 1:])
+            else:
+                torch.mul(dh[s], p[s], out=grads[s])
             sums = torch.sparse.sampled_addmm(sums, dpre[s, :width],
                                               hist[s : s + d].view(-1, b).t())  # fmt: skip
         grad_first = torch.zeros(ROWS[plan.kind], inputs, ctx.codes, **like)
         blocks, units = plan.input_index
         grad_first.index_put_((blocks, units, codes.view(steps, 1, 1, b)),
-                              grads[:steps, : ROWS[plan.kind], :inputs], accumulate=True)
+                              grads[:steps, : ROWS[plan.kind], :inputs],
+                              accumulate=True)  # fmt: skip
         return None, None, grad_first, sums.values(), None, None
 
 
