@@ -7,20 +7,25 @@ have started are a prefix of the row and later ones are never touched. A pack's 
 one sparse (CSR) matrix, one entry per live weight (pair (delay d, unit j) → gate k of unit i),
 read off the masks, so pruned weights are gone. A step is then
 
-- one sparse product for all models: the gate rows (ROWS·U, B) += edges @ the step's window of
-  the state history (rows s … s + D − 1 of the states, D·(U + 1) rows); GRU's recurrent part
-  enters it as gate rows of their own, so the GRU's two products are one;
+- one sparse product for all models, written once: the gate rows (ROWS·U, B) = edges @ the
+  step's window of the state history (rows s … s + D − 1 of the states, D·W rows). A state row
+  holds the U units, a zero, a one and the next step's input values, so each gate row's bias is
+  an entry (from the one) and an input unit's code-table value another (weight 1, from its
+  input row, which the batch's one gather fills); GRU's recurrent part enters as gate rows of
+  their own, so the GRU's two products are one;
 - the cell's gate arithmetic, one op per gate block (GRU: sigmoid of r and z, ``addcmul`` and
   ``tanh`` for n, ``lerp`` for h = n + z·(h − n)).
 
 The backward is hand-written: every derivative that does not depend on the incoming gradient is
-computed for all steps at once before the loop, so that a step's gate gradients are one product
-(dh times the step's coefficients; LSTM: and one ``addcmul`` for its cell), one sparse product
-with the transposed edges carries them to the sources (GRU: its direct path h_prev → h is an
-entry of weight 1), and one sampled product (`torch.sparse.sampled_addmm`) adds the step's
-weight gradients at the edges only. Ops per step, forward + backward: GRU 5 + 3, LSTM 7 + 4,
-RNN 2 + 3. Everything is on the pack's device, and nothing is read back to the host (the step
-prefixes are plain integers of the plan).
+computed for all steps at once before the loop, in place of the stored gates, so that a step is
+one sparse product that pulls each started unit's state gradient from the gate gradients of the
+steps that read it (GRU: its direct path h_prev → h is an entry of weight 1; the readout's
+gradients are rows of their own, entries of weight 1 too), the gate gradients (dh times the
+step's factors; LSTM: three ops, for o, the cell's gradient and the rest) and one sampled
+product (`torch.sparse.sampled_addmm`) for the step's weight and bias gradients at the entries
+only. Ops per step, forward + backward: GRU 5 + 3, LSTM 7 + 5, RNN 2 + 3. Everything is on the
+pack's device, and nothing is read back to the host (the step prefixes are plain integers of
+the plan).
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ from torch.autograd.function import once_differentiable
 Tensor = torch.Tensor
 
 # Gate rows of each layer kind: the packed gate k of unit i goes to block BLOCKS[kind][k];
-# GRU's recurrent gates (kept apart) to HH_BLOCKS. LSTM's gates are reordered i, f, o, g so
-# that its three sigmoids are one block range.
+# GRU's recurrent gates (kept apart) to HH_BLOCKS. LSTM's gates are reordered o, i, f, g so
+# that its three sigmoids are one block range, and the gates its cell's gradient reaches (i, f,
+# g, then the cell) one range of the gradient rows.
 BLOCKS = {"RNN": (0,), "LSTM": (1, 2, 3, 0), "GRU": (0, 1, 2)}
 HH_BLOCKS = (0, 1, 3)
 ROWS = {"RNN": 1, "LSTM": 4, "GRU": 4}  # gate blocks of the step's pre-activations
