@@ -9,7 +9,8 @@ the same on a loaded CPU as on an idle one, and checkable without a GPU:
 - arithmetic: the FLOP counter's products, plus one FLOP per element of every pointwise op's
   output and per element a reduction or a scatter-add adds;
 - bytes: per op, the tensors it reads and writes, from their shapes (a gather reads what it
-  outputs, a scatter-add reads and writes the rows it adds to; broadcast dimensions count once);
+  outputs, a scatter-add reads and writes the rows it adds to; broadcast dimensions count once;
+  an ``out=`` tensor is written, not read);
 - launches: ops that run a kernel (views, allocations and metadata ops do not); on CUDA each is
   about one kernel launch;
 - host synchronisations: reads of a tensor's value by the host (``item``, ``int()``,
@@ -159,7 +160,8 @@ class OpCounter(TorchDispatchMode):
         out = func(*args, **kwargs)
         name = func.overloadpacket.__name__
         counts = self.counts
-        inputs = _tensors(list(args) + list(kwargs.values()))
+        outs = {a.name for a in func._schema.arguments if a.is_out}  # written, not read
+        inputs = _tensors(list(args) + [v for k, v in kwargs.items() if k not in outs])
         outputs = _tensors(out if isinstance(out, (list, tuple)) else [out])
         devices = {t.device.type for t in inputs + outputs}
         if name in SYNC_OPS or (name in ("_to_copy", "copy_") and len(devices) > 1):

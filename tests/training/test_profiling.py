@@ -89,3 +89,18 @@ def test_sparse_engine_meets_its_targets(counted) -> None:
     assert s["own_flop_epoch"] == d["own_flop_epoch"]
     assert s["engine_flop_epoch"] < d["engine_flop_epoch"]
     assert s["bytes_batch"] < d["bytes_batch"]
+
+
+def test_out_tensors_are_written_not_read() -> None:
+    """``torch.mul(a, b, out=c)`` moves what ``torch.mul(a, b)`` moves: a and b read, c written
+    (3 tensors of 6 floats), not c read as well; an in-place op reads its target."""
+    a, b, c = torch.randn(2, 3), torch.randn(2, 3), torch.empty(2, 3)
+    with profiling.counting() as (ops, _):
+        torch.mul(a, b, out=c)
+    assert ops.counts.bytes == 3 * 6 * 4
+    with profiling.counting() as (ops, _):
+        torch.mul(a, b)
+    assert ops.counts.bytes == 3 * 6 * 4
+    with profiling.counting() as (ops, _):
+        c.mul_(a)
+    assert ops.counts.bytes == 3 * 6 * 4

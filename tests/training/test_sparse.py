@@ -84,19 +84,22 @@ def test_pruned_copies_on_sparse_equal_native(cell, data) -> None:
 @pytest.mark.parametrize("cell", list(CELLS))
 def test_csr_holds_every_live_weight_once(cell) -> None:
     """The forward CSR matrix has one entry per live recurrent-layer weight except layer 0's
-    input (folded into the code table), each in its own (gate row, window row) place; the
-    transposed one has the same entries (GRU: and one direct path per unit)."""
+    input (folded into the code table), each in its own (gate row, window row) place, and one
+    per gate row (its bias, or its input value); the backward's has the weights' entries (GRU:
+    and one direct path per unit) and one per readout unit (its seed)."""
     models = [build_model(_dag(*s), cell, seed=0) for s in SHAPES]
     pack = PackedModels(models, engine="sparse")
     plan = pack.sparse
     live = sum(int(ih(layer)[1].count_nonzero()) * (l > 0) + int(hh(layer)[1].count_nonzero())
                for m in models for l, layer in enumerate(m.layers))  # fmt: skip
-    entries = int(plan.crow[-1])
-    assert entries == live == plan.col.shape[0] == plan.weight_from.shape[0]
+    entries, gate_rows = int(plan.crow[-1]), plan.crow.shape[0] - 1
+    assert entries == live + gate_rows == plan.col.shape[0] == plan.weight_from.shape[0]
     rows = torch.repeat_interleave(torch.arange(plan.crow.shape[0] - 1), plan.crow.diff())
     assert len(set(zip(rows.tolist(), plan.col.tolist()))) == entries
     direct = plan.units if cell == "gru" else 0
-    assert int(plan.back_crow[-1]) == entries + direct
+    readouts = len({int(u) for u in plan.read_unit.flatten() if u < plan.units})
+    assert plan.seeds == readouts + 1
+    assert int(plan.pull_crow[-1]) == live + direct + readouts
     assert sum(plan.prefix[-1:]) == plan.units == sum(sum(m.layer_sizes) for m in models)
 
 
