@@ -62,20 +62,25 @@ def test_graph_flop_counts_live_weights_and_units() -> None:
     assert profiling.graph_flop(model, 7) == 7 * (6 * live + 30 * units)
 
 
-@pytest.fixture(scope="module")
-def counted():
+def _count(cell: str, engines: tuple[str, ...]) -> dict:
+    """`bench --profile`'s summary per engine for three graphs of mixed sizes as ``cell``."""
     train, _ = make_dataset(n=300, seed=2, test_fraction=0.2)
     train = encode_split(train)
     config = TrainConfig(epochs=1, batch_size=32)
     dags = [to_dag(generate_graph(g, i, 7, (n, n))["graph"])
             for i, (g, n) in enumerate([("ws", 14), ("ba", 22), ("ws", 18)])]  # fmt: skip
     out = {}
-    for engine in ("sparse", "dense"):
-        models = [build_model(d, "gru", seed=i) for i, d in enumerate(dags)]
+    for engine in engines:
+        models = [build_model(d, cell, seed=i) for i, d in enumerate(dags)]
         windows = profiling.profile_packs(models, train, config, engine=engine, device="cpu",
                                           pack_size=3, batches=3)  # fmt: skip
         out[engine] = profiling.summary(windows, int(train.lengths.sum()))
     return out
+
+
+@pytest.fixture(scope="module")
+def counted():
+    return _count("gru", ("sparse", "dense"))
 
 
 def test_sparse_engine_meets_its_targets(counted) -> None:
@@ -89,6 +94,15 @@ def test_sparse_engine_meets_its_targets(counted) -> None:
     assert s["own_flop_epoch"] == d["own_flop_epoch"]
     assert s["engine_flop_epoch"] < d["engine_flop_epoch"]
     assert s["bytes_batch"] < d["bytes_batch"]
+
+
+def test_sparse_lstm_meets_its_targets() -> None:
+    """LSTM on the sparse engine: within 4× of the graphs' own arithmetic, exactly 12 launches
+    per wavefront step (the limit: 7 forward + 5 backward), no host synchronisation."""
+    s = _count("lstm", ("sparse",))["sparse"]
+    assert s["flop_ratio"] < 4
+    assert s["launches_step"] == pytest.approx(12, abs=0.01)
+    assert s["syncs_batch"] == 0
 
 
 def test_out_tensors_are_written_not_read() -> None:
