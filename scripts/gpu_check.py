@@ -7,8 +7,10 @@ CUDA machine ``PYTHONPATH=. python scripts/gpu_check.py`` is the whole check. St
 1. CPU vs device: the same models (``graphs`` sample graphs × every cell) trained one epoch by
    the CPU's default engine and by each device engine (sparse, dense) on the device; the largest
    weight difference and whether every model's test accuracy agrees.
-2. ``bench --profile`` of GRU on the device, sparse and dense engines: counted work, bytes,
-   launches and host synchronisations per batch.
+2. On CUDA, host synchronisations per training batch as torch itself sees them
+   (`devicecheck.host_syncs_per_batch`: a sync inside a kernel's C++ is invisible to
+   ``bench --profile``); then ``bench --profile`` of GRU on the device, sparse and dense
+   engines: counted work, bytes, launches and host synchronisations per batch.
 3. ``bench`` of GRU and LSTM at ``bench_graphs`` graphs, sparse and dense engines on the device.
 4. ``train-all`` of ``train_graphs`` graphs × 4 cells × 3 epochs in a fresh study: its wall.
 5. One pruning experiment (LSTM, magnitude): its wall.
@@ -28,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from randrnn.training.devicecheck import compare_devices
+from randrnn.training.devicecheck import compare_devices, host_syncs_per_batch
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ def run(device: str, sizes: Sizes, say: Callable[[str], None] = print) -> bool:
                 f"-> {'ok' if r['ok'] else 'MISMATCH'}")  # fmt: skip
             if not r["ok"]:
                 failed.append(f"compare {engine} {r['cell']}")
+    # torch's own count of host syncs (bench --profile sees only what is dispatched)
+    if str(device).startswith("cuda"):
+        for engine in ("sparse", "dense"):
+            syncs = attempt(f"syncs {engine}", lambda e=engine: host_syncs_per_batch(device, e))
+            if syncs is not None:
+                say(f"host synchronisations per batch, gru on {engine} (torch's sync debug mode): "
+                    f"{syncs:g}")  # fmt: skip
     walls = {}
     with tempfile.TemporaryDirectory(prefix="randrnn-gpu-check-") as tmp:
         cmds = commands(device, sizes, Path(tmp))

@@ -50,3 +50,40 @@ def compare_devices(
         if device == "cuda":
             torch.cuda.empty_cache()
     return rows
+
+
+def host_syncs_per_batch(device: str, engine: str, cell: str = "gru", graphs: int = 8) -> float:
+    """Host synchronisations per training batch on CUDA, counted by torch itself: one epoch
+    of ``graphs`` models trained twice, on 2 and on 6 batches of 32 strings, under
+    ``torch.cuda.set_sync_debug_mode("warn")``, which warns at every synchronisation; the
+    difference of the two counts over the 4 extra batches is the per-batch figure (what an
+    epoch does once, such as reading its accuracies, cancels). CUDA only."""
+    import warnings
+
+    import torch
+
+    from randrnn.models.graph_rnn import build_model
+    from randrnn.tasks.data import task_data
+    from randrnn.training.bench import sample_dags
+    from randrnn.training.config import TrainConfig
+    from randrnn.training.engine import train_many
+    from randrnn.training.loop import prepare_data
+
+    if torch.device(device).type != "cuda":
+        raise ValueError("host_syncs_per_batch counts CUDA synchronisations: give a CUDA device")
+    found = task_data(None)
+    dags = sample_dags(graphs, seed=0, nodes=(10, 50))
+    counts = []
+    for batches in (2, 6):
+        config = TrainConfig(epochs=1, batch_size=32, max_train=32 * batches, max_test=32)
+        train, test = prepare_data(found.train, found.test, config)
+        models = [build_model(d, cell, seed=i) for i, d in enumerate(dags)]
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                train_many(models, train, test, config, engine=engine, device=device)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+        counts.append(sum("synchroniz" in str(w.message) for w in seen))
+    return (counts[1] - counts[0]) / 4

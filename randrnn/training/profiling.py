@@ -90,7 +90,7 @@ def _used(indices: torch.Tensor) -> int:
     return int(torch.unique(indices).numel())
 
 
-def _sparse_bytes(name: str, inputs, outputs) -> int:
+def _sparse_bytes(name: str, inputs, outputs, beta=1, out_given=False) -> int:
     """A product with a sparse CSR matrix: its entries, the rows of the dense operand its
     columns name (a sampled product: the dense rows and columns its entries name), and the
     dense output read and written."""
@@ -106,7 +106,9 @@ def _sparse_bytes(name: str, inputs, outputs) -> int:
     operand = dense[-1]  # addmm(out, sparse, dense) / mm(sparse, dense)
     moved += _used(sparse.col_indices()) * operand.shape[1] * operand.element_size()
     out = [t for t in outputs if t.layout == torch.strided]
-    return moved + sum(map(_touched, out)) * (2 if name.startswith("addmm") else 1)
+    if name == "mm" and out_given:  # torch's sparse mm(out=): zeros_like(out), copied into out
+        moved += 3 * sum(map(_touched, out))
+    return moved + sum(map(_touched, out)) * (2 if name.startswith("addmm") and beta != 0 else 1)
 
 
 def _matmul_flop(*args, out_val=None, **kwargs) -> int:
@@ -172,7 +174,11 @@ class OpCounter(TorchDispatchMode):
         counts.ops[name] += 1
         sparse = [t for t in inputs if t.layout == torch.sparse_csr]
         if sparse:
-            moved = _sparse_bytes(name, inputs, outputs)
+            moved = _sparse_bytes(
+                name, inputs, outputs, kwargs.get("beta", 1), bool(outs & set(kwargs))
+            )
+            if name == "mm" and outs & set(kwargs):
+                counts.launches += 2  # its zeros_like and copy_
         elif name in GATHERS:
             index = [t for t in inputs[1:] if not t.is_floating_point()]
             moved = 2 * sum(map(_touched, outputs)) + sum(map(_touched, index))

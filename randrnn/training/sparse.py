@@ -280,7 +280,8 @@ class Recurrence(torch.autograd.Function):
         gate_rows = pre.view(steps, -1, u, b)
         edges = _csr(plan.crow, plan.col, w_e, (rows * u, d * plan.wide))
         for s in range(steps):
-            torch.mm(edges, hist[s : s + d].view(-1, b), out=pre[s])
+            out = pre[s]  # beta=0 and out is self: no zeros_like(out) copied in, as mm(out=) does
+            torch.addmm(out, edges, hist[s : s + d].view(-1, b), beta=0, out=out)
             a = plan.prefix[min(s, plan.depth - 1)]
             state = None if cells is None else (cells[0][s], cells[0][s + 1], cells[1][s])
             _forward_step(plan, s, a, gate_rows[s], hist, acts[s if keep else 0], state)
@@ -304,8 +305,10 @@ class Recurrence(torch.autograd.Function):
         dpre = torch.empty(steps + d, wide, b, **like)
         torch.zeros(d, wide, b, out=dpre[steps:])
         dpre[:steps, rows * u :].zero_()
-        dpre.index_put_((time - d + 1, plan.read_seed.unsqueeze(1).expand_as(time) + rows * u,
-                         string), grad_features, accumulate=True)  # fmt: skip
+        # unsafe: no range check, which on CUDA reads each index's min and max to the host
+        torch.ops.aten._index_put_impl_(
+            dpre, [time - d + 1, plan.read_seed.unsqueeze(1).expand_as(time) + rows * u, string],
+            grad_features, True, True)  # fmt: skip
         grads = dpre[:, : rows * u].view(steps + d, rows, u, b)
         dh = torch.empty(steps, u, b, **like)
         cell = torch.empty(u, b, **like)  # LSTM: the cell's gradient of the step
@@ -317,7 +320,8 @@ class Recurrence(torch.autograd.Function):
             a, end = plan.prefix[a], plan.pull_end[a]  # units started; their entries
             pull = _csr(plan.pull_crow[: a + 1], plan.pull_col[:end], values[:end],
                         (a, d * wide))  # fmt: skip
-            torch.mm(pull, dpre[s + 1 : s + 1 + d].view(-1, b), out=dh[s, :a])
+            out = dh[s, :a]
+            torch.addmm(out, pull, dpre[s + 1 : s + 1 + d].view(-1, b), beta=0, out=out)
             if plan.kind == "LSTM":
                 torch.mul(dh[s], p[s, 0], out=grads[s, 0])
                 torch.addcmul(grads[s + 1, 4], dh[s], p[s, 5], out=cell)
@@ -328,9 +332,13 @@ class Recurrence(torch.autograd.Function):
                                               hist[s : s + d].view(-1, b).t())  # fmt: skip
         grad_first = torch.zeros(ROWS[plan.kind], inputs, ctx.codes, **like)
         blocks, units = plan.input_index
-        grad_first.index_put_((blocks, units, codes.view(steps, 1, 1, b)),
-                              grads[:steps, : ROWS[plan.kind], :inputs],
-                              accumulate=True)  # fmt: skip
+        torch.ops.aten._index_put_impl_(
+            grad_first,
+            [blocks, units, codes.view(steps, 1, 1, b)],
+            grads[:steps, : ROWS[plan.kind], :inputs],
+            True,
+            True,
+        )
         return None, None, grad_first, sums.values(), None, None
 
 

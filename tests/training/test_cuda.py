@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from randrnn.models.cells import CELLS
-from randrnn.training.devicecheck import TOLERANCE, compare_devices
+from randrnn.training.devicecheck import TOLERANCE, compare_devices, host_syncs_per_batch
 
 pytestmark = [
     pytest.mark.cuda,
@@ -48,3 +48,10 @@ def test_pack_size_from_memory_and_weights_back_on_the_host() -> None:
     assert all(not torch.equal(a, m.readout.weight) for a, m in zip(before, models))
     with pytest.warns(RuntimeWarning, match="does not fit"):
         assert cuda_pack_size(per_model, 10**9, 10**9) < 10**9
+
+
+def test_sparse_engine_never_waits_for_the_gpu_inside_an_epoch() -> None:
+    """torch's sync debug mode sees no host synchronisation per batch on the sparse engine
+    (what a CUDA graph of a batch needs), also none inside kernels that `bench --profile`
+    cannot see (an index_put_'s range check reads its indices back)."""
+    assert host_syncs_per_batch("cuda", "sparse") == 0

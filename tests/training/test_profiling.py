@@ -118,3 +118,19 @@ def test_out_tensors_are_written_not_read() -> None:
     with profiling.counting() as (ops, _):
         c.mul_(a)
     assert ops.counts.bytes == 3 * 6 * 4
+
+
+def test_sparse_mm_into_out_counts_the_zeros_torch_copies_in() -> None:
+    """torch runs a sparse ``mm(out=o)`` as ``zeros_like(o)`` copied into o, then the product:
+    3·|o| more bytes and 2 more launches than ``addmm(o, s, d, beta=0, out=o)``, which writes o
+    once (its product is the same)."""
+    sparse = torch.tensor([[1.0, 0, 2], [0, 3, 0]]).to_sparse_csr()
+    dense, out = torch.randn(3, 4), torch.full((2, 4), float("nan"))
+    with profiling.counting() as (ops, _):
+        torch.addmm(out, sparse, dense, beta=0, out=out)
+    fused_bytes, fused_launches = ops.counts.bytes, ops.counts.launches
+    assert torch.allclose(out, sparse.to_dense() @ dense)  # beta=0 ignores what out held
+    with profiling.counting() as (ops, _):
+        torch.mm(sparse, dense, out=out)
+    assert ops.counts.bytes - fused_bytes == 3 * out.numel() * 4
+    assert ops.counts.launches - fused_launches == 2
