@@ -203,6 +203,19 @@ def test_reproduce_exits_1_where_the_record_differs(atlas, tmp_path):
     runs.to_parquet(copy / layout.RUNS)
     result = invoke("atlas", "reproduce", copy, "--run", runs.loc[0, "run_id"])
     assert result.exit_code == 1 and "differs" in result.output
+    assert "trained by randrnn" not in result.output  # same code: no version to blame
+
+
+def test_reproduce_names_the_code_versions_where_they_differ(atlas, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(atlas.path, copy)
+    runs = pd.read_parquet(copy / layout.RUNS)
+    runs.loc[0, "test_acc"] = runs.loc[0, "test_acc"] + 0.01
+    runs.loc[0, "code"] = "0.0.1+gdeadbeef00"
+    runs.to_parquet(copy / layout.RUNS)
+    result = invoke("atlas", "reproduce", copy, "--run", runs.loc[0, "run_id"])
+    assert result.exit_code == 1
+    assert "trained by randrnn 0.0.1+gdeadbeef00" in " ".join(result.output.split())
 
 
 def test_an_atlas_reads_as_its_study(trained, atlas):
