@@ -13,9 +13,11 @@ import json
 from pathlib import Path
 
 # Seconds per model-epoch, full data, batch 128, one worker process with one thread, thesis-like
-# graphs (10–50 nodes), native engine: measured with `randrnn bench --epochs 2` (README, Speed).
-# Two workers were measured at 1.2–1.9× this throughput, so dividing by the workers is close.
-REFERENCE_SECONDS = {"rnn_tanh": 0.13, "rnn_relu": 0.11, "lstm": 0.29, "gru": 0.28}
+# graphs (10–50 nodes), native engine: measured with `randrnn bench --epochs 2` (docs/speed.md)
+# on the quiet reference machine, with the kernel's second pass (2026-12-07; 0.13, 0.11, 0.29,
+# 0.28 before it). Two workers were measured at 1.2–1.9× this throughput, so dividing by the
+# workers is close.
+REFERENCE_SECONDS = {"rnn_tanh": 0.091, "rnn_relu": 0.079, "lstm": 0.24, "gru": 0.23}
 
 
 def bench_file() -> Path:
