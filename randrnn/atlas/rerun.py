@@ -25,6 +25,8 @@ class Reproduced:
     retrained_loss: float
     recorded_where: str  # engine on device, code
     retrained_where: str
+    recorded_code: str  # the randrnn version and commit that trained each
+    retrained_code: str
 
     @property
     def same(self) -> bool:
@@ -67,4 +69,6 @@ def reproduce(atlas: Atlas, run_id: str, engine: str | None = None) -> Reproduce
         retrained_loss=float(result["test_loss"]),
         recorded_where=f"{row['engine']} on {row['device']}, {row['code']}",
         retrained_where=f"{resolve_engine(chosen, 'cpu')} on cpu, {code_version()}",
+        recorded_code=str(row["code"]),
+        retrained_code=code_version(),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from randrnn.analysis.table import resolve_config
 from randrnn.atlas import layout
 from randrnn.errors import RandRNNError
 from randrnn.store import Study
@@ -174,11 +175,10 @@ def _chosen_configs(
     chosen: dict[str, str] = {}
     for task, configs in by_task.items():
         if config is not None:
-            hits = [h for h in configs if h.startswith(config)]
-            if len(hits) != 1:
-                raise RandRNNError(f"task {task}: config {config!r} matches {len(hits)} of"
-                                   f" {', '.join(sorted(configs))}")  # fmt: skip
-            chosen[task] = hits[0]
+            try:
+                chosen[task] = resolve_config(config, list(configs))
+            except RandRNNError as exc:
+                raise RandRNNError(f"task {task}: {exc}") from None
         elif len(configs) > 1:
             raise RandRNNError(
                 f"task {task} has runs under {len(configs)} configs ({', '.join(sorted(configs))}):"

@@ -183,11 +183,10 @@ def reproduce(
                   f" {result.retrained_loss:.6f}  ({result.retrained_where})")  # fmt: skip
     if not result.same:
         console.print("[red]differs[/]: the retrained accuracy is not the recorded one")
-        then, now = (w.rpartition(", ")[2] for w in (result.recorded_where,
-                                                     result.retrained_where))  # fmt: skip
-        if then != now:
-            console.print(f"  (trained by randrnn {then}, retrained by {now}: engine changes move "
-                          "the last digits; retrain with the code that trained it, docs/atlas.md)")  # fmt: skip
+        if result.recorded_code != result.retrained_code:
+            console.print(f"  (trained by randrnn {result.recorded_code}, retrained by "
+                          f"{result.retrained_code}: engine changes move the last digits; "
+                          "retrain with the code that trained it, docs/atlas.md)")  # fmt: skip
         raise typer.Exit(1)
     console.print("same accuracy")
 

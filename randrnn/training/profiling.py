@@ -90,7 +90,7 @@ def _used(indices: torch.Tensor) -> int:
     return int(torch.unique(indices).numel())
 
 
-def _sparse_bytes(name: str, inputs, outputs, beta=1, out_given=False) -> int:
+def _sparse_bytes(name: str, inputs, outputs, beta=1, zeroed=False) -> int:
     """A product with a sparse CSR matrix: its entries, the rows of the dense operand its
     columns name (a sampled product: the dense rows and columns its entries name), and the
     dense output read and written."""
@@ -106,7 +106,7 @@ def _sparse_bytes(name: str, inputs, outputs, beta=1, out_given=False) -> int:
     operand = dense[-1]  # addmm(out, sparse, dense) / mm(sparse, dense)
     moved += _used(sparse.col_indices()) * operand.shape[1] * operand.element_size()
     out = [t for t in outputs if t.layout == torch.strided]
-    if name == "mm" and out_given:  # torch's sparse mm(out=): zeros_like(out), copied into out
+    if zeroed:  # zeros_like(out) written, read and copied into out before the product
         moved += 3 * sum(map(_touched, out))
     return moved + sum(map(_touched, out)) * (2 if name.startswith("addmm") and beta != 0 else 1)
 
@@ -174,11 +174,10 @@ class OpCounter(TorchDispatchMode):
         counts.ops[name] += 1
         sparse = [t for t in inputs if t.layout == torch.sparse_csr]
         if sparse:
-            moved = _sparse_bytes(
-                name, inputs, outputs, kwargs.get("beta", 1), bool(outs & set(kwargs))
-            )
-            if name == "mm" and outs & set(kwargs):
-                counts.launches += 2  # its zeros_like and copy_
+            # torch runs a sparse mm(out=o) as zeros_like(o) copied into o, then the product
+            zeroed = name == "mm" and bool(outs & set(kwargs))
+            moved = _sparse_bytes(name, inputs, outputs, kwargs.get("beta", 1), zeroed)
+            counts.launches += 2 * zeroed  # its zeros_like and copy_
         elif name in GATHERS:
             index = [t for t in inputs[1:] if not t.is_floating_point()]
             moved = 2 * sum(map(_touched, outputs)) + sum(map(_touched, index))

@@ -185,6 +185,19 @@ def _csr(crow: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Te
         return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)
 
 
+def _product_into(out: Tensor, matrix: Tensor, dense: Tensor) -> None:
+    """``out`` = ``matrix`` @ ``dense`` (a CSR matrix): addmm with beta 0 and ``out`` as its own
+    input writes ``out`` once, where ``mm(out=)`` first copies a ``zeros_like(out)`` into it."""
+    torch.addmm(out, matrix, dense, beta=0, out=out)
+
+
+def _add_at(target: Tensor, index: list[Tensor], values: Tensor) -> None:
+    """``target[index] += values``, repeated indices summed, without the range check that on
+    CUDA reads every index tensor's min and max back to the host (the plan's indices are in
+    range by construction)."""
+    torch.ops.aten._index_put_impl_(target, index, values, True, True)
+
+
 def _forward_step(plan: SparsePlan, s: int, a: int, pre: Tensor, hist: Tensor, acts, cells):
     """The gate arithmetic of step s; writes row D + s of ``hist`` for the first ``a`` units.
     GRU's gates (``acts``: r, ·, n, ·, z) are computed for every unit, so that all are finite."""
@@ -280,8 +293,7 @@ class Recurrence(torch.autograd.Function):
         gate_rows = pre.view(steps, -1, u, b)
         edges = _csr(plan.crow, plan.col, w_e, (rows * u, d * plan.wide))
         for s in range(steps):
-            out = pre[s]  # beta=0 and out is self: no zeros_like(out) copied in, as mm(out=) does
-            torch.addmm(out, edges, hist[s : s + d].view(-1, b), beta=0, out=out)
+            _product_into(pre[s], edges, hist[s : s + d].view(-1, b))
             a = plan.prefix[min(s, plan.depth - 1)]
             state = None if cells is None else (cells[0][s], cells[0][s + 1], cells[1][s])
             _forward_step(plan, s, a, gate_rows[s], hist, acts[s if keep else 0], state)
@@ -305,10 +317,8 @@ class Recurrence(torch.autograd.Function):
         dpre = torch.empty(steps + d, wide, b, **like)
         torch.zeros(d, wide, b, out=dpre[steps:])
         dpre[:steps, rows * u :].zero_()
-        # unsafe: no range check, which on CUDA reads each index's min and max to the host
-        torch.ops.aten._index_put_impl_(
-            dpre, [time - d + 1, plan.read_seed.unsqueeze(1).expand_as(time) + rows * u, string],
-            grad_features, True, True)  # fmt: skip
+        _add_at(dpre, [time - d + 1, plan.read_seed.unsqueeze(1).expand_as(time) + rows * u,
+                       string], grad_features)  # fmt: skip
         grads = dpre[:, : rows * u].view(steps + d, rows, u, b)
         dh = torch.empty(steps, u, b, **like)
         cell = torch.empty(u, b, **like)  # LSTM: the cell's gradient of the step
@@ -320,8 +330,7 @@ class Recurrence(torch.autograd.Function):
             a, end = plan.prefix[a], plan.pull_end[a]  # units started; their entries
             pull = _csr(plan.pull_crow[: a + 1], plan.pull_col[:end], values[:end],
                         (a, d * wide))  # fmt: skip
-            out = dh[s, :a]
-            torch.addmm(out, pull, dpre[s + 1 : s + 1 + d].view(-1, b), beta=0, out=out)
+            _product_into(dh[s, :a], pull, dpre[s + 1 : s + 1 + d].view(-1, b))
             if plan.kind == "LSTM":
                 torch.mul(dh[s], p[s, 0], out=grads[s, 0])
                 torch.addcmul(grads[s + 1, 4], dh[s], p[s, 5], out=cell)
@@ -332,13 +341,8 @@ class Recurrence(torch.autograd.Function):
                                               hist[s : s + d].view(-1, b).t())  # fmt: skip
         grad_first = torch.zeros(ROWS[plan.kind], inputs, ctx.codes, **like)
         blocks, units = plan.input_index
-        torch.ops.aten._index_put_impl_(
-            grad_first,
-            [blocks, units, codes.view(steps, 1, 1, b)],
-            grads[:steps, : ROWS[plan.kind], :inputs],
-            True,
-            True,
-        )
+        _add_at(grad_first, [blocks, units, codes.view(steps, 1, 1, b)],
+                grads[:steps, : ROWS[plan.kind], :inputs])  # fmt: skip
         return None, None, grad_first, sums.values(), None, None
 
 
